@@ -1,0 +1,99 @@
+"""Application factory: the console and the API in one ASGI app. Nothing connects at import;
+the database is opened on first use through :func:`safegrid.bootstrap.get_platform`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from safegrid import __version__
+from safegrid.bootstrap import Platform, set_platform
+from safegrid.customers.routes import router as customers_router
+from safegrid.org.routes import router as org_router
+from safegrid.platform.errors import SafeGridError
+from safegrid.security.guards import public
+from safegrid.security.routes import router as security_router
+from safegrid.web import errors as web_errors
+from safegrid.web.routes import router as web_router
+from safegrid.web.templating import STATIC_DIR
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Everything is served locally (utility intranets have no internet).
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def create_app(platform: Platform | None = None) -> FastAPI:
+    if platform is not None:
+        set_platform(platform)
+    app = FastAPI(
+        title="SafeGrid 电力营销安全平台",
+        version=__version__,
+        description="Power marketing platform: customer archive, billing, payments, security governance.",
+    )
+    app.include_router(security_router)
+    app.include_router(org_router)
+    app.include_router(customers_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/api/health", tags=["ops"], dependencies=[Depends(public("health probe"))])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.exception_handler(SafeGridError)
+    def _safegrid_error(request: Request, exc: SafeGridError) -> Response:
+        if not _is_api(request):
+            return web_errors.render_error(request, exc)
+        body: dict[str, object] = {"detail": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        if not _is_api(request):
+            return web_errors.render_validation(request, errors)
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _is_api(request) and exc.status_code == 404:
+            return web_errors.render_status(request, 404)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path.startswith(("/docs", "/redoc")):
+            # Swagger UI needs inline scripts; it is the only page allowed them.
+            response.headers["Content-Security-Policy"] = (
+                "default-src 'self' 'unsafe-inline' data:; frame-ancestors 'none'"
+            )
+        return response
+
+    return app

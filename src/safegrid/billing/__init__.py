@@ -1,0 +1,1 @@
+"""Meter reading, tariffs and billing (抄核收)."""

@@ -1,0 +1,72 @@
+"""Composition root: builds the engine, session factory and unit-of-work factory once,
+for the API, CLI and jobs alike."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from safegrid import tables  # noqa: F401 - registers every table
+from safegrid.config import REPO_ROOT, Settings, get_settings
+from safegrid.platform.db import make_engine, make_session_factory
+from safegrid.platform.uow import UnitOfWork
+from safegrid.security.actor import Actor
+
+
+@dataclasses.dataclass
+class Platform:
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self.settings.is_sqlite:
+            db_path = self.settings.database_url.split("///", 1)[-1]
+            if db_path and db_path != ":memory:":
+                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Any]:
+        return make_session_factory(self.engine)
+
+    def uow(self, actor: Actor, *, readonly: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, actor, readonly=readonly)
+
+    def migrate(self, revision: str = "head") -> None:
+        cfg = alembic_config(self.settings.database_url)
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+_platform: Platform | None = None
+
+
+def get_platform() -> Platform:
+    global _platform
+    if _platform is None:
+        _platform = Platform(get_settings())
+    return _platform
+
+
+def set_platform(platform: Platform | None) -> None:
+    global _platform
+    _platform = platform

@@ -1,0 +1,35 @@
+"""``safegrid`` command line. Each domain mounts its own Typer sub-app; every command
+calls the same services as the web and API, as a named actor, so CLI changes are audited."""
+
+from __future__ import annotations
+
+import typer
+
+from safegrid.audit_cli import app as audit_app
+from safegrid.customers.cli import app as customers_app
+from safegrid.db_cli import app as db_app
+from safegrid.demo.cli import app as demo_app
+from safegrid.staff_cli import app as staff_app
+
+app = typer.Typer(help="SafeGrid 电力营销安全平台 / power marketing platform", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(customers_app, name="customers")
+app.add_typer(staff_app, name="staff")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(8000, help="TCP port"),
+    workers: int = typer.Option(1, help="uvicorn worker processes"),
+) -> None:
+    """Serve the console and API (http://HOST:PORT, OpenAPI at /docs)."""
+    import uvicorn
+
+    uvicorn.run("safegrid.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,55 @@
+"""What every CLI sub-app shares: acting as a named account, and turning service errors
+into a clear message and a non-zero exit instead of a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from safegrid.bootstrap import get_platform
+from safegrid.platform.errors import SafeGridError
+from safegrid.security.actor import Actor
+from safegrid.security.cli_identity import actor_from_username
+
+T = TypeVar("T")
+err = Console(stderr=True)
+
+AS_OPTION = typer.Option(
+    None, "--as", envvar="SAFEGRID_CLI_USER", help="staff username to act as (audited)"
+)
+
+
+def acting(username: str | None) -> Actor:
+    if not username:
+        err.print(
+            "[red]error:[/red] name the staff account to act as: --as USERNAME "
+            "(or SAFEGRID_CLI_USER)"
+        )
+        raise typer.Exit(2)
+    return run(lambda: actor_from_username(get_platform(), username))
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    try:
+        yield
+    except SafeGridError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        err.print(f"[red]error{where}:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e["loc"]) or "input"
+            err.print(f"[red]invalid {loc}:[/red] {e['msg']}")
+        raise typer.Exit(1) from None
+
+
+def run(fn: Callable[[], T]) -> T:
+    with reported():
+        return fn()
+    raise AssertionError("unreachable")  # pragma: no cover

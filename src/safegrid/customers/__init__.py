@@ -1,0 +1,1 @@
+"""Customer archive (BILL-1): customers, accounts, supply points, meters, contracts."""

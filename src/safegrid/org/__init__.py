@@ -1,0 +1,1 @@
+"""Organisation tree (ORG-1): province → city → county → station / business hall."""

@@ -1,0 +1,1 @@
+"""Shared kernel: database, unit of work, events and outbox, money, clock."""

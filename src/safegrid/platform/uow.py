@@ -1,0 +1,111 @@
+"""Unit of work: one transaction, bound to the acting user's scope.
+
+It rolls back unless committed. A writing unit of work refuses to commit changes that
+were not audited, so no service can change state silently (AUD-1). Events go to the
+outbox in the same transaction and to in-process handlers after commit.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from safegrid.platform import clock
+from safegrid.platform.events import Event, publish
+from safegrid.platform.outbox import OutboxMessage
+from safegrid.security import audit
+from safegrid.security.actor import Actor
+from safegrid.security.models import AuditEntry
+from safegrid.security.scope import bind_scope
+
+
+class UnauditedChangeError(RuntimeError):
+    """A writing unit of work tried to commit without an audit entry."""
+
+
+class UnitOfWork:
+    def __init__(
+        self, session_factory: sessionmaker[Any], actor: Actor, *, readonly: bool = False
+    ) -> None:
+        self._factory = session_factory
+        self.actor = actor
+        self.readonly = readonly
+        self._events: list[Event] = []
+        self._audited = False
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its 'with' block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        bind_scope(self._session, self.actor.scope)
+        if not self.readonly:
+            self._session.connection(execution_options={"sqlite_immediate": True})
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            # close() alone also rolls back, but without expiring what was loaded, so a
+            # read-only caller may still use the objects it got; uncommitted writes are
+            # rolled back explicitly so nothing half-written survives.
+            if session.in_transaction() and (session.new or session.dirty or session.deleted
+                                             or session.info.get("wrote")):
+                session.rollback()
+        finally:
+            session.info.pop("wrote", None)
+            session.close()
+            self._session = None
+
+    def audit(self, action: str, **kwargs: Any) -> AuditEntry:
+        entry = audit.record(self.session, self.actor, action, **kwargs)
+        self._audited = True
+        return entry
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
+        self.session.add(
+            OutboxMessage(topic=event.topic, payload=event.payload(), created_at=clock.now())
+        )
+
+    def commit(self) -> None:
+        session = self.session
+        if self.readonly:
+            raise RuntimeError("read-only unit of work cannot commit")
+        session.flush()
+        if not self._audited and self._has_changes(session):
+            raise UnauditedChangeError("state changed without an audit entry")
+        session.commit()
+        events, self._events = self._events, []
+        self._audited = False
+        publish(events)
+
+    @staticmethod
+    def _has_changes(session: Session) -> bool:
+        return bool(session.info.pop("wrote", False))
+
+
+_NOT_STATE = (AuditEntry, OutboxMessage)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_writes(session: Session, _ctx: Any, _instances: Any) -> None:
+    # After a flush the session no longer shows what it wrote, so remember it here.
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, _NOT_STATE) and (
+            obj not in session.dirty or session.is_modified(obj)
+        ):
+            session.info["wrote"] = True
+            return

@@ -1,0 +1,1 @@
+"""Authentication, authorisation policy and row scope, audit, masking."""

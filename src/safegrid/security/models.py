@@ -1,0 +1,123 @@
+"""Staff accounts, their password history and sessions; the audit chain (IAM-1..3, AUD-1..2)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safegrid.org.models import OrgScoped
+from safegrid.platform.db import Base, UTCDateTime, str_enum
+from safegrid.security.policy import Post
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class AccountStatus(enum.StrEnum):
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    DISABLED = "disabled"
+
+
+class StaffAccount(OrgScoped, Base):
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    real_name: Mapped[str] = mapped_column(String(64))
+    post: Mapped[Post] = mapped_column(str_enum(Post, 32))
+    status: Mapped[AccountStatus] = mapped_column(
+        str_enum(AccountStatus, 16), default=AccountStatus.ACTIVE
+    )
+    password_hash: Mapped[str] = mapped_column(String(255), info={"secret": True})
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Stored in clear until field encryption lands (issue: data protection, DATA-2).
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None, info={"secret": True})
+    totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Last accepted TOTP time step, so one code cannot be replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(BigId, default=None)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PasswordHistory(Base):
+    """Hashes of earlier passwords, so the last five are never reused (IAM-2)."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255), info={"secret": True})
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SessionStage(enum.StrEnum):
+    """A session past the password but not yet fully trusted may only finish setup."""
+
+    FULL = "full"
+    CHANGE_PASSWORD = "change_password"  # noqa: S105 - a stage name
+    ENROL_TOTP = "enrol_totp"
+
+
+class AuthSession(Base):
+    """Server-side session (console cookie) or API bearer token. Only the token's hash is kept."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"secret": True})
+    kind: Mapped[str] = mapped_column(String(8))  # "console" | "api"
+    stage: Mapped[SessionStage] = mapped_column(str_enum(SessionStage, 16))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+
+
+class AuditEntry(OrgScoped, Base):
+    """One link of the tamper-evident chain (AUD-1, AUD-2).
+
+    ``hash`` = SM3(prev_hash || canonical JSON of the entry). ``org_unit_id`` is the unit
+    of the object acted on, so auditors see the entries of their own subtree.
+    """
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_name: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(8))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    # Nullable: platform-wide entries belong to no unit and only unrestricted staff see them.
+    org_unit_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
+        ForeignKey("org_units.id"), index=True, nullable=True
+    )
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """Single row holding the chain's tip; updating it first serialises writers."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId)
+    last_hash: Mapped[str] = mapped_column(String(64))

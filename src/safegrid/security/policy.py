@@ -1,0 +1,95 @@
+"""Posts and their permissions, declared once (IAM-1).
+
+A permission is ``<area>.<verb>``. Every route names the permission it needs; the
+permission matrix in ``tests/permissions`` is generated from this table.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+
+class Post(enum.StrEnum):
+    METER_READER = "meter_reader"
+    CASHIER = "cashier"
+    CHECKER = "checker"
+    FINANCE = "finance"
+    HALL_AGENT = "hall_agent"
+    HALL_MANAGER = "hall_manager"
+    FIELD_WORKER = "field_worker"
+    SAFETY_SUPERVISOR = "safety_supervisor"
+    TEAM_LEADER = "team_leader"
+    DEPARTMENT_HEAD = "department_head"
+    DATA_SECURITY_OFFICER = "data_security_officer"
+    SYSTEM_ADMIN = "system_admin"
+    AUDITOR = "auditor"
+    CONTRACTOR = "contractor"
+
+
+POST_LABELS: Final[dict[Post, tuple[str, str]]] = {
+    Post.METER_READER: ("抄表员", "Meter reader"),
+    Post.CASHIER: ("收费员", "Cashier"),
+    Post.CHECKER: ("复核员", "Checker"),
+    Post.FINANCE: ("财务核算", "Finance"),
+    Post.HALL_AGENT: ("营业厅柜员", "Hall agent"),
+    Post.HALL_MANAGER: ("营业厅主任", "Hall manager"),
+    Post.FIELD_WORKER: ("现场作业人员", "Field worker"),
+    Post.SAFETY_SUPERVISOR: ("安全监护人", "Safety supervisor"),
+    Post.TEAM_LEADER: ("班组长", "Team leader"),
+    Post.DEPARTMENT_HEAD: ("部门负责人", "Department head"),
+    Post.DATA_SECURITY_OFFICER: ("数据安全专员", "Data security officer"),
+    Post.SYSTEM_ADMIN: ("系统管理员", "System administrator"),
+    Post.AUDITOR: ("审计员", "Auditor"),
+    Post.CONTRACTOR: ("外包人员", "Contractor"),
+}
+
+
+class Perm(enum.StrEnum):
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"
+    CUSTOMERS_VIEW = "customers.view"
+    CUSTOMERS_EDIT = "customers.edit"
+    METERS_VIEW = "meters.view"
+    METERS_EDIT = "meters.edit"
+    STAFF_VIEW = "staff.view"
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_VERIFY = "audit.verify"
+
+
+_READ_ARCHIVE = {Perm.ORG_VIEW, Perm.CUSTOMERS_VIEW, Perm.METERS_VIEW}
+
+POLICY: Final[dict[Post, frozenset[Perm]]] = {
+    Post.METER_READER: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW}),
+    Post.CASHIER: frozenset(_READ_ARCHIVE),
+    Post.CHECKER: frozenset(_READ_ARCHIVE),
+    Post.FINANCE: frozenset(_READ_ARCHIVE),
+    Post.HALL_AGENT: frozenset(_READ_ARCHIVE | {Perm.CUSTOMERS_EDIT}),
+    Post.HALL_MANAGER: frozenset(_READ_ARCHIVE | {Perm.CUSTOMERS_EDIT, Perm.STAFF_VIEW}),
+    Post.FIELD_WORKER: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW}),
+    Post.SAFETY_SUPERVISOR: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW, Perm.STAFF_VIEW}),
+    Post.TEAM_LEADER: frozenset(_READ_ARCHIVE | {Perm.STAFF_VIEW}),
+    Post.DEPARTMENT_HEAD: frozenset(
+        _READ_ARCHIVE | {Perm.CUSTOMERS_EDIT, Perm.METERS_EDIT, Perm.STAFF_VIEW}
+    ),
+    Post.DATA_SECURITY_OFFICER: frozenset(
+        {Perm.ORG_VIEW, Perm.STAFF_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_VERIFY}
+    ),
+    Post.SYSTEM_ADMIN: frozenset(
+        {
+            Perm.ORG_VIEW,
+            Perm.ORG_MANAGE,
+            Perm.STAFF_VIEW,
+            Perm.STAFF_MANAGE,
+            Perm.METERS_EDIT,
+            Perm.METERS_VIEW,
+        }
+    ),
+    Post.AUDITOR: frozenset(_READ_ARCHIVE | {Perm.STAFF_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_VERIFY}),
+    Post.CONTRACTOR: frozenset({Perm.METERS_VIEW}),
+}
+
+
+def permissions_of(post: Post) -> frozenset[Perm]:
+    return POLICY[post]

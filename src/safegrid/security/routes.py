@@ -1,0 +1,162 @@
+"""Authentication, staff and audit API."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from safegrid.bootstrap import get_platform
+from safegrid.platform.paging import Page
+from safegrid.security import accounts, audit, authn, passwords
+from safegrid.security.actor import Actor
+from safegrid.security.guards import Guard, client_ip, public, require
+from safegrid.security.policy import Perm
+from safegrid.security.schemas import (
+    AuditEntryOut,
+    MeOut,
+    PasswordChange,
+    SessionOut,
+    StaffCreate,
+    StaffOut,
+    TokenOut,
+    TokenRequest,
+    TotpConfirm,
+    TotpEnrolment,
+    VerifyOut,
+)
+
+router = APIRouter(prefix="/api", tags=["auth 认证与审计"])
+_setup = Guard(None, "api", allow_setup=True)
+
+
+def _hasher() -> PasswordHasher:
+    s = get_platform().settings
+    return passwords.hasher(s.argon2_time_cost, s.argon2_memory_kib)
+
+
+@router.post("/auth/token", response_model=TokenOut, dependencies=[Depends(public("login"))])
+def issue_token(body: TokenRequest, request: Request) -> TokenOut:
+    """Bearer token for API clients: password plus one-time code (IAM-3)."""
+    platform = get_platform()
+    result = authn.login(
+        platform.uow(Actor.system("authn", "api")),
+        body.username,
+        body.password,
+        body.otp,
+        kind="api",
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+        session_hours=platform.settings.api_token_hours,
+        hasher=_hasher(),
+    )
+    return TokenOut(
+        access_token=result.token,
+        stage=result.stage,
+        expires_in=platform.settings.api_token_hours * 3600,
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(actor: Actor = Depends(_setup)) -> None:
+    if actor.session_id is not None:
+        authn.logout(get_platform().uow(actor), actor.session_id)
+
+
+@router.get("/auth/me", response_model=MeOut)
+def me(actor: Actor = Depends(_setup)) -> MeOut:
+    return MeOut(
+        id=actor.account_id,
+        username=actor.username,
+        real_name=actor.real_name,
+        post=actor.post,
+        org_unit_id=actor.org_unit_id,
+        permissions=sorted(p.value for p in actor.permissions),
+    )
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, actor: Actor = Depends(_setup)) -> None:
+    accounts.do_change_password(
+        get_platform().uow(actor), body.current_password, body.new_password, hasher=_hasher()
+    )
+
+
+@router.get("/auth/totp", response_model=TotpEnrolment)
+def totp_enrolment(actor: Actor = Depends(_setup)) -> TotpEnrolment:
+    secret, uri = accounts.totp_uri(get_platform().uow(actor, readonly=True))
+    return TotpEnrolment(secret=secret, otpauth_uri=uri)
+
+
+@router.post("/auth/totp", status_code=status.HTTP_204_NO_CONTENT)
+def confirm_totp(body: TotpConfirm, actor: Actor = Depends(_setup)) -> None:
+    accounts.do_enrol_totp(get_platform().uow(actor), body.code)
+
+
+@router.get("/auth/sessions", response_model=list[SessionOut])
+def my_sessions(actor: Actor = Depends(require(None))) -> list[SessionOut]:
+    assert actor.account_id is not None
+    rows = accounts.sessions_of(get_platform().uow(actor, readonly=True), actor.account_id)
+    return [SessionOut.model_validate(s) for s in rows]
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_session(session_id: int, actor: Actor = Depends(require(None))) -> None:
+    accounts.do_revoke_session(get_platform().uow(actor), session_id)
+
+
+@router.get("/staff", response_model=Page[StaffOut])
+def list_staff(
+    actor: Actor = Depends(require(Perm.STAFF_VIEW)),
+    page: int = Query(1, ge=1),
+    size: int = Query(50, ge=1, le=200),
+) -> Page[StaffOut]:
+    items, total = accounts.list_staff(
+        get_platform().uow(actor, readonly=True), (page - 1) * size, size
+    )
+    return Page[StaffOut](
+        items=[StaffOut.model_validate(a) for a in items], total=total, page=page, size=size
+    )
+
+
+@router.get("/staff/{account_id}", response_model=StaffOut)
+def read_staff(account_id: int, actor: Actor = Depends(require(Perm.STAFF_VIEW))) -> StaffOut:
+    return StaffOut.model_validate(
+        accounts.get_staff(get_platform().uow(actor, readonly=True), account_id)
+    )
+
+
+@router.post("/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED)
+def create_staff(body: StaffCreate, actor: Actor = Depends(require(Perm.STAFF_MANAGE))) -> StaffOut:
+    platform = get_platform()
+    account_id = accounts.do_create_staff(
+        platform.uow(actor),
+        accounts.NewStaff(
+            body.username, body.real_name, body.post, body.org_unit_id, body.initial_password
+        ),
+        hasher=_hasher(),
+    )
+    return StaffOut.model_validate(
+        accounts.get_staff(platform.uow(actor, readonly=True), account_id)
+    )
+
+
+@router.get("/audit", response_model=Page[AuditEntryOut])
+def list_audit(
+    actor: Actor = Depends(require(Perm.AUDIT_VIEW)),
+    page: int = Query(1, ge=1),
+    size: int = Query(50, ge=1, le=200),
+) -> Page[AuditEntryOut]:
+    with get_platform().uow(actor, readonly=True) as uow:
+        items, total = audit.list_entries(uow.session, (page - 1) * size, size)
+        out = [AuditEntryOut.model_validate(e) for e in items]
+    return Page[AuditEntryOut](items=out, total=total, page=page, size=size)
+
+
+@router.post("/audit/verify", response_model=VerifyOut)
+def verify_audit(actor: Actor = Depends(require(Perm.AUDIT_VERIFY))) -> VerifyOut:
+    """Walk the whole chain (AUD-2). Verification reads every entry, whatever the caller's scope."""
+    with get_platform().engine.connect() as conn:
+        result = audit.verify(conn)
+    return VerifyOut(
+        ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, reason=result.reason
+    )

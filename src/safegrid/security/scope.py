@@ -1,0 +1,93 @@
+"""Row scope (ORG-2): the one place visibility is enforced.
+
+Every ORM statement run in a session carries the caller's :class:`Scope` in
+``session.info``. A ``do_orm_execute`` hook adds the org-subtree criterion to every
+:class:`~safegrid.org.models.OrgScoped` entity in the statement (including joins,
+subqueries and relationship loads). A session without a scope refuses to query, so a
+forgotten filter fails closed instead of leaking another county's customers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from safegrid.org.models import OrgScoped, OrgUnit
+
+SKIP_SCOPE = "safegrid_skip_scope"
+_PATH = re.compile(r"(/\d+)+/")
+
+
+class ScopeMissingError(RuntimeError):
+    """A query ran in a session that was never given a scope."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    org_path: str | None
+    reading_area_ids: frozenset[int] | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(org_path=None)
+
+    @classmethod
+    def subtree(cls, path: str, reading_area_ids: frozenset[int] | None = None) -> Scope:
+        # Digits and slashes only: the path is used in a LIKE prefix match.
+        if not _PATH.fullmatch(path):
+            raise ValueError(f"malformed org path {path!r}")
+        return cls(org_path=path, reading_area_ids=reading_area_ids)
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.org_path is None and self.reading_area_ids is None
+
+    def covers_path(self, path: str) -> bool:
+        return self.org_path is None or path.startswith(self.org_path)
+
+
+def bind_scope(session: Session, scope: Scope) -> None:
+    session.info["scope"] = scope
+
+
+def _subtree_ids(path: str) -> Any:
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(path))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_scope(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # criteria added to the parent statement propagate to these loads
+    if state.execution_options.get(SKIP_SCOPE):
+        return
+    scope = state.session.info.get("scope")
+    if scope is None:
+        raise ScopeMissingError("query run without a scope; open the session through a UnitOfWork")
+    if scope.org_path is not None:
+        subtree = _subtree_ids(scope.org_path)
+        path = scope.org_path
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                OrgScoped, lambda cls: cls.org_unit_id.in_(subtree), include_aliases=True
+            ),
+            with_loader_criteria(
+                OrgUnit,
+                lambda cls: cls.path.startswith(path),
+                include_aliases=True,
+            ),
+        )
+    if scope.reading_area_ids is not None:
+        from safegrid.customers.models import Meter
+
+        areas = sorted(scope.reading_area_ids)
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                Meter, lambda cls: cls.reading_area_id.in_(areas), include_aliases=True
+            )
+        )

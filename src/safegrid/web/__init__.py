@@ -1,0 +1,1 @@
+"""Server-rendered console (Jinja2 + htmx), Chinese first with English."""

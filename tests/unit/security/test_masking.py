@@ -1,0 +1,31 @@
+"""DATA-3: masking rules for display and audit snapshots."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from safegrid.security.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
+
+
+def test_data_3_id_number_first4_last2() -> None:
+    assert mask_id_number("11010519491231002X") == "1101************2X"
+
+
+@given(st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True))
+def test_data_3_id_mask_never_reveals_middle(value: str) -> None:
+    masked = mask_id_number(value)
+    assert masked[:4] == value[:4] and masked[-2:] == value[-2:]
+    assert set(masked[4:-2]) == {"*"} and len(masked) == len(value)
+
+
+def test_data_3_phone_3_plus_4() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+
+
+def test_data_3_bank_account_last4() -> None:
+    assert mask_bank_account("6222021234567890123") == "***************0123"
+
+
+def test_data_3_address_keeps_street_hides_house_number() -> None:
+    assert mask_address("浙江省杭州市富阳区富春街道江滨西路123号") == "浙江省杭州市富阳区富春街道江滨西路***"
