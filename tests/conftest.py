@@ -22,8 +22,13 @@ pytest_plugins = ["tests.fixtures.world"]
 
 def _test_settings(tmp_dir: Path) -> Settings:
     url = os.environ.get("SAFEGRID_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
-    return Settings(env="test", database_url=url, argon2_time_cost=1, argon2_memory_kib=8192,
-                    secret_key="test-secret-key-not-for-production-use")
+    return Settings(
+        env="test",
+        database_url=url,
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
+        secret_key="test-secret-key-not-for-production-use",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +59,13 @@ def _clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
     with p.engine.begin() as conn:
         if p.settings.is_sqlite:
             for name in tables:
-                conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own table names
+                conn.execute(text(f'DELETE FROM "{name}"'))
         else:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :g)"), {"g": GENESIS})
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :g)"), {"g": GENESIS}
+        )

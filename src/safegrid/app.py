@@ -47,6 +47,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         title="SafeGrid 电力营销安全平台",
         version=__version__,
         description="Power marketing platform: customer archive, billing, payments, security governance.",
+        # The stock pages load Swagger/ReDoc from a CDN, which utility intranets cannot
+        # reach; web/routes.py serves /docs from vendored files instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(security_router)
     app.include_router(org_router)

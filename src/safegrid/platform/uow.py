@@ -61,8 +61,9 @@ class UnitOfWork:
             # close() alone also rolls back, but without expiring what was loaded, so a
             # read-only caller may still use the objects it got; uncommitted writes are
             # rolled back explicitly so nothing half-written survives.
-            if session.in_transaction() and (session.new or session.dirty or session.deleted
-                                             or session.info.get("wrote")):
+            if session.in_transaction() and (
+                session.new or session.dirty or session.deleted or session.info.get("wrote")
+            ):
                 session.rollback()
         finally:
             session.info.pop("wrote", None)

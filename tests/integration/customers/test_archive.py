@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from tests.fixtures.world import World
 
 from safegrid.customers import services
 from safegrid.customers.models import Customer, CustomerKind
@@ -12,7 +13,6 @@ from safegrid.customers.schemas import CustomerCreate, CustomerUpdate
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.policy import Post
-from tests.fixtures.world import World
 
 
 def _count(world: World) -> int:
@@ -22,16 +22,25 @@ def _count(world: World) -> int:
 
 def test_bill_1_bad_id_number_names_the_field_and_writes_nothing(world: World) -> None:
     with pytest.raises(ValidationError) as err:
-        CustomerCreate(kind=CustomerKind.RESIDENT, name="张三", org_unit_id=world.units["stationA"],
-                       address="浙江省杭州市富阳区江滨西路1号", id_number="330183199001011231")
+        CustomerCreate(
+            kind=CustomerKind.RESIDENT,
+            name="张三",
+            org_unit_id=world.units["stationA"],
+            address="浙江省杭州市富阳区江滨西路1号",
+            id_number="330183199001011231",
+        )
     assert err.value.errors()[0]["loc"] == ("id_number",)
     assert _count(world) == 0
 
 
 def test_bill_1_enterprise_needs_credit_code(world: World) -> None:
     with pytest.raises(ValidationError, match="credit_code"):
-        CustomerCreate(kind=CustomerKind.ENTERPRISE, name="某某纺织有限公司",
-                       org_unit_id=world.units["stationA"], address="浙江省杭州市富阳区江滨西路1号")
+        CustomerCreate(
+            kind=CustomerKind.ENTERPRISE,
+            name="某某纺织有限公司",
+            org_unit_id=world.units["stationA"],
+            address="浙江省杭州市富阳区江滨西路1号",
+        )
 
 
 def test_bill_1_duplicate_id_number_is_a_conflict(world: World) -> None:
@@ -46,9 +55,16 @@ def test_bill_1_duplicate_id_number_is_a_conflict(world: World) -> None:
 def test_org_2_cannot_register_into_another_county(world: World) -> None:
     agent = world.actor(world.staff(Post.HALL_AGENT, "countyA"))
     with pytest.raises(ValidationProblem) as err:
-        services.do_register_customer(world.platform.uow(agent), CustomerCreate(
-            kind=CustomerKind.ENTERPRISE, name="象山某公司", org_unit_id=world.units["stationB"],
-            address="浙江省宁波市象山县丹东街道天安路8号", credit_code="91350100M000100Y43"))
+        services.do_register_customer(
+            world.platform.uow(agent),
+            CustomerCreate(
+                kind=CustomerKind.ENTERPRISE,
+                name="象山某公司",
+                org_unit_id=world.units["stationB"],
+                address="浙江省宁波市象山县丹东街道天安路8号",
+                credit_code="91350100M000100Y43",
+            ),
+        )
     assert err.value.field == "org_unit_id"
     assert _count(world) == 0
 
@@ -66,14 +82,17 @@ def test_bill_1_search_by_name_mobile_and_id_number_masked(world: World) -> None
     cid = world.customer("stationA", name="王小明", mobile="13900001111")
     world.customer("stationA")
     agent = world.actor(world.staff(Post.HALL_AGENT, "countyA"))
-    page = services.search_customers(world.platform.uow(agent, readonly=True), "王小明", None, None,
-                                     PageQuery())
+    page = services.search_customers(
+        world.platform.uow(agent, readonly=True), "王小明", None, None, PageQuery()
+    )
     assert [c.id for c in page.items] == [cid]
-    page = services.search_customers(world.platform.uow(agent, readonly=True), "13900001111", None,
-                                     None, PageQuery())
+    page = services.search_customers(
+        world.platform.uow(agent, readonly=True), "13900001111", None, None, PageQuery()
+    )
     assert [c.id for c in page.items] == [cid]
     assert page.items[0].mobile == "139****1111"
-    assert page.items[0].id_number is not None and "*" in page.items[0].id_number
+    assert page.items[0].id_number is not None
+    assert "*" in page.items[0].id_number
 
 
 def test_bill_1_install_meter_creates_account_supply_point_contract(world: World) -> None:
@@ -81,5 +100,6 @@ def test_bill_1_install_meter_creates_account_supply_point_contract(world: World
     area = world.reading_area("stationA")
     world.meter(cid, area)
     detail = services.get_customer(world.platform.uow(world.system(), readonly=True), cid)
-    assert len(detail.accounts) == 1 and len(detail.accounts[0].meters) == 1
+    assert len(detail.accounts) == 1
+    assert len(detail.accounts[0].meters) == 1
     assert len(detail.contracts) == 1

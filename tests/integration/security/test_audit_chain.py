@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text
+from tests.fixtures.world import World
 from typer.testing import CliRunner
 
 from safegrid.audit_cli import app as cli
@@ -11,7 +12,6 @@ from safegrid.customers.models import Customer
 from safegrid.platform.uow import UnauditedChangeError
 from safegrid.security import audit
 from safegrid.security.models import AuditEntry
-from tests.fixtures.world import World
 
 
 def test_aud_1_change_without_audit_is_refused(world: World) -> None:
@@ -22,7 +22,10 @@ def test_aud_1_change_without_audit_is_refused(world: World) -> None:
         with pytest.raises(UnauditedChangeError):
             uow.commit()
     with world.platform.uow(world.system(), readonly=True) as uow:
-        assert uow.session.scalars(select(Customer.name).where(Customer.id == cid)).one() != "改名不留痕"
+        assert (
+            uow.session.scalars(select(Customer.name).where(Customer.id == cid)).one()
+            != "改名不留痕"
+        )
 
 
 def test_aud_1_entry_has_actor_object_and_masked_before_after(world: World) -> None:
@@ -34,7 +37,8 @@ def test_aud_1_entry_has_actor_object_and_masked_before_after(world: World) -> N
     assert entry.object_id == str(cid)
     assert entry.actor_name == "system:tests"
     assert entry.after is not None
-    assert "*" in entry.after["id_number"] and "***" in entry.after["address"]
+    assert "*" in entry.after["id_number"]
+    assert "***" in entry.after["address"]
     assert "****" in entry.after["mobile"]
 
 
@@ -48,8 +52,10 @@ def test_aud_2_chain_verifies_then_detects_a_direct_edit(world: World) -> None:
     with world.platform.engine.begin() as conn:
         total = conn.execute(text("SELECT COUNT(*) FROM audit_entries")).scalar_one()
         target = total - 1
-        conn.execute(text("UPDATE audit_entries SET actor_name = 'someone-else' WHERE seq = :s"),
-                     {"s": target})
+        conn.execute(
+            text("UPDATE audit_entries SET actor_name = 'someone-else' WHERE seq = :s"),
+            {"s": target},
+        )
     broken = runner.invoke(cli, ["verify"])
     assert broken.exit_code == 1
     assert f"BROKEN at entry {target}" in broken.output
@@ -62,7 +68,8 @@ def test_aud_2_deleting_the_last_entries_is_detected(world: World) -> None:
         last = conn.execute(text("SELECT MAX(seq) FROM audit_entries")).scalar_one()
         conn.execute(text("DELETE FROM audit_entries WHERE seq = :s"), {"s": last})
         result = audit.verify(conn)
-    assert not result.ok and result.broken_seq == last
+    assert not result.ok
+    assert result.broken_seq == last
 
 
 def test_aud_2_deleting_a_middle_entry_is_detected(world: World) -> None:
@@ -71,4 +78,5 @@ def test_aud_2_deleting_a_middle_entry_is_detected(world: World) -> None:
     with world.platform.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_entries WHERE seq = 3"))
         result = audit.verify(conn)
-    assert not result.ok and result.broken_seq == 3
+    assert not result.ok
+    assert result.broken_seq == 3

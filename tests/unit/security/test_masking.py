@@ -15,8 +15,10 @@ def test_data_3_id_number_first4_last2() -> None:
 @given(st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True))
 def test_data_3_id_mask_never_reveals_middle(value: str) -> None:
     masked = mask_id_number(value)
-    assert masked[:4] == value[:4] and masked[-2:] == value[-2:]
-    assert set(masked[4:-2]) == {"*"} and len(masked) == len(value)
+    assert masked[:4] == value[:4]
+    assert masked[-2:] == value[-2:]
+    assert set(masked[4:-2]) == {"*"}
+    assert len(masked) == len(value)
 
 
 def test_data_3_phone_3_plus_4() -> None:
@@ -28,4 +30,7 @@ def test_data_3_bank_account_last4() -> None:
 
 
 def test_data_3_address_keeps_street_hides_house_number() -> None:
-    assert mask_address("浙江省杭州市富阳区富春街道江滨西路123号") == "浙江省杭州市富阳区富春街道江滨西路***"
+    assert (
+        mask_address("浙江省杭州市富阳区富春街道江滨西路123号")
+        == "浙江省杭州市富阳区富春街道江滨西路***"
+    )

@@ -1,0 +1,110 @@
+"""Dashboard, org tree, staff list and the audit log (ORG-1, IAM-1, AUD-1, AUD-2)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.org import services as org_services
+from safegrid.org.schemas import UnitOut
+from safegrid.platform.paging import Page
+from safegrid.security import accounts, audit
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require_page
+from safegrid.security.policy import Perm
+from safegrid.security.schemas import AuditEntryOut, StaffOut
+from safegrid.web.redirects import is_htmx
+from safegrid.web.templating import nav_for, render
+
+router = APIRouter(include_in_schema=False)
+
+STAFF_PAGE: Final = 20
+AUDIT_PAGE: Final = 30
+
+
+@router.get("/")
+def dashboard(request: Request, actor: Actor = Depends(require_page(None))) -> Response:
+    cards = [item for item in nav_for(actor) if item.path != "/"]
+    return render(request, "dashboard.html", {"cards": cards})
+
+
+def _units(actor: Actor) -> list[UnitOut]:
+    return org_services.list_units(get_platform().uow(actor, readonly=True))
+
+
+@router.get("/org")
+def org_tree(request: Request, actor: Actor = Depends(require_page(Perm.ORG_VIEW))) -> Response:
+    units = _units(actor)
+    # Paths are "/1/4/9/": depth is the number of ids, shown relative to the top unit in scope.
+    base = min((u.path.count("/") for u in units), default=2)
+    rows = [(u, u.path.count("/") - base) for u in units]
+    return render(request, "admin/org.html", {"rows": rows})
+
+
+@router.get("/staff")
+def staff_list(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.STAFF_VIEW)),
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    platform = get_platform()
+    items, total = accounts.list_staff(
+        platform.uow(actor, readonly=True), (page - 1) * STAFF_PAGE, STAFF_PAGE
+    )
+    result = Page[StaffOut](
+        items=[StaffOut.model_validate(a) for a in items], total=total, page=page, size=STAFF_PAGE
+    )
+    units = {u.id: u for u in _units(actor)}
+    return render(request, "admin/staff.html", {"result": result, "units": units, "params": {}})
+
+
+def _audit_page(actor: Actor, page: int) -> Page[AuditEntryOut]:
+    with get_platform().uow(actor, readonly=True) as uow:
+        items, total = audit.list_entries(uow.session, (page - 1) * AUDIT_PAGE, AUDIT_PAGE)
+        out = [AuditEntryOut.model_validate(e) for e in items]
+    return Page[AuditEntryOut](items=out, total=total, page=page, size=AUDIT_PAGE)
+
+
+@router.get("/audit")
+def audit_log(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.AUDIT_VIEW)),
+    page: int = Query(1, ge=1, le=1_000_000),
+) -> Response:
+    return render(
+        request,
+        "admin/audit.html",
+        {
+            "result": _audit_page(actor, page),
+            "params": {},
+            "can_verify": actor.can(Perm.AUDIT_VERIFY),
+            "verify": None,
+        },
+    )
+
+
+@router.post("/audit/verify")
+def audit_verify(
+    request: Request, actor: Actor = Depends(require_page(Perm.AUDIT_VERIFY))
+) -> Response:
+    """Answers with the result itself rather than redirecting (an exception to PRG): the
+    check changes nothing, so a repeated POST is harmless, and a result carried through a
+    redirect URL could be forged by anyone who can send a link to an auditor."""
+    with get_platform().engine.connect() as conn:
+        result = audit.verify(conn)
+    if is_htmx(request):
+        return render(request, "admin/_verify.html", {"verify": result})
+    return render(
+        request,
+        "admin/audit.html",
+        {
+            # Verifying does not imply reading entries: the list needs its own permission.
+            "result": _audit_page(actor, 1) if actor.can(Perm.AUDIT_VIEW) else None,
+            "params": {},
+            "can_verify": True,
+            "verify": result,
+        },
+    )

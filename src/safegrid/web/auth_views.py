@@ -1,0 +1,116 @@
+"""Signing in and out, and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.platform.errors import AuthenticationError
+from safegrid.security import accounts, authn, passwords
+from safegrid.security.actor import Actor
+from safegrid.security.guards import SESSION_COOKIE, client_ip, public, require_page
+from safegrid.web import flash
+from safegrid.web.errors import SETUP_PAGES, login_page, render_status
+from safegrid.web.i18n import LANG_COOKIE, as_locale
+from safegrid.web.redirects import safe_next, see_other
+
+router = APIRouter(include_in_schema=False)
+
+# Resolves the session of a public page when there is one (the language switch).
+_optional_session = require_page(None, allow_setup=True)
+
+
+@router.get("/login", dependencies=[Depends(public("login form"))])
+def login_form(
+    request: Request, next_path: str = Query("/", alias="next", max_length=2048)
+) -> Response:
+    return login_page(request, next_path=next_path)
+
+
+@router.post("/login", dependencies=[Depends(public("login"))])
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    otp: Annotated[str, Form(max_length=8)] = "",
+    next_path: Annotated[str, Form(alias="next", max_length=2048)] = "/",
+) -> Response:
+    platform = get_platform()
+    settings = platform.settings
+    try:
+        result = authn.login(
+            platform.uow(Actor.system("authn", "web")),
+            username,
+            password,
+            otp.strip(),
+            kind="console",
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            session_hours=settings.session_hours,
+            hasher=passwords.hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
+        )
+    except AuthenticationError as exc:  # includes AccountLockedError (423)
+        # The service's message never says which of the three was wrong.
+        return login_page(
+            request,
+            next_path=next_path,
+            error=exc.message,
+            username=username[:64],
+            status_code=exc.status_code,
+        )
+    target = SETUP_PAGES.get(result.stage, safe_next(next_path))
+    response = see_other(request, target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/",
+        # No max-age: the cookie dies with the browser (shared hall PCs); the server-side
+        # session expires after settings.session_hours regardless.
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, actor: Actor = Depends(require_page(None, allow_setup=True))
+) -> Response:
+    if actor.session_id is not None:
+        authn.logout(get_platform().uow(actor), actor.session_id)
+    response = see_other(request, "/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    flash.flash(response, "signed_out")
+    return response
+
+
+@router.get("/lang/{code}", dependencies=[Depends(public("language switch"))])
+def switch_language(
+    request: Request, code: str, next_path: str = Query("/", alias="next", max_length=2048)
+) -> Response:
+    locale = as_locale(code)
+    if locale is None:
+        return render_status(request, 404)
+    if request.cookies.get(SESSION_COOKIE):
+        try:
+            actor = _optional_session(request)
+        except AuthenticationError:
+            actor = None
+        if actor is not None and actor.session_id is not None:
+            # Stored on the session too, so the choice follows the user, not just the browser.
+            accounts.set_session_locale(get_platform().uow(actor), locale)
+    response = see_other(request, safe_next(next_path, allow_auth_pages=True))
+    response.set_cookie(
+        LANG_COOKIE,
+        locale,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=get_platform().settings.cookie_secure,
+        path="/",
+    )
+    return response

@@ -1,0 +1,166 @@
+"""Customer archive pages (BILL-1): search, detail, registration; and the meter list.
+
+Values arrive masked from the services (DATA-3); out-of-scope records raise NotFoundError
+in the service, which the app renders as the 404 page (ORG-2).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.customers import services
+from safegrid.customers.models import CustomerKind
+from safegrid.customers.schemas import CustomerCreate
+from safegrid.org import services as org_services
+from safegrid.platform.errors import ConflictError, ValidationProblem
+from safegrid.platform.paging import PageQuery
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require_page
+from safegrid.security.policy import Perm
+from safegrid.web import flash
+from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.i18n import request_locale
+from safegrid.web.redirects import is_htmx, see_other
+from safegrid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE: Final = 20
+CUSTOMER_FIELDS: Final = (
+    "kind",
+    "name",
+    "id_number",
+    "credit_code",
+    "mobile",
+    "address",
+    "org_unit_id",
+    "is_key_customer",
+)
+
+
+@router.get("/customers")
+def customer_list(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.CUSTOMERS_VIEW)),
+    q: str = Query("", max_length=100),
+    kind: str = Query("", max_length=16),
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    result = services.search_customers(
+        get_platform().uow(actor, readonly=True),
+        q.strip() or None,
+        kind or None,
+        None,
+        PageQuery(page=page, size=PAGE_SIZE),
+    )
+    context = {
+        "result": result,
+        "q": q,
+        "kind": kind,
+        "kinds": list(CustomerKind),
+        "params": {"q": q, "kind": kind},
+        "can_register": actor.can(Perm.CUSTOMERS_EDIT),
+    }
+    # htmx live search swaps only the results; without JS the form reloads the whole page.
+    template = "customers/_results.html" if is_htmx(request) else "customers/list.html"
+    return render(request, template, context)
+
+
+def _form_page(
+    request: Request,
+    actor: Actor,
+    values: dict[str, str],
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    units = org_services.list_units(get_platform().uow(actor, readonly=True))
+    return render(
+        request,
+        "customers/new.html",
+        {
+            "values": values,
+            "errors": errors or FieldErrors(),
+            "kinds": list(CustomerKind),
+            "units": units,
+            "depth_base": min((u.path.count("/") for u in units), default=2),
+        },
+        status_code=status_code,
+    )
+
+
+# Declared before /customers/{customer_id}, which would otherwise try to read "new" as an id.
+@router.get("/customers/new")
+def customer_new_form(
+    request: Request, actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT))
+) -> Response:
+    values = {"kind": CustomerKind.RESIDENT.value, "org_unit_id": str(actor.org_unit_id or "")}
+    return _form_page(request, actor, values)
+
+
+@router.post("/customers/new")
+def customer_new_submit(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT)),
+    kind: Annotated[str, Form(max_length=16)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    id_number: Annotated[str, Form(max_length=64)] = "",
+    credit_code: Annotated[str, Form(max_length=64)] = "",
+    mobile: Annotated[str, Form(max_length=32)] = "",
+    address: Annotated[str, Form(max_length=400)] = "",
+    org_unit_id: Annotated[str, Form(max_length=12)] = "",
+    is_key_customer: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    values = {
+        "kind": kind,
+        "name": name,
+        "id_number": id_number,
+        "credit_code": credit_code,
+        "mobile": mobile,
+        "address": address,
+        "org_unit_id": org_unit_id,
+        "is_key_customer": "on" if is_key_customer else "",
+    }
+    locale = request_locale(request)
+    try:
+        data = CustomerCreate.model_validate(
+            {
+                **{k: v for k, v in values.items() if k != "is_key_customer"},
+                "is_key_customer": bool(is_key_customer),
+            }
+        )
+    except ValidationError as exc:
+        errors = from_pydantic(exc, locale, CUSTOMER_FIELDS)
+        return _form_page(request, actor, values, errors, 422)
+    try:
+        customer_id = services.do_register_customer(get_platform().uow(actor), data)
+    except (ValidationProblem, ConflictError) as exc:
+        errors = from_service(exc, locale, CUSTOMER_FIELDS)
+        return _form_page(request, actor, values, errors, exc.status_code)
+    return flash.flash(see_other(request, f"/customers/{customer_id}"), "customer_registered")
+
+
+@router.get("/customers/{customer_id}")
+def customer_detail(
+    request: Request,
+    customer_id: int,
+    actor: Actor = Depends(require_page(Perm.CUSTOMERS_VIEW)),
+) -> Response:
+    customer = services.get_customer(get_platform().uow(actor, readonly=True), customer_id)
+    return render(request, "customers/detail.html", {"customer": customer})
+
+
+@router.get("/meters")
+def meter_list(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.METERS_VIEW)),
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    result = services.list_meters(
+        get_platform().uow(actor, readonly=True), None, PageQuery(page=page, size=PAGE_SIZE)
+    )
+    return render(request, "meters/list.html", {"result": result, "params": {}})

@@ -1,0 +1,45 @@
+"""One-shot notices after a redirect (PRG), e.g. "password changed".
+
+The cookie carries only a key from :data:`MESSAGES`, never text, so a forged cookie can
+at most show one of our own fixed notices.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.web.i18n import N_
+
+FLASH_COOKIE: Final = "sg_flash"
+MESSAGES: Final[dict[str, str]] = {
+    "password_changed": N_("Your password has been changed."),
+    "totp_enrolled": N_("One-time codes are now required when you sign in."),
+    "totp_already": N_("One-time codes are already set up for your account."),
+    "session_revoked": N_("The session has been signed out."),
+    "customer_registered": N_("The customer has been registered."),
+    "signed_out": N_("You have been signed out."),
+}
+
+
+def flash(response: Response, key: str) -> Response:
+    if key not in MESSAGES:
+        raise KeyError(key)
+    response.set_cookie(
+        FLASH_COOKIE,
+        key,
+        max_age=60,
+        httponly=True,
+        samesite="strict",
+        secure=get_platform().settings.cookie_secure,
+        path="/",
+    )
+    return response
+
+
+def pending(request: Request) -> str | None:
+    """The msgid of the notice waiting for this request, if any."""
+    return MESSAGES.get(request.cookies.get(FLASH_COOKIE, ""))

@@ -1,0 +1,185 @@
+"""Objects inside and outside the caller's region for each path parameter, and a valid
+body for each writing route. A route whose parameter or body is unknown here fails the
+matrix with a message saying what to add — new routes cannot slip through untested."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from safegrid.customers.validation import id_check_char
+from safegrid.platform import clock
+from safegrid.security import authn
+from safegrid.security.models import AuthSession, SessionStage
+from safegrid.security.policy import Post
+from tests.fixtures.world import Staff, World
+
+INSIDE_COUNTY, OUTSIDE_COUNTY = "countyA", "countyB"
+
+
+_counter = itertools.count(1)
+
+
+@dataclasses.dataclass
+class Ctx:
+    world: World
+    staff: Staff
+    n: int = 0
+
+    def unique(self) -> int:
+        # Unique across the whole run: several posts post the same example in one test.
+        self.n = next(_counter)
+        return self.n
+
+
+def _customer(w: World, s: Staff) -> tuple[int, int]:
+    return w.customer("stationA"), w.customer("stationB")
+
+
+def _meter(w: World, s: Staff) -> tuple[int, int]:
+    reader = s if s.post == Post.METER_READER else None
+    inside = w.meter(w.customer("stationA"), w.reading_area("stationA", reader))
+    outside = w.meter(w.customer("stationB"), w.reading_area("stationB"))
+    return inside, outside
+
+
+def _unit(w: World, s: Staff) -> tuple[int, int]:
+    return w.units[INSIDE_COUNTY], w.units[OUTSIDE_COUNTY]
+
+
+def _account(w: World, s: Staff) -> tuple[int, int]:
+    return w.staff(Post.CASHIER, "stationA").id, w.staff(Post.CASHIER, "stationB").id
+
+
+def _session_of(w: World, staff: Staff) -> int:
+    now = clock.now()
+    with w.platform.engine.begin() as conn:
+        conn.execute(
+            insert(AuthSession).values(
+                account_id=staff.id,
+                token_hash=authn.token_digest(secrets.token_hex(8)),
+                kind="api",
+                stage=SessionStage.FULL.value,
+                ip="127.0.0.1",
+                user_agent="pytest",
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+        return int(
+            conn.execute(
+                select(AuthSession.id).order_by(AuthSession.id.desc()).limit(1)
+            ).scalar_one()
+        )
+
+
+def _session(w: World, s: Staff) -> tuple[int, int]:
+    # Inside: one's own other session. Outside: a session of someone in another county.
+    return _session_of(w, s), _session_of(w, w.staff(Post.CASHIER, "stationB"))
+
+
+PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
+    "customer_id": _customer,
+    "meter_id": _meter,
+    "unit_id": _unit,
+    "account_id": _account,
+    "session_id": _session,
+}
+
+
+def _id_number(c: Ctx) -> str:
+    first17 = f"33018319850115{c.unique() % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+def _new_customer_json(c: Ctx) -> dict[str, Any]:
+    return {
+        "json": {
+            "kind": "resident",
+            "name": "测试客户",
+            "org_unit_id": c.world.units["stationA"],
+            "address": "浙江省杭州市富阳区富春街道江滨西路8号",
+            "id_number": _id_number(c),
+            "mobile": "13812345678",
+        }
+    }
+
+
+def _meter_json(c: Ctx) -> dict[str, Any]:
+    return {
+        "json": {
+            "asset_no": f"ZJM{secrets.randbelow(10**8):08d}",
+            "model": "DDZY71-Z",
+            "reading_area_id": c.world.reading_area("stationA"),
+            "latitude": "30.050000",
+            "longitude": "119.950000",
+            "installed_on": "2026-01-05",
+        }
+    }
+
+
+BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
+    "POST /api/auth/token": lambda c: {"json": {"username": "nobody", "password": "x", "otp": ""}},
+    "POST /api/auth/logout": lambda c: {},
+    "POST /api/auth/password": lambda c: {
+        "json": {"current_password": "Test@Password1", "new_password": f"New@Password{c.unique()}x"}
+    },
+    "POST /api/auth/totp": lambda c: {"json": {"code": "000000"}},
+    "DELETE /api/auth/sessions/{session_id}": lambda c: {},
+    "POST /api/customers": _new_customer_json,
+    "PATCH /api/customers/{customer_id}": lambda c: {"json": {"name": "新名字"}},
+    "POST /api/customers/{customer_id}/meters": _meter_json,
+    "POST /api/org/units": lambda c: {
+        "json": {
+            "code": f"new-{c.unique()}-{secrets.token_hex(2)}",
+            "name": "新供电所",
+            "name_en": "New station",
+            "kind": "station",
+            "parent_id": c.world.units[INSIDE_COUNTY],
+        }
+    },
+    "POST /api/staff": lambda c: {
+        "json": {
+            "username": f"new.user.{secrets.token_hex(3)}",
+            "real_name": "新员工",
+            "post": "cashier",
+            "org_unit_id": c.world.units["stationA"],
+            "initial_password": "Initial@Pass1",
+        }
+    },
+    "POST /api/audit/verify": lambda c: {},
+    # Console forms.
+    "POST /login": lambda c: {"data": {"username": "nobody", "password": "x", "otp": ""}},
+    "POST /logout": lambda c: {},
+    "POST /account/password": lambda c: {
+        "data": {
+            "current_password": "Test@Password1",
+            "new_password": f"New@Password{c.unique()}x",
+            "repeat_password": f"New@Password{c.n}x",
+        }
+    },
+    "POST /account/totp": lambda c: {"data": {"code": "000000"}},
+    "POST /sessions/{session_id}/revoke": lambda c: {},
+    "POST /customers/new": lambda c: {
+        "data": {k: str(v) for k, v in _new_customer_json(c)["json"].items()}
+    },
+    "POST /audit/verify": lambda c: {},
+}
+
+# Responses that count as "allowed" for an authorised, in-region caller. A few routes
+# answer a well-formed request with a business refusal that still proves the guard let
+# the caller through (e.g. TOTP already enrolled → 409).
+ALLOWED = {200, 201, 204, 302, 303}
+ALLOWED_BUSINESS: dict[str, set[int]] = {
+    "GET /api/auth/totp": {409},
+    "POST /api/auth/totp": {409},
+    "GET /account/totp": {409},
+    "POST /account/totp": {409},
+}
