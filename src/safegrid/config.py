@@ -35,12 +35,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
-        if self.env == "prod" and self.secret_key in PLACEHOLDER_SECRETS:
+        if self.env == "dev":
+            return self
+        if self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
             raise ValueError(
-                "SAFEGRID_SECRET_KEY must be set to a real secret when SAFEGRID_ENV=prod"
+                f"SAFEGRID_SECRET_KEY must be a real secret of at least 32 characters "
+                f"when SAFEGRID_ENV={self.env}"
             )
-        if self.env == "prod" and len(self.secret_key) < 32:
-            raise ValueError("SAFEGRID_SECRET_KEY must be at least 32 characters in prod")
         return self
 
     @property

@@ -17,7 +17,8 @@ from sqlalchemy import inspect
 
 SensitiveKind = Literal["id_number", "phone", "address", "bank_account", "credit_code"]
 
-_HOUSE_NUMBER = re.compile(r"(\d+[号弄栋幢室单元楼层-]?.*)$")
+_DIGIT = re.compile(r"[0-9０-９一二三四五六七八九十百]+[号弄栋幢室楼]|[0-9０-９]")
+_STREET_MARKERS = ("路", "街", "道", "巷", "村", "弄")
 
 
 def mask_id_number(value: str) -> str:
@@ -38,13 +39,13 @@ def mask_bank_account(value: str) -> str:
 
 def mask_address(value: str) -> str:
     """Keep province … street; the house number and everything after becomes ``***``."""
-    for marker in ("路", "街", "道", "巷", "村", "镇"):
-        idx = value.rfind(marker)
-        if idx != -1 and idx < len(value) - 1:
-            return value[: idx + 1] + "***"
-    match = _HOUSE_NUMBER.search(value)
-    if match and match.start() > 0:
-        return value[: match.start()] + "***"
+    first_digit = _DIGIT.search(value)
+    if first_digit:
+        return value[: first_digit.start()] + "***"
+    cut = max(value.rfind(marker) for marker in _STREET_MARKERS)
+    if 0 <= cut < len(value) - 1:
+        return value[: cut + 1] + "***"
+    # No number and no street word: keep only the first half rather than guess.
     return value[: max(len(value) // 2, 1)] + "***"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from tests.fixtures.world import World
 
 from safegrid.customers import services
 from safegrid.customers.models import Customer, CustomerKind
@@ -13,6 +12,7 @@ from safegrid.customers.schemas import CustomerCreate, CustomerUpdate
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.policy import Post
+from tests.fixtures.world import World
 
 
 def _count(world: World) -> int:

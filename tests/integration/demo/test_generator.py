@@ -49,6 +49,7 @@ def _platform(db: Path, env: Literal["dev", "test"] = "test") -> Platform:
             database_url=f"sqlite:///{db}",
             argon2_time_cost=1,
             argon2_memory_kib=8192,
+            secret_key="test-secret-key-for-demo-generator-tests",
         )
     )
     platform.migrate()
@@ -285,6 +286,7 @@ def test_org_1_cli_generate_if_empty_twice_changes_nothing_the_second_time(
             database_url=f"sqlite:///{tmp_path / 'cli.db'}",
             argon2_time_cost=1,
             argon2_memory_kib=8192,
+            secret_key="test-secret-key-for-demo-generator-tests",
         )
     )  # not migrated: the command must do it itself
     set_platform(platform)

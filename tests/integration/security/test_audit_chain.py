@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text
-from tests.fixtures.world import World
 from typer.testing import CliRunner
 
 from safegrid.audit_cli import app as cli
@@ -12,6 +11,7 @@ from safegrid.customers.models import Customer
 from safegrid.platform.uow import UnauditedChangeError
 from safegrid.security import audit
 from safegrid.security.models import AuditEntry
+from tests.fixtures.world import World
 
 
 def test_aud_1_change_without_audit_is_refused(world: World) -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
-from tests.fixtures.world import PASSWORD, Staff, World
 
 from safegrid.platform import clock
 from safegrid.platform.errors import AccountLockedError, AuthenticationError, ValidationProblem
@@ -15,6 +14,7 @@ from safegrid.security import accounts, authn, passwords
 from safegrid.security.actor import Actor
 from safegrid.security.models import SessionStage
 from safegrid.security.policy import Post
+from tests.fixtures.world import PASSWORD, Staff, World
 
 T0 = datetime(2026, 11, 23, 2, 0, 0, tzinfo=UTC)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from tests.fixtures.world import World
 
 from safegrid.customers.models import Customer, Meter
 from safegrid.org.models import OrgUnit
 from safegrid.security.policy import Post
 from safegrid.security.scope import ScopeMissingError
+from tests.fixtures.world import World
 
 
 def _visible_customers(world: World, post: Post, unit: str) -> set[int]:

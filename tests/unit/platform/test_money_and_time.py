@@ -29,3 +29,16 @@ def test_naive_datetime_refused() -> None:
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone-aware"):
         FixedClock(datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+def test_settings_refuse_placeholder_secret_outside_dev() -> None:
+    from pydantic import ValidationError
+
+    from safegrid.config import Settings
+
+    with pytest.raises(ValidationError, match="SAFEGRID_SECRET_KEY"):
+        Settings(env="prod", secret_key="changeme")
+    with pytest.raises(ValidationError, match="SAFEGRID_SECRET_KEY"):
+        Settings(env="test")
+    assert Settings(env="dev").secret_key  # the demo runs with the placeholder
+    assert Settings(env="prod", secret_key="x" * 40).env == "prod"

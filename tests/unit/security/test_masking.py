@@ -34,3 +34,21 @@ def test_data_3_address_keeps_street_hides_house_number() -> None:
         mask_address("浙江省杭州市富阳区富春街道江滨西路123号")
         == "浙江省杭州市富阳区富春街道江滨西路***"
     )
+
+
+def test_data_3_address_without_road_keeps_full_street_name() -> None:
+    assert (
+        mask_address("浙江省杭州市富阳区银湖街道金家村5组12号")
+        == "浙江省杭州市富阳区银湖街道金家村***"
+    )
+    assert (
+        mask_address("浙江省宁波市象山县丹东街道天安路八号")
+        == "浙江省宁波市象山县丹东街道天安路***"
+    )
+
+
+@given(st.text(alphabet="浙江省杭州市路街道号0123456789", min_size=1, max_size=30))
+def test_data_3_address_mask_never_shows_a_house_number(value: str) -> None:
+    masked = mask_address(value)
+    assert masked.endswith("***")
+    assert not any(ch.isdigit() for ch in masked)
