@@ -96,7 +96,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         if request.url.path.startswith(("/docs", "/redoc")):
             # Swagger UI needs inline scripts; it is the only page allowed them.
             response.headers["Content-Security-Policy"] = (
-                "default-src 'self' 'unsafe-inline' data:; frame-ancestors 'none'"
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
             )
         return response
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.paging import Page
-from safegrid.security import accounts, audit, authn, passwords
+from safegrid.security import accounts, audit_log, authn, passwords
 from safegrid.security.actor import Actor
 from safegrid.security.guards import Guard, client_ip, public, require
 from safegrid.security.policy import Perm
@@ -146,17 +146,14 @@ def list_audit(
     page: int = Query(1, ge=1),
     size: int = Query(50, ge=1, le=200),
 ) -> Page[AuditEntryOut]:
-    with get_platform().uow(actor, readonly=True) as uow:
-        items, total = audit.list_entries(uow.session, (page - 1) * size, size)
-        out = [AuditEntryOut.model_validate(e) for e in items]
-    return Page[AuditEntryOut](items=out, total=total, page=page, size=size)
+    return audit_log.list_audit(get_platform().uow(actor, readonly=True), page, size)
 
 
 @router.post("/audit/verify", response_model=VerifyOut)
 def verify_audit(actor: Actor = Depends(require(Perm.AUDIT_VERIFY))) -> VerifyOut:
     """Walk the whole chain (AUD-2). Verification reads every entry, whatever the caller's scope."""
-    with get_platform().engine.connect() as conn:
-        result = audit.verify(conn)
+    platform = get_platform()
+    result = audit_log.do_verify_chain(platform.engine, platform.uow(actor))
     return VerifyOut(
         ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, reason=result.reason
     )

@@ -11,7 +11,7 @@ from safegrid.bootstrap import get_platform
 from safegrid.org import services as org_services
 from safegrid.org.schemas import UnitOut
 from safegrid.platform.paging import Page
-from safegrid.security import accounts, audit
+from safegrid.security import accounts, audit_log
 from safegrid.security.actor import Actor
 from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
@@ -62,14 +62,11 @@ def staff_list(
 
 
 def _audit_page(actor: Actor, page: int) -> Page[AuditEntryOut]:
-    with get_platform().uow(actor, readonly=True) as uow:
-        items, total = audit.list_entries(uow.session, (page - 1) * AUDIT_PAGE, AUDIT_PAGE)
-        out = [AuditEntryOut.model_validate(e) for e in items]
-    return Page[AuditEntryOut](items=out, total=total, page=page, size=AUDIT_PAGE)
+    return audit_log.list_audit(get_platform().uow(actor, readonly=True), page, AUDIT_PAGE)
 
 
 @router.get("/audit")
-def audit_log(
+def audit_page(
     request: Request,
     actor: Actor = Depends(require_page(Perm.AUDIT_VIEW)),
     page: int = Query(1, ge=1, le=1_000_000),
@@ -91,10 +88,10 @@ def audit_verify(
     request: Request, actor: Actor = Depends(require_page(Perm.AUDIT_VERIFY))
 ) -> Response:
     """Answers with the result itself rather than redirecting (an exception to PRG): the
-    check changes nothing, so a repeated POST is harmless, and a result carried through a
+    check changes no business state (it only records that it ran), so a repeated POST is harmless, and a result carried through a
     redirect URL could be forged by anyone who can send a link to an auditor."""
-    with get_platform().engine.connect() as conn:
-        result = audit.verify(conn)
+    platform = get_platform()
+    result = audit_log.do_verify_chain(platform.engine, platform.uow(actor))
     if is_htmx(request):
         return render(request, "admin/_verify.html", {"verify": result})
     return render(

@@ -11,6 +11,7 @@ from safegrid.customers.models import Customer
 from safegrid.platform.uow import UnauditedChangeError
 from safegrid.security import audit
 from safegrid.security.models import AuditEntry
+from safegrid.security.policy import Post
 from tests.fixtures.world import World
 
 
@@ -80,3 +81,17 @@ def test_aud_2_deleting_a_middle_entry_is_detected(world: World) -> None:
         result = audit.verify(conn)
     assert not result.ok
     assert result.broken_seq == 3
+
+
+def test_aud_2_verification_is_itself_audited(world: World) -> None:
+    from safegrid.security.audit_log import do_verify_chain
+
+    world.customer("stationA")
+    auditor = world.actor(world.staff(Post.AUDITOR, "prov"))
+    result = do_verify_chain(world.platform.engine, world.platform.uow(auditor))
+    assert result.ok
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "audit.verify")).one()
+    assert entry.actor_name == auditor.username
+    assert entry.note is not None
+    assert entry.note.startswith("intact")
