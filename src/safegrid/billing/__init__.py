@@ -1,1 +1,1 @@
-"""Meter reading, tariffs and billing (抄核收)."""
+"""Bills and bill runs (BILL-4)."""

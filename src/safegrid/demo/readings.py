@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
-from safegrid.billing.models import DailyReading
 from safegrid.demo import profiles
 from safegrid.demo.archive import MeterPlan
+from safegrid.readings.models import DailyReading
 
 BATCH_ROWS = 50_000
 SOURCE = "ami"

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Select, func, select, text
 from typer.testing import CliRunner
 
-from safegrid.billing.models import DailyReading
 from safegrid.bootstrap import Platform, set_platform
 from safegrid.config import Settings
 from safegrid.customers.models import (
@@ -32,6 +31,7 @@ from safegrid.demo.geography import COUNTIES, county_of_unit_code
 from safegrid.demo.organisation import DEMO_PASSWORD
 from safegrid.org.models import OrgUnit, UnitKind
 from safegrid.platform import clock
+from safegrid.readings.models import DailyReading
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry, StaffAccount

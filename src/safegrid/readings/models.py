@@ -1,4 +1,4 @@
-"""Daily register readings. The billing issue builds validation, tariffs and bill runs on these."""
+"""Daily register readings (BILL-2). `kwh` = register difference × meter multiplier."""
 
 from __future__ import annotations
 
