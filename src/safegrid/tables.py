@@ -1,5 +1,6 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from safegrid.billing import models as billing_models
 from safegrid.customers import models as customer_models
 from safegrid.org import models as org_models
 from safegrid.platform import outbox
@@ -10,6 +11,7 @@ from safegrid.security import models as security_models
 metadata = Base.metadata
 
 __all__ = [
+    "billing_models",
     "customer_models",
     "metadata",
     "org_models",

@@ -1,0 +1,91 @@
+"""Bills, their lines and the runs that issue them (BILL-4).
+
+An issued bill is never edited: a correction is a reversal bill (negative amount, pointing
+at the original) plus, where needed, a new bill. Collection state (payments, write-offs,
+instalments) lives in ``safegrid.collection``, keyed by bill id.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safegrid.org.models import OrgScoped
+from safegrid.platform.db import Base, UTCDateTime, str_enum
+from safegrid.platform.money import Money
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class BillKind(enum.StrEnum):
+    NORMAL = "normal"
+    REVERSAL = "reversal"
+
+
+class BillStatus(enum.StrEnum):
+    ISSUED = "issued"
+    REVERSED = "reversed"  # an issued bill cancelled by a reversal bill
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class BillRun(OrgScoped, Base):
+    """One bill run over the accounts of a period in the scope of ``org_unit_id``."""
+
+    __tablename__ = "bill_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus, 16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    started_by: Mapped[str] = mapped_column(String(64))
+    accounts: Mapped[int] = mapped_column(Integer, default=0)
+    bills_created: Mapped[int] = mapped_column(Integer, default=0)
+    total_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class Bill(OrgScoped, Base):
+    __tablename__ = "bills"
+    # One normal bill per account and period: re-running a period is idempotent.
+    __table_args__ = (UniqueConstraint("account_id", "period", "kind", "sequence"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[BillKind] = mapped_column(str_enum(BillKind, 16))
+    # 0 for the first normal bill of a period; a re-issue after a reversal takes the next.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    reverses_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), default=None)
+    status: Mapped[BillStatus] = mapped_column(str_enum(BillStatus, 16))
+    kwh: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    tariff_version_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("bill_runs.id"), default=None, index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_date: Mapped[date] = mapped_column(Date)
+
+
+class BillLine(Base):
+    """One line of a bill's explanation: which tier / time band, how many kWh, at what price."""
+
+    __tablename__ = "bill_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # tier1 tier2 tier3 peak valley flat addon
+    description: Mapped[str] = mapped_column(String(120))
+    kwh: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 4))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 4))  # unrounded; the bill rounds once
