@@ -12,12 +12,12 @@ from safegrid.customers.models import (
     CustomerKind,
     Meter,
     ReadingArea,
-    SupplyContract,
     SupplyPoint,
 )
 from safegrid.org.models import OrgUnit
 from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
+from safegrid.security.scope import SKIP_SCOPE
 
 
 class CustomerRepository:
@@ -88,8 +88,6 @@ class CustomerRepository:
 
     def next_number(self, prefix: str, model: type[Customer] | type[Account]) -> str:
         """Next sequential number under a prefix, taken inside the writer's lock."""
-        from safegrid.security.scope import SKIP_SCOPE
-
         last = self.session.scalar(
             select(func.max(model.number)).where(model.number.startswith(prefix)),
             execution_options={SKIP_SCOPE: True},  # numbers are unique platform-wide
@@ -98,8 +96,6 @@ class CustomerRepository:
         return f"{prefix}{seq:07d}"
 
     def id_number_taken(self, id_number: str) -> bool:
-        from safegrid.security.scope import SKIP_SCOPE
-
         return (
             self.session.scalar(
                 select(Customer.id).where(Customer.id_number == id_number),
@@ -109,8 +105,6 @@ class CustomerRepository:
         )
 
     def asset_taken(self, asset_no: str) -> bool:
-        from safegrid.security.scope import SKIP_SCOPE
-
         return (
             self.session.scalar(
                 select(Meter.id).where(Meter.asset_no == asset_no),
@@ -118,6 +112,3 @@ class CustomerRepository:
             )
             is not None
         )
-
-
-__all__ = ["CustomerRepository", "SupplyContract"]
