@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from safegrid.cli import app
 from safegrid.security.models import AuditEntry
@@ -13,27 +13,17 @@ from tests.fixtures.world import World
 runner = CliRunner()
 
 
+def _add_resident(world: World, username: str, id_number: str) -> Result:
+    return runner.invoke(app, [
+        "customers", "add", "--as", username, "--kind", "resident", "--name", "王五",
+        "--org-unit-id", str(world.units["stationA"]),
+        "--address", "浙江省杭州市富阳区江滨西路9号", "--id-number", id_number,
+    ])  # fmt: skip
+
+
 def test_aud_1_cli_change_is_audited_as_the_named_account(world: World) -> None:
     agent = world.staff(Post.HALL_AGENT, "countyA")
-    result = runner.invoke(
-        app,
-        [
-            "customers",
-            "add",
-            "--as",
-            agent.username,
-            "--kind",
-            "resident",
-            "--name",
-            "王五",
-            "--org-unit-id",
-            str(world.units["stationA"]),
-            "--address",
-            "浙江省杭州市富阳区江滨西路9号",
-            "--id-number",
-            "11010519491231002X",
-        ],
-    )
+    result = _add_resident(world, agent.username, "11010519491231002X")
     assert result.exit_code == 0, result.output
     with world.platform.uow(world.system(), readonly=True) as uow:
         entry = uow.session.scalars(
@@ -45,25 +35,7 @@ def test_aud_1_cli_change_is_audited_as_the_named_account(world: World) -> None:
 
 def test_bill_1_cli_bad_input_names_the_field_and_exits_1(world: World) -> None:
     agent = world.staff(Post.HALL_AGENT, "countyA")
-    result = runner.invoke(
-        app,
-        [
-            "customers",
-            "add",
-            "--as",
-            agent.username,
-            "--kind",
-            "resident",
-            "--name",
-            "王五",
-            "--org-unit-id",
-            str(world.units["stationA"]),
-            "--address",
-            "浙江省杭州市富阳区江滨西路9号",
-            "--id-number",
-            "110105194912310021",
-        ],
-    )
+    result = _add_resident(world, agent.username, "110105194912310021")
     assert result.exit_code == 1
     assert "id_number" in result.output and "check digit" in result.output
 
