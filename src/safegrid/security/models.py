@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -87,8 +88,11 @@ class AuthSession(Base):
 class AuditEntry(OrgScoped, Base):
     """One link of the tamper-evident chain (AUD-1, AUD-2).
 
-    ``hash`` = SM3(prev_hash || canonical JSON of the entry). ``org_unit_id`` is the unit
-    of the object acted on, so auditors see the entries of their own subtree.
+    ``body`` is the canonical JSON of the whole entry, exactly the bytes that were hashed:
+    ``hash = SM3(prev_hash ‖ body)``. Verification therefore re-hashes stored bytes without
+    re-serialising anything. The other columns are an index for filtering and scope; the
+    verifier checks them against the body, so editing either is detected.
+    ``org_unit_id`` is the unit of the object acted on: auditors see their own subtree.
     """
 
     __tablename__ = "audit_entries"
@@ -106,11 +110,28 @@ class AuditEntry(OrgScoped, Base):
     org_unit_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
         ForeignKey("org_units.id"), index=True, nullable=True
     )
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    note: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+    def _parsed(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+    @property
+    def before(self) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self._parsed().get("before")
+        return value
+
+    @property
+    def after(self) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self._parsed().get("after")
+        return value
+
+    @property
+    def note(self) -> str | None:
+        value: str | None = self._parsed().get("note")
+        return value
 
 
 class AuditHead(Base):

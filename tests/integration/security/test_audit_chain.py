@@ -95,3 +95,26 @@ def test_aud_2_verification_is_itself_audited(world: World) -> None:
     assert entry.actor_name == auditor.username
     assert entry.note is not None
     assert entry.note.startswith("intact")
+
+
+def test_aud_2_editing_the_hashed_body_is_detected(world: World) -> None:
+    for _ in range(3):
+        world.customer("stationA")
+    with world.platform.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_entries SET body = replace(body, '客户', '某人') WHERE seq = 2")
+        )
+        result = audit.verify(conn)
+    assert not result.ok
+    assert result.broken_seq == 2
+    assert result.reason == "content does not match its hash"
+
+
+def test_aud_2_editing_an_index_column_is_detected(world: World) -> None:
+    for _ in range(3):
+        world.customer("stationA")
+    with world.platform.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET org_unit_id = NULL WHERE seq = 3"))
+        result = audit.verify(conn)
+    assert not result.ok
+    assert result.broken_seq == 3

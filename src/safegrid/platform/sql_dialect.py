@@ -1,0 +1,57 @@
+"""The few SQL expressions that SQLite and PostgreSQL spell differently, in one adapter
+(DESIGN: no backend-specific SQL outside an adapter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Text, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+
+class json_text(FunctionElement[str]):
+    """The value at a top-level key of a JSON document stored as text, as text (NULL for a
+    JSON null or a missing key)."""
+
+    type = Text()
+    inherit_cache = True
+
+    def __init__(self, document: ColumnElement[Any], key: str) -> None:
+        # The key travels as a bound parameter so it is part of the statement cache key.
+        super().__init__(document, literal(key, Text()))
+
+
+@compiles(json_text, "sqlite")
+def _json_text_sqlite(element: json_text, compiler: Any, **kw: Any) -> str:
+    document, key = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(json_extract({document}, '$.' || {key}) AS TEXT)"
+
+
+@compiles(json_text, "postgresql")
+def _json_text_pg(element: json_text, compiler: Any, **kw: Any) -> str:
+    document, key = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({document} AS JSON) ->> {key})"
+
+
+class utc_iso_text(FunctionElement[str]):
+    """A stored UTCDateTime as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` text."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(utc_iso_text, "sqlite")
+def _utc_iso_sqlite(element: utc_iso_text, compiler: Any, **kw: Any) -> str:
+    # UTCDateTime stores naive UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' on SQLite.
+    (column,) = element.clauses
+    return f"(replace({compiler.process(column, **kw)}, ' ', 'T') || 'Z')"
+
+
+@compiles(utc_iso_text, "postgresql")
+def _utc_iso_pg(element: utc_iso_text, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return (
+        f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', "
+        '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')'
+    )
