@@ -17,7 +17,7 @@ from safegrid.platform import clock
 from safegrid.platform.db import Base
 from safegrid.security.audit import GENESIS
 
-pytest_plugins = ["tests.fixtures.world"]
+pytest_plugins = ["tests.fixtures.world", "tests.fixtures.bills"]
 
 
 def _test_settings(tmp_dir: Path) -> Settings:

@@ -12,12 +12,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safegrid import __version__
+from safegrid.billing.routes import router as billing_router
 from safegrid.bootstrap import Platform, set_platform
+from safegrid.collection.routes import router as collection_router
 from safegrid.customers.routes import router as customers_router
+from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
 from safegrid.platform.errors import SafeGridError
+from safegrid.readings.routes import router as readings_router
 from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
+from safegrid.tariffs.routes import router as tariffs_router
 from safegrid.web import errors as web_errors
 from safegrid.web.routes import router as web_router
 from safegrid.web.templating import STATIC_DIR
@@ -55,6 +60,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(security_router)
     app.include_router(org_router)
     app.include_router(customers_router)
+    app.include_router(readings_router)
+    app.include_router(tariffs_router)
+    app.include_router(billing_router)
+    app.include_router(collection_router)
+    app.include_router(notifications_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

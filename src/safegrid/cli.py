@@ -6,17 +6,25 @@ from __future__ import annotations
 import typer
 
 from safegrid.audit_cli import app as audit_app
+from safegrid.billing.cli import app as billing_app
+from safegrid.collection.cli import app as collection_app
 from safegrid.customers.cli import app as customers_app
 from safegrid.db_cli import app as db_app
 from safegrid.demo.cli import app as demo_app
+from safegrid.readings.cli import app as readings_app
 from safegrid.staff_cli import app as staff_app
+from safegrid.tariffs.cli import app as tariffs_app
 
 app = typer.Typer(help="SafeGrid 电力营销安全平台 / power marketing platform", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(customers_app, name="customers")
+app.add_typer(collection_app, name="collection")
 app.add_typer(staff_app, name="staff")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
+app.add_typer(tariffs_app, name="tariffs")
+app.add_typer(billing_app, name="billing")
+app.add_typer(readings_app, name="readings")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
 from safegrid.security.cli_identity import actor_from_username
+from safegrid.security.policy import Perm
 
 T = TypeVar("T")
 err = Console(stderr=True)
@@ -32,6 +33,15 @@ def acting(username: str | None) -> Actor:
         )
         raise typer.Exit(2)
     return run(lambda: actor_from_username(get_platform(), username))
+
+
+def acting_with(username: str | None, perm: Perm) -> Actor:
+    """The acting account, if its post grants ``perm``: the CLI's equivalent of a route guard."""
+    actor = acting(username)
+    if not actor.can(perm):
+        err.print(f"[red]error:[/red] {username} lacks permission {perm.value}")
+        raise typer.Exit(1)
+    return actor
 
 
 @contextmanager

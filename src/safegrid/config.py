@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65536
     cookie_secure: bool = False
     default_locale: Literal["zh", "en"] = "zh"
+    # Raw AMI interval data (15-minute kWh), Parquet files queried with DuckDB (ADR 0005).
+    ami_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "ami")
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

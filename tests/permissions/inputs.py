@@ -13,12 +13,18 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from safegrid.billing.models import Bill as BillModel
+from safegrid.collection import services as collection_services
+from safegrid.collection.schemas import NoticeCreate, PlanCreate
 from safegrid.customers.validation import id_check_char
 from safegrid.platform import clock
 from safegrid.security import authn
 from safegrid.security.models import AuthSession, SessionStage
 from safegrid.security.policy import Post
+from tests.fixtures.bills import Bills
 from tests.fixtures.world import Staff, World
+from tests.permissions.billing_inputs import BILLING_BODIES, BILLING_PARAMS
+from tests.permissions.readings_inputs import READINGS_BODIES
 
 INSIDE_COUNTY, OUTSIDE_COUNTY = "countyA", "countyB"
 
@@ -85,12 +91,62 @@ def _session(w: World, s: Staff) -> tuple[int, int]:
     return _session_of(w, s), _session_of(w, w.staff(Post.CASHIER, "stationB"))
 
 
+# Collection and arrears (BILL-5, BILL-6): an overdue bill of a key customer, an instalment
+# plan, and a disconnection notice created by someone else (so the caller may decide it).
+def _overdue_bill(w: World, unit: str) -> int:
+    bills = Bills(w)
+    return bills.bill(
+        bills.account(unit, key=True), "20000.00", due=clock.business_day() - timedelta(days=30)
+    )
+
+
+def _bill(w: World, s: Staff) -> tuple[int, int]:
+    return _overdue_bill(w, "stationA"), _overdue_bill(w, "stationB")
+
+
+def _plan_in(w: World, unit: str) -> int:
+    data = PlanCreate(
+        bill_ids=[_overdue_bill(w, unit)],
+        count=3,
+        first_due_date=clock.business_day() + timedelta(days=5),
+    )
+    return collection_services.do_create_plan(w.platform.uow(w.system()), data)
+
+
+def _plan(w: World, s: Staff) -> tuple[int, int]:
+    return _plan_in(w, "stationA"), _plan_in(w, "stationB")
+
+
+def _notice_in(w: World, unit: str) -> int:
+    bill = _overdue_bill(w, unit)
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        account = uow.session.scalar(select(BillModel.account_id).where(BillModel.id == bill))
+    creator = w.actor(w.staff(Post.FINANCE, unit))
+    data = NoticeCreate(account_id=int(account or 0), reason="欠费逾期")
+    return collection_services.do_create_notice(w.platform.uow(creator), data).id
+
+
+def _arrears_account(w: World) -> int:
+    bill = _overdue_bill(w, "stationA")
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        return int(
+            uow.session.scalar(select(BillModel.account_id).where(BillModel.id == bill)) or 0
+        )
+
+
+def _notice(w: World, s: Staff) -> tuple[int, int]:
+    return _notice_in(w, "stationA"), _notice_in(w, "stationB")
+
+
 PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "customer_id": _customer,
     "meter_id": _meter,
     "unit_id": _unit,
     "account_id": _account,
     "session_id": _session,
+    "bill_id": _bill,
+    "plan_id": _plan,
+    "notice_id": _notice,
 }
 
 
@@ -171,6 +227,37 @@ BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
         "data": {k: str(v) for k, v in _new_customer_json(c)["json"].items()}
     },
     "POST /audit/verify": lambda c: {},
+    # Collection and arrears (BILL-5, BILL-6).
+    "POST /api/collection/bills/{bill_id}/write-offs": lambda c: {
+        "json": {"amount": "1.00", "reference": f"perm-{c.unique()}-{secrets.token_hex(3)}"}
+    },
+    "POST /api/collection/instalment-plans": lambda c: {
+        "json": {
+            "bill_ids": [_overdue_bill(c.world, "stationA")],
+            "count": 3,
+            "first_due_date": str(clock.business_day() + timedelta(days=5)),
+        }
+    },
+    "POST /api/collection/notices": lambda c: {
+        "json": {"account_id": _arrears_account(c.world), "reason": "欠费逾期"}
+    },
+    "POST /api/collection/notices/{notice_id}/decision": lambda c: {"json": {"approve": True}},
+    "POST /api/collection/notices/{notice_id}/execute": lambda c: {},
+    "POST /collection/bills/{bill_id}/write-offs": lambda c: {
+        "data": {"amount": "1.00", "reference": f"perm-{c.unique()}-{secrets.token_hex(3)}"}
+    },
+    "POST /collection/bills/{bill_id}/plan": lambda c: {
+        "data": {
+            "count": "3",
+            "first_due_date": str(clock.business_day() + timedelta(days=5)),
+            "interval_days": "30",
+        }
+    },
+    "POST /arrears/notices": lambda c: {
+        "data": {"account_id": str(_arrears_account(c.world)), "reason": "欠费逾期"}
+    },
+    "POST /arrears/notices/{notice_id}/decision": lambda c: {"data": {"approve": "yes"}},
+    "POST /arrears/notices/{notice_id}/execute": lambda c: {},
 }
 
 # Responses that count as "allowed" for an authorised, in-region caller. A few routes
@@ -182,4 +269,11 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
     "POST /api/auth/totp": {409},
     "GET /account/totp": {409},
     "POST /account/totp": {409},
+    # A fresh notice is pending, not yet executable: the refusal proves the guard passed.
+    "POST /api/collection/notices/{notice_id}/execute": {409},
+    "POST /arrears/notices/{notice_id}/execute": {409},
 }
+
+BODIES.update(READINGS_BODIES)
+BODIES.update(BILLING_BODIES)
+PARAMS.update(BILLING_PARAMS)

@@ -51,6 +51,8 @@ class BillRun(OrgScoped, Base):
     accounts: Mapped[int] = mapped_column(Integer, default=0)
     bills_created: Mapped[int] = mapped_column(Integer, default=0)
     total_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # Accounts of the period that already had an issued bill: what makes a re-run idempotent.
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
@@ -61,7 +63,8 @@ class Bill(OrgScoped, Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # No index of its own: the unique constraint below leads with account_id.
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     period: Mapped[str] = mapped_column(String(7), index=True)
     kind: Mapped[BillKind] = mapped_column(str_enum(BillKind, 16))
     # 0 for the first normal bill of a period; a re-issue after a reversal takes the next.
@@ -70,10 +73,18 @@ class Bill(OrgScoped, Base):
     status: Mapped[BillStatus] = mapped_column(str_enum(BillStatus, 16))
     kwh: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     amount: Mapped[Decimal] = mapped_column(Money)
-    tariff_version_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # kWh billed earlier in the tier year (or month) when this bill was priced: with the
+    # lines, what explains why its kWh fell into tier 2 or 3. NULL for untiered tariffs.
+    tier_prior_kwh: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    # No index: only "was this version ever used" asks by it, and bulk inserts pay per index.
+    tariff_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tariff_versions.id"), default=None
+    )
     run_id: Mapped[int | None] = mapped_column(ForeignKey("bill_runs.id"), default=None, index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_date: Mapped[date] = mapped_column(Date)
+    # Why a reversal bill was issued (the original's status says it was reversed).
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class BillLine(Base):
@@ -84,8 +95,9 @@ class BillLine(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # tier1 tier2 tier3 peak valley flat addon
+    kind: Mapped[str] = mapped_column(String(16))  # safegrid.tariffs.terms.LineKind
     description: Mapped[str] = mapped_column(String(120))
     kwh: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     price: Mapped[Decimal] = mapped_column(Numeric(10, 4))
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 4))  # unrounded; the bill rounds once
+    # kWh (2 places) × price (4 places), exact: the bill rounds the sum once.
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 6))

@@ -41,7 +41,8 @@ _EXISTS = (
 def generate_command(
     seed: int = typer.Option(2026, help="random seed; the same seed gives the same utility"),
     customers: int = typer.Option(20_000, min=1, help="number of customers (≈5 % enterprises)"),
-    days: int = typer.Option(365, min=1, max=3660, help="days of daily readings, ending yesterday"),
+    # 400 days: the last 12 complete months (closeable and billable) plus this month so far.
+    days: int = typer.Option(400, min=1, max=3660, help="days of daily readings, ending yesterday"),
     if_empty: bool = typer.Option(
         False, "--if-empty", help="do nothing (exit 0) when the database already has data"
     ),
@@ -89,6 +90,7 @@ def _print_summary(s: DemoSummary) -> None:
         ("电能表 / meters", s.meters),
         ("日读数 / daily readings", f"{s.readings:,}"),
         ("读数日期 / days", f"{s.first_day} … {s.last_day}"),
+        ("已出电费账单 / bills issued", f"{s.bills:,}"),
         ("用时 / took", f"{s.seconds:.1f} s"),
     ):
         table.add_row(label, str(value))

@@ -7,7 +7,8 @@ exists whole or not at all.
 
 Register arithmetic is done in integer hundredths so the stored figures add up exactly:
 ``kwh = (register_today − register_yesterday) × multiplier`` for every day, the rule the
-billing checks apply to meters behind current transformers.
+billing checks apply to meters behind current transformers. Time-of-use meters also get
+the day's peak (08:00–22:00) and valley energy, ``peak + valley = kwh`` to the hundredth.
 """
 
 from __future__ import annotations
@@ -18,15 +19,29 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from safegrid.customers.models import Meter
 from safegrid.demo import profiles
 from safegrid.demo.archive import MeterPlan
 from safegrid.readings.models import DailyReading
 
 BATCH_ROWS = 50_000
 SOURCE = "ami"
-_COLUMNS = ("meter_id", "day", "register_kwh", "kwh", "source", "org_unit_id")
+_COLUMNS = (
+    "meter_id",
+    "day",
+    "register_kwh",
+    "kwh",
+    "source",
+    "org_unit_id",
+    "peak_kwh",
+    "valley_kwh",
+)
+# Share of a time-of-use customer's energy used 08:00–22:00: homes on the peak/valley
+# tariff move washing and water heating to the night; the day-to-day wobble is small.
+_PEAK_SHARE = (0.50, 0.75)
+_PEAK_SHARE_SD = 0.04
 
 
 def _insert_sql(conn: Connection) -> str:
@@ -62,23 +77,47 @@ def _block(
     return register_c, step_c * multiplier
 
 
+def _peak_c(kwh_c: np.ndarray[Any, Any], tou_rng: np.random.Generator) -> np.ndarray[Any, Any]:
+    """Peak hundredths of each day; the valley is the rest, so the two add up exactly."""
+    share = tou_rng.uniform(*_PEAK_SHARE, (kwh_c.shape[0], 1))
+    daily = np.clip(share + tou_rng.normal(0.0, _PEAK_SHARE_SD, kwh_c.shape), 0.2, 0.9)
+    peak: np.ndarray[Any, Any] = np.rint(kwh_c * daily).astype(np.int64)
+    return peak
+
+
 def _rows(
     plans: Sequence[MeterPlan],
     cal: profiles.Calendar,
     rng: np.random.Generator,
     day_values: list[Any],
+    tou: tuple[set[int], np.random.Generator],
 ) -> list[tuple[Any, ...]]:
     register_c, kwh_c = _block(plans, cal, rng)
+    tou_ids, tou_rng = tou
     n_days = len(cal.days)
-    meter_ids = np.repeat([p.meter_id for p in plans], n_days).tolist()
-    units = np.repeat([p.org_unit_id for p in plans], n_days).tolist()
-    # Floats divided from exact hundredths: what SQLAlchemy's Numeric binds on SQLite,
-    # and PostgreSQL rounds them into numeric(…, 2) exactly.
-    registers = (register_c.ravel() / 100).tolist()
-    kwh = (kwh_c.ravel() / 100).tolist()
-    return list(
-        zip(meter_ids, day_values * len(plans), registers, kwh, repeat(SOURCE), units, strict=False)
-    )
+    is_tou = np.array([p.meter_id in tou_ids for p in plans], bool)
+    rows: list[tuple[Any, ...]] = []
+    for mask in (~is_tou, is_tou):
+        if not mask.any():
+            continue
+        subset = [p for p, m in zip(plans, mask, strict=True) if m]
+        meter_ids = np.repeat([p.meter_id for p in subset], n_days).tolist()
+        units = np.repeat([p.org_unit_id for p in subset], n_days).tolist()
+        # Floats divided from exact hundredths: what SQLAlchemy's Numeric binds on SQLite,
+        # and PostgreSQL rounds them into numeric(…, 2) exactly.
+        registers = (register_c[mask].ravel() / 100).tolist()
+        kwh = (kwh_c[mask].ravel() / 100).tolist()
+        days = day_values * len(subset)
+        if mask is is_tou:
+            peak_c = _peak_c(kwh_c[mask], tou_rng)
+            peak: Any = (peak_c.ravel() / 100).tolist()
+            valley: Any = ((kwh_c[mask] - peak_c).ravel() / 100).tolist()
+        else:
+            peak = valley = repeat(None)
+        rows.extend(
+            zip(meter_ids, days, registers, kwh, repeat(SOURCE), units, peak, valley, strict=False)
+        )
+    return rows
 
 
 def _blocks(plans: Sequence[MeterPlan], n_days: int) -> Iterator[Sequence[MeterPlan]]:
@@ -96,6 +135,9 @@ def write_readings(
 ) -> int:
     """Insert ``len(plans) × len(cal.days)`` readings; returns the count."""
     day_values = _day_values(conn, cal.days)
+    tou_ids = set(conn.execute(select(Meter.id).where(Meter.is_tou)).scalars())
+    # A stream of its own, so the TOU split does not reshuffle everybody's energy.
+    tou = (tou_ids, rng.spawn(1)[0])
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     # PostgreSQL (psycopg 3) takes bulk rows fastest through COPY; executemany there
     # costs a round trip per row. Everything else gets the portable INSERT.
@@ -103,7 +145,7 @@ def write_readings(
     written = 0
     try:
         for block in _blocks(plans, len(cal.days)):
-            rows = _rows(block, cal, rng, day_values)
+            rows = _rows(block, cal, rng, day_values, tou)
             write(rows)
             written += len(rows)
             advance(len(rows))

@@ -56,25 +56,66 @@ class Perm(enum.StrEnum):
     STAFF_MANAGE = "staff.manage"
     AUDIT_VIEW = "audit.view"
     AUDIT_VERIFY = "audit.verify"
+    COLLECTION_VIEW = "collection.view"
+    COLLECTION_MANAGE = "collection.manage"
+    ARREARS_APPROVE = "arrears.approve"
+    NOTIFICATIONS_VIEW = "notifications.view"
+    TARIFFS_VIEW = "tariffs.view"
+    TARIFFS_MANAGE = "tariffs.manage"
+    BILLS_VIEW = "bills.view"
+    BILLS_RUN = "bills.run"
+    BILLS_REVERSE = "bills.reverse"
+    READINGS_VIEW = "readings.view"
+    READINGS_ENTER = "readings.enter"
+    READINGS_IMPORT = "readings.import"
+    READINGS_CLOSE = "readings.close"
 
 
 _READ_ARCHIVE = {Perm.ORG_VIEW, Perm.CUSTOMERS_VIEW, Perm.METERS_VIEW}
+# 抄表 (BILL-2): readers enter and upload readings; closing a month is a head's decision.
+_READ_READINGS = {Perm.READINGS_VIEW}
+_TAKE_READINGS = {Perm.READINGS_VIEW, Perm.READINGS_ENTER, Perm.READINGS_IMPORT}
+# Bills and the prices behind them: whoever answers a customer's question about a bill.
+_READ_BILLS = {Perm.BILLS_VIEW, Perm.TARIFFS_VIEW}
+# 核算: issuing a period's bills and correcting one by a reversal (BILL-4).
+_ISSUE_BILLS = {Perm.BILLS_RUN, Perm.BILLS_REVERSE}
+# 收费: write-offs, instalment plans, disconnection notices (BILL-5, BILL-6).
+_MANAGE_COLLECTION = {Perm.COLLECTION_VIEW, Perm.COLLECTION_MANAGE, Perm.NOTIFICATIONS_VIEW}
 
 POLICY: Final[dict[Post, frozenset[Perm]]] = {
-    Post.METER_READER: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW}),
-    Post.CASHIER: frozenset(_READ_ARCHIVE),
-    Post.CHECKER: frozenset(_READ_ARCHIVE),
-    Post.FINANCE: frozenset(_READ_ARCHIVE),
-    Post.HALL_AGENT: frozenset(_READ_ARCHIVE | {Perm.CUSTOMERS_EDIT}),
-    Post.HALL_MANAGER: frozenset(_READ_ARCHIVE | {Perm.CUSTOMERS_EDIT, Perm.STAFF_VIEW}),
+    Post.METER_READER: frozenset(_TAKE_READINGS | {Perm.ORG_VIEW, Perm.METERS_VIEW}),
+    Post.CASHIER: frozenset(_READ_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.COLLECTION_VIEW}),
+    Post.CHECKER: frozenset(_READ_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.COLLECTION_VIEW}),
+    Post.FINANCE: frozenset(
+        _READ_READINGS | _READ_ARCHIVE | _READ_BILLS | _ISSUE_BILLS | _MANAGE_COLLECTION
+    ),
+    Post.HALL_AGENT: frozenset(
+        _READ_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.CUSTOMERS_EDIT}
+    ),
+    Post.HALL_MANAGER: frozenset(
+        _READ_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.CUSTOMERS_EDIT, Perm.STAFF_VIEW}
+    ),
     Post.FIELD_WORKER: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW}),
     Post.SAFETY_SUPERVISOR: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW, Perm.STAFF_VIEW}),
-    Post.TEAM_LEADER: frozenset(_READ_ARCHIVE | {Perm.STAFF_VIEW}),
+    Post.TEAM_LEADER: frozenset(_TAKE_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.STAFF_VIEW}),
     Post.DEPARTMENT_HEAD: frozenset(
-        _READ_ARCHIVE | {Perm.CUSTOMERS_EDIT, Perm.METERS_EDIT, Perm.STAFF_VIEW}
+        _TAKE_READINGS
+        | {Perm.READINGS_CLOSE}
+        | _READ_ARCHIVE
+        | _READ_BILLS
+        | _ISSUE_BILLS
+        | _MANAGE_COLLECTION
+        | {Perm.ARREARS_APPROVE}
+        | {Perm.CUSTOMERS_EDIT, Perm.METERS_EDIT, Perm.STAFF_VIEW, Perm.TARIFFS_MANAGE}
     ),
     Post.DATA_SECURITY_OFFICER: frozenset(
-        {Perm.ORG_VIEW, Perm.STAFF_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_VERIFY}
+        {
+            Perm.ORG_VIEW,
+            Perm.STAFF_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.AUDIT_VERIFY,
+            Perm.NOTIFICATIONS_VIEW,
+        }
     ),
     Post.SYSTEM_ADMIN: frozenset(
         {
@@ -86,7 +127,13 @@ POLICY: Final[dict[Post, frozenset[Perm]]] = {
             Perm.METERS_VIEW,
         }
     ),
-    Post.AUDITOR: frozenset(_READ_ARCHIVE | {Perm.STAFF_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_VERIFY}),
+    Post.AUDITOR: frozenset(
+        _READ_READINGS
+        | _READ_ARCHIVE
+        | _READ_BILLS
+        | {Perm.STAFF_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_VERIFY}
+        | {Perm.COLLECTION_VIEW, Perm.NOTIFICATIONS_VIEW}
+    ),
     Post.CONTRACTOR: frozenset({Perm.METERS_VIEW}),
 }
 

@@ -21,6 +21,10 @@ MESSAGES: Final[dict[str, str]] = {
     "totp_already": N_("One-time codes are already set up for your account."),
     "session_revoked": N_("The session has been signed out."),
     "customer_registered": N_("The customer has been registered."),
+    "reading_saved": N_("The reading has been saved."),
+    "bill_run_done": N_("The bill run has finished."),
+    "bill_reversed": N_("The bill has been reversed; this is the reversal bill."),
+    "tariff_version_added": N_("The price version has been added."),
     "signed_out": N_("You have been signed out."),
 }
 

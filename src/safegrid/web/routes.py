@@ -11,7 +11,16 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
 from safegrid.security.guards import public
-from safegrid.web import account_views, admin_views, auth_views, customer_views
+from safegrid.web import (
+    account_views,
+    admin_views,
+    auth_views,
+    billing_views,
+    collection_views,
+    customer_views,
+    readings_views,
+    tariff_views,
+)
 
 SWAGGER_JS = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
 SWAGGER_CSS = "/static/vendor/swagger-ui/swagger-ui.css"
@@ -21,6 +30,10 @@ router = APIRouter()
 router.include_router(auth_views.router)
 router.include_router(account_views.router)
 router.include_router(customer_views.router)
+router.include_router(readings_views.router)
+router.include_router(tariff_views.router)
+router.include_router(billing_views.router)
+router.include_router(collection_views.router)
 router.include_router(admin_views.router)
 
 

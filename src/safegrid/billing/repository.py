@@ -1,0 +1,117 @@
+"""Queries of bills and bill runs. Bills, runs, accounts and customers are org-scoped: the
+session's scope (ORG-2) is applied to every statement here by ``safegrid.security.scope``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from safegrid.billing.models import Bill, BillLine, BillRun
+from safegrid.customers.models import Account, Customer
+from safegrid.org.models import OrgUnit
+from safegrid.platform.paging import PageQuery
+from safegrid.platform.uow import UnitOfWork
+from safegrid.readings.models import ReadingPeriod
+
+
+class BillRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.session = uow.session
+
+    def bill(self, bill_id: int, *, for_update: bool = False) -> Bill | None:
+        stmt = select(Bill).where(Bill.id == bill_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
+
+    def lines(self, bill_id: int) -> list[BillLine]:
+        return list(
+            self.session.scalars(
+                select(BillLine).where(BillLine.bill_id == bill_id).order_by(BillLine.line_no)
+            )
+        )
+
+    def reversal_of(self, bill_id: int) -> Bill | None:
+        return self.session.scalars(select(Bill).where(Bill.reverses_bill_id == bill_id)).first()
+
+    def account(self, account_id: int) -> tuple[Account, Customer] | None:
+        row = self.session.execute(
+            select(Account, Customer)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Account.id == account_id)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    def unit_name(self, unit_id: int) -> tuple[str, str] | None:
+        row = self.session.execute(
+            select(OrgUnit.name, OrgUnit.name_en).where(OrgUnit.id == unit_id)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    def root_unit_id(self) -> int | None:
+        return self.session.scalar(
+            select(OrgUnit.id).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1)
+        )
+
+    def _bill_rows(self) -> Select[Bill, str, str]:
+        return (
+            select(Bill, Account.number, Customer.name)
+            .join(Account, Account.id == Bill.account_id)
+            .join(Customer, Customer.id == Account.customer_id)
+        )
+
+    def bills(
+        self,
+        paging: PageQuery,
+        *,
+        account_id: int | None = None,
+        period: str | None = None,
+        run_id: int | None = None,
+    ) -> tuple[list[tuple[Bill, str, str]], int]:
+        stmt = self._bill_rows()
+        if account_id is not None:
+            stmt = stmt.where(Bill.account_id == account_id)
+        if period is not None:
+            stmt = stmt.where(Bill.period == period)
+        if run_id is not None:
+            stmt = stmt.where(Bill.run_id == run_id)
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = self.session.execute(
+            stmt.order_by(Bill.period.desc(), Bill.id.desc())
+            .offset(paging.offset)
+            .limit(paging.size)
+        ).all()
+        return [(b, number, name) for b, number, name in rows], total
+
+    def run(self, run_id: int) -> BillRun | None:
+        return self.session.scalars(select(BillRun).where(BillRun.id == run_id)).first()
+
+    def runs(self, paging: PageQuery, period: str | None = None) -> tuple[list[BillRun], int]:
+        stmt = select(BillRun)
+        if period is not None:
+            stmt = stmt.where(BillRun.period == period)
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        items = self.session.scalars(
+            stmt.order_by(BillRun.id.desc()).offset(paging.offset).limit(paging.size)
+        ).all()
+        return list(items), total
+
+    def reading_period(self, period: str, *, for_update: bool = False) -> ReadingPeriod | None:
+        stmt = select(ReadingPeriod).where(ReadingPeriod.period == period)
+        if for_update:
+            # Serialises runs of one period (PostgreSQL); SQLite's writer already holds
+            # the database's write lock.
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
+
+    def period_totals(self, periods: list[str]) -> dict[str, tuple[int, Any]]:
+        """Bills and their amount per period, in the caller's scope (issued normal bills)."""
+        if not periods:
+            return {}
+        rows = self.session.execute(
+            select(Bill.period, func.count(), func.sum(Bill.amount))
+            .where(Bill.period.in_(periods), Bill.kind == "normal", Bill.status == "issued")
+            .group_by(Bill.period)
+        ).all()
+        return {p: (int(n), total) for p, n, total in rows}

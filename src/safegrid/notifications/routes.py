@@ -1,0 +1,28 @@
+"""The notification outbox over the API (recipients masked)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+
+from safegrid.bootstrap import get_platform
+from safegrid.notifications import services
+from safegrid.notifications.schemas import NotificationOut
+from safegrid.platform.paging import Page, PageQuery
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require
+from safegrid.security.policy import Perm
+
+router = APIRouter(prefix="/api", tags=["notifications 通知"])
+
+
+@router.get("/notifications", response_model=Page[NotificationOut])
+def list_notifications(
+    actor: Actor = Depends(require(Perm.NOTIFICATIONS_VIEW)),
+    status: str | None = Query(None, max_length=16, description="queued | sent | failed"),
+    topic: str | None = Query(None, max_length=48),
+    page: int = Query(1, ge=1),
+    size: int = Query(20, ge=1, le=200),
+) -> Page[NotificationOut]:
+    return services.list_notifications(
+        get_platform().uow(actor, readonly=True), status, topic, PageQuery(page=page, size=size)
+    )

@@ -1,0 +1,49 @@
+"""Notification responses: recipients leave the service layer masked (DATA-3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from safegrid.notifications.models import Notification, NotificationStatus
+from safegrid.security.masking import mask
+
+
+class NotificationOut(BaseModel):
+    id: int
+    channel: str
+    recipient: str
+    topic: str
+    subject_type: str | None
+    subject_id: str | None
+    body: str
+    status: NotificationStatus
+    attempts: int
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    org_unit_id: int
+
+    @classmethod
+    def masked(cls, n: Notification) -> NotificationOut:
+        return cls(
+            id=n.id,
+            channel=n.channel,
+            recipient=mask("phone", n.recipient) or "",
+            topic=n.topic,
+            subject_type=n.subject_type,
+            subject_id=n.subject_id,
+            body=n.body,
+            status=n.status,
+            attempts=n.attempts,
+            error=n.error,
+            created_at=n.created_at,
+            sent_at=n.sent_at,
+            org_unit_id=n.org_unit_id,
+        )
+
+
+class DispatchResult(BaseModel):
+    sent: int
+    failed: int

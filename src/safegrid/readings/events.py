@@ -1,0 +1,35 @@
+"""Facts of meter reading, published after commit and kept in the outbox."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from safegrid.platform.events import Event
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadingEntered(Event):
+    read_id: int
+    meter_id: int
+    read_on: str
+    org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadingsImported(Event):
+    batch_id: int
+    kind: str  # csv / xlsx / ami
+    readings: int
+    org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PeriodClosed(Event):
+    """Monthly usage of ``period`` is frozen for the subtree of ``org_unit_id`` (the whole
+    utility when ``utility_wide``); bill runs may start there."""
+
+    period: str
+    org_unit_id: int | None
+    utility_wide: bool
+    meters: int
+    estimated: int

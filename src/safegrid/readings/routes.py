@@ -1,0 +1,99 @@
+"""Readings API (BILL-2): parse → guard → service. No queries here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, UploadFile, status
+from fastapi.responses import JSONResponse
+
+from safegrid.bootstrap import get_platform
+from safegrid.platform.errors import ValidationProblem
+from safegrid.readings import services
+from safegrid.readings.imports import MAX_FILE_BYTES
+from safegrid.readings.schemas import (
+    ClosePeriodRequest,
+    CloseSummary,
+    ImportReport,
+    MeterReadings,
+    PeriodOut,
+    ReadingEntry,
+    RegisterReadOut,
+)
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require
+from safegrid.security.policy import Perm
+
+router = APIRouter(prefix="/api", tags=["readings 抄表"])
+
+_REJECTED: dict[int | str, dict[str, Any]] = {
+    422: {"model": ImportReport, "description": "rejected: nothing written"}
+}
+
+
+async def _read(upload: UploadFile) -> tuple[str, bytes]:
+    data = await upload.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationProblem("文件过大 / the file is larger than 200 MB", field="file")
+    return upload.filename or "upload", data
+
+
+def _answer(report: ImportReport) -> JSONResponse:
+    code = status.HTTP_201_CREATED if report.accepted else status.HTTP_422_UNPROCESSABLE_CONTENT
+    return JSONResponse(report.model_dump(mode="json"), status_code=code)
+
+
+@router.post("/readings", status_code=status.HTTP_201_CREATED, response_model=RegisterReadOut)
+def enter_reading(
+    body: ReadingEntry, actor: Actor = Depends(require(Perm.READINGS_ENTER))
+) -> RegisterReadOut:
+    return services.do_enter_reading(get_platform().uow(actor), body)
+
+
+@router.post(
+    "/readings/import",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportReport,
+    responses=_REJECTED,
+)
+async def import_readings(
+    file: UploadFile = File(
+        ..., description="CSV or .xlsx: asset_no,read_on,total[,peak,valley,estimated]"
+    ),
+    actor: Actor = Depends(require(Perm.READINGS_IMPORT)),
+) -> JSONResponse:
+    name, data = await _read(file)
+    return _answer(services.do_import_readings(get_platform().uow(actor), name, data))
+
+
+@router.post(
+    "/readings/ami",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportReport,
+    responses=_REJECTED,
+)
+async def ingest_ami(
+    file: UploadFile = File(..., description="Parquet or CSV: asset_no,interval_start,kwh"),
+    actor: Actor = Depends(require(Perm.READINGS_IMPORT)),
+) -> JSONResponse:
+    name, data = await _read(file)
+    return _answer(services.do_ingest_ami(get_platform().uow(actor), name, data))
+
+
+@router.get("/meters/{meter_id}/readings", response_model=MeterReadings)
+def meter_readings(
+    meter_id: int, actor: Actor = Depends(require(Perm.READINGS_VIEW))
+) -> MeterReadings:
+    return services.meter_readings(get_platform().uow(actor, readonly=True), meter_id)
+
+
+@router.get("/reading-periods", response_model=list[PeriodOut])
+def list_periods(actor: Actor = Depends(require(Perm.READINGS_VIEW))) -> list[PeriodOut]:
+    return services.list_periods(get_platform().uow(actor, readonly=True))
+
+
+@router.post("/reading-periods/close", response_model=CloseSummary)
+def close_period(
+    body: ClosePeriodRequest, actor: Actor = Depends(require(Perm.READINGS_CLOSE))
+) -> CloseSummary:
+    return services.do_close_period(get_platform().uow(actor), body.period)

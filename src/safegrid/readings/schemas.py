@@ -1,0 +1,143 @@
+"""Readings API shapes (BILL-2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+class ReadingEntry(BaseModel):
+    """A meter reader's reading: registers as shown on the dial."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_no: str = Field(min_length=1, max_length=32)
+    read_on: date
+    total: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    peak: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    valley: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    estimated: bool = False
+
+    @field_validator("asset_no")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    def record(self) -> dict[str, str]:
+        def text(value: Decimal | None) -> str:
+            return "" if value is None else f"{value:f}"
+
+        return {
+            "asset_no": self.asset_no,
+            "read_on": self.read_on.isoformat(),
+            "total": text(self.total),
+            "peak": text(self.peak),
+            "valley": text(self.valley),
+            "estimated": "1" if self.estimated else "0",
+        }
+
+
+class RegisterReadOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    meter_id: int
+    read_on: date
+    total_register: Decimal
+    peak_register: Decimal | None
+    valley_register: Decimal | None
+    kwh: Decimal | None
+    peak_kwh: Decimal | None
+    valley_kwh: Decimal | None
+    estimated: bool
+    flags: str | None
+    source: str
+    entered_by: str
+
+
+class DailyReadingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    day: date
+    register_kwh: Decimal
+    kwh: Decimal
+    peak_kwh: Decimal | None
+    valley_kwh: Decimal | None
+    source: str
+    flags: str | None
+
+
+class MonthlyUsageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    period: str
+    kwh: Decimal
+    peak_kwh: Decimal | None
+    valley_kwh: Decimal | None
+    estimated: bool
+    source: str
+
+
+class MeterReadings(BaseModel):
+    meter_id: int
+    asset_no: str
+    multiplier: int
+    is_tou: bool
+    register_reads: list[RegisterReadOut]
+    daily: list[DailyReadingOut]
+    monthly: list[MonthlyUsageOut]
+
+
+class RowIssue(BaseModel):
+    row: int
+    field: str
+    code: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    """The outcome of one file. ``accepted`` false: nothing was written, and ``errors``
+    lists the first problems by row and field (``error_count`` counts them all)."""
+
+    accepted: bool
+    filename: str
+    kind: str
+    rows: int
+    readings: int = 0
+    batch_id: int | None = None
+    error_count: int = 0
+    error_counts: dict[str, int] = Field(default_factory=dict)
+    errors: list[RowIssue] = Field(default_factory=list)
+    flagged: int = 0
+    flag_counts: dict[str, int] = Field(default_factory=dict)
+    notes: list[RowIssue] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+class ClosePeriodRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: str = Field(pattern=PERIOD_PATTERN, description="YYYY-MM")
+
+
+class CloseSummary(BaseModel):
+    period: str
+    org_unit_id: int | None
+    already_closed: bool
+    utility_wide: bool
+    meters: int
+    from_daily: int
+    from_registers: int
+    estimated: int
+
+
+class PeriodOut(BaseModel):
+    period: str
+    status: str  # open | closed (utility-wide) | closed_here (the caller's subtree)
+    closed_at: datetime | None
+    closed_by: str | None
+    usage_rows: int

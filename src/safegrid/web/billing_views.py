@@ -1,0 +1,184 @@
+"""Bill run, bill list and bill explanation pages (BILL-4).
+
+A run started from the page works in the background while htmx polls its progress; the
+same form without JavaScript runs it in the request and lands on the run's page.
+Out-of-scope bills and runs raise NotFoundError in the services: the 404 page (ORG-2).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.responses import Response
+
+from safegrid.billing import background, queries, services
+from safegrid.billing.schemas import DEFAULT_DUE_DAYS
+from safegrid.bootstrap import get_platform
+from safegrid.platform.errors import ConflictError, ValidationProblem
+from safegrid.platform.paging import PageQuery
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require_page
+from safegrid.security.policy import Perm
+from safegrid.web import flash
+from safegrid.web.bill_explanation import exact_text, explain, kwh_text
+from safegrid.web.i18n import localize_message, request_locale
+from safegrid.web.redirects import is_htmx, see_other
+from safegrid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE: Final = 20
+PERIOD = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
+
+
+def _billing_page(
+    request: Request, actor: Actor, error: str | None = None, status_code: int = 200
+) -> Response:
+    platform = get_platform()
+    periods = queries.period_overview(platform.uow(actor, readonly=True))
+    runs = queries.list_runs(platform.uow(actor, readonly=True), PageQuery(page=1, size=10))
+    return render(
+        request,
+        "billing/runs.html",
+        {
+            "periods": periods,
+            "closed": [p.period for p in periods if p.closed],
+            "runs": runs,
+            "can_run": actor.can(Perm.BILLS_RUN),
+            "tracker": background.current(actor),
+            "due_days": DEFAULT_DUE_DAYS,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/billing")
+def billing_home(
+    request: Request, actor: Actor = Depends(require_page(Perm.BILLS_VIEW))
+) -> Response:
+    return _billing_page(request, actor)
+
+
+@router.post("/billing/runs")
+def billing_run(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.BILLS_RUN)),
+    period: Annotated[str, Form(max_length=16)] = "",
+    due_days: Annotated[int, Form(ge=1, le=90)] = DEFAULT_DUE_DAYS,
+) -> Response:
+    platform = get_platform()
+    try:
+        period = services.check_runnable(platform.uow(actor, readonly=True), period)
+        if not is_htmx(request):
+            run = services.do_run_bills(platform.uow(actor), period, due_days=due_days)
+            return flash.flash(see_other(request, f"/billing/runs/{run.id}"), "bill_run_done")
+    except ValidationProblem as exc:
+        message = localize_message(exc.message, request_locale(request))
+        if is_htmx(request):  # htmx swaps only 2xx answers: the error goes in the box
+            return render(
+                request, "billing/_progress.html", {"tracker": None, "run_error": message}
+            )
+        return _billing_page(request, actor, message, 422)
+    tracker = background.start(platform, actor, period, due_days)
+    return render(request, "billing/_progress.html", {"tracker": tracker, "run_error": None})
+
+
+@router.get("/billing/runs/progress")
+def billing_run_progress(
+    request: Request, actor: Actor = Depends(require_page(Perm.BILLS_RUN))
+) -> Response:
+    return render(
+        request,
+        "billing/_progress.html",
+        {"tracker": background.current(actor), "run_error": None},
+    )
+
+
+@router.get("/billing/runs/{run_id}")
+def billing_run_detail(
+    request: Request,
+    run_id: int,
+    actor: Actor = Depends(require_page(Perm.BILLS_VIEW)),
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    platform = get_platform()
+    run = queries.get_run(platform.uow(actor, readonly=True), run_id)
+    bills = queries.list_bills(
+        platform.uow(actor, readonly=True), PageQuery(page=page, size=PAGE_SIZE), run_id=run_id
+    )
+    return render(request, "billing/run.html", {"run": run, "result": bills, "params": {}})
+
+
+@router.get("/bills")
+def bill_list(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.BILLS_VIEW)),
+    account_id: int | None = Query(None, gt=0),
+    period: str = Query("", pattern=PERIOD),
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    result = queries.list_bills(
+        get_platform().uow(actor, readonly=True),
+        PageQuery(page=page, size=PAGE_SIZE),
+        account_id=account_id,
+        period=period or None,
+    )
+    params: dict[str, object] = {"period": period}
+    if account_id is not None:
+        params["account_id"] = account_id
+    return render(
+        request,
+        "billing/bills.html",
+        {"result": result, "params": params, "period": period, "account_id": account_id},
+    )
+
+
+def _half(text: str, locale: str) -> str:
+    """Stored line descriptions are "中文 / English": each reader gets one language."""
+    zh, sep, en = text.partition(" / ")
+    return en if locale == "en" and sep else zh
+
+
+def _bill_page(
+    request: Request, actor: Actor, bill_id: int, error: str | None = None, status_code: int = 200
+) -> Response:
+    bill = queries.get_bill(get_platform().uow(actor, readonly=True), bill_id)
+    locale = request_locale(request)
+    return render(
+        request,
+        "billing/bill.html",
+        {
+            "bill": bill,
+            "explanation": explain(bill),
+            "can_reverse": actor.can(Perm.BILLS_REVERSE),
+            "error": error,
+            "kwh": kwh_text,
+            "exact": exact_text,
+            "half": lambda text: _half(text, locale),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/bills/{bill_id}")
+def bill_detail(
+    request: Request, bill_id: int, actor: Actor = Depends(require_page(Perm.BILLS_VIEW))
+) -> Response:
+    return _bill_page(request, actor, bill_id)
+
+
+@router.post("/bills/{bill_id}/reverse")
+def bill_reverse(
+    request: Request,
+    bill_id: int,
+    actor: Actor = Depends(require_page(Perm.BILLS_REVERSE)),
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        reversal_id = services.do_reverse_bill(get_platform().uow(actor), bill_id, reason)
+    except (ValidationProblem, ConflictError) as exc:
+        message = localize_message(exc.message, request_locale(request))
+        return _bill_page(request, actor, bill_id, message, exc.status_code)
+    return flash.flash(see_other(request, f"/bills/{reversal_id}"), "bill_reversed")

@@ -1,0 +1,228 @@
+"""Meter reading pages (BILL-2): entry form, file import with its error report, the
+reading periods with their close button, and a meter's recent readings.
+
+Values come from the readings services; a meter outside the caller's scope (a meter
+reader: outside his reading areas) raises NotFoundError there, shown as the 404 page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.platform import clock
+from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
+from safegrid.readings import services
+from safegrid.readings.imports import MAX_FILE_BYTES
+from safegrid.readings.schemas import ReadingEntry
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require_page
+from safegrid.security.policy import Perm
+from safegrid.web import flash
+from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.i18n import request_locale
+from safegrid.web.redirects import see_other
+from safegrid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+ENTRY_FIELDS: Final = ("asset_no", "read_on", "total", "peak", "valley", "estimated")
+SHOWN_ERRORS: Final = 200
+
+
+@router.get("/readings")
+def readings_home(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.READINGS_VIEW)),
+    asset_no: str = Query("", max_length=32),
+) -> Response:
+    """Look a meter up by its asset number; links to entry, import and periods."""
+    errors = FieldErrors()
+    if asset_no.strip():
+        try:
+            meter_id = services.meter_id_by_asset(
+                get_platform().uow(actor, readonly=True), asset_no
+            )
+        except NotFoundError as exc:
+            errors = from_service(exc, request_locale(request), ("asset_no",))
+            errors.add("asset_no", errors.pop("", [""])[0])
+        else:
+            return see_other(request, f"/meters/{meter_id}/readings")
+    return render(
+        request,
+        "readings/index.html",
+        {
+            "asset_no": asset_no,
+            "errors": errors,
+            "can_enter": actor.can(Perm.READINGS_ENTER),
+            "can_import": actor.can(Perm.READINGS_IMPORT),
+        },
+        status_code=404 if errors else 200,
+    )
+
+
+def _entry_page(
+    request: Request,
+    values: dict[str, str],
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "readings/new.html",
+        {"values": values, "errors": errors or FieldErrors()},
+        status_code=status_code,
+    )
+
+
+@router.get("/readings/new")
+def reading_form(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.READINGS_ENTER)),
+    asset_no: str = Query("", max_length=32),
+) -> Response:
+    return _entry_page(request, {"asset_no": asset_no, "read_on": clock.business_day().isoformat()})
+
+
+@router.post("/readings/new")
+def reading_submit(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.READINGS_ENTER)),
+    asset_no: Annotated[str, Form(max_length=64)] = "",
+    read_on: Annotated[str, Form(max_length=32)] = "",
+    total: Annotated[str, Form(max_length=32)] = "",
+    peak: Annotated[str, Form(max_length=32)] = "",
+    valley: Annotated[str, Form(max_length=32)] = "",
+    estimated: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    values = {
+        "asset_no": asset_no,
+        "read_on": read_on,
+        "total": total,
+        "peak": peak,
+        "valley": valley,
+        "estimated": "on" if estimated else "",
+    }
+    locale = request_locale(request)
+    try:
+        entry = ReadingEntry.model_validate(
+            {
+                "asset_no": asset_no,
+                "read_on": read_on,
+                "total": total,
+                "peak": peak or None,
+                "valley": valley or None,
+                "estimated": bool(estimated),
+            }
+        )
+    except ValidationError as exc:
+        return _entry_page(request, values, from_pydantic(exc, locale, ENTRY_FIELDS), 422)
+    try:
+        read = services.do_enter_reading(get_platform().uow(actor), entry)
+    except NotFoundError as exc:
+        errors = from_service(exc, locale, ENTRY_FIELDS)
+        errors.add("asset_no", errors.pop("", [""])[0])
+        return _entry_page(request, values, errors, 404)
+    except (ValidationProblem, ConflictError) as exc:
+        return _entry_page(
+            request, values, from_service(exc, locale, ENTRY_FIELDS), exc.status_code
+        )
+    return flash.flash(see_other(request, f"/meters/{read.meter_id}/readings"), "reading_saved")
+
+
+@router.get("/readings/import")
+def import_form(
+    request: Request, actor: Actor = Depends(require_page(Perm.READINGS_IMPORT))
+) -> Response:
+    return render(request, "readings/import.html", {"report": None, "problem": None})
+
+
+@router.post("/readings/import")
+async def import_submit(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.READINGS_IMPORT)),
+    file: UploadFile = File(...),
+) -> Response:
+    data = await file.read(MAX_FILE_BYTES + 1)
+    name = file.filename or "upload.csv"
+    try:
+        if len(data) > MAX_FILE_BYTES:
+            raise ValidationProblem("文件过大 / the file is larger than 200 MB", field="file")
+        uow = get_platform().uow(actor)
+        if name.lower().endswith(".parquet"):
+            report = services.do_ingest_ami(uow, name, data)
+        else:
+            report = services.do_import_readings(uow, name, data)
+    except (ValidationProblem, ConflictError) as exc:
+        return render(
+            request,
+            "readings/import.html",
+            {"report": None, "problem": exc.message},
+            status_code=exc.status_code,
+        )
+    return render(
+        request,
+        "readings/import.html",
+        {"report": report, "problem": None, "shown": SHOWN_ERRORS},
+        status_code=200 if report.accepted else 422,
+    )
+
+
+@router.get("/readings/periods")
+def period_list(
+    request: Request, actor: Actor = Depends(require_page(Perm.READINGS_VIEW))
+) -> Response:
+    periods = services.list_periods(get_platform().uow(actor, readonly=True))
+    return render(
+        request,
+        "readings/periods.html",
+        {
+            "periods": periods,
+            "can_close": actor.can(Perm.READINGS_CLOSE),
+            "closeable": {p.period for p in periods if services.closeable(p.period)},
+            "summary": None,
+            "problem": None,
+        },
+    )
+
+
+@router.post("/readings/periods/close")
+def period_close(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.READINGS_CLOSE)),
+    period: Annotated[str, Form(max_length=7)] = "",
+) -> Response:
+    problem, summary, code = None, None, 200
+    try:
+        summary = services.do_close_period(get_platform().uow(actor), period)
+    except ValidationProblem as exc:
+        problem, code = exc.message, exc.status_code
+    periods = services.list_periods(get_platform().uow(actor, readonly=True))
+    return render(
+        request,
+        "readings/periods.html",
+        {
+            "periods": periods,
+            "can_close": True,
+            "closeable": {p.period for p in periods if services.closeable(p.period)},
+            "summary": summary,
+            "problem": problem,
+        },
+        status_code=code,
+    )
+
+
+@router.get("/meters/{meter_id}/readings")
+def meter_readings(
+    request: Request, meter_id: int, actor: Actor = Depends(require_page(Perm.READINGS_VIEW))
+) -> Response:
+    readings = services.meter_readings(get_platform().uow(actor, readonly=True), meter_id)
+    return render(
+        request,
+        "readings/meter.html",
+        {"m": readings, "can_enter": actor.can(Perm.READINGS_ENTER)},
+    )

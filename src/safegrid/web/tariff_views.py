@@ -1,0 +1,141 @@
+"""Tariff pages (BILL-3): the tariffs with their versions, and adding a price version."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.platform import clock
+from safegrid.platform.errors import ConflictError, ValidationProblem
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require_page
+from safegrid.security.policy import Perm
+from safegrid.tariffs import services
+from safegrid.tariffs.schemas import TariffOut, VersionCreate
+from safegrid.web import flash
+from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.i18n import request_locale
+from safegrid.web.redirects import see_other
+from safegrid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+VERSION_FIELDS: Final = (
+    "effective_from",
+    "effective_to",
+    "base_price",
+    "peak_price",
+    "valley_price",
+    "tier1_limit",
+    "tier2_limit",
+    "tier2_addon",
+    "tier3_addon",
+    "tier_year_start_month",
+    "note",
+)
+
+
+@router.get("/tariffs")
+def tariff_list(
+    request: Request, actor: Actor = Depends(require_page(Perm.TARIFFS_VIEW))
+) -> Response:
+    tariffs = services.list_tariffs(get_platform().uow(actor, readonly=True))
+    today = clock.business_day()
+    rows = [(t, t.current(today)) for t in tariffs]
+    return render(request, "tariffs/list.html", {"rows": rows})
+
+
+def _defaults(tariff: TariffOut) -> dict[str, str]:
+    """The form starts from the latest version's figures: a new version usually changes one."""
+    latest = tariff.versions[-1] if tariff.versions else None
+    values = {name: "" for name in VERSION_FIELDS}
+    values["tier_year_start_month"] = "1"
+    values["close_current"] = "on"
+    if latest is not None:
+        for name in VERSION_FIELDS[2:10]:
+            value = getattr(latest, name)
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def _detail(
+    request: Request,
+    actor: Actor,
+    tariff_id: int,
+    values: dict[str, str] | None = None,
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    tariff = services.get_tariff(get_platform().uow(actor, readonly=True), tariff_id)
+    return render(
+        request,
+        "tariffs/detail.html",
+        {
+            "tariff": tariff,
+            "current": tariff.current(clock.business_day()),
+            "can_manage": actor.can(Perm.TARIFFS_MANAGE),
+            "values": values or _defaults(tariff),
+            "errors": errors or FieldErrors(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/tariffs/{tariff_id}")
+def tariff_detail(
+    request: Request, tariff_id: int, actor: Actor = Depends(require_page(Perm.TARIFFS_VIEW))
+) -> Response:
+    return _detail(request, actor, tariff_id)
+
+
+@router.post("/tariffs/{tariff_id}/versions")
+def tariff_add_version(
+    request: Request,
+    tariff_id: int,
+    actor: Actor = Depends(require_page(Perm.TARIFFS_MANAGE)),
+    effective_from: Annotated[str, Form(max_length=10)] = "",
+    effective_to: Annotated[str, Form(max_length=10)] = "",
+    base_price: Annotated[str, Form(max_length=16)] = "",
+    peak_price: Annotated[str, Form(max_length=16)] = "",
+    valley_price: Annotated[str, Form(max_length=16)] = "",
+    tier1_limit: Annotated[str, Form(max_length=16)] = "",
+    tier2_limit: Annotated[str, Form(max_length=16)] = "",
+    tier2_addon: Annotated[str, Form(max_length=16)] = "",
+    tier3_addon: Annotated[str, Form(max_length=16)] = "",
+    tier_year_start_month: Annotated[str, Form(max_length=2)] = "1",
+    note: Annotated[str, Form(max_length=200)] = "",
+    close_current: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    values = {
+        "effective_from": effective_from,
+        "effective_to": effective_to,
+        "base_price": base_price,
+        "peak_price": peak_price,
+        "valley_price": valley_price,
+        "tier1_limit": tier1_limit,
+        "tier2_limit": tier2_limit,
+        "tier2_addon": tier2_addon,
+        "tier3_addon": tier3_addon,
+        "tier_year_start_month": tier_year_start_month,
+        "note": note,
+        "close_current": "on" if close_current else "",
+    }
+    locale = request_locale(request)
+    given = {k: v.strip() for k, v in values.items() if k != "close_current" and v.strip()}
+    for addon in ("tier2_addon", "tier3_addon"):
+        given.setdefault(addon, "0")
+    try:
+        data = VersionCreate.model_validate({**given, "close_current": bool(close_current)})
+    except ValidationError as exc:
+        errors = from_pydantic(exc, locale, VERSION_FIELDS)
+        return _detail(request, actor, tariff_id, values, errors, 422)
+    try:
+        services.do_add_tariff_version(get_platform().uow(actor), tariff_id, data)
+    except (ValidationProblem, ConflictError) as exc:
+        errors = from_service(exc, locale, VERSION_FIELDS)
+        return _detail(request, actor, tariff_id, values, errors, exc.status_code)
+    return flash.flash(see_other(request, f"/tariffs/{tariff_id}"), "tariff_version_added")

@@ -1,0 +1,85 @@
+"""Example bodies for the readings routes (BILL-2): a meter the caller may read (a meter
+reader's own reading area), readings dated in the open month, a past month to close."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safegrid.customers.schemas import MeterCreate
+from safegrid.customers.services import do_install_meter
+from safegrid.platform import clock
+from safegrid.readings import services
+from safegrid.readings.schemas import ReadingEntry
+from safegrid.security.policy import Post
+
+if TYPE_CHECKING:  # inputs.py imports this module
+    from tests.permissions.inputs import Ctx
+
+_AMI_DIR = Path(tempfile.mkdtemp(prefix="safegrid-matrix-ami-"))
+
+
+def _meter_asset(c: Ctx) -> str:
+    w = c.world
+    reader = c.staff if c.staff.post == Post.METER_READER else None
+    asset = f"ZJR{secrets.randbelow(10**9):09d}"
+    do_install_meter(
+        w.platform.uow(w.system()),
+        w.customer("stationA"),
+        MeterCreate(
+            asset_no=asset,
+            model="DDZY71-Z",
+            reading_area_id=w.reading_area("stationA", reader),
+            latitude=Decimal("30.050000"),
+            longitude=Decimal("119.950000"),
+            installed_on=clock.business_day() - timedelta(days=5),
+        ),
+    )
+    return asset
+
+
+def _entry(c: Ctx) -> dict[str, str]:
+    return {
+        "asset_no": _meter_asset(c),
+        "read_on": clock.business_day().isoformat(),
+        "total": "10.00",
+    }
+
+
+def _csv(c: Ctx) -> dict[str, Any]:
+    e = _entry(c)
+    data = f"asset_no,read_on,total\n{e['asset_no']},{e['read_on']},{e['total']}\n".encode()
+    return {"files": {"file": ("readings.csv", data, "text/csv")}}
+
+
+def _ami(c: Ctx) -> dict[str, Any]:
+    c.world.platform.settings.ami_dir = _AMI_DIR  # never the repository's var/ami
+    asset = _meter_asset(c)
+    today = clock.business_day()
+    start = ReadingEntry(asset_no=asset, read_on=today - timedelta(days=2), total=Decimal("5"))
+    services.do_enter_reading(c.world.platform.uow(c.world.system()), start)
+    day = datetime.combine(today - timedelta(days=1), datetime.min.time())
+    lines = ["asset_no,interval_start,kwh"] + [
+        f"{asset},{day + timedelta(minutes=15 * k):%Y-%m-%d %H:%M},0.0125" for k in range(96)
+    ]
+    return {"files": {"file": ("feed.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}}
+
+
+def _last_month() -> str:
+    first = clock.business_day().replace(day=1) - timedelta(days=1)
+    return f"{first:%Y-%m}"
+
+
+READINGS_BODIES = {
+    "POST /api/readings": lambda c: {"json": _entry(c)},
+    "POST /api/readings/import": _csv,
+    "POST /api/readings/ami": _ami,
+    "POST /api/reading-periods/close": lambda c: {"json": {"period": _last_month()}},
+    "POST /readings/new": lambda c: {"data": _entry(c)},
+    "POST /readings/import": _csv,
+    "POST /readings/periods/close": lambda c: {"data": {"period": _last_month()}},
+}
