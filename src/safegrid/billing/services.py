@@ -19,6 +19,7 @@ from safegrid.billing.run_engine import UsageProblem, compute
 from safegrid.billing.run_loader import load_run_input
 from safegrid.billing.run_writer import Issue, bill_number, write_run
 from safegrid.billing.schemas import DEFAULT_DUE_DAYS, BillRunOut
+from safegrid.collection.writeoffs import apply_reversal
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, SafeGridError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
@@ -261,6 +262,9 @@ def do_reverse_bill(uow: UnitOfWork, bill_id: int, reason: str) -> int:
         )
         bill.status = BillStatus.REVERSED
         uow.session.flush()
+        # The reversal cancels what the original still owes in the same transaction, so
+        # collection figures never show a reversed bill as outstanding.
+        apply_reversal(uow, reversal.id)
         uow.audit(
             "bill.reverse",
             object_type="bill",

@@ -153,6 +153,7 @@ def _bill_page(
             "bill": bill,
             "explanation": explain(bill),
             "can_reverse": actor.can(Perm.BILLS_REVERSE),
+            "can_see_collection": actor.can(Perm.COLLECTION_VIEW),
             "error": error,
             "kwh": kwh_text,
             "exact": exact_text,
