@@ -30,13 +30,19 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import select
 
-from safegrid.platform import clock
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.uow import UnitOfWork
 from safegrid.readings import context, store
 from safegrid.readings.events import ReadingsImported
 from safegrid.readings.frame import REPORT_LIMIT, Problems, ReadFrame, RowProblem
-from safegrid.readings.imports import Progress, Silent, batch_unit, first_day, refuse_repeat, report
+from safegrid.readings.imports import (
+    Progress,
+    Silent,
+    first_day,
+    new_batch,
+    refuse_repeat,
+    report,
+)
 from safegrid.readings.models import BatchKind, ImportBatch
 from safegrid.readings.schemas import ImportReport
 from safegrid.readings.validation import validate
@@ -235,19 +241,7 @@ def do_ingest_ami(
                 return result
             if not len(reads):
                 raise ValidationProblem("文件没有数据行 / the file has no data rows", field="file")
-            batch = ImportBatch(
-                kind=BatchKind.AMI,
-                filename=filename[:200],
-                sha256=digest,
-                rows=intervals,
-                readings=len(reads),
-                flagged=int(np.count_nonzero(reads.flags != None)),  # noqa: E711 - elementwise
-                created_by=uow.actor.username,
-                created_at=clock.now(),
-                org_unit_id=batch_unit(uow),
-            )
-            uow.session.add(batch)
-            uow.session.flush()
+            batch = new_batch(uow, BatchKind.AMI, filename, digest, intervals, reads)
             progress.stage("写入 / write", len(reads))
             store.write_daily_readings(uow.session.connection(), reads, progress.advance)
             uow.audit(

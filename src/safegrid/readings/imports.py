@@ -145,7 +145,7 @@ def do_import_readings(
             return result
         if reads is None:
             raise ValidationProblem("文件没有数据行 / the file has no data rows", field="file")
-        batch = _batch(uow, kind, filename, digest, n, reads)
+        batch = new_batch(uow, kind, filename, digest, n, reads)
         progress.stage("写入 / write", len(reads))
         store.write_register_reads(
             uow.session.connection(),
@@ -178,7 +178,7 @@ def do_import_readings(
     )
 
 
-def _batch(
+def new_batch(
     uow: UnitOfWork, kind: BatchKind, filename: str, digest: str, rows: int, reads: Validated
 ) -> ImportBatch:
     batch = ImportBatch(

@@ -37,7 +37,7 @@ from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
 from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.forms import FieldErrors, field_errors
 from safegrid.web.i18n import N_, request_locale, translate
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
@@ -174,11 +174,7 @@ def bill_write_off(
     except (ValidationError, ValidationProblem) as exc:
         panel = services.get_bill_collection(platform.uow(actor, readonly=True), bill_id)
         fields = ("amount", "reference", "kind")
-        errors = (
-            from_pydantic(exc, locale, fields)
-            if isinstance(exc, ValidationError)
-            else from_service(exc, locale, fields)
-        )
+        errors = field_errors(exc, locale, fields)
         return _bill_page(request, actor, panel, errors, values, 422)
     return see_other(request, f"/collection/bills/{bill_id}?done=write_off")
 
@@ -201,11 +197,7 @@ def bill_plan(
     except (ValidationError, ValidationProblem) as exc:
         panel = services.get_bill_collection(platform.uow(actor, readonly=True), bill_id)
         fields = ("count", "first_due_date", "interval_days")
-        errors = (
-            from_pydantic(exc, locale, fields)
-            if isinstance(exc, ValidationError)
-            else from_service(exc, locale, fields)
-        )
+        errors = field_errors(exc, locale, fields)
         return _bill_page(request, actor, panel, errors, values, 422)
     return see_other(request, f"/collection/bills/{bill_id}?done=plan")
 

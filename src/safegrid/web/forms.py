@@ -72,3 +72,12 @@ def from_service(exc: SafeGridError, locale: str, fields: Iterable[str]) -> Fiel
         exc.field if exc.field in set(fields) else None, localize_message(exc.message, locale)
     )
     return errors
+
+
+def field_errors(
+    exc: ValidationError | SafeGridError, locale: str, fields: Iterable[str]
+) -> FieldErrors:
+    """Errors of a form post, whether Pydantic or a service refused it."""
+    if isinstance(exc, ValidationError):
+        return from_pydantic(exc, locale, fields)
+    return from_service(exc, locale, fields)
