@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Query, status
 
 from safegrid.billing import queries, services
@@ -15,20 +13,13 @@ from safegrid.billing.schemas import (
     RunRequest,
 )
 from safegrid.bootstrap import get_platform
-from safegrid.platform.paging import Page, PageQuery
+from safegrid.platform.paging import Page, Paging
 from safegrid.security.actor import Actor
 from safegrid.security.guards import require
 from safegrid.security.policy import Perm
 
 router = APIRouter(prefix="/api", tags=["billing 核算出账"])
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-def _paging(page: int = Query(1, ge=1), size: int = Query(20, ge=1, le=200)) -> PageQuery:
-    return PageQuery(page=page, size=size)
-
-
-Paging = Annotated[PageQuery, Depends(_paging)]
 
 
 @router.post("/billing/runs", status_code=status.HTTP_201_CREATED, response_model=BillRunOut)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
@@ -23,19 +22,12 @@ from safegrid.collection.schemas import (
     WriteOffIn,
     WriteOffResult,
 )
-from safegrid.platform.paging import Page, PageQuery
+from safegrid.platform.paging import Page, Paging
 from safegrid.security.actor import Actor
 from safegrid.security.guards import require
 from safegrid.security.policy import Perm
 
 router = APIRouter(prefix="/api/collection", tags=["collection 收费与欠费"])
-
-
-def _paging(page: int = Query(1, ge=1), size: int = Query(20, ge=1, le=200)) -> PageQuery:
-    return PageQuery(page=page, size=size)
-
-
-Paging = Annotated[PageQuery, Depends(_paging)]
 
 
 @router.get("/summary", response_model=SummaryOut)

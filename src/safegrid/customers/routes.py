@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Query, status
 
 from safegrid.bootstrap import get_platform
@@ -16,19 +14,12 @@ from safegrid.customers.schemas import (
     MeterCreate,
     MeterOut,
 )
-from safegrid.platform.paging import Page, PageQuery
+from safegrid.platform.paging import Page, Paging
 from safegrid.security.actor import Actor
 from safegrid.security.guards import require
 from safegrid.security.policy import Perm
 
 router = APIRouter(prefix="/api", tags=["customers 客户档案"])
-
-
-def _paging(page: int = Query(1, ge=1), size: int = Query(20, ge=1, le=200)) -> PageQuery:
-    return PageQuery(page=page, size=size)
-
-
-Paging = Annotated[PageQuery, Depends(_paging)]
 
 
 @router.get("/customers", response_model=Page[CustomerOut])

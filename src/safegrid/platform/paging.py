@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 T = TypeVar("T")
@@ -29,3 +30,13 @@ class Page(BaseModel, Generic[T]):
     @property
     def pages(self) -> int:
         return max((self.total + self.size - 1) // self.size, 1)
+
+
+def query_paging(
+    page: int = Query(1, ge=1), size: int = Query(20, ge=1, le=MAX_PAGE_SIZE)
+) -> PageQuery:
+    """The ``?page=&size=`` query parameters of every API list route."""
+    return PageQuery(page=page, size=size)
+
+
+Paging = Annotated[PageQuery, Depends(query_paging)]
