@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 import safegrid.platform.db
 import safegrid.platform.money
+import safegrid.security.fields
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

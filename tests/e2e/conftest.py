@@ -98,7 +98,23 @@ class Server:
             return [r[0] for r in conn.execute(sql, params).fetchall()]
 
     def totp(self, username: str) -> pyotp.TOTP:
-        secret = self.scalar("SELECT totp_secret FROM staff_accounts WHERE username = ?", username)
+        # The secret is SM4-encrypted at rest (DATA-2): read it through the ORM, which
+        # decrypts with the server database's own key ring.
+        from sqlalchemy import select
+
+        from safegrid.bootstrap import Platform
+        from safegrid.config import Settings
+        from safegrid.security.actor import Actor
+        from safegrid.security.models import StaffAccount
+
+        platform = Platform(Settings(database_url=f"sqlite:///{self.db_path}", env="dev"))
+        try:
+            with platform.uow(Actor.system("e2e"), readonly=True) as uow:
+                secret = uow.session.scalar(
+                    select(StaffAccount.totp_secret).where(StaffAccount.username == username)
+                )
+        finally:
+            platform.dispose()
         assert isinstance(secret, str), f"no TOTP secret for {username}"
         return pyotp.TOTP(secret)
 
@@ -145,12 +161,24 @@ class Server:
                 argon2_memory_kib=8192,
             )
         )
+        from decimal import Decimal
+
+        from safegrid.governance import training
+
         try:
-            return accounts.do_create_staff(
+            account_id = accounts.do_create_staff(
                 platform.uow(Actor.system("e2e-setup", "cli")),
                 accounts.NewStaff(username, real_name, Post(post), unit_id, password),
                 hasher=passwords.hasher(1, 8192),
             )
+            # New accounts wait for their security training (IAM-8); this one has done it.
+            training.do_record_training(
+                platform.uow(Actor.system("e2e-setup", "cli")),
+                account_id,
+                training.TrainingUpdate(Decimal(16), exam_passed=True, commitment_signed=True),
+            )
+            training.do_activate(platform.uow(Actor.system("e2e-setup", "cli")), account_id)
+            return account_id
         finally:
             platform.dispose()
 

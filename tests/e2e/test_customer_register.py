@@ -58,9 +58,13 @@ def test_bill_1_register_customer_shows_field_errors_then_saves(server: Server, 
     expect(page.locator("h1")).to_contain_text("林晓东")
     expect(page.locator("main")).not_to_contain_text(id_number)
     expect(page.locator("main")).to_contain_text(id_number[:4] + "*")
+    customer_id = int(page.url.rsplit("/", 1)[1])
     unit = server.scalar(
         "SELECT u.code FROM customers c JOIN org_units u ON u.id = c.org_unit_id "
-        "WHERE c.id_number = ?",
-        id_number,
+        "WHERE c.id = ?",
+        customer_id,
     )
     assert unit == "zj-nb-xs"
+    # DATA-2: the row holds ciphertext, not the ID number that was typed in.
+    stored = server.scalar("SELECT id_number FROM customers WHERE id = ?", customer_id)
+    assert isinstance(stored, str) and stored.startswith("sm4gcm$") and id_number not in stored

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safegrid.org.models import OrgScoped
 from safegrid.platform.db import Base, UTCDateTime, str_enum
+from safegrid.security.fields import sensitive
 
 
 class CustomerKind(enum.StrEnum):
@@ -30,10 +31,11 @@ class Customer(OrgScoped, Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind, 16))
     name: Mapped[str] = mapped_column(String(100), index=True)
-    id_number: Mapped[str | None] = mapped_column(String(18), info={"sensitive": "id_number"})
-    credit_code: Mapped[str | None] = mapped_column(String(18), info={"sensitive": "credit_code"})
-    mobile: Mapped[str | None] = mapped_column(String(11), info={"sensitive": "phone"})
-    address: Mapped[str] = mapped_column(String(200), info={"sensitive": "address"})
+    # Encrypted at rest; the searchable ones get a blind-index companion (``*_bidx``).
+    id_number: Mapped[str | None] = sensitive("id_number", 18, searchable=True)
+    credit_code: Mapped[str | None] = sensitive("credit_code", 18, searchable=True)
+    mobile: Mapped[str | None] = sensitive("phone", 11, searchable=True)
+    address: Mapped[str] = sensitive("address", 200)
     status: Mapped[RecordStatus] = mapped_column(
         str_enum(RecordStatus, 16), default=RecordStatus.ACTIVE
     )
@@ -54,12 +56,17 @@ class Account(OrgScoped, Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     tariff_category: Mapped[str] = mapped_column(
-        String(32)
+        String(32), info={"key_field": "tariff"}
     )  # residential / commercial / industrial
     status: Mapped[RecordStatus] = mapped_column(
         str_enum(RecordStatus, 16), default=RecordStatus.ACTIVE
     )
     opened_on: Mapped[date] = mapped_column(Date)
+    # Direct-debit bank account (代扣账户), if the customer signed one up.
+    bank_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    bank_account: Mapped[str | None] = sensitive(
+        "bank_account", 32, default=None, info={"key_field": "bank_account"}
+    )
 
     customer: Mapped[Customer] = relationship(back_populates="accounts")
     supply_points: Mapped[list[SupplyPoint]] = relationship(back_populates="account")
@@ -70,7 +77,7 @@ class SupplyPoint(OrgScoped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    address: Mapped[str] = mapped_column(String(200), info={"sensitive": "address"})
+    address: Mapped[str] = sensitive("address", 200)
     voltage_kv: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     capacity_kva: Mapped[Decimal] = mapped_column(Numeric(10, 2))
 
@@ -97,7 +104,9 @@ class Meter(OrgScoped, Base):
     supply_point_id: Mapped[int] = mapped_column(ForeignKey("supply_points.id"), index=True)
     reading_area_id: Mapped[int] = mapped_column(ForeignKey("reading_areas.id"), index=True)
     model: Mapped[str] = mapped_column(String(64))
-    multiplier: Mapped[int] = mapped_column(Integer, default=1)
+    multiplier: Mapped[int] = mapped_column(
+        Integer, default=1, info={"key_field": "meter_multiplier"}
+    )
     is_tou: Mapped[bool] = mapped_column(default=False)
     latitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))

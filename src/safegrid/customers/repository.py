@@ -17,6 +17,7 @@ from safegrid.customers.models import (
 from safegrid.org.models import OrgUnit
 from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
+from safegrid.security.fields import matches
 from safegrid.security.scope import SKIP_SCOPE
 
 
@@ -32,11 +33,12 @@ class CustomerRepository:
             q = q.strip()
             like = f"%{q}%"
             conditions = [Customer.name.like(like), Customer.number.startswith(q)]
+            # Encrypted fields match exactly, through their blind indexes (DATA-2).
             if q.isdigit() and len(q) == 11:
-                conditions.append(Customer.mobile == q)
+                conditions.append(matches(Customer.mobile, q))
             if len(q) == 18:
-                conditions.append(Customer.id_number == q.upper())
-                conditions.append(Customer.credit_code == q.upper())
+                conditions.append(matches(Customer.id_number, q.upper()))
+                conditions.append(matches(Customer.credit_code, q.upper()))
             stmt = stmt.where(or_(*conditions))
         if kind is not None:
             stmt = stmt.where(Customer.kind == kind)
@@ -63,6 +65,9 @@ class CustomerRepository:
                 selectinload(Customer.contracts),
             )
         ).first()
+
+    def account(self, account_id: int) -> Account | None:
+        return self.session.scalars(select(Account).where(Account.id == account_id)).first()
 
     def unit_name(self, org_unit_id: int) -> str | None:
         return self.session.scalar(select(OrgUnit.name).where(OrgUnit.id == org_unit_id))
@@ -98,7 +103,7 @@ class CustomerRepository:
     def id_number_taken(self, id_number: str) -> bool:
         return (
             self.session.scalar(
-                select(Customer.id).where(Customer.id_number == id_number),
+                select(Customer.id).where(matches(Customer.id_number, id_number)),
                 execution_options={SKIP_SCOPE: True},  # one person, one archive, utility-wide
             )
             is not None

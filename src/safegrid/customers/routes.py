@@ -11,6 +11,7 @@ from safegrid.customers.schemas import (
     CustomerDetail,
     CustomerOut,
     CustomerUpdate,
+    DirectDebitUpdate,
     MeterCreate,
     MeterOut,
 )
@@ -58,6 +59,18 @@ def update_customer(
     platform = get_platform()
     services.do_update_customer(platform.uow(actor), customer_id, body)
     return services.get_customer(platform.uow(actor, readonly=True), customer_id)
+
+
+@router.put(
+    "/power-accounts/{power_account_id}/direct-debit", status_code=status.HTTP_204_NO_CONTENT
+)
+def set_direct_debit(
+    power_account_id: int,
+    body: DirectDebitUpdate,
+    actor: Actor = Depends(require(Perm.CUSTOMERS_EDIT)),
+) -> None:
+    """Sign a billing account (户号) up for bank direct debit, or cancel it (both null)."""
+    services.do_set_direct_debit(get_platform().uow(actor), power_account_id, body)
 
 
 @router.post(

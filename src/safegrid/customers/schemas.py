@@ -92,6 +92,21 @@ class CustomerUpdate(BaseModel):
         return _check_mobile(v)
 
 
+class DirectDebitUpdate(BaseModel):
+    """The bank account an account's bills are debited from; both empty cancels it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    bank_name: str | None = Field(None, min_length=2, max_length=64)
+    bank_account: str | None = Field(None, pattern=r"^[0-9]{12,30}$")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Self:
+        if (self.bank_name is None) != (self.bank_account is None):
+            raise ValueError("开户行与账号须同时填写 / give bank_name and bank_account together")
+        return self
+
+
 class MeterCreate(BaseModel):
     """Open an account with one supply point and meter for an existing customer."""
 
@@ -132,6 +147,9 @@ class AccountOut(BaseModel):
     status: RecordStatus
     opened_on: date
     supply_address: str | None
+    # Direct-debit bank account, masked to its last 4 digits (DATA-3).
+    bank_name: str | None = None
+    bank_account: str | None = None
     meters: list[MeterOut]
 
 

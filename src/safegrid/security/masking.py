@@ -85,6 +85,8 @@ def snapshot(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for attr in mapper.column_attrs:
         column = attr.columns[0]
+        if column.info.get("bidx_of"):
+            continue  # a keyed hash of a value already shown masked: noise, not history
         value = getattr(obj, attr.key)
         kind = column.info.get("sensitive")
         if kind and isinstance(value, str):

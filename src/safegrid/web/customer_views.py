@@ -16,6 +16,7 @@ from safegrid.bootstrap import get_platform
 from safegrid.customers import services
 from safegrid.customers.models import CustomerKind
 from safegrid.customers.schemas import CustomerCreate
+from safegrid.datause import reveal as datause_reveal
 from safegrid.org import services as org_services
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.paging import PageQuery
@@ -151,7 +152,15 @@ def customer_detail(
     actor: Actor = Depends(require_page(Perm.CUSTOMERS_VIEW)),
 ) -> Response:
     customer = services.get_customer(get_platform().uow(actor, readonly=True), customer_id)
-    return render(request, "customers/detail.html", {"customer": customer})
+    # Fields an active data-use grant of the caller covers get a "reveal" button (DATA-4).
+    revealable = (
+        datause_reveal.revealable_fields(get_platform().uow(actor, readonly=True), customer_id)
+        if actor.can(Perm.DATAUSE_REQUEST)
+        else []
+    )
+    return render(
+        request, "customers/detail.html", {"customer": customer, "revealable": revealable}
+    )
 
 
 @router.get("/meters")

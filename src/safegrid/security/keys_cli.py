@@ -1,0 +1,116 @@
+"""``safegrid keys``: data key rotation and status (DATA-2); ``safegrid data inventory``
+(DATA-1).
+
+Rotation runs in this process while the server keeps serving from its own: the new key
+is committed first, then stored values are re-encrypted batch by batch.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from safegrid.bootstrap import get_platform
+from safegrid.cli_support import AS_OPTION, acting_with, run
+from safegrid.security import key_rotation, key_store
+from safegrid.security.classification import inventory
+from safegrid.security.key_rotation import ReencryptResult
+from safegrid.security.policy import Perm
+
+app = typer.Typer(help="数据密钥 / data encryption keys", no_args_is_help=True)
+data_app = typer.Typer(help="数据分类分级 / data classification", no_args_is_help=True)
+out = Console()
+
+BATCH_OPTION = typer.Option(1000, "--batch", min=1, help="rows per committed batch")
+
+
+def _reencrypt(batch: int) -> ReencryptResult:
+    platform = get_platform()
+    total = key_rotation.total_rows(platform.engine)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=out) as bar:
+        task = bar.add_task("重新加密 / re-encrypting", total=max(total, 1))
+        result = key_rotation.reencrypt(
+            platform.engine,
+            platform.keyring,
+            batch_size=batch,
+            progress=lambda n: bar.advance(task, n),
+        )
+    out.print(
+        f"[green]all values under key version {result.active_version}[/green]: "
+        f"{result.values_rewritten} rewritten ({result.legacy_encrypted} legacy plaintext), "
+        f"{result.indexes_filled} blind indexes filled, "
+        f"{result.skipped_concurrent} left to concurrent writers, {result.rows_seen} rows read"
+    )
+    return result
+
+
+@app.command()
+def rotate(as_user: str | None = AS_OPTION, batch: int = BATCH_OPTION) -> None:
+    """Add a data key version, make it active, then re-encrypt every stored value."""
+    actor = acting_with(as_user, Perm.KEYS_MANAGE)
+    platform = get_platform()
+    master = key_store.master_key(platform.settings)
+    previous, version = run(
+        lambda: key_rotation.do_rotate_key(platform.uow(actor), platform.keyring, master)
+    )
+    out.print(f"key version {version} active (was {previous}); old versions still decrypt")
+    result = _reencrypt(batch)
+    run(lambda: key_rotation.do_record_reencryption(platform.uow(actor), result))
+
+
+@app.command()
+def reencrypt(as_user: str | None = AS_OPTION, batch: int = BATCH_OPTION) -> None:
+    """Re-encrypt values not under the active version (resumes an interrupted rotation;
+    encrypts plaintext rows of a database upgraded from before encryption)."""
+    actor = acting_with(as_user, Perm.KEYS_MANAGE)
+    platform = get_platform()
+    result = _reencrypt(batch)
+    run(lambda: key_rotation.do_record_reencryption(platform.uow(actor), result))
+
+
+@app.command()
+def status() -> None:
+    """Key versions (no key material) and how many stored values each one encrypts."""
+    platform = get_platform()
+    keys = key_store.load_keys(platform.engine)
+    counts = key_rotation.version_counts(platform.engine)
+    versions = [str(k.version) for k in keys]
+    extra = sorted({v for c in counts.values() for v in c} - set(versions))
+    table = Table(title="数据密钥 / data keys")
+    table.add_column("field")
+    for k in keys:
+        table.add_column(f"v{k.version}{' (active)' if k.active else ''}", justify="right")
+    for v in extra:
+        table.add_column(v, justify="right", style="red")
+    for field, per_version in counts.items():
+        table.add_row(field, *(str(per_version.get(v, 0)) for v in [*versions, *extra]))
+    out.print(table)
+
+
+@data_app.command("inventory")
+def inventory_cmd(as_user: str | None = AS_OPTION) -> None:
+    """Which tables hold which classes of sensitive data, and how many rows (DATA-1)."""
+    actor = acting_with(as_user, Perm.DATA_INVENTORY_VIEW)
+    rows = run(lambda: inventory(get_platform().uow(actor, readonly=True)))
+    table = Table(title="敏感数据清单 / sensitive data inventory")
+    for name in ("table", "column", "class", "encrypted", "searchable", "rows"):
+        table.add_column(name, justify="right" if name == "rows" else "left")
+    for r in rows:
+        c = r.column
+        table.add_row(
+            c.table,
+            c.column,
+            c.kind,
+            "SM4-GCM" if c.encrypted else "no",
+            "blind index" if c.searchable else "no",
+            str(r.rows),
+        )
+    out.print(table)

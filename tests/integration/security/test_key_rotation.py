@@ -1,0 +1,213 @@
+"""Key rotation without downtime, the key ring across processes, the master key (DATA-2)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from safegrid.cli import app
+from safegrid.config import Settings
+from safegrid.customers.models import Customer
+from safegrid.security import key_rotation, key_store
+from safegrid.security.keyring import KeyRing
+from safegrid.security.models import AuditEntry
+from safegrid.security.policy import Post
+from tests.fixtures.world import World
+
+runner = CliRunner()
+
+
+def _versions(world: World) -> dict[str, int]:
+    counts = key_rotation.version_counts(world.platform.engine)
+    return dict(counts["customers.id_number"])
+
+
+def _id_numbers(world: World) -> dict[int, str | None]:
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        return {
+            cid: idn for cid, idn in uow.session.execute(select(Customer.id, Customer.id_number))
+        }
+
+
+def _rotate(world: World) -> tuple[int | None, int]:
+    p = world.platform
+    master = key_store.master_key(p.settings)
+    return key_rotation.do_rotate_key(p.uow(world.system()), p.keyring, master)
+
+
+def test_data_2_rotation_reencrypts_in_batches_and_audits_once(world: World) -> None:
+    ids = [world.customer("stationA") for _ in range(5)]
+    before = _id_numbers(world)
+    old = world.platform.keyring.active_version
+    previous, new = _rotate(world)
+    assert previous == old and new == old + 1
+    assert _versions(world) == {str(old): 5}  # old values still decrypt until rewritten
+    assert _id_numbers(world) == before
+    batches: list[int] = []
+    result = key_rotation.reencrypt(
+        world.platform.engine, world.platform.keyring, batch_size=2, progress=batches.append
+    )
+    key_rotation.do_record_reencryption(world.platform.uow(world.system()), result)
+    assert _versions(world) == {str(new): 5}
+    assert _id_numbers(world) == before and set(before) == set(ids)
+    assert result.per_table["customers"] == 5 * 3 + 0  # id_number, mobile, address
+    assert batches[:3] == [2, 2, 1]
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        actions = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("keys.%"))
+        ).all()
+    assert sorted(actions) == ["keys.reencrypt", "keys.rotate"]
+
+
+def test_data_2_reads_keep_working_while_rotation_runs(world: World) -> None:
+    for _ in range(8):
+        world.customer("stationA")
+    expected = _id_numbers(world)
+    _rotate(world)
+    errors: list[BaseException] = []
+    reads = 0
+    done = threading.Event()
+
+    def rotate() -> None:
+        try:
+            key_rotation.reencrypt(
+                world.platform.engine,
+                world.platform.keyring,
+                batch_size=1,
+                progress=lambda _n: done.wait(0.005),
+            )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=rotate)
+    worker.start()
+    while not done.is_set():
+        assert _id_numbers(world) == expected
+        reads += 1
+    worker.join()
+    assert not errors and reads > 1
+    assert set(_versions(world)) == {str(world.platform.keyring.active_version)}
+
+
+def test_data_2_ring_reloads_once_for_a_version_rotated_elsewhere(world: World) -> None:
+    cid = world.customer("stationA")
+    p = world.platform
+    master = key_store.master_key(p.settings)
+    loads = 0
+
+    def counting_load() -> list[key_store.WrappedKey]:
+        nonlocal loads
+        loads += 1
+        return key_store.load_keys(p.engine)
+
+    mine = KeyRing(master, counting_load, refresh_seconds=3600)
+    mine.reload()
+    loads = 0
+    # "Another process" rotates and writes a value under the new version.
+    other = key_store.make_ring(p.engine, p.settings)
+    with p.engine.begin() as conn:
+        key_store.add_version(conn, master)
+    token = other.encrypt("330183199001010011", "customers.id_number")
+    assert mine.decrypt(token, "customers.id_number") == "330183199001010011"
+    assert loads == 1
+    p.keyring.reload()
+    assert cid
+
+
+def test_data_2_reencrypt_encrypts_legacy_plaintext_and_fills_blind_indexes(
+    world: World,
+) -> None:
+    cid = world.customer("stationA")
+    with world.platform.engine.begin() as conn:  # as a 0002 database left it
+        conn.execute(
+            text(
+                "UPDATE customers SET id_number = '330183199001010011', id_number_bidx = NULL, "
+                "mobile = '13800000001', mobile_bidx = NULL WHERE id = :i"
+            ),
+            {"i": cid},
+        )
+    assert _versions(world) == {key_rotation.PLAINTEXT: 1}
+    result = key_rotation.reencrypt(world.platform.engine, world.platform.keyring)
+    assert result.legacy_encrypted == 2 and result.indexes_filled == 2
+    assert _versions(world) == {str(world.platform.keyring.active_version): 1}
+    with world.platform.engine.connect() as conn:
+        raw = conn.execute(text("SELECT id_number FROM customers")).scalar_one()
+    assert "330183199001010011" not in raw
+    hits = runner.invoke(app, ["customers", "--help"])
+    assert hits.exit_code == 0
+    from safegrid.customers.services import search_customers
+    from safegrid.platform.paging import PageQuery
+
+    page = search_customers(
+        world.platform.uow(world.system(), readonly=True),
+        "13800000001",
+        None,
+        None,
+        PageQuery(page=1, size=5),
+    )
+    assert [c.id for c in page.items] == [cid]
+
+
+def test_data_2_keys_cli_rotate_status_and_permission(world: World) -> None:
+    world.customer("stationA")
+    admin = world.staff(Post.SYSTEM_ADMIN, "prov")
+    clerk = world.staff(Post.HALL_AGENT, "countyA")
+    refused = runner.invoke(app, ["keys", "rotate", "--as", clerk.username])
+    assert refused.exit_code == 1 and "keys.manage" in refused.output
+    done = runner.invoke(app, ["keys", "rotate", "--as", admin.username, "--batch", "2"])
+    assert done.exit_code == 0, done.output
+    active = world.platform.keyring.active_version
+    assert f"key version {active} active" in done.output
+    status = runner.invoke(app, ["keys", "status"])
+    assert status.exit_code == 0, status.output
+    assert f"v{active} (active)" in status.output and "customers.id_number" in status.output
+
+
+def test_data_1_inventory_cli_lists_classes_and_row_counts(world: World) -> None:
+    world.customer("stationA")
+    world.customer("stationB")
+    dso = world.staff(Post.DATA_SECURITY_OFFICER, "prov")
+    result = runner.invoke(app, ["data", "inventory", "--as", dso.username])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "id_number" in x and "customers" in x)
+    assert "SM4-GCM" in line and "blind index" in line and line.rstrip(" │").endswith("2")
+    clerk = world.staff(Post.HALL_AGENT, "countyA")
+    assert runner.invoke(app, ["data", "inventory", "--as", clerk.username]).exit_code == 1
+
+
+def _prod(**kw: object) -> Settings:
+    return Settings(env="prod", secret_key="s" * 40, **kw)  # type: ignore[arg-type]
+
+
+def test_data_2_master_key_from_env_or_file_and_refused_placeholder_in_prod(
+    tmp_path: Path,
+) -> None:
+    key = "00112233445566778899aabbccddeeff"
+    assert key_store.master_key(_prod(master_key=key)) == bytes.fromhex(key)
+    path = tmp_path / "master.key"
+    path.write_text(key.upper() + "\n")
+    assert key_store.master_key(_prod(master_key_file=path)).hex() == key
+    with pytest.raises(key_store.MasterKeyError, match="SAFEGRID_MASTER_KEY"):
+        key_store.master_key(_prod())
+    with pytest.raises(key_store.MasterKeyError, match="32 hex digits"):
+        key_store.master_key(_prod(master_key="abcd"))
+    with pytest.raises(key_store.MasterKeyError, match="development key"):
+        key_store.master_key(_prod(master_key=key_store.DEV_MASTER_KEY.hex()))
+    assert key_store.master_key(Settings(env="dev")) == key_store.DEV_MASTER_KEY
+    assert key not in repr(_prod(master_key=key))
+
+
+def test_data_2_no_plaintext_key_in_the_database(world: World) -> None:
+    p = world.platform
+    rows = key_store.load_keys(p.engine)
+    assert rows and sum(r.active for r in rows) == 1
+    ring = p.keyring
+    for r in rows:
+        data_key = ring.cipher._keys[r.version]
+        assert data_key not in r.wrapped
