@@ -14,6 +14,7 @@ from safegrid.collection.models import CollectionPosting
 from safegrid.collection.reminders import do_send_reminders
 from safegrid.collection.schemas import JobResult
 from safegrid.collection.writeoffs import do_apply_reversal
+from safegrid.platform import jobs
 from safegrid.security.actor import Actor
 
 JOB_ACTOR = "collection-daily"
@@ -47,3 +48,16 @@ def daily_arrears_job(
     fees = do_accrue_late_fees(platform.uow(actor), day)
     reminders = do_send_reminders(platform.uow(actor), fees.day)
     return fees, reminders
+
+
+def run_daily_arrears(platform: Platform, actor: Actor) -> tuple[JobResult, JobResult]:
+    """Reversal sweep, today's late fees and reminders (BILL-5, BILL-6)."""
+    return daily_arrears_job(platform=platform, actor=actor)
+
+
+jobs.register(
+    "collection.daily_arrears",
+    "30 1 * * *",
+    run_daily_arrears,
+    "Reversal sweep, late fees and payment reminders for the business day (BILL-5, BILL-6)",
+)

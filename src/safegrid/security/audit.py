@@ -10,21 +10,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from safegrid.platform import clock
-from safegrid.platform.sql_dialect import json_text, utc_iso_text
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry, AuditHead
 from safegrid.security.scope import SKIP_SCOPE
 
 GENESIS = "0" * 64
 HEAD_ID = 1
+# session.info key: seq of the newest entry the session's transaction wrote (alerts link it).
+LAST_SEQ = "safegrid_audit_last_seq"
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -134,6 +134,7 @@ def record(
         hash=digest,
     )
     session.add(entry)
+    session.info[LAST_SEQ] = seq
     session.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=digest),
         execution_options={SKIP_SCOPE: True},
@@ -149,72 +150,13 @@ class VerifyResult:
     reason: str | None = None
 
 
-def _links(conn: Connection, batch: int = 50_000) -> Iterator[tuple[int, str, str, str]]:
-    """(seq, prev_hash, hash, body) in seq order, straight from the driver's cursor: at a
-    million entries the ORM row machinery would cost more than the hashing itself. The SQL
-    holds only integers we produced, so no parameters are needed on either backend."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        last = 0
-        while True:
-            cursor.execute(
-                "SELECT seq, prev_hash, hash, body FROM audit_entries "  # noqa: S608
-                f"WHERE seq > {int(last)} ORDER BY seq LIMIT {int(batch)}"
-            )
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
-    finally:
-        cursor.close()
-
-
-def _first_index_mismatch(conn: Connection) -> int | None:
-    """The lowest seq whose index columns disagree with its hashed body (set-based, in SQL)."""
-    e = AuditEntry.__table__.c
-    pairs = [
-        (json_text(e.body, "seq"), cast(e.seq, Text)),
-        (json_text(e.body, "at"), utc_iso_text(e.at)),
-        (json_text(e.body, "actor_id"), cast(e.actor_id, Text)),
-        (json_text(e.body, "actor_name"), e.actor_name),
-        (json_text(e.body, "channel"), e.channel),
-        (json_text(e.body, "ip"), e.ip),
-        (json_text(e.body, "action"), e.action),
-        (json_text(e.body, "object_type"), e.object_type),
-        (json_text(e.body, "object_id"), e.object_id),
-        (json_text(e.body, "org_unit_id"), cast(e.org_unit_id, Text)),
-    ]
-    stmt = select(func.min(e.seq)).where(or_(*(a.is_distinct_from(b) for a, b in pairs)))
-    found = conn.execute(stmt).scalar()
-    return None if found is None else int(found)
-
-
-def verify(conn: Connection) -> VerifyResult:
+def verify(conn: Connection, workers: int | None = None) -> VerifyResult:
     """Check every link (re-hashing the stored bodies) and that every entry's index columns
-    match its body; name the first entry where either fails."""
-    mismatch = _first_index_mismatch(conn)
-    prev = GENESIS
-    expected_seq = 1
-    checked = 0
-    for seq, prev_hash, digest, body in _links(conn):
-        if mismatch is not None and seq >= mismatch:
-            break
-        if seq != expected_seq:
-            return VerifyResult(checked, False, expected_seq, f"entry {expected_seq} is missing")
-        if prev_hash != prev:
-            return VerifyResult(checked, False, seq, "prev_hash does not match the previous entry")
-        if chain_hash_text(prev, body) != digest:
-            return VerifyResult(checked, False, seq, "content does not match its hash")
-        prev = digest
-        expected_seq += 1
-        checked += 1
-    if mismatch is not None:
-        return VerifyResult(checked, False, mismatch, "columns differ from the hashed entry")
-    head = conn.execute(select(AuditHead.seq, AuditHead.last_hash)).first()
-    if head is not None and (int(head[0]) != checked or head[1] != prev):
-        return VerifyResult(checked, False, checked + 1, "entries after the last one were removed")
-    return VerifyResult(checked, True)
+    match its body; name the first entry where either fails. The fast path (two processes,
+    raw cursor) lives in :mod:`safegrid.security.audit_verify`."""
+    from safegrid.security.audit_verify import verify_chain
+
+    return verify_chain(conn, workers)
 
 
 def list_entries(session: Session, offset: int, limit: int) -> tuple[list[AuditEntry], int]:

@@ -91,7 +91,9 @@ def test_aud_2_verification_is_itself_audited(world: World) -> None:
     result = do_verify_chain(world.platform.engine, world.platform.uow(auditor))
     assert result.ok
     with world.platform.uow(world.system(), readonly=True) as uow:
-        entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "audit.verify")).one()
+        entry = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "audit.verify")
+        ).one()
     assert entry.actor_name == auditor.username
     assert entry.note is not None
     assert entry.note.startswith("intact")
