@@ -1,0 +1,130 @@
+"""Data-use API (DATA-4, DATA-5): parse → guard → service. No queries here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.datause import access_log, exports, reveal, workflow
+from safegrid.datause.schemas import (
+    AccessLogOut,
+    Decision,
+    ExportCreate,
+    ExportOut,
+    GrantOut,
+    RequestCreate,
+    RequestOut,
+    RevealIn,
+    RevealOut,
+)
+from safegrid.platform.paging import Page, Paging
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require
+from safegrid.security.policy import Perm
+
+router = APIRouter(prefix="/api", tags=["data use 数据使用"])
+
+
+@router.post("/datause/requests", status_code=status.HTTP_201_CREATED, response_model=RequestOut)
+def file_request(
+    body: RequestCreate, actor: Actor = Depends(require(Perm.DATAUSE_REQUEST))
+) -> RequestOut:
+    platform = get_platform()
+    request_id = workflow.do_file_request(platform.uow(actor), body)
+    return workflow.get_request(platform.uow(actor, readonly=True), request_id)
+
+
+@router.get("/datause/requests", response_model=list[RequestOut])
+def my_requests(actor: Actor = Depends(require(None))) -> list[RequestOut]:
+    """The caller's own requests, newest first."""
+    return workflow.my_requests(get_platform().uow(actor, readonly=True))
+
+
+@router.get("/datause/inbox", response_model=list[RequestOut])
+def inbox(actor: Actor = Depends(require(None))) -> list[RequestOut]:
+    """Requests of the caller's area waiting at a step the caller's post decides."""
+    return workflow.inbox(get_platform().uow(actor, readonly=True))
+
+
+@router.get("/datause/requests/{request_id}", response_model=RequestOut)
+def read_request(
+    request_id: int, actor: Actor = Depends(require(Perm.DATAUSE_REQUEST))
+) -> RequestOut:
+    """A request of the caller's area (its requester's unit lies in the caller's subtree)."""
+    return workflow.get_request(get_platform().uow(actor, readonly=True), request_id)
+
+
+@router.post("/datause/requests/{request_id}/head-decision", response_model=RequestOut)
+def head_decision(
+    request_id: int, body: Decision, actor: Actor = Depends(require(Perm.DATAUSE_APPROVE_HEAD))
+) -> RequestOut:
+    return workflow.do_decide(get_platform().uow(actor), request_id, "head", body)
+
+
+@router.post("/datause/requests/{request_id}/dso-decision", response_model=RequestOut)
+def dso_decision(
+    request_id: int, body: Decision, actor: Actor = Depends(require(Perm.DATAUSE_APPROVE_DSO))
+) -> RequestOut:
+    return workflow.do_decide(get_platform().uow(actor), request_id, "dso", body)
+
+
+@router.get("/datause/grants", response_model=list[GrantOut])
+def my_grants(actor: Actor = Depends(require(None))) -> list[GrantOut]:
+    return workflow.my_grants(get_platform().uow(actor, readonly=True))
+
+
+@router.get("/datause/grants/all", response_model=Page[GrantOut])
+def all_grants(
+    paging: Paging,
+    actor: Actor = Depends(require(Perm.ACCESS_LOG_VIEW)),
+    active: bool = Query(False, description="only grants valid now"),
+) -> Page[GrantOut]:
+    return workflow.list_grants(get_platform().uow(actor, readonly=True), active, paging)
+
+
+@router.post("/customers/{customer_id}/reveal", response_model=RevealOut)
+def reveal_value(
+    customer_id: int, body: RevealIn, actor: Actor = Depends(require(Perm.DATAUSE_REQUEST))
+) -> RevealOut:
+    """One field of one customer unmasked, under an active grant of the caller; logged."""
+    return reveal.do_reveal(get_platform().uow(actor), customer_id, body)
+
+
+@router.get("/datause/access-logs", response_model=Page[AccessLogOut])
+def access_logs(
+    paging: Paging,
+    actor: Actor = Depends(require(Perm.ACCESS_LOG_VIEW)),
+    staff: str | None = Query(None, max_length=64, description="username"),
+    customer_id: int | None = Query(None, gt=0),
+    since: datetime | None = Query(None),
+    until: datetime | None = Query(None),
+) -> Page[AccessLogOut]:
+    return access_log.search(
+        get_platform().uow(actor, readonly=True), staff, customer_id, since, until, paging
+    )
+
+
+@router.post("/datause/exports", response_class=Response)
+def export_customers(
+    body: ExportCreate, actor: Actor = Depends(require(Perm.EXPORT_CUSTOMERS))
+) -> Response:
+    """The customer list of the caller's area as a watermarked CSV or Excel file."""
+    file = exports.do_export_customers(get_platform().uow(actor), body)
+    return Response(
+        file.content,
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.record.filename}"',
+            "X-Export-Id": str(file.record.id),
+        },
+    )
+
+
+@router.get("/datause/exports", response_model=Page[ExportOut])
+def list_exports(
+    paging: Paging, actor: Actor = Depends(require(Perm.ACCESS_LOG_VIEW))
+) -> Page[ExportOut]:
+    return exports.list_exports(get_platform().uow(actor, readonly=True), paging)
