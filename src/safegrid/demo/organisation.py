@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from safegrid.demo.geography import (
     station_code,
 )
 from safegrid.org.models import OrgUnit, UnitKind
+from safegrid.platform import clock
 from safegrid.security.models import AccountStatus, StaffAccount
 from safegrid.security.policy import Post
 
@@ -136,6 +137,14 @@ def create_staff(
                     totp_secret=totp_secret(rng),
                     totp_enrolled=True,
                     created_at=now,
+                    # Own RNG per account: adding the field reshuffles no other demo value.
+                    mobile=people.mobile(random.Random(f"mobile:{code}:{post.value}")),
+                    # Contractors' service runs half a year from generation (IAM-7).
+                    service_ends_on=(
+                        clock.business_day(now) + timedelta(days=182)
+                        if post == Post.CONTRACTOR
+                        else None
+                    ),
                 )
             )
     session.add_all(accounts)

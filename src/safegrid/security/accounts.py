@@ -15,6 +15,7 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.security import passwords
 from safegrid.security.masking import snapshot
 from safegrid.security.models import (
+    AccountStatus,
     AuthSession,
     PasswordHistory,
     SessionStage,
@@ -41,10 +42,12 @@ class NewStaff:
     post: Post
     org_unit_id: int
     initial_password: str
+    mobile: str | None = None  # where new-location login codes go (IAM-3)
 
 
 def do_create_staff(uow: UnitOfWork, data: NewStaff, *, hasher: PasswordHasher) -> int:
-    """An administrator opens an account in his own subtree; first login must change it."""
+    """An administrator opens an account in his own subtree; first login must change it.
+    The account starts pending activation (IAM-8): see ``safegrid.governance.training``."""
     _check_policy(data.initial_password)
     now = clock.now()
     with uow:
@@ -67,6 +70,9 @@ def do_create_staff(uow: UnitOfWork, data: NewStaff, *, hasher: PasswordHasher) 
             must_change_password=True,
             created_at=now,
             totp_secret=pyotp.random_base32(),
+            # Signing in waits for the security training and its activation (IAM-8).
+            status=AccountStatus.PENDING_ACTIVATION,
+            mobile=data.mobile,
         )
         uow.session.add(account)
         uow.session.flush()
@@ -79,6 +85,27 @@ def do_create_staff(uow: UnitOfWork, data: NewStaff, *, hasher: PasswordHasher) 
         )
         uow.commit()
         return account.id
+
+
+def do_set_mobile(uow: UnitOfWork, account_id: int, mobile: str) -> None:
+    """The mobile that receives a new-location login's SMS code (IAM-3)."""
+    with uow:
+        account = uow.session.scalars(
+            select(StaffAccount).where(StaffAccount.id == account_id)
+        ).first()
+        if account is None:
+            raise NotFoundError("账号不存在 / account not found")
+        before = snapshot(account)
+        account.mobile = mobile
+        uow.audit(
+            "staff.mobile_changed",
+            object_type="staff_account",
+            object_id=account.id,
+            org_unit_id=account.org_unit_id,
+            before={"mobile": before.get("mobile")},
+            after={"mobile": snapshot(account).get("mobile")},
+        )
+        uow.commit()
 
 
 def _own_account(uow: UnitOfWork) -> StaffAccount:

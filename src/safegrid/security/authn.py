@@ -24,7 +24,7 @@ from safegrid.platform.errors import (
     AuthenticationError,
 )
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security import passwords
+from safegrid.security import login_locations, passwords
 from safegrid.security.actor import Actor, Channel
 from safegrid.security.models import (
     AccountStatus,
@@ -33,7 +33,7 @@ from safegrid.security.models import (
     StaffAccount,
 )
 from safegrid.security.policy import Post, permissions_of
-from safegrid.security.scope import SKIP_SCOPE, Scope
+from safegrid.security.scope import SKIP_SCOPE, ContractorView, Scope
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=30)
@@ -61,6 +61,7 @@ def actor_for(
     ip: str | None,
     session_id: int | None = None,
     reading_area_ids: frozenset[int] | None = None,
+    contractor: ContractorView | None = None,
 ) -> Actor:
     return Actor(
         account_id=account.id,
@@ -69,7 +70,7 @@ def actor_for(
         post=account.post,
         org_unit_id=account.org_unit_id,
         permissions=permissions_of(account.post),
-        scope=Scope.subtree(org_path, reading_area_ids),
+        scope=Scope.subtree(org_path, reading_area_ids, contractor),
         channel=channel,
         ip=ip,
         session_id=session_id,
@@ -128,15 +129,7 @@ def login(
             uow.commit()
             raise AuthenticationError(BAD_CREDENTIALS)
         uow.actor = actor_for(account, _org_path(uow, account.org_unit_id), uow.actor.channel, ip)
-        if account.status != AccountStatus.ACTIVE:
-            raise AuthenticationError(
-                f"账号已{'冻结' if account.status == AccountStatus.FROZEN else '停用'} / account is {account.status.value}"
-            )
-        if account.locked_until is not None and account.locked_until > now:
-            raise AccountLockedError(
-                f"账号已锁定至 {account.locked_until:%H:%M} UTC / account locked until "
-                f"{account.locked_until:%H:%M} UTC after {MAX_FAILURES} failed attempts"
-            )
+        _refuse_unusable(account, now)
         password_ok = passwords.verify(hasher, account.password_hash, password)
         step = _otp_step(account, otp, now) if account.totp_enrolled else None
         if not password_ok or (account.totp_enrolled and step is None):
@@ -145,38 +138,156 @@ def login(
             raise AuthenticationError(BAD_CREDENTIALS)
         account.failed_logins = 0
         account.locked_until = None
-        account.last_login_at = now
         if step is not None:
             account.totp_last_step = step
-        if account.must_change_password or passwords.is_expired(account.password_changed_at, now):
-            stage = SessionStage.CHANGE_PASSWORD
-        elif not account.totp_enrolled:
-            stage = SessionStage.ENROL_TOTP
-        else:
-            stage = SessionStage.FULL
-        token = secrets.token_urlsafe(32)
-        session = AuthSession(
-            account_id=account.id,
-            token_hash=token_digest(token),
-            kind=kind,
-            stage=stage,
-            ip=ip,
-            user_agent=(user_agent or "")[:255],
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + timedelta(hours=session_hours),
-        )
-        uow.session.add(session)
-        uow.session.flush()
-        uow.audit(
-            "auth.login",
-            object_type="staff_account",
-            object_id=account.id,
-            org_unit_id=account.org_unit_id,
-            note=f"{kind} session {session.id}, stage {stage.value}",
+        if not login_locations.check_location(uow, account, ip, user_agent, now):
+            # The code is spent either way: a second verification cannot reuse it (IAM-3).
+            challenge = login_locations.open_challenge(
+                uow,
+                account,
+                login_locations.ChallengeRequest(kind, ip, user_agent, session_hours),
+                now,
+            )
+            uow.audit(
+                "auth.new_location_challenge",
+                object_type="staff_account",
+                object_id=account.id,
+                org_unit_id=account.org_unit_id,
+                note=f"{kind} login from new network {login_locations.network_of(ip)}; "
+                f"SMS code sent to {challenge.sent_to}",
+            )
+            uow.commit()
+            raise challenge
+        result = _issue_session(uow, account, kind, ip, user_agent, session_hours, now, "")
+        uow.commit()
+        return result
+
+
+def _issue_session(
+    uow: UnitOfWork,
+    account: StaffAccount,
+    kind: str,
+    ip: str | None,
+    user_agent: str | None,
+    session_hours: int,
+    now: datetime,
+    how: str,
+) -> LoginResult:
+    account.last_login_at = now
+    if account.must_change_password or passwords.is_expired(account.password_changed_at, now):
+        stage = SessionStage.CHANGE_PASSWORD
+    elif not account.totp_enrolled:
+        stage = SessionStage.ENROL_TOTP
+    else:
+        stage = SessionStage.FULL
+    token = secrets.token_urlsafe(32)
+    session = AuthSession(
+        account_id=account.id,
+        token_hash=token_digest(token),
+        kind=kind,
+        stage=stage,
+        ip=ip,
+        user_agent=(user_agent or "")[:255],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=session_hours),
+    )
+    uow.session.add(session)
+    uow.session.flush()
+    uow.audit(
+        "auth.login",
+        object_type="staff_account",
+        object_id=account.id,
+        org_unit_id=account.org_unit_id,
+        note=f"{kind} session {session.id}, stage {stage.value}{how}",
+    )
+    return LoginResult(token, stage, session.id, account.id)
+
+
+CHALLENGE_GONE = (
+    "验证已失效，请重新登录 / the verification has expired or is unknown: sign in again"
+)
+
+
+def verify_location(
+    uow: UnitOfWork, challenge_id: str, code: str, *, ip: str | None
+) -> LoginResult:
+    """Second step of a new-location login (IAM-3): the SMS code of an open challenge.
+    Right code: the location is remembered and the session issued. Five wrong codes or
+    five minutes end the challenge; the user signs in again from the start."""
+    now = clock.now()
+    with uow:
+        challenge = login_locations.find_challenge(uow, challenge_id)
+        if (
+            challenge is None
+            or challenge.consumed_at is not None
+            or challenge.attempts >= login_locations.MAX_CODE_ATTEMPTS
+            or challenge.expires_at <= now
+            # The code finishes the login it was sent for, from the same network only.
+            or challenge.network != login_locations.network_of(ip)
+        ):
+            raise AuthenticationError(CHALLENGE_GONE)
+        account = uow.session.scalars(
+            select(StaffAccount).where(StaffAccount.id == challenge.account_id),
+            execution_options={SKIP_SCOPE: True},
+        ).one()
+        uow.actor = actor_for(account, _org_path(uow, account.org_unit_id), uow.actor.channel, ip)
+        _refuse_unusable(account, now)
+        if not login_locations.code_matches(challenge, challenge_id, code):
+            challenge.attempts += 1
+            left = login_locations.MAX_CODE_ATTEMPTS - challenge.attempts
+            if left <= 0:
+                challenge.consumed_at = now
+            uow.audit(
+                "auth.new_location_code_failed",
+                object_type="staff_account",
+                object_id=account.id,
+                org_unit_id=account.org_unit_id,
+                note=f"attempt {challenge.attempts} of {login_locations.MAX_CODE_ATTEMPTS}",
+            )
+            uow.commit()
+            if left <= 0:
+                raise AuthenticationError(CHALLENGE_GONE)
+            raise AuthenticationError(
+                f"短信验证码错误，还可尝试 {left} 次 / wrong SMS code, {left} attempts left"
+            )
+        challenge.consumed_at = now
+        login_locations.remember(uow, account.id, challenge.network, challenge.user_agent, now)
+        result = _issue_session(
+            uow,
+            account,
+            challenge.kind,
+            ip,
+            challenge.user_agent,
+            challenge.session_hours,
+            now,
+            f", new network {challenge.network} verified by SMS",
         )
         uow.commit()
-        return LoginResult(token, stage, session.id, account.id)
+        return result
+
+
+_STATUS_REFUSALS = {
+    AccountStatus.FROZEN: "账号已冻结 / account is frozen",
+    AccountStatus.DISABLED: "账号已停用 / account is disabled",
+    AccountStatus.PENDING_ACTIVATION: (
+        "账号尚未激活：须完成16学时安全培训、通过考试并签署安全承诺书 / account not activated "
+        "yet: complete 16 class-hours of security training, pass the exam and sign the "
+        "security commitment first"
+    ),
+}
+
+
+def _refuse_unusable(account: StaffAccount, now: datetime) -> None:
+    if account.status != AccountStatus.ACTIVE:
+        raise AuthenticationError(
+            _STATUS_REFUSALS.get(account.status, f"account is {account.status.value}")
+        )
+    if account.locked_until is not None and account.locked_until > now:
+        raise AccountLockedError(
+            f"账号已锁定至 {account.locked_until:%H:%M} UTC / account locked until "
+            f"{account.locked_until:%H:%M} UTC after {MAX_FAILURES} failed attempts"
+        )
 
 
 def _record_failure(uow: UnitOfWork, account: StaffAccount, now: datetime) -> None:
@@ -226,6 +337,15 @@ def reading_areas_of(session: Session, account: StaffAccount) -> frozenset[int] 
     )
 
 
+def contractor_of(session: Session, account: StaffAccount) -> ContractorView | None:
+    """A contractor sees only the meters of his assigned work orders until his end date (IAM-7)."""
+    if account.post != Post.CONTRACTOR:
+        return None
+    from safegrid.fieldwork.access import contractor_view_of
+
+    return contractor_view_of(session, account)
+
+
 @dataclasses.dataclass(frozen=True)
 class ResolvedSession:
     session_id: int
@@ -234,6 +354,7 @@ class ResolvedSession:
     org_path: str
     reading_area_ids: frozenset[int] | None
     locale: str | None
+    contractor: ContractorView | None = None
 
 
 def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
@@ -255,7 +376,15 @@ def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
         if account.status != AccountStatus.ACTIVE:
             raise AuthenticationError("账号不可用 / account is not active")
         areas = reading_areas_of(uow.session, account)
-        return ResolvedSession(sess.id, sess.stage, account, path, areas, sess.locale)
+        return ResolvedSession(
+            sess.id,
+            sess.stage,
+            account,
+            path,
+            areas,
+            sess.locale,
+            contractor_of(uow.session, account),
+        )
 
 
 def logout(uow: UnitOfWork, session_id: int) -> None:

@@ -12,10 +12,12 @@ from safegrid.platform.errors import AuthenticationError
 from safegrid.security import accounts, authn, passwords
 from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE, client_ip, public, require_page
+from safegrid.security.login_locations import SecondVerificationRequired
 from safegrid.web import flash
 from safegrid.web.errors import SETUP_PAGES, login_page, render_status
 from safegrid.web.i18n import LANG_COOKIE, as_locale
 from safegrid.web.redirects import safe_next, see_other
+from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +54,8 @@ def login_submit(
             session_hours=settings.session_hours,
             hasher=passwords.hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         )
+    except SecondVerificationRequired as challenge:
+        return _verify_page(request, challenge.challenge_id, challenge.sent_to, next_path)
     except AuthenticationError as exc:  # includes AccountLockedError (423)
         # The service's message never says which of the three was wrong.
         return login_page(
@@ -61,6 +65,55 @@ def login_submit(
             username=username[:64],
             status_code=exc.status_code,
         )
+    return _signed_in(request, result, next_path)
+
+
+def _verify_page(
+    request: Request,
+    challenge_id: str,
+    sent_to: str,
+    next_path: str,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "auth/verify_location.html",
+        {
+            "challenge_id": challenge_id,
+            "sent_to": sent_to,
+            "next": safe_next(next_path),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/login/verify", dependencies=[Depends(public("login second verification"))])
+def login_verify(
+    request: Request,
+    challenge_id: Annotated[str, Form(max_length=64)] = "",
+    code: Annotated[str, Form(max_length=8)] = "",
+    sent_to: Annotated[str, Form(max_length=16)] = "",
+    next_path: Annotated[str, Form(alias="next", max_length=2048)] = "/",
+) -> Response:
+    """Second step of a login from a new location: the SMS code (IAM-3)."""
+    try:
+        result = authn.verify_location(
+            get_platform().uow(Actor.system("authn", "web")),
+            challenge_id,
+            code,
+            ip=client_ip(request),
+        )
+    except AuthenticationError as exc:
+        if exc.message == authn.CHALLENGE_GONE:
+            return login_page(request, next_path=next_path, error=exc.message, status_code=401)
+        return _verify_page(request, challenge_id, sent_to, next_path, exc.message, 401)
+    return _signed_in(request, result, next_path)
+
+
+def _signed_in(request: Request, result: authn.LoginResult, next_path: str) -> Response:
+    settings = get_platform().settings
     target = SETUP_PAGES.get(result.stage, safe_next(next_path))
     response = see_other(request, target)
     response.set_cookie(

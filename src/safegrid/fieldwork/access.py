@@ -1,0 +1,34 @@
+"""What a contractor may see (IAM-7), computed when his session or CLI identity resolves."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safegrid.customers.models import Meter
+from safegrid.fieldwork.models import LIVE_STATUSES, WorkOrder
+from safegrid.platform import clock
+from safegrid.security.models import StaffAccount
+from safegrid.security.policy import Post
+from safegrid.security.scope import SKIP_SCOPE, ContractorView
+
+_NOTHING: frozenset[int] = frozenset()
+
+
+def contractor_view_of(session: Session, account: StaffAccount) -> ContractorView | None:
+    """None for staff; for a contractor, the meters (and their supply points) of his live
+    work orders inside his unit's subtree. Without a service end date, or after it, the
+    sets are empty: access fails closed rather than open."""
+    if account.post != Post.CONTRACTOR:
+        return None
+    ends = account.service_ends_on
+    if ends is None or clock.business_day() > ends:
+        return ContractorView(account.id, _NOTHING, _NOTHING)
+    rows = session.execute(
+        select(Meter.id, Meter.supply_point_id)
+        .join(WorkOrder, WorkOrder.meter_id == Meter.id)
+        .where(WorkOrder.assignee_id == account.id, WorkOrder.status.in_(LIVE_STATUSES)),
+        # Only the ids are read here; the org-subtree rule still applies to every later query.
+        execution_options={SKIP_SCOPE: True},
+    ).all()
+    return ContractorView(account.id, frozenset(r[0] for r in rows), frozenset(r[1] for r in rows))

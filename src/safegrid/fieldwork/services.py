@@ -1,0 +1,199 @@
+"""Work order use cases: open, assign, close; a contractor's service end date (IAM-7)."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from safegrid.customers.models import Meter, SupplyPoint
+from safegrid.fieldwork.models import LIVE_STATUSES, WorkOrder, WorkOrderKind, WorkOrderStatus
+from safegrid.platform import clock
+from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
+from safegrid.platform.uow import UnitOfWork
+from safegrid.security.masking import mask, snapshot
+from safegrid.security.models import AccountStatus, StaffAccount
+from safegrid.security.policy import Post
+
+
+@dataclasses.dataclass(frozen=True)
+class NewWorkOrder:
+    kind: WorkOrderKind
+    meter_id: int
+    planned_on: date
+    assignee_id: int | None = None
+
+
+def _assignee(uow: UnitOfWork, account_id: int, planned_on: date) -> StaffAccount:
+    account = uow.session.scalars(select(StaffAccount).where(StaffAccount.id == account_id)).first()
+    if account is None:
+        raise NotFoundError("执行人不存在 / assignee not found", field="assignee_id")
+    if account.status != AccountStatus.ACTIVE:
+        raise ValidationProblem(
+            f"执行人账号为 {account.status.value} / assignee is {account.status.value}",
+            field="assignee_id",
+        )
+    if account.post == Post.CONTRACTOR and (
+        account.service_ends_on is None or account.service_ends_on < planned_on
+    ):
+        raise ValidationProblem(
+            "外包人员服务期在计划日期前结束 / the contractor's service ends before the planned date",
+            field="assignee_id",
+        )
+    return account
+
+
+def do_open_work_order(uow: UnitOfWork, data: NewWorkOrder) -> int:
+    now = clock.now()
+    with uow:
+        meter = uow.session.scalars(select(Meter).where(Meter.id == data.meter_id)).first()
+        if meter is None:
+            raise NotFoundError("电能表不存在 / meter not found", field="meter_id")
+        assignee = _assignee(uow, data.assignee_id, data.planned_on) if data.assignee_id else None
+        order = WorkOrder(
+            number=f"tmp-{secrets.token_hex(8)}",
+            kind=data.kind,
+            meter_id=meter.id,
+            org_unit_id=meter.org_unit_id,
+            assignee_id=assignee.id if assignee else None,
+            status=WorkOrderStatus.ASSIGNED if assignee else WorkOrderStatus.OPEN,
+            planned_on=data.planned_on,
+            created_at=now,
+        )
+        uow.session.add(order)
+        uow.session.flush()
+        order.number = f"WO{clock.business_day(now):%Y%m%d}{order.id:06d}"
+        uow.session.flush()
+        uow.audit(
+            "workorder.opened",
+            object_type="work_order",
+            object_id=order.id,
+            org_unit_id=order.org_unit_id,
+            after=snapshot(order),
+        )
+        uow.commit()
+        return order.id
+
+
+def _order(uow: UnitOfWork, order_id: int) -> WorkOrder:
+    order = uow.session.scalars(select(WorkOrder).where(WorkOrder.id == order_id)).first()
+    if order is None:
+        raise NotFoundError("工单不存在 / work order not found")
+    return order
+
+
+def do_assign(uow: UnitOfWork, order_id: int, assignee_id: int | None) -> None:
+    """Assign (or, with None, unassign) a live work order."""
+    with uow:
+        order = _order(uow, order_id)
+        if order.status not in LIVE_STATUSES:
+            raise ConflictError(f"工单已{order.status.value} / work order is {order.status.value}")
+        before = snapshot(order)
+        assignee = _assignee(uow, assignee_id, order.planned_on) if assignee_id else None
+        order.assignee_id = assignee.id if assignee else None
+        order.status = WorkOrderStatus.ASSIGNED if assignee else WorkOrderStatus.OPEN
+        uow.audit(
+            "workorder.assigned",
+            object_type="work_order",
+            object_id=order.id,
+            org_unit_id=order.org_unit_id,
+            before=before,
+            after=snapshot(order),
+        )
+        uow.commit()
+
+
+def do_close(uow: UnitOfWork, order_id: int, *, cancelled: bool = False) -> None:
+    """Done or cancelled; either way the assignee's view of its meter ends (IAM-7)."""
+    with uow:
+        order = _order(uow, order_id)
+        if order.status not in LIVE_STATUSES:
+            raise ConflictError(f"工单已{order.status.value} / work order is {order.status.value}")
+        before = snapshot(order)
+        order.status = WorkOrderStatus.CANCELLED if cancelled else WorkOrderStatus.DONE
+        uow.audit(
+            "workorder.closed",
+            object_type="work_order",
+            object_id=order.id,
+            org_unit_id=order.org_unit_id,
+            before=before,
+            after=snapshot(order),
+        )
+        uow.commit()
+
+
+def do_set_service_end(uow: UnitOfWork, account_id: int, ends_on: date) -> None:
+    """A contractor's service period end; the day after it he sees nothing (IAM-7)."""
+    with uow:
+        account = uow.session.scalars(
+            select(StaffAccount).where(StaffAccount.id == account_id)
+        ).first()
+        if account is None:
+            raise NotFoundError("账号不存在 / account not found")
+        if account.post != Post.CONTRACTOR:
+            raise ValidationProblem(
+                "仅外包人员有服务期 / only contractors have a service end date", field="ends_on"
+            )
+        before = account.service_ends_on
+        account.service_ends_on = ends_on
+        uow.audit(
+            "staff.service_end_set",
+            object_type="staff_account",
+            object_id=account.id,
+            org_unit_id=account.org_unit_id,
+            before={"service_ends_on": before.isoformat() if before else None},
+            after={"service_ends_on": ends_on.isoformat()},
+        )
+        uow.commit()
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkOrderRow:
+    id: int
+    number: str
+    kind: WorkOrderKind
+    status: WorkOrderStatus
+    planned_on: date
+    org_unit_id: int
+    assignee_id: int | None
+    meter_id: int
+    meter_asset_no: str
+    latitude: Decimal
+    longitude: Decimal
+    address: str | None  # masked (DATA-3): street level + ***
+
+
+def list_work_orders(uow: UnitOfWork, *, live_only: bool = True) -> list[WorkOrderRow]:
+    """Work orders in the caller's scope — for a contractor exactly his own live ones, with
+    the meter's location and the supply point's masked address."""
+    with uow:
+        stmt = (
+            select(WorkOrder, Meter, SupplyPoint.address)
+            .join(Meter, Meter.id == WorkOrder.meter_id)
+            .join(SupplyPoint, SupplyPoint.id == Meter.supply_point_id)
+        )
+        if live_only:
+            stmt = stmt.where(WorkOrder.status.in_(LIVE_STATUSES))
+        rows = uow.session.execute(
+            stmt.order_by(WorkOrder.planned_on, WorkOrder.id).limit(500)
+        ).all()
+        return [
+            WorkOrderRow(
+                o.id,
+                o.number,
+                o.kind,
+                o.status,
+                o.planned_on,
+                o.org_unit_id,
+                o.assignee_id,
+                m.id,
+                m.asset_no,
+                m.latitude,
+                m.longitude,
+                mask("address", address),
+            )
+            for o, m, address in rows
+        ]
