@@ -1,0 +1,92 @@
+"""Terminal API (DATA-7): parse → guard → service. No queries here.
+
+Staff routes (registry, registration, loss) use ``require``; the terminal's own routes
+(upload, command queue) use :class:`~safegrid.terminals.guard.TerminalGuard`. They are
+declared first so ``/api/terminals/commands`` is never read as a terminal id.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, status
+
+from safegrid.bootstrap import get_platform
+from safegrid.platform.paging import Page, Paging
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require
+from safegrid.security.policy import Perm
+from safegrid.terminals import services
+from safegrid.terminals.guard import TerminalCall, terminal_guard
+from safegrid.terminals.schemas import (
+    Credentials,
+    MarkLost,
+    TerminalCommandOut,
+    TerminalCreate,
+    TerminalDetail,
+    TerminalOut,
+    UploadEnvelope,
+    UploadResult,
+)
+
+router = APIRouter(prefix="/api/terminals", tags=["terminals 现场终端"])
+
+
+# -- called by the terminal --------------------------------------------------------------
+@router.post("/uploads", response_model=UploadResult)
+def upload_batch(
+    body: UploadEnvelope, call: TerminalCall = Depends(terminal_guard("upload"))
+) -> UploadResult:
+    assert call.reader is not None  # the upload guard always resolves the reader
+    return services.do_upload_batch(
+        get_platform().uow(call.reader), call.terminal.terminal_id, body
+    )
+
+
+@router.get("/commands", response_model=list[TerminalCommandOut])
+def fetch_commands(
+    call: TerminalCall = Depends(terminal_guard("commands")),
+) -> list[TerminalCommandOut]:
+    return services.fetch_commands(
+        get_platform().uow(call.terminal.actor()), call.terminal.terminal_id
+    )
+
+
+@router.post("/commands/{command_id}/ack", response_model=TerminalCommandOut)
+def acknowledge_command(
+    command_id: int, call: TerminalCall = Depends(terminal_guard("commands"))
+) -> TerminalCommandOut:
+    return services.acknowledge_command(
+        get_platform().uow(call.terminal.actor()), call.terminal.terminal_id, command_id
+    )
+
+
+# -- staff: the registry -----------------------------------------------------------------
+@router.get("", response_model=Page[TerminalOut])
+def list_terminals(
+    paging: Paging,
+    actor: Actor = Depends(require(Perm.TERMINALS_VIEW)),
+    status_: str | None = Query(None, alias="status", description="active|lost|wiped|retired"),
+) -> Page[TerminalOut]:
+    return services.list_terminals(get_platform().uow(actor, readonly=True), status_, paging)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Credentials)
+def register_terminal(
+    body: TerminalCreate, actor: Actor = Depends(require(Perm.TERMINALS_MANAGE))
+) -> Credentials:
+    """The answer holds the terminal's secret and upload key: shown this once only."""
+    return services.do_register_terminal(get_platform().uow(actor), body)
+
+
+@router.get("/{terminal_id}", response_model=TerminalDetail)
+def read_terminal(
+    terminal_id: int, actor: Actor = Depends(require(Perm.TERMINALS_VIEW))
+) -> TerminalDetail:
+    return services.get_terminal(get_platform().uow(actor, readonly=True), terminal_id)
+
+
+@router.post("/{terminal_id}/lost", response_model=TerminalOut)
+def mark_lost(
+    terminal_id: int, body: MarkLost, actor: Actor = Depends(require(Perm.TERMINALS_MANAGE))
+) -> TerminalOut:
+    """Revoke the credentials at once, queue a wipe command, alert the unit's managers."""
+    return services.do_mark_lost(get_platform().uow(actor), terminal_id, body.reason)
