@@ -19,6 +19,9 @@ from safegrid.security.audit import GENESIS
 
 pytest_plugins = ["tests.fixtures.world", "tests.fixtures.bills"]
 
+# No test starts the in-server job scheduler, including servers tests start as processes.
+os.environ["SAFEGRID_SCHEDULER_ENABLED"] = "false"
+
 
 def _test_settings(tmp_dir: Path) -> Settings:
     url = os.environ.get("SAFEGRID_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
@@ -28,6 +31,7 @@ def _test_settings(tmp_dir: Path) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=8192,
         secret_key="test-secret-key-not-for-production-use",
+        scheduler_enabled=False,
     )
 
 
@@ -55,7 +59,9 @@ def _clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
     set_platform(p)
     yield
     clock.set_clock(clock.SystemClock())
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # Data keys outlive the tests like the schema does: values encrypted under a key
+    # must stay readable by every later test that holds the same key ring.
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "data_keys"]
     with p.engine.begin() as conn:
         if p.settings.is_sqlite:
             for name in tables:

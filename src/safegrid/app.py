@@ -4,6 +4,8 @@ the database is opened on first use through :func:`safegrid.bootstrap.get_platfo
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,17 +14,23 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safegrid import __version__
+from safegrid.alerts.routes import router as alerts_router
 from safegrid.billing.routes import router as billing_router
-from safegrid.bootstrap import Platform, set_platform
+from safegrid.bootstrap import Platform, get_platform, set_platform
 from safegrid.collection.routes import router as collection_router
 from safegrid.customers.routes import router as customers_router
+from safegrid.datause.routes import router as datause_router
+from safegrid.fieldwork.routes import router as fieldwork_router
+from safegrid.governance.routes import router as governance_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
+from safegrid.platform import scheduler
 from safegrid.platform.errors import SafeGridError
 from safegrid.readings.routes import router as readings_router
 from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
 from safegrid.tariffs.routes import router as tariffs_router
+from safegrid.terminals.routes import router as terminals_router
 from safegrid.web import errors as web_errors
 from safegrid.web.routes import router as web_router
 from safegrid.web.templating import STATIC_DIR
@@ -45,6 +53,17 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Scheduled jobs run inside the server unless SAFEGRID_SCHEDULER_ENABLED=false.
+    running = scheduler.start_in_server(get_platform())
+    try:
+        yield
+    finally:
+        if running is not None:
+            running.shutdown(wait=False)
+
+
 def create_app(platform: Platform | None = None) -> FastAPI:
     if platform is not None:
         set_platform(platform)
@@ -56,15 +75,21 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         # reach; web/routes.py serves /docs from vendored files instead.
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.include_router(security_router)
     app.include_router(org_router)
     app.include_router(customers_router)
+    app.include_router(datause_router)
     app.include_router(readings_router)
     app.include_router(tariffs_router)
     app.include_router(billing_router)
     app.include_router(collection_router)
     app.include_router(notifications_router)
+    app.include_router(alerts_router)
+    app.include_router(terminals_router)
+    app.include_router(governance_router)
+    app.include_router(fieldwork_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -80,6 +105,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         if exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = headers or getattr(exc, "headers", None)  # e.g. 429 Retry-After
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

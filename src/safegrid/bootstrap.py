@@ -10,14 +10,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import sessionmaker
 
 from safegrid import tables  # noqa: F401 - registers every table
 from safegrid.config import REPO_ROOT, Settings, get_settings
 from safegrid.platform.db import make_engine, make_session_factory
 from safegrid.platform.uow import UnitOfWork
+from safegrid.security import key_store, keyring
 from safegrid.security.actor import Actor
+from safegrid.security.keyring import KeyRing
 
 
 @dataclasses.dataclass
@@ -30,11 +32,17 @@ class Platform:
             db_path = self.settings.database_url.split("///", 1)[-1]
             if db_path and db_path != ":memory:":
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        return make_engine(self.settings.database_url)
+        engine = make_engine(self.settings.database_url)
+        keyring.attach(engine, lambda: self.keyring)
+        return engine
 
     @cached_property
     def session_factory(self) -> sessionmaker[Any]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def keyring(self) -> KeyRing:
+        return key_store.make_ring(self.engine, self.settings)
 
     def uow(self, actor: Actor, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor, readonly=readonly)
@@ -44,6 +52,9 @@ class Platform:
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+        if key_store.DATA_KEYS in inspect(self.engine).get_table_names():
+            # A new database gets its first data key here, before anything is encrypted.
+            key_store.ensure_active_key(self.engine, key_store.master_key(self.settings))
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:
@@ -64,9 +75,12 @@ def get_platform() -> Platform:
     global _platform
     if _platform is None:
         _platform = Platform(get_settings())
+        keyring.configure(_platform.keyring)
     return _platform
 
 
 def set_platform(platform: Platform | None) -> None:
     global _platform
     _platform = platform
+    # Encrypted columns use the key ring of the platform in use (a process serves one).
+    keyring.configure(platform.keyring if platform is not None else None)

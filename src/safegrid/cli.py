@@ -9,11 +9,16 @@ from safegrid.audit_cli import app as audit_app
 from safegrid.billing.cli import app as billing_app
 from safegrid.collection.cli import app as collection_app
 from safegrid.customers.cli import app as customers_app
+from safegrid.datause.cli import app as export_app
 from safegrid.db_cli import app as db_app
 from safegrid.demo.cli import app as demo_app
+from safegrid.jobs_cli import app as jobs_app
 from safegrid.readings.cli import app as readings_app
+from safegrid.security.keys_cli import app as keys_app
+from safegrid.security.keys_cli import data_app
 from safegrid.staff_cli import app as staff_app
 from safegrid.tariffs.cli import app as tariffs_app
+from safegrid.terminals.cli import app as terminals_app
 
 app = typer.Typer(help="SafeGrid 电力营销安全平台 / power marketing platform", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -25,6 +30,11 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(tariffs_app, name="tariffs")
 app.add_typer(billing_app, name="billing")
 app.add_typer(readings_app, name="readings")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(terminals_app, name="terminals")
+app.add_typer(export_app, name="export")
+app.add_typer(keys_app, name="keys")
+app.add_typer(data_app, name="data")
 
 
 @app.command()

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default_factory=lambda: f"sqlite:///{REPO_ROOT / 'var' / 'safegrid.db'}"
     )
     secret_key: str = "dev-secret-change-me"  # noqa: S105 - refused outside dev by the validator
+    # SM4 master key wrapping the data keys (DATA-2): 32 hex digits, from the environment or
+    # a key file (the file wins). Never stored in the database. Empty in dev/test means a
+    # fixed public development key; refused in prod (security.key_store.master_key).
+    master_key: str = Field(default="", repr=False)
+    master_key_file: Path | None = None
     session_hours: int = 8
     api_token_hours: int = 12
     # Argon2 cost; tests lower it so a suite of hundreds of logins stays fast.
@@ -34,6 +39,15 @@ class Settings(BaseSettings):
     default_locale: Literal["zh", "en"] = "zh"
     # Raw AMI interval data (15-minute kWh), Parquet files queried with DuckDB (ADR 0005).
     ami_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "ami")
+    # Scratch files (uploads being parsed, exports being built); purged hourly (DATA-6).
+    tmp_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "tmp")
+    # APScheduler inside the server (jobs: safegrid.platform.jobs). Off in tests and when a
+    # separate `safegrid jobs worker` runs the schedule.
+    scheduler_enabled: bool = True
+    # Audit entries older than this are archived to a signed file and pruned (AUD-4, ADR
+    # 0007); three years is the legal floor, so a lower value is refused.
+    audit_retention_years: int = Field(default=3, ge=3)
+    audit_archive_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "audit-archive")
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

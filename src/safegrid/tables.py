@@ -1,22 +1,35 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from safegrid.alerts import key_fields as alert_hooks  # noqa: F401 - installs the AUD-3 hooks
+from safegrid.alerts import models as alert_models
 from safegrid.billing import models as billing_models
 from safegrid.collection import models as collection_models
 from safegrid.customers import models as customer_models
+from safegrid.datause import models as datause_models
+from safegrid.fieldwork import models as fieldwork_models
+from safegrid.governance import models as governance_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
-from safegrid.platform import outbox
+from safegrid.platform import job_runs, outbox
 from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
+from safegrid.security import key_store
 from safegrid.security import models as security_models
 from safegrid.tariffs import models as tariff_models
+from safegrid.terminals import models as terminal_models
 
 metadata = Base.metadata
 
 __all__ = [
+    "alert_models",
     "billing_models",
     "collection_models",
     "customer_models",
+    "datause_models",
+    "fieldwork_models",
+    "governance_models",
+    "job_runs",
+    "key_store",
     "metadata",
     "notification_models",
     "org_models",
@@ -24,4 +37,5 @@ __all__ = [
     "reading_models",
     "security_models",
     "tariff_models",
+    "terminal_models",
 ]

@@ -24,7 +24,19 @@ from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import Staff, World
 from tests.permissions.billing_inputs import BILLING_BODIES, BILLING_PARAMS
+from tests.permissions.datause_inputs import (
+    DATAUSE_ALLOWED_BUSINESS,
+    DATAUSE_BODIES,
+    DATAUSE_PARAMS,
+)
+from tests.permissions.governance_inputs import (
+    GOVERNANCE_ALLOWED_BUSINESS,
+    GOVERNANCE_BODIES,
+    GOVERNANCE_PARAMS,
+)
+from tests.permissions.ops_inputs import OPS_BODIES, OPS_PARAMS
 from tests.permissions.readings_inputs import READINGS_BODIES
+from tests.permissions.terminals_inputs import TERMINALS_BODIES, TERMINALS_PARAMS
 
 INSIDE_COUNTY, OUTSIDE_COUNTY = "countyA", "countyB"
 
@@ -52,7 +64,24 @@ def _meter(w: World, s: Staff) -> tuple[int, int]:
     reader = s if s.post == Post.METER_READER else None
     inside = w.meter(w.customer("stationA"), w.reading_area("stationA", reader))
     outside = w.meter(w.customer("stationB"), w.reading_area("stationB"))
+    if s.post == Post.CONTRACTOR:
+        _assign_work_order(w, s, inside)
     return inside, outside
+
+
+def _assign_work_order(w: World, contractor: Staff, meter_id: int) -> None:
+    """IAM-7: a contractor sees a meter only through a live work order assigned to him."""
+    from safegrid.fieldwork import services as fieldwork
+    from safegrid.fieldwork.models import WorkOrderKind
+
+    ends = clock.business_day(clock.now()) + timedelta(days=365)
+    admin = w.staff(Post.SYSTEM_ADMIN, "countyA")
+    fieldwork.do_set_service_end(w.platform.uow(w.actor(admin)), contractor.id, ends)
+    leader = w.staff(Post.TEAM_LEADER, "countyA")
+    fieldwork.do_open_work_order(
+        w.platform.uow(w.actor(leader)),
+        fieldwork.NewWorkOrder(WorkOrderKind.REPLACE, meter_id, ends, contractor.id),
+    )
 
 
 def _unit(w: World, s: Staff) -> tuple[int, int]:
@@ -61,6 +90,19 @@ def _unit(w: World, s: Staff) -> tuple[int, int]:
 
 def _account(w: World, s: Staff) -> tuple[int, int]:
     return w.staff(Post.CASHIER, "stationA").id, w.staff(Post.CASHIER, "stationB").id
+
+
+def _power_account(w: World, s: Staff) -> tuple[int, int]:
+    """Billing accounts (户号), opened with a meter inside and outside the region."""
+    from safegrid.customers.models import Account
+
+    ids = []
+    for unit in ("stationA", "stationB"):
+        customer_id = w.customer(unit)
+        w.meter(customer_id, w.reading_area(unit))
+        with w.platform.engine.connect() as conn:
+            ids.append(conn.scalar(select(Account.id).where(Account.customer_id == customer_id)))
+    return ids[0], ids[1]
 
 
 def _session_of(w: World, staff: Staff) -> int:
@@ -143,6 +185,7 @@ PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "meter_id": _meter,
     "unit_id": _unit,
     "account_id": _account,
+    "power_account_id": _power_account,
     "session_id": _session,
     "bill_id": _bill,
     "plan_id": _plan,
@@ -192,6 +235,9 @@ BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "POST /api/customers": _new_customer_json,
     "PATCH /api/customers/{customer_id}": lambda c: {"json": {"name": "新名字"}},
     "POST /api/customers/{customer_id}/meters": _meter_json,
+    "PUT /api/power-accounts/{power_account_id}/direct-debit": lambda c: {
+        "json": {"bank_name": "中国工商银行", "bank_account": "6222020000000000017"}
+    },
     "POST /api/org/units": lambda c: {
         "json": {
             "code": f"new-{c.unique()}-{secrets.token_hex(2)}",
@@ -277,3 +323,13 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
 BODIES.update(READINGS_BODIES)
 BODIES.update(BILLING_BODIES)
 PARAMS.update(BILLING_PARAMS)
+BODIES.update(TERMINALS_BODIES)
+PARAMS.update(TERMINALS_PARAMS)
+BODIES.update(DATAUSE_BODIES)
+PARAMS.update(DATAUSE_PARAMS)
+ALLOWED_BUSINESS.update(DATAUSE_ALLOWED_BUSINESS)
+BODIES.update(GOVERNANCE_BODIES)
+PARAMS.update(GOVERNANCE_PARAMS)
+ALLOWED_BUSINESS.update(GOVERNANCE_ALLOWED_BUSINESS)
+BODIES.update(OPS_BODIES)
+PARAMS.update(OPS_PARAMS)

@@ -11,6 +11,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from safegrid.security.guards import Guard, Public
+from safegrid.terminals.guard import TerminalGuard
 
 # Routes FastAPI adds itself (schema and docs); they hold no data.
 FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -20,7 +21,7 @@ FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 class RouteCase:
     method: str
     path: str
-    guard: Guard | Public
+    guard: Guard | Public | TerminalGuard  # TerminalGuard: a handheld, not staff (DATA-7)
 
     @property
     def id(self) -> str:
@@ -34,9 +35,9 @@ class RouteCase:
         return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), self.path)
 
 
-def _guards(dep: Dependant) -> list[Guard | Public]:
-    found: list[Guard | Public] = []
-    if isinstance(dep.call, Guard | Public):
+def _guards(dep: Dependant) -> list[Guard | Public | TerminalGuard]:
+    found: list[Guard | Public | TerminalGuard] = []
+    if isinstance(dep.call, Guard | Public | TerminalGuard):
         found.append(dep.call)
     for sub in dep.dependencies:
         found.extend(_guards(sub))

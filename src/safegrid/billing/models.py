@@ -70,7 +70,9 @@ class Bill(OrgScoped, Base):
     # 0 for the first normal bill of a period; a re-issue after a reversal takes the next.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     reverses_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), default=None)
-    status: Mapped[BillStatus] = mapped_column(str_enum(BillStatus, 16))
+    status: Mapped[BillStatus] = mapped_column(
+        str_enum(BillStatus, 16), info={"key_field": "payment_status"}
+    )
     kwh: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     amount: Mapped[Decimal] = mapped_column(Money)
     # kWh billed earlier in the tier year (or month) when this bill was priced: with the

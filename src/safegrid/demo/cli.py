@@ -25,6 +25,8 @@ from safegrid.demo.generator import DemoSummary, demo_exists, generate
 from safegrid.demo.organisation import DEMO_PASSWORD, username
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError
+from safegrid.security.policy import Post
+from safegrid.terminals import demo as terminal_demo
 
 app = typer.Typer(help="演示数据 / demo utility (development only)", no_args_is_help=True)
 console = Console()
@@ -150,6 +152,10 @@ def logins() -> None:
     demo_logins.write_logins_file(path, every)
     console.print(f"All {len(every)} demo accounts (with TOTP secrets) written to {path}")
     console.print("A fresh one-time code for any of them: [bold]safegrid demo otp USERNAME[/bold]")
+    for line in terminal_demo.how_to_try(
+        username(Post.SYSTEM_ADMIN, "zj"), username(Post.METER_READER, "zj-hz-fy-st")
+    ):
+        console.print(line, markup=False)
 
 
 @app.command()

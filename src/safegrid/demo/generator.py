@@ -21,13 +21,14 @@ from rich.progress import Progress
 from sqlalchemy import select
 
 from safegrid.bootstrap import Platform
-from safegrid.demo import archive, billing, organisation, profiles, readings
+from safegrid.demo import archive, billing, lifecycle, organisation, profiles, readings
 from safegrid.demo.geography import ZHEJIANG
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
 from safegrid.security.actor import Actor
 from safegrid.security.passwords import hasher
+from safegrid.terminals import demo as terminal_demo
 
 ACTOR_NAME = "demo-generator"
 
@@ -119,9 +120,11 @@ def generate(
         staff_ids = organisation.create_staff(
             session, tree, _phase_rng(seed, "staff"), password_hash, now
         )
+        lifecycle.seed_training(session, staff_ids, now, actor.username)
         step(1)
         area_ids = organisation.create_reading_areas(session, tree, staff_ids)
         step(1)
+        terminal_demo.seed_terminals(session, now, actor.username)
 
         plans, counts = archive.create_customers(
             session,

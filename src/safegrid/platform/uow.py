@@ -46,6 +46,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
         bind_scope(self._session, self.actor.scope)
+        # Session hooks (key-field alerts, AUD-3) name who made the change.
+        self._session.info["actor"] = self.actor
         if not self.readonly:
             self._session.connection(execution_options={"sqlite_immediate": True})
         return self

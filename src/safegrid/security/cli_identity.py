@@ -35,4 +35,5 @@ def actor_from_username(platform: Platform, username: str) -> Actor:
         if account.status != AccountStatus.ACTIVE:
             raise AuthenticationError(f"account {username!r} is {account.status.value}")
         areas = authn.reading_areas_of(uow.session, account)
-        return authn.actor_for(account, path, "cli", cli_origin(), None, areas)
+        contractor = authn.contractor_of(uow.session, account)
+        return authn.actor_for(account, path, "cli", cli_origin(), None, areas, contractor)

@@ -71,6 +71,7 @@ class Guard:
             client_ip(request),
             resolved.session_id,
             resolved.reading_area_ids,
+            resolved.contractor,
         )
         if self.perm is not None and not actor.can(self.perm):
             raise PermissionDeniedError(f"无权限 / permission {self.perm.value} required")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -21,6 +21,8 @@ class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
     FROZEN = "frozen"
     DISABLED = "disabled"
+    # Opened but not yet allowed to sign in: security training first (IAM-8).
+    PENDING_ACTIVATION = "pending"
 
 
 class StaffAccount(OrgScoped, Base):
@@ -29,7 +31,7 @@ class StaffAccount(OrgScoped, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     real_name: Mapped[str] = mapped_column(String(64))
-    post: Mapped[Post] = mapped_column(str_enum(Post, 32))
+    post: Mapped[Post] = mapped_column(str_enum(Post, 32), info={"key_field": "permissions"})
     status: Mapped[AccountStatus] = mapped_column(
         str_enum(AccountStatus, 16), default=AccountStatus.ACTIVE
     )
@@ -37,7 +39,10 @@ class StaffAccount(OrgScoped, Base):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     # Stored in clear until field encryption lands (issue: data protection, DATA-2).
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None, info={"secret": True})
+    # A second-factor seed must be read back, so it is encrypted, not hashed (DATA-2).
+    totp_secret: Mapped[str | None] = mapped_column(
+        String(64), default=None, info={"secret": True, "encrypted": True}
+    )
     totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Last accepted TOTP time step, so one code cannot be replayed.
     totp_last_step: Mapped[int | None] = mapped_column(BigId, default=None)
@@ -45,6 +50,12 @@ class StaffAccount(OrgScoped, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where a new-location login's SMS code goes (IAM-3).
+    mobile: Mapped[str | None] = mapped_column(
+        String(11), default=None, info={"sensitive": "phone"}
+    )
+    # Contractors only: the last day of the service period; nothing is visible after it (IAM-7).
+    service_ends_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class PasswordHistory(Base):
@@ -142,3 +153,22 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigId)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAnchor(Base):
+    """Where the chain starts after entries past retention were archived and pruned (AUD-4,
+    ADR 0007): verification starts from the newest anchor's ``seq``/``hash`` instead of the
+    genesis. Each anchor is itself recorded by an ``audit.pruned`` entry in the kept chain,
+    so an anchor cannot be added or edited without breaking the chain."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId, unique=True)  # the last pruned entry
+    hash: Mapped[str] = mapped_column(String(64))  # its hash: the next entry's prev_hash
+    first_seq: Mapped[int] = mapped_column(BigId)  # first entry in this archive
+    entries: Mapped[int] = mapped_column(BigId)
+    cutoff: Mapped[datetime] = mapped_column(UTCDateTime)  # everything pruned is older
+    archive: Mapped[str] = mapped_column(String(255))  # archive file name
+    archive_digest: Mapped[str] = mapped_column(String(64))  # SM3 of the file
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

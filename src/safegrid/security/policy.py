@@ -69,9 +69,37 @@ class Perm(enum.StrEnum):
     READINGS_ENTER = "readings.enter"
     READINGS_IMPORT = "readings.import"
     READINGS_CLOSE = "readings.close"
+    # Account lifecycle (IAM-4..8).
+    PERMCHANGE_APPLY = "permchange.apply"
+    PERMCHANGE_APPROVE_LEADER = "permchange.approve_leader"
+    PERMCHANGE_APPROVE_HEAD = "permchange.approve_head"
+    PERMCHANGE_EXECUTE = "permchange.execute"
+    DEPARTURES_RECORD = "departures.record"
+    DEPARTURES_VIEW = "departures.view"
+    STAFF_LIFECYCLE = "staff.lifecycle"
+    WORKORDERS_VIEW = "workorders.view"
+    WORKORDERS_ASSIGN = "workorders.assign"
+    # Data use (DATA-4, DATA-5): request a grant, the two approval steps, the access log.
+    DATAUSE_REQUEST = "datause.request"
+    DATAUSE_APPROVE_HEAD = "datause.approve_head"
+    DATAUSE_APPROVE_DSO = "datause.approve_dso"
+    ACCESS_LOG_VIEW = "access_log.view"
+    EXPORT_CUSTOMERS = "exports.customers"
+    # Field terminals (DATA-7): the registry, registration, loss and remote wipe.
+    TERMINALS_VIEW = "terminals.view"
+    TERMINALS_MANAGE = "terminals.manage"
+    # Data protection (DATA-1, DATA-2): the generated data inventory; data key rotation.
+    DATA_INVENTORY_VIEW = "data.inventory"
+    KEYS_MANAGE = "keys.manage"
+    # Key-field alerts (AUD-3) and scheduled jobs (DATA-6, AUD-4).
+    ALERTS_VIEW = "alerts.view"
+    ALERTS_ACK = "alerts.ack"
+    JOBS_VIEW = "jobs.view"
+    JOBS_RUN = "jobs.run"
 
 
-_READ_ARCHIVE = {Perm.ORG_VIEW, Perm.CUSTOMERS_VIEW, Perm.METERS_VIEW}
+# Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
+_READ_ARCHIVE = {Perm.ORG_VIEW, Perm.CUSTOMERS_VIEW, Perm.METERS_VIEW, Perm.DATAUSE_REQUEST}
 # 抄表 (BILL-2): readers enter and upload readings; closing a month is a head's decision.
 _READ_READINGS = {Perm.READINGS_VIEW}
 _TAKE_READINGS = {Perm.READINGS_VIEW, Perm.READINGS_ENTER, Perm.READINGS_IMPORT}
@@ -93,11 +121,16 @@ POLICY: Final[dict[Post, frozenset[Perm]]] = {
         _READ_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.CUSTOMERS_EDIT}
     ),
     Post.HALL_MANAGER: frozenset(
-        _READ_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.CUSTOMERS_EDIT, Perm.STAFF_VIEW}
+        _READ_READINGS
+        | _READ_ARCHIVE
+        | _READ_BILLS
+        | {Perm.CUSTOMERS_EDIT, Perm.STAFF_VIEW, Perm.EXPORT_CUSTOMERS}
     ),
     Post.FIELD_WORKER: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW}),
     Post.SAFETY_SUPERVISOR: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW, Perm.STAFF_VIEW}),
-    Post.TEAM_LEADER: frozenset(_TAKE_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.STAFF_VIEW}),
+    Post.TEAM_LEADER: frozenset(
+        _TAKE_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.STAFF_VIEW, Perm.TERMINALS_VIEW}
+    ),
     Post.DEPARTMENT_HEAD: frozenset(
         _TAKE_READINGS
         | {Perm.READINGS_CLOSE}
@@ -107,6 +140,7 @@ POLICY: Final[dict[Post, frozenset[Perm]]] = {
         | _MANAGE_COLLECTION
         | {Perm.ARREARS_APPROVE}
         | {Perm.CUSTOMERS_EDIT, Perm.METERS_EDIT, Perm.STAFF_VIEW, Perm.TARIFFS_MANAGE}
+        | {Perm.DATAUSE_APPROVE_HEAD, Perm.EXPORT_CUSTOMERS}
     ),
     Post.DATA_SECURITY_OFFICER: frozenset(
         {
@@ -115,6 +149,8 @@ POLICY: Final[dict[Post, frozenset[Perm]]] = {
             Perm.AUDIT_VIEW,
             Perm.AUDIT_VERIFY,
             Perm.NOTIFICATIONS_VIEW,
+            Perm.DATAUSE_APPROVE_DSO,
+            Perm.ACCESS_LOG_VIEW,
         }
     ),
     Post.SYSTEM_ADMIN: frozenset(
@@ -125,17 +161,82 @@ POLICY: Final[dict[Post, frozenset[Perm]]] = {
             Perm.STAFF_MANAGE,
             Perm.METERS_EDIT,
             Perm.METERS_VIEW,
+            Perm.TERMINALS_VIEW,
+            Perm.TERMINALS_MANAGE,
         }
     ),
     Post.AUDITOR: frozenset(
         _READ_READINGS
         | _READ_ARCHIVE
         | _READ_BILLS
-        | {Perm.STAFF_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_VERIFY}
+        | {Perm.STAFF_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_VERIFY, Perm.ACCESS_LOG_VIEW}
         | {Perm.COLLECTION_VIEW, Perm.NOTIFICATIONS_VIEW}
     ),
     Post.CONTRACTOR: frozenset({Perm.METERS_VIEW}),
 }
+
+
+# Account lifecycle (IAM-4..8), granted in one block: every staff member may apply for a
+# permission change (auditors are read-only, contractors are outsiders); a team leader then a
+# department head approve; a system administrator executes, records departures, activates
+# trained staff and disables idle accounts. Contractors see work orders assigned to them.
+_LIFECYCLE: Final[dict[Post, frozenset[Perm]]] = {
+    **{
+        post: frozenset({Perm.PERMCHANGE_APPLY})
+        for post in Post
+        if post not in (Post.AUDITOR, Post.CONTRACTOR)
+    },
+    Post.FIELD_WORKER: frozenset({Perm.PERMCHANGE_APPLY, Perm.WORKORDERS_VIEW}),
+    Post.SAFETY_SUPERVISOR: frozenset({Perm.PERMCHANGE_APPLY, Perm.WORKORDERS_VIEW}),
+    Post.TEAM_LEADER: frozenset(
+        {
+            Perm.PERMCHANGE_APPLY,
+            Perm.PERMCHANGE_APPROVE_LEADER,
+            Perm.WORKORDERS_VIEW,
+            Perm.WORKORDERS_ASSIGN,
+        }
+    ),
+    Post.DEPARTMENT_HEAD: frozenset(
+        {
+            Perm.PERMCHANGE_APPLY,
+            Perm.PERMCHANGE_APPROVE_HEAD,
+            Perm.DEPARTURES_RECORD,
+            Perm.DEPARTURES_VIEW,
+            Perm.WORKORDERS_VIEW,
+            Perm.WORKORDERS_ASSIGN,
+        }
+    ),
+    Post.DATA_SECURITY_OFFICER: frozenset({Perm.PERMCHANGE_APPLY, Perm.DEPARTURES_VIEW}),
+    Post.SYSTEM_ADMIN: frozenset(
+        {
+            Perm.PERMCHANGE_APPLY,
+            Perm.PERMCHANGE_EXECUTE,
+            Perm.DEPARTURES_RECORD,
+            Perm.DEPARTURES_VIEW,
+            Perm.STAFF_LIFECYCLE,
+        }
+    ),
+    Post.AUDITOR: frozenset({Perm.DEPARTURES_VIEW, Perm.WORKORDERS_VIEW}),
+    Post.CONTRACTOR: frozenset({Perm.WORKORDERS_VIEW}),
+}
+for _post, _extra in _LIFECYCLE.items():
+    POLICY[_post] = POLICY[_post] | _extra
+
+
+# Data protection (DATA-1, DATA-2): the data security officer and the auditor read the
+# inventory of sensitive data; the system administrator rotates data keys.
+POLICY[Post.DATA_SECURITY_OFFICER] |= {Perm.DATA_INVENTORY_VIEW}
+POLICY[Post.AUDITOR] |= {Perm.DATA_INVENTORY_VIEW}
+POLICY[Post.SYSTEM_ADMIN] |= {Perm.KEYS_MANAGE}
+
+
+# Key-field alerts (AUD-3): the data security officer and department heads work the inbox,
+# auditors read it. Scheduled jobs: the system administrator sees runs and starts one.
+_ALERTS = frozenset({Perm.ALERTS_VIEW, Perm.ALERTS_ACK})
+POLICY[Post.DATA_SECURITY_OFFICER] |= _ALERTS
+POLICY[Post.DEPARTMENT_HEAD] |= _ALERTS
+POLICY[Post.AUDITOR] |= {Perm.ALERTS_VIEW}
+POLICY[Post.SYSTEM_ADMIN] |= {Perm.JOBS_VIEW, Perm.JOBS_RUN}
 
 
 def permissions_of(post: Post) -> frozenset[Perm]:

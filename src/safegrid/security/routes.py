@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.paging import Page
 from safegrid.security import accounts, audit_log, authn, passwords
 from safegrid.security.actor import Actor
 from safegrid.security.guards import Guard, client_ip, public, require
+from safegrid.security.login_locations import SecondVerificationRequired
 from safegrid.security.policy import Perm
 from safegrid.security.schemas import (
     AuditEntryOut,
+    LocationVerify,
     MeOut,
+    MobileIn,
     PasswordChange,
+    SecondVerificationOut,
     SessionOut,
     StaffCreate,
     StaffOut,
@@ -34,21 +39,60 @@ def _hasher() -> PasswordHasher:
     return passwords.hasher(s.argon2_time_cost, s.argon2_memory_kib)
 
 
-@router.post("/auth/token", response_model=TokenOut, dependencies=[Depends(public("login"))])
-def issue_token(body: TokenRequest, request: Request) -> TokenOut:
-    """Bearer token for API clients: password plus one-time code (IAM-3)."""
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    dependencies=[Depends(public("login"))],
+    responses={401: {"model": SecondVerificationOut}},
+)
+def issue_token(body: TokenRequest, request: Request) -> TokenOut | JSONResponse:
+    """Bearer token for API clients: password plus one-time code (IAM-3). From a network
+    never seen for the account the answer is 401 ``second_verification_required`` with a
+    ``challenge_id``; send it with the SMS code to ``POST /api/auth/token/verify``."""
     platform = get_platform()
-    result = authn.login(
-        platform.uow(Actor.system("authn", "api")),
-        body.username,
-        body.password,
-        body.otp,
-        kind="api",
+    try:
+        result = authn.login(
+            platform.uow(Actor.system("authn", "api")),
+            body.username,
+            body.password,
+            body.otp,
+            kind="api",
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            session_hours=platform.settings.api_token_hours,
+            hasher=_hasher(),
+        )
+    except SecondVerificationRequired as challenge:
+        out = SecondVerificationOut(
+            detail=challenge.message,
+            challenge_id=challenge.challenge_id,
+            sent_to=challenge.sent_to,
+            expires_in=challenge.expires_in,
+        )
+        return JSONResponse(
+            out.model_dump(), status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    return _token_out(result)
+
+
+@router.post(
+    "/auth/token/verify",
+    response_model=TokenOut,
+    dependencies=[Depends(public("login second verification"))],
+)
+def verify_token_location(body: LocationVerify, request: Request) -> TokenOut:
+    """Finish a new-location login with the SMS code (IAM-3): 5 minutes, 5 attempts."""
+    result = authn.verify_location(
+        get_platform().uow(Actor.system("authn", "api")),
+        body.challenge_id,
+        body.code,
         ip=client_ip(request),
-        user_agent=request.headers.get("user-agent"),
-        session_hours=platform.settings.api_token_hours,
-        hasher=_hasher(),
     )
+    return _token_out(result)
+
+
+def _token_out(result: authn.LoginResult) -> TokenOut:
+    platform = get_platform()
     return TokenOut(
         access_token=result.token,
         stage=result.stage,
@@ -131,13 +175,26 @@ def create_staff(body: StaffCreate, actor: Actor = Depends(require(Perm.STAFF_MA
     account_id = accounts.do_create_staff(
         platform.uow(actor),
         accounts.NewStaff(
-            body.username, body.real_name, body.post, body.org_unit_id, body.initial_password
+            body.username,
+            body.real_name,
+            body.post,
+            body.org_unit_id,
+            body.initial_password,
+            body.mobile,
         ),
         hasher=_hasher(),
     )
     return StaffOut.model_validate(
         accounts.get_staff(platform.uow(actor, readonly=True), account_id)
     )
+
+
+@router.put("/staff/{account_id}/mobile", status_code=status.HTTP_204_NO_CONTENT)
+def set_staff_mobile(
+    account_id: int, body: MobileIn, actor: Actor = Depends(require(Perm.STAFF_MANAGE))
+) -> None:
+    """The mobile that receives new-location login codes (IAM-3)."""
+    accounts.do_set_mobile(get_platform().uow(actor), account_id, body.mobile)
 
 
 @router.get("/audit", response_model=Page[AuditEntryOut])

@@ -19,6 +19,25 @@ class TokenRequest(BaseModel):
     otp: str = Field("", max_length=8)
 
 
+class LocationVerify(BaseModel):
+    """Second step of a login from a new location (IAM-3): the challenge and its SMS code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    challenge_id: str = Field(min_length=20, max_length=64)
+    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
+
+
+class SecondVerificationOut(BaseModel):
+    """401 answer of ``POST /api/auth/token`` when the location is new (IAM-3)."""
+
+    detail: str
+    code: str = "second_verification_required"
+    challenge_id: str
+    sent_to: str
+    expires_in: int
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - OAuth token type, not a secret
@@ -88,6 +107,13 @@ class StaffCreate(BaseModel):
     post: Post
     org_unit_id: int = Field(gt=0)
     initial_password: str = Field(min_length=1, max_length=256)
+    mobile: str | None = Field(None, pattern=r"^1[3-9][0-9]{9}$")
+
+
+class MobileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    mobile: str = Field(pattern=r"^1[3-9][0-9]{9}$")
 
 
 class AuditEntryOut(BaseModel):

@@ -13,7 +13,7 @@ import dataclasses
 import re
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, false, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from safegrid.org.models import OrgScoped, OrgUnit
@@ -27,24 +27,41 @@ class ScopeMissingError(RuntimeError):
 
 
 @dataclasses.dataclass(frozen=True)
+class ContractorView:
+    """What a contractor may see (IAM-7): the meters of work orders assigned to him and their
+    supply points, the orders themselves, his own account — and no other scoped row. Empty
+    sets after his service end date, so access ends without anyone acting."""
+
+    account_id: int
+    meter_ids: frozenset[int]
+    supply_point_ids: frozenset[int]
+
+
+@dataclasses.dataclass(frozen=True)
 class Scope:
     org_path: str | None
     reading_area_ids: frozenset[int] | None = None
+    contractor: ContractorView | None = None
 
     @classmethod
     def everything(cls) -> Scope:
         return cls(org_path=None)
 
     @classmethod
-    def subtree(cls, path: str, reading_area_ids: frozenset[int] | None = None) -> Scope:
+    def subtree(
+        cls,
+        path: str,
+        reading_area_ids: frozenset[int] | None = None,
+        contractor: ContractorView | None = None,
+    ) -> Scope:
         # Digits and slashes only: the path is used in a LIKE prefix match.
         if not _PATH.fullmatch(path):
             raise ValueError(f"malformed org path {path!r}")
-        return cls(org_path=path, reading_area_ids=reading_area_ids)
+        return cls(org_path=path, reading_area_ids=reading_area_ids, contractor=contractor)
 
     @property
     def unrestricted(self) -> bool:
-        return self.org_path is None and self.reading_area_ids is None
+        return self.org_path is None and self.reading_area_ids is None and self.contractor is None
 
     def covers_path(self, path: str) -> bool:
         return self.org_path is None or path.startswith(self.org_path)
@@ -91,3 +108,30 @@ def _apply_scope(state: ORMExecuteState) -> None:
                 Meter, lambda cls: cls.reading_area_id.in_(areas), include_aliases=True
             )
         )
+    if scope.contractor is not None:
+        state.statement = state.statement.options(*_contractor_criteria(scope.contractor))
+
+
+def _contractor_criteria(view: ContractorView) -> list[Any]:
+    """Deny by default: every scoped table shows nothing to a contractor except the few
+    listed here, so a table added later is closed to contractors until someone opens it."""
+    from safegrid.customers.models import Meter, SupplyPoint
+    from safegrid.fieldwork.models import WorkOrder
+    from safegrid.platform.db import Base
+    from safegrid.security.models import StaffAccount
+
+    meters, points = sorted(view.meter_ids), sorted(view.supply_point_ids)
+    allowed: dict[type[Any], Any] = {
+        Meter: Meter.id.in_(meters),
+        SupplyPoint: SupplyPoint.id.in_(points),
+        WorkOrder: WorkOrder.assignee_id == view.account_id,
+        StaffAccount: StaffAccount.id == view.account_id,
+    }
+    options: list[Any] = []
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if not issubclass(cls, OrgScoped) or mapper.inherits is not None:
+            continue
+        criterion = allowed.get(cls, false())
+        options.append(with_loader_criteria(cls, criterion, include_aliases=True))
+    return options

@@ -20,6 +20,8 @@ from safegrid.platform.db import Base, UTCDateTime, str_enum
 from safegrid.tariffs.terms import Category, Structure, Terms, ThresholdPeriod
 
 Price = Numeric(10, 4, asdecimal=True)
+# Prices are key fields (AUD-3): a change, or a new version of an existing tariff, alerts.
+PRICE_KEY = {"key_field": "tariff", "key_field_on_insert": True}
 Kwh = Numeric(12, 2, asdecimal=True)
 
 
@@ -64,13 +66,15 @@ class TariffVersion(Base):
     tariff_id: Mapped[int] = mapped_column(ForeignKey("tariffs.id"), index=True)
     effective_from: Mapped[date] = mapped_column(Date)  # first day of a month
     effective_to: Mapped[date | None] = mapped_column(Date, default=None)  # inclusive, month end
-    base_price: Mapped[Decimal] = mapped_column(Price)  # flat / tier-1 / shoulder price
-    peak_price: Mapped[Decimal | None] = mapped_column(Price, default=None)
-    valley_price: Mapped[Decimal | None] = mapped_column(Price, default=None)
+    base_price: Mapped[Decimal] = mapped_column(
+        Price, info=PRICE_KEY
+    )  # flat / tier-1 / shoulder price
+    peak_price: Mapped[Decimal | None] = mapped_column(Price, default=None, info=PRICE_KEY)
+    valley_price: Mapped[Decimal | None] = mapped_column(Price, default=None, info=PRICE_KEY)
     tier1_limit: Mapped[Decimal | None] = mapped_column(Kwh, default=None)
     tier2_limit: Mapped[Decimal | None] = mapped_column(Kwh, default=None)
-    tier2_addon: Mapped[Decimal] = mapped_column(Price, default=Decimal("0"))
-    tier3_addon: Mapped[Decimal] = mapped_column(Price, default=Decimal("0"))
+    tier2_addon: Mapped[Decimal] = mapped_column(Price, default=Decimal("0"), info=PRICE_KEY)
+    tier3_addon: Mapped[Decimal] = mapped_column(Price, default=Decimal("0"), info=PRICE_KEY)
     threshold_period: Mapped[ThresholdPeriod | None] = mapped_column(
         str_enum(ThresholdPeriod, 16), default=None
     )

@@ -26,6 +26,9 @@ MESSAGES: Final[dict[str, str]] = {
     "bill_reversed": N_("The bill has been reversed; this is the reversal bill."),
     "tariff_version_added": N_("The price version has been added."),
     "signed_out": N_("You have been signed out."),
+    "terminal_lost": N_(
+        "The terminal is marked lost: its credentials are revoked and a wipe command is queued."
+    ),
 }
 
 

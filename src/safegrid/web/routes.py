@@ -18,8 +18,13 @@ from safegrid.web import (
     billing_views,
     collection_views,
     customer_views,
+    data_views,
+    datause_views,
+    governance_views,
+    ops_views,
     readings_views,
     tariff_views,
+    terminal_views,
 )
 
 SWAGGER_JS = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
@@ -30,11 +35,16 @@ router = APIRouter()
 router.include_router(auth_views.router)
 router.include_router(account_views.router)
 router.include_router(customer_views.router)
+router.include_router(datause_views.router)
 router.include_router(readings_views.router)
 router.include_router(tariff_views.router)
 router.include_router(billing_views.router)
 router.include_router(collection_views.router)
 router.include_router(admin_views.router)
+router.include_router(ops_views.router)
+router.include_router(terminal_views.router)
+router.include_router(data_views.router)
+router.include_router(governance_views.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

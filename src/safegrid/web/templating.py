@@ -91,6 +91,66 @@ NAV: Final[tuple[NavItem, ...]] = (
     NavItem("/org", N_("Org units"), Perm.ORG_VIEW, N_("The unit tree you are responsible for.")),
     NavItem("/staff", N_("Staff"), Perm.STAFF_VIEW, N_("Staff accounts, posts and last sign-in.")),
     NavItem(
+        "/terminals",
+        N_("Field terminals"),
+        Perm.TERMINALS_VIEW,
+        N_("Handheld reading terminals: registration, uploads, loss and remote wipe."),
+    ),
+    NavItem(
+        "/data/inventory",
+        N_("Data inventory"),
+        Perm.DATA_INVENTORY_VIEW,
+        N_("Which tables hold which classes of sensitive data, how protected, how many rows."),
+    ),
+    NavItem(
+        "/datause",
+        N_("Data use"),
+        None,
+        N_("Requests to see sensitive data unmasked, approvals, grants, access log, exports."),
+    ),
+    NavItem(
+        "/workorders",
+        N_("Work orders"),
+        Perm.WORKORDERS_VIEW,
+        N_("Field work orders; contractors see only the meters of their own."),
+    ),
+    NavItem(
+        "/governance/permission-changes",
+        N_("Permission changes"),
+        Perm.PERMCHANGE_APPLY,
+        N_("Apply for a change of post; leaders, heads and administrators decide in turn."),
+    ),
+    NavItem(
+        "/governance/training",
+        N_("Security training"),
+        Perm.STAFF_LIFECYCLE,
+        N_("Training records of new staff and account activation."),
+    ),
+    NavItem(
+        "/governance/idle-accounts",
+        N_("Idle accounts"),
+        Perm.STAFF_LIFECYCLE,
+        N_("Accounts unused for more than 30 days, to disable or keep."),
+    ),
+    NavItem(
+        "/governance/departures",
+        N_("Departures"),
+        Perm.DEPARTURES_VIEW,
+        N_("HR departure notices, account freezes and the 4-hour compliance report."),
+    ),
+    NavItem(
+        "/alerts",
+        N_("Key-field alerts"),
+        Perm.ALERTS_VIEW,
+        N_("Changes of bank accounts, payment status, tariffs, multipliers and posts."),
+    ),
+    NavItem(
+        "/jobs",
+        N_("Scheduled jobs"),
+        Perm.JOBS_VIEW,
+        N_("Hourly purge, retention and daily runs: schedules and last results."),
+    ),
+    NavItem(
         "/audit",
         N_("Audit log"),
         Perm.AUDIT_VIEW,
@@ -148,6 +208,28 @@ ENUM_LABELS: Final[dict[str, str]] = {
     "queued": N_("Queued"),
     "sent": N_("Sent"),
     "failed": N_("Failed"),
+    # Scheduled job runs.
+    "succeeded": N_("Succeeded"),
+    "skipped": N_("Skipped"),
+    # Data use (DATA-4).
+    "pending_head": N_("Waiting for department head"),
+    "pending_dso": N_("Waiting for data security officer"),
+    "view": N_("View"),
+    "export": N_("Export"),
+    # Field terminals and their commands (DATA-7).
+    "lost": N_("Lost"),
+    "wiped": N_("Wiped"),
+    "retired": N_("Retired"),
+    "wipe": N_("Wipe"),
+    "delivered": N_("Delivered"),
+    "acknowledged": N_("Acknowledged"),
+    # Classes of sensitive data in the inventory (DATA-1).
+    "class_id_number": N_("ID number"),
+    "class_phone": N_("Phone number"),
+    "class_address": N_("Detailed address"),
+    "class_bank_account": N_("Bank account"),
+    "class_credit_code": N_("Credit code"),
+    "class_secret": N_("Credential secret"),
 }
 
 
