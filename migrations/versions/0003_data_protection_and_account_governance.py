@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 21:24:31.925144
+Create Date: 2026-11-23 21:25:15.715783
 """
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def upgrade() -> None:
     sa.Column('reader_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('active', 'lost', 'wiped', 'retired', name='terminalstatus', native_enum=False, length=16), nullable=False),
     sa.Column('secret_digest', sa.String(length=64), nullable=False),
-    sa.Column('upload_key_wrapped', sa.Text(), nullable=False),
+    sa.Column('upload_key', safegrid.security.fields.EncryptedString(length=1415), nullable=False),
     sa.Column('credentials_revoked_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('registered_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('registered_by', sa.String(length=64), nullable=False),

@@ -49,7 +49,7 @@ def seed_terminals(session: Session, now: datetime, registered_by: str) -> int:
                     reader_id=reader_id,
                     status=TerminalStatus.ACTIVE,
                     secret_digest=keys.secret_digest(keys.new_secret()),
-                    upload_key_wrapped=keys.wrap(keys.new_upload_key()),
+                    upload_key=keys.encode(keys.new_upload_key()),
                     registered_at=now,
                     registered_by=registered_by,
                 )

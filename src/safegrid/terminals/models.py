@@ -37,7 +37,7 @@ class Terminal(OrgScoped, Base):
     )
     secret_digest: Mapped[str] = mapped_column(String(64), info={"secret": True})
     # ``tkw$<key version>$<base64>``: the SM4 upload key wrapped by a master key.
-    upload_key_wrapped: Mapped[str] = mapped_column(Text, info={"secret": True})
+    upload_key: Mapped[str] = mapped_column(Text, info={"secret": True, "encrypted": True})
     credentials_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registered_by: Mapped[str] = mapped_column(String(64))

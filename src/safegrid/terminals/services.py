@@ -133,7 +133,7 @@ def do_register_terminal(uow: UnitOfWork, data: TerminalCreate) -> Credentials:
             reader_id=reader.id,
             status=TerminalStatus.ACTIVE,
             secret_digest=keys.secret_digest(secret),
-            upload_key_wrapped=keys.wrap(upload_key),
+            upload_key=keys.encode(upload_key),
             registered_at=now,
             registered_by=uow.actor.username,
         )

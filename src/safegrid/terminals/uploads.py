@@ -93,7 +93,7 @@ def do_upload_batch(uow: UnitOfWork, terminal_id: int, env: UploadEnvelope) -> U
             terminal = repo.own(terminal_id)
             org_unit_id = terminal.org_unit_id
             try:
-                batch = _open(keys.unwrap(terminal.upload_key_wrapped), terminal.code, env)
+                batch = _open(keys.decode(terminal.upload_key), terminal.code, env)
             except sm4.CryptoError:
                 raise UploadRefused(TAMPERED, field="sealed") from None
             records: list[Mapping[str, str]] = [r.record() for r in batch.readings]
