@@ -10,6 +10,8 @@ In the same run, a straightforward baseline imports a smaller sample row by row:
 rules in Python Decimal, one ORM insert per row. Prints rows/s of both and the ratio.
 
     .venv/bin/python benchmarks/reading_import.py [--rows 1000000] [--baseline 20000]
+    scripts/with-postgres.sh sh -c \
+        '.venv/bin/python benchmarks/reading_import.py --database-url "$SAFEGRID_DATABASE_URL"'
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ FIRST_DAY = date(2026, 11, 1)
 TODAY = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)  # noon in Beijing; November is open
 
 
-def _platform(workdir: Path) -> Platform:
-    platform = Platform(Settings(env="dev", database_url=f"sqlite:///{workdir / 'bench.db'}"))
+def _platform(workdir: Path, database_url: str | None = None) -> Platform:
+    """A scratch SQLite file, or the (empty) database at ``database_url``."""
+    url = database_url or f"sqlite:///{workdir / 'bench.db'}"
+    platform = Platform(Settings(env="dev", database_url=url))
     platform.migrate()
     return platform
 
@@ -256,9 +260,12 @@ def naive_import(platform: Platform, data: bytes) -> int:
     return n
 
 
-def run(rows: int, baseline_rows: int, workdir: Path) -> dict[str, float]:
+def run(
+    rows: int, baseline_rows: int, workdir: Path, database_url: str | None = None
+) -> dict[str, float]:
     clock.set_clock(clock.FixedClock(TODAY))
-    platform = _platform(workdir)
+    platform = _platform(workdir, database_url)
+    print(f"database: {platform.engine.dialect.name}")
     try:
         meters = -(-rows // DAYS)
         t = time.perf_counter()
@@ -307,9 +314,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--baseline", type=int, default=20_000)
+    parser.add_argument(
+        "--database-url",
+        help="an EMPTY database to fill, e.g. PostgreSQL from scripts/with-postgres.sh "
+        "(default: a scratch SQLite file)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="safegrid-bench-readings-") as tmp:
-        run(args.rows, args.baseline, Path(tmp))
+        run(args.rows, args.baseline, Path(tmp), args.database_url)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Float, select, type_coerce
+from sqlalchemy import Float, Integer, String, and_, case, cast, func, select, type_coerce
 
 from safegrid.customers.models import Meter
 from safegrid.org.models import OrgUnit
@@ -121,14 +121,14 @@ def _meters(uow: UnitOfWork, assets: list[str]) -> Meters:
     rows: list[Any] = []
     for chunk in _chunks(assets):
         rows.extend(
-            uow.session.execute(
+            uow.session.execute(  # the ORM session: the row scope applies here
                 select(
                     Meter.asset_no,
                     Meter.id,
                     Meter.multiplier,
-                    Meter.is_tou,
+                    type_coerce(Meter.is_tou, Integer),
                     Meter.org_unit_id,
-                    Meter.installed_on,
+                    _raw_day(Meter.installed_on),
                     OrgUnit.path,
                 )
                 .join(OrgUnit, OrgUnit.id == Meter.org_unit_id)
@@ -144,7 +144,7 @@ def _meters(uow: UnitOfWork, assets: list[str]) -> Meters:
         multiplier=np.array(cols[2], np.int64),
         is_tou=np.array(cols[3], bool),
         org_unit_id=np.array(cols[4], np.int64),
-        installed_day=np.array([epoch_day(d) for d in cols[5]], np.int64),
+        installed_day=_days(cols[5]),
         path=list(cols[6]),
         prev_day=missing.copy(),
         prev_total_c=missing.copy(),
@@ -154,7 +154,7 @@ def _meters(uow: UnitOfWork, assets: list[str]) -> Meters:
     )
 
 
-def _hundredths(values: list[Any]) -> IntArray:
+def _hundredths(values: Sequence[Any]) -> IntArray:
     """Floats (exact decimals of 2 places, read without Decimal conversion) → hundredths."""
     arr = np.array([np.nan if v is None else v for v in values], float)
     out = np.full(len(arr), MISSING, np.int64)
@@ -163,13 +163,15 @@ def _hundredths(values: list[Any]) -> IntArray:
     return out
 
 
-def _positions(meters: Meters, ids: list[int]) -> IntArray:
+def _positions(meters: Meters, ids: Sequence[int]) -> IntArray:
     order = np.argsort(meters.meter_id)
     found: IntArray = order[np.searchsorted(meters.meter_id[order], np.array(ids, np.int64))]
     return found
 
 
-def _days(values: list[Any]) -> IntArray:
+def _days(values: Sequence[Any]) -> IntArray:
+    """ISO date strings (SQLite) or dates (PostgreSQL) → days since 1970-01-01, parsed by
+    numpy in one call instead of one ``date`` object per row."""
     out: IntArray = np.array(values, "datetime64[D]").astype(np.int64)
     return out
 
@@ -177,32 +179,45 @@ def _days(values: list[Any]) -> IntArray:
 def _as_float(column: Any) -> Any:
     # Registers come back as floats, not Decimals: a million Decimal conversions would cost
     # more than the rest of the lookup, and 2-decimal figures survive the round trip.
-    return type_coerce(column, Float)
+    return cast(column, Float)
 
 
-def _rows(uow: UnitOfWork, stmt: Any) -> list[Any]:
-    """Rows of a plain column query, without the ORM's per-row loading. The row scope is
-    not added on this path: callers restrict to meter ids that came out of the scoped
-    meter lookup, so every row they read belongs to a meter the caller may see."""
-    return list(uow.session.connection().execute(stmt).all())
+def _raw_day(column: Any) -> Any:
+    # The driver's value as is (ISO text on SQLite): no per-row conversion to ``date``.
+    return type_coerce(column, String)
 
 
-def _last_of(model: Any, day: Any, columns: list[Any], chunk: Sequence[int]) -> Any:
-    """Per meter, the newest row's day and columns: correlated "ORDER BY day DESC LIMIT 1"
-    subqueries driven by the meter list, each one seek on the (meter_id, day) key —
-    instead of grouping every stored reading of every meter."""
+def _columns(uow: UnitOfWork, stmt: Any, width: int, dtype: Any = object) -> list[Any]:
+    """A plain column query's result as numpy columns, straight from the driver's cursor:
+    no per-row ``Row`` objects or type conversion. The row scope is not added on this
+    path: callers restrict to meter ids that came out of the scoped meter lookup, so
+    every row they read belongs to a meter the caller may see."""
+    conn = uow.session.connection()
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    table = np.array(rows, dtype=dtype).reshape(len(rows), width)
+    return [table[:, k] for k in range(width)]
 
-    def newest(column: Any) -> Any:
-        return (
-            select(column)
-            .where(model.meter_id == Meter.id)
-            .order_by(day.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
 
-    return select(Meter.id, newest(day), *(newest(_as_float(c)) for c in columns)).where(
-        in_ints(Meter.id, chunk)
+def _newest(model: Any, day: Any, columns: list[Any], chunk: Sequence[int]) -> Any:
+    """Per meter of ``chunk``, the row of its newest day: one seek for that day on the
+    (meter_id, day) key and one for the row — instead of grouping every stored reading
+    of every meter."""
+    newest_day = (
+        select(func.max(day)).where(model.meter_id == Meter.id).correlate(Meter).scalar_subquery()
+    )
+    return (
+        select(model.meter_id, _raw_day(day), *(_as_float(c) for c in columns))
+        .select_from(Meter)
+        .join(model, and_(model.meter_id == Meter.id, day == newest_day))
+        .where(in_ints(Meter.id, chunk))
     )
 
 
@@ -215,22 +230,18 @@ def _latest(uow: UnitOfWork, meters: Meters) -> None:
             RegisterRead.peak_register,
             RegisterRead.valley_register,
         ]
-        rows = [
-            r
-            for r in _rows(uow, _last_of(RegisterRead, RegisterRead.read_on, register_cols, chunk))
-            if r[1] is not None
-        ]
-        if rows:
-            ids, days, total, peak, valley = (list(c) for c in zip(*rows, strict=True))
+        ids, days, total, peak, valley = _columns(
+            uow, _newest(RegisterRead, RegisterRead.read_on, register_cols, chunk), 5
+        )
+        if len(ids):
             at = _positions(meters, ids)
             meters.prev_day[at] = _days(days)
             meters.prev_total_c[at] = _hundredths(total)
             meters.prev_peak_c[at] = _hundredths(peak)
             meters.prev_valley_c[at] = _hundredths(valley)
-        daily = _last_of(DailyReading, DailyReading.day, [DailyReading.register_kwh], chunk)
-        rows = [r for r in _rows(uow, daily) if r[1] is not None]
-        if rows:
-            ids, days, register = (list(c) for c in zip(*rows, strict=True))
+        daily = _newest(DailyReading, DailyReading.day, [DailyReading.register_kwh], chunk)
+        ids, days, register = _columns(uow, daily, 3)
+        if len(ids):
             at, day = _positions(meters, ids), _days(days)
             later = day > meters.prev_day[at]
             at = at[later]
@@ -242,27 +253,25 @@ def _latest(uow: UnitOfWork, meters: Meters) -> None:
 
 def _baseline(uow: UnitOfWork, meters: Meters, month: int) -> None:
     """Median daily energy over the meter's last closed, measured (not estimated) months."""
-    first, last = period_of_month(month - HISTORY_MONTHS), period_of_month(month)
-    rates = np.full((len(meters.meter_id), HISTORY_MONTHS), np.nan)
     periods = [period_of_month(month - k) for k in range(1, HISTORY_MONTHS + 1)]
-    age = {p: k for k, p in enumerate(periods)}
-    days = {p: calendar.monthrange(int(p[:4]), int(p[5:7]))[1] for p in periods}
+    rates = np.full((len(meters.meter_id), HISTORY_MONTHS), np.nan)
+    # The database answers with each row's age in months, so only numbers come back.
+    age = case({p: k for k, p in enumerate(periods)}, value=MonthlyUsage.period)
+    month_days = np.array([calendar.monthrange(int(p[:4]), int(p[5:7]))[1] for p in periods], float)
     for chunk in _chunks(meters.meter_id.tolist()):
-        rows = _rows(
+        ids, col, kwh = _columns(
             uow,
-            select(MonthlyUsage.meter_id, MonthlyUsage.period, _as_float(MonthlyUsage.kwh)).where(
+            select(MonthlyUsage.meter_id, age, _as_float(MonthlyUsage.kwh)).where(
                 in_ints(MonthlyUsage.meter_id, chunk),
-                MonthlyUsage.period >= first,
-                MonthlyUsage.period < last,
+                MonthlyUsage.period >= periods[-1],
+                MonthlyUsage.period <= periods[0],
                 MonthlyUsage.estimated.is_(False),
             ),
+            3,
+            float,
         )
-        if not rows:
-            continue
-        ids, ps, kwh = (list(c) for c in zip(*rows, strict=True))
-        col = np.array([age[p] for p in ps])
-        per_day = np.array(kwh, float) * 100 / np.array([days[p] for p in ps], float)
-        rates[_positions(meters, ids), col] = per_day
+        k = col.astype(np.int64)
+        rates[_positions(meters, ids.astype(np.int64)), k] = kwh * 100 / month_days[k]
     has = ~np.isnan(rates).all(axis=1)
     meters.baseline_c[has] = np.nanmedian(rates[has], axis=1)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv as std_csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -69,7 +69,23 @@ def _decode_header(data: bytes) -> tuple[list[str], str]:
     raise ValidationProblem("无法识别文件编码 / the file is neither UTF-8 nor GBK", field="file")
 
 
+Rest = Callable[[], None]  # parses the remaining columns into the frame
+
+
+def _nothing_left() -> None:
+    return None
+
+
 def read_csv(data: bytes) -> tuple[ReadFrame, Problems]:
+    frame, problems, rest = read_csv_staged(data)
+    rest()
+    return frame, problems
+
+
+def read_csv_staged(data: bytes) -> tuple[ReadFrame, Problems, Rest]:
+    """Like :func:`read_csv`, but only the meter and date columns are parsed before it
+    returns — all the database lookups need; ``rest`` parses the registers and flags (an
+    import runs it while the database answers)."""
     if not data or data.isspace():
         raise ValidationProblem("文件为空 / the file is empty", field="file")
     header, encoding = _decode_header(data)
@@ -85,7 +101,7 @@ def read_csv(data: bytes) -> tuple[ReadFrame, Problems]:
         table = csv.read_csv(
             pa.BufferReader(data),
             read_options=csv.ReadOptions(
-                column_names=names, skip_rows=1, encoding=encoding, block_size=1 << 24
+                column_names=names, skip_rows=1, encoding=encoding, block_size=1 << 22
             ),
             parse_options=csv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=csv.ConvertOptions(
@@ -97,9 +113,9 @@ def read_csv(data: bytes) -> tuple[ReadFrame, Problems]:
             f"CSV 无法解析 / the CSV cannot be read: {exc}", field="file"
         ) from exc
     if invalid:
-        return _ragged_rows(data, encoding, len(header))
+        return (*_ragged_rows(data, encoding, len(header)), _nothing_left)
     columns = {name: table.column(pos).combine_chunks() for name, pos in positions.items()}
-    return parse_columns(columns, table.num_rows)
+    return parse_staged(columns, table.num_rows)
 
 
 def _ragged_rows(data: bytes, encoding: str, width: int) -> tuple[ReadFrame, Problems]:
@@ -182,6 +198,12 @@ def _empty_frame() -> ReadFrame:
 
 
 def parse_columns(columns: Mapping[str, pa.Array], n: int) -> tuple[ReadFrame, Problems]:
+    frame, problems, rest = parse_staged(columns, n)
+    rest()
+    return frame, problems
+
+
+def parse_staged(columns: Mapping[str, pa.Array], n: int) -> tuple[ReadFrame, Problems, Rest]:
     rows = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + n, dtype=np.int64)
     problems = Problems(rows)
     trimmed = {k: pc.utf8_trim_whitespace(v) for k, v in columns.items()}
@@ -194,13 +216,16 @@ def parse_columns(columns: Mapping[str, pa.Array], n: int) -> tuple[ReadFrame, P
     )
     frame = ReadFrame(row=rows, asset_no=asset, **ReadFrame.empty_columns(n))
     frame.day = _parse_day(trimmed["read_on"], problems)
-    frame.total_c = _parse_register(trimmed["total"], "total", problems, required=True)
-    for name in ("peak", "valley"):
-        if name in trimmed:
-            setattr(frame, f"{name}_c", _parse_register(trimmed[name], name, problems))
-    if "estimated" in trimmed:
-        frame.estimated = _parse_flag(trimmed["estimated"], problems)
-    return frame, problems
+
+    def rest() -> None:
+        frame.total_c = _parse_register(trimmed["total"], "total", problems, required=True)
+        for name in ("peak", "valley"):
+            if name in trimmed:
+                setattr(frame, f"{name}_c", _parse_register(trimmed[name], name, problems))
+        if "estimated" in trimmed:
+            frame.estimated = _parse_flag(trimmed["estimated"], problems)
+
+    return frame, problems, rest
 
 
 def _np_bool(arr: pa.Array) -> np.ndarray[Any, Any]:
@@ -233,11 +258,14 @@ def _parse_register(
 
 
 def _parse_day(text: pa.Array, problems: Problems) -> IntArray:
-    shaped = _np_bool(pc.match_substring_regex(text, _DATE))
-    safe = pc.if_else(pa.array(shaped), text, "1970-01-01")
+    # A file spans a few dozen dates: check and convert each distinct one, then spread.
+    encoded = text.fill_null("").dictionary_encode()
+    distinct, index = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+    shaped = _np_bool(pc.match_substring_regex(distinct, _DATE))
+    safe = pc.if_else(pa.array(shaped), distinct, "1970-01-01")
     parsed = pc.strptime(safe, format="%Y-%m-%d", unit="s", error_is_null=True)
-    valid = shaped & ~_np_bool(pc.is_null(parsed))
-    days = pc.cast(pc.cast(parsed.fill_null(0), pa.date32()), pa.int32()).to_numpy()
+    valid = (shaped & ~_np_bool(pc.is_null(parsed)))[index]
+    days = pc.cast(pc.cast(parsed.fill_null(0), pa.date32()), pa.int32()).to_numpy()[index]
     raw = text.to_pylist() if (~valid).any() else []
     problems.error(
         ~valid,

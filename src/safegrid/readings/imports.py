@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePath
 from typing import Protocol
 
@@ -55,10 +56,14 @@ def kind_of(filename: str) -> BatchKind:
     )
 
 
-def parse(kind: BatchKind, data: bytes) -> tuple[ReadFrame, Problems]:
+def parse(kind: BatchKind, data: bytes) -> tuple[ReadFrame, Problems, files.Rest]:
+    """The file's meter and date columns; ``Rest`` parses the others (see
+    :func:`files.read_csv_staged`)."""
     if len(data) > MAX_FILE_BYTES:
         raise ValidationProblem("文件过大 / the file is larger than 200 MB", field="file")
-    return files.read_xlsx(data) if kind == BatchKind.XLSX else files.read_csv(data)
+    if kind == BatchKind.XLSX:
+        return (*files.read_xlsx(data), lambda: None)
+    return files.read_csv_staged(data)
 
 
 def first_day(frame: ReadFrame) -> int | None:
@@ -128,17 +133,20 @@ def do_import_readings(
     started = time.perf_counter()
     kind = kind_of(filename)
     digest = hashlib.sha256(data).hexdigest()
-    frame, problems = parse(kind, data)
+    frame, problems, rest = parse(kind, data)
     n = len(frame)
     progress.stage("解析 / parse", n)
-    progress.advance(n)
     with uow:
         refuse_repeat(uow, digest)
+        # The registers are parsed (pyarrow, without the GIL) while the database looks up
+        # the meters: the lookups need only the meter and date columns.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="readings-parse") as pool:
+            parsing = pool.submit(rest)
+            ctx = context.load(uow, frame.asset_no, first_day(frame)) if n else None
+            parsing.result()
+        progress.advance(n)
         progress.stage("校验 / validate", n)
-        reads = None
-        if n:
-            ctx = context.load(uow, frame.asset_no, first_day(frame))
-            reads = validate(frame, problems, ctx)
+        reads = validate(frame, problems, ctx) if ctx is not None else None
         progress.advance(n)
         result = report(filename, kind.value, max(n, len(problems.rows)), [problems], started)
         if not result.accepted:

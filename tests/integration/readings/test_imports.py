@@ -175,3 +175,59 @@ def test_bill_2_missing_column_and_empty_file_are_clear_errors(world: World) -> 
     assert exc.value.field == "read_on"
     with pytest.raises(ValidationProblem):
         services.do_import_readings(world.platform.uow(actor), "r.csv", b"")
+
+
+def test_bill_2_bulk_write_stores_every_column_exactly(world: World, meters: Meters) -> None:
+    """The bulk writer folds columns with one value into the statement (SQLite) or writes
+    COPY text (PostgreSQL): every stored column must still be exactly what validation
+    computed, across units, time-of-use and plain meters, first readings and flags."""
+    tou, tou_asset = meters.make(tou=True, multiplier=40)
+    meters.stored_read(tou, date(2026, 10, 31), "100.00", peak="60.00", valley="40.00")
+    plain, plain_asset = meters.make("stationB")
+    meters.stored_read(plain, date(2026, 10, 31), "99990.00")
+    new, new_asset = meters.make()  # no reading yet: its first one has no energy
+    data = _csv(
+        f"{tou_asset},2026-11-10,130.00,80.00,50.00,",
+        f"{plain_asset},2026-11-10,1.00,,,",  # rolled over past 99999.99
+        f"{plain_asset},2026-11-11,1.00,,,1",
+        f"{new_asset},2026-11-10,7.07,,,",
+        f"{new_asset},2026-11-12,8.00,,,",
+    )
+    report = services.do_import_readings(world.platform.uow(world.system()), "x.csv", data)
+    assert report.accepted, report.errors
+    with world.platform.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                RegisterRead.meter_id,
+                RegisterRead.read_on,
+                RegisterRead.total_register,
+                RegisterRead.peak_register,
+                RegisterRead.valley_register,
+                RegisterRead.kwh,
+                RegisterRead.peak_kwh,
+                RegisterRead.valley_kwh,
+                RegisterRead.estimated,
+                RegisterRead.flags,
+                RegisterRead.source,
+                RegisterRead.batch_id,
+                RegisterRead.entered_by,
+                RegisterRead.org_unit_id,
+            )
+            .where(RegisterRead.batch_id.is_not(None))
+            .order_by(RegisterRead.meter_id, RegisterRead.read_on)
+        ).all()
+    d, batch, who = Decimal, report.batch_id, "system:tests"
+    unit_a, unit_b = meters.unit_of(tou), meters.unit_of(plain)
+    expected = [
+        (tou, date(2026, 11, 10), d("130.00"), d("80.00"), d("50.00"), d("1200.00"),
+         d("800.00"), d("400.00"), False, None, "import", batch, who, unit_a),
+        (plain, date(2026, 11, 10), d("1.00"), None, None, d("11.00"), None, None, False,
+         "rollover", "import", batch, who, unit_b),
+        (plain, date(2026, 11, 11), d("1.00"), None, None, d("0.00"), None, None, True,
+         "estimated", "import", batch, who, unit_b),
+        (new, date(2026, 11, 10), d("7.07"), None, None, None, None, None, False, None,
+         "import", batch, who, unit_a),
+        (new, date(2026, 11, 12), d("8.00"), None, None, d("0.93"), None, None, False, None,
+         "import", batch, who, unit_a),
+    ]  # fmt: skip
+    assert [tuple(r) for r in rows] == expected
