@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from safegrid.datause import rate_limit
 from safegrid.datause.events import DataExported
 from safegrid.datause.export_files import write_csv, write_xlsx
-from safegrid.datause.fields import revealable
+from safegrid.datause.fields import revealable, value_of
 from safegrid.datause.models import (
     AccessLog,
     DataUseGrant,
@@ -122,7 +122,7 @@ def do_export_customers(uow: UnitOfWork, data: ExportCreate) -> ExportFile:
             covered = grant is not None and grant.covers_customer(customer.id, path)
             row: list[Any] = [customer.number, customer.name, customer.kind.value]
             for kind in ("id_number", "phone", "address"):
-                value = getattr(customer, revealable()[kind])
+                value = value_of(customer, kind)
                 if value and covered and kind in unmaskable:
                     row.append(value)
                     logs.append(_log_row(uow, customer, kind, grant, record.id, now))

@@ -153,3 +153,32 @@ def test_data_4_reveal_api_gives_value_or_clear_403(world: World) -> None:
     detail = client.get(f"/api/customers/{customer}", headers=headers).json()
     assert detail["id_number"] != ok.json()["value"]
     assert json.dumps(detail).count(ok.json()["value"]) == 0
+
+
+def test_data_4_bank_account_revealed_from_the_customers_accounts(world: World) -> None:
+    from safegrid.customers.models import Account
+    from safegrid.customers.schemas import DirectDebitUpdate
+    from safegrid.customers.services import do_set_direct_debit
+
+    clock.set_clock(clock.FixedClock(T0))
+    agent = world.staff(Post.HALL_AGENT, "hallA")
+    customer = world.customer("hallA")
+    world.meter(customer, world.reading_area("hallA"))  # opens the customer's account
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        account_id = uow.session.scalars(
+            select(Account.id).where(Account.customer_id == customer)
+        ).one()
+    do_set_direct_debit(
+        world.platform.uow(world.system()),
+        account_id,
+        DirectDebitUpdate(bank_name="中国工商银行", bank_account="6222021234567890123"),
+    )
+    granted(world, agent, customer_ids=[customer], fields=["bank_account"])
+    out = reveal.do_reveal(
+        world.platform.uow(world.actor(agent)), customer, RevealIn(field="bank_account")
+    )
+    assert out.value == "6222021234567890123"
+    [log] = _logs(world)
+    assert (log.customer_id, log.field) == (customer, "bank_account")
+    # Not covered by that grant: the ID number stays masked.
+    _refused(world, agent, customer, "id_number", "field_not_covered")
