@@ -60,8 +60,7 @@ def test_bill_1_register_customer_shows_field_errors_then_saves(server: Server, 
     expect(page.locator("main")).to_contain_text(id_number[:4] + "*")
     customer_id = int(page.url.rsplit("/", 1)[1])
     unit = server.scalar(
-        "SELECT u.code FROM customers c JOIN org_units u ON u.id = c.org_unit_id "
-        "WHERE c.id = ?",
+        "SELECT u.code FROM customers c JOIN org_units u ON u.id = c.org_unit_id WHERE c.id = ?",
         customer_id,
     )
     assert unit == "zj-nb-xs"
