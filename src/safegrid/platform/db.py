@@ -75,12 +75,45 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        # PRAGMA foreign_keys is a no-op inside a transaction: switch it before BEGIN.
+        # Only a caller that has verified every reference it writes, under the write
+        # lock, asks for it off (the file import, ADR 0005); any other transaction on
+        # the same DBAPI connection gets the checks back first.
+        if options.get("sqlite_references_checked"):
+            _foreign_keys(conn.connection.dbapi_connection, conn.connection.info, on=False)
+        elif conn.connection.info.get(_FOREIGN_KEYS_OFF):
+            _foreign_keys(conn.connection.dbapi_connection, conn.connection.info, on=True)
         # Writers take the write lock up front so a read-then-write transaction
         # cannot fail half-way with SQLITE_BUSY when another writer committed first.
-        if conn.get_execution_options().get("sqlite_immediate"):
+        if options.get("sqlite_immediate"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn: Any, record: Any) -> None:
+        # However the transaction ended (commit, rollback, exception), the pool has
+        # rolled back by now: a connection never goes back with its checks off.
+        if dbapi_conn is not None and record.info.get(_FOREIGN_KEYS_OFF):
+            try:
+                _foreign_keys(dbapi_conn, record.info, on=True)
+            except Exception as exc:
+                # Checks that cannot be restored: close it; the pool opens a fresh one.
+                record.invalidate(exc)
+
+
+_FOREIGN_KEYS_OFF = "safegrid_foreign_keys_off"
+
+
+def _foreign_keys(dbapi_conn: Any, info: dict[str, Any], *, on: bool) -> None:
+    if dbapi_conn.in_transaction:  # would silently do nothing
+        raise RuntimeError("PRAGMA foreign_keys cannot change inside a transaction")
+    dbapi_conn.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    if on:
+        info.pop(_FOREIGN_KEYS_OFF, None)
+    else:
+        info[_FOREIGN_KEYS_OFF] = True
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -36,6 +36,9 @@ class UnitOfWork:
         self._events: list[Event] = []
         self._audited = False
         self._session: Session | None = None
+        # Execution options of the transaction this unit of work begins (set before
+        # entering), e.g. ``sqlite_references_checked`` for the file import (ADR 0005).
+        self.begin_options: dict[str, Any] = {}
 
     @property
     def session(self) -> Session:
@@ -49,7 +52,9 @@ class UnitOfWork:
         # Session hooks (key-field alerts, AUD-3) name who made the change.
         self._session.info["actor"] = self.actor
         if not self.readonly:
-            self._session.connection(execution_options={"sqlite_immediate": True})
+            self._session.connection(
+                execution_options={"sqlite_immediate": True, **self.begin_options}
+            )
         return self
 
     def __exit__(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from itertools import chain
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -56,20 +55,22 @@ def _fold(values: np.ndarray[Any, Any], kind: Kind) -> Any:
 # --- SQLite: multi-row INSERT ------------------------------------------------------
 
 
-def _python(values: np.ndarray[Any, Any], kind: Kind) -> list[Any]:
-    """A slice of a column as the values pysqlite binds."""
+def _objects(values: np.ndarray[Any, Any], kind: Kind) -> np.ndarray[Any, Any]:
+    """A slice of a column as an object array of the values pysqlite binds."""
     if kind == "cents":
         out = (values / 100).astype(object)  # exact: ≤ 12 significant digits
         out[values == MISSING] = None
-        cents: list[Any] = out.tolist()
-        return cents
+        return out
     if kind == "day":
         # A chunk spans a few dozen dates: format each once, then spread them by index.
         unique, inverse = np.unique(values, return_inverse=True)
         iso = np.asarray(unique.astype("datetime64[D]").astype(str), dtype=object)
-        days: list[Any] = iso[inverse].tolist()  # SQLAlchemy stores SQLite dates as ISO text
-        return days
-    plain: list[Any] = values.tolist()
+        return iso[inverse]  # SQLAlchemy stores SQLite dates as ISO text
+    return values.astype(object)
+
+
+def _python(values: np.ndarray[Any, Any], kind: Kind) -> list[Any]:
+    plain: list[Any] = _objects(values, kind).tolist()
     return plain
 
 
@@ -95,11 +96,14 @@ def _insert_sql(table: str, columns: Columns, rows: int) -> str:
 
 
 def _flat(columns: Columns, start: int, stop: int) -> list[Any]:
-    """Rows ``start:stop`` as one flat parameter list, row after row."""
-    per_row = [
-        _python(c.values[start:stop], c.kind) for c in columns.values() if isinstance(c, Column)
-    ]
-    return list(chain.from_iterable(zip(*per_row, strict=True)))
+    """Rows ``start:stop`` as one flat parameter list, row after row: the columns are
+    laid side by side in one object array (no tuple per row), then flattened."""
+    bound = [c for c in columns.values() if isinstance(c, Column)]
+    table = np.empty((stop - start, len(bound)), dtype=object)
+    for j, column in enumerate(bound):
+        table[:, j] = _objects(column.values[start:stop], column.kind)
+    flat: list[Any] = table.ravel().tolist()
+    return flat
 
 
 def _insert(cursor: Any, table: str, columns: Columns, n: int, advance: Advance) -> None:
