@@ -255,3 +255,26 @@ def test_iam_3_admin_records_the_mobile_and_the_audit_keeps_it_masked(
             select(AuditEntry.body).where(AuditEntry.action == "staff.mobile_changed")
         ).one()
     assert MOBILE not in body and "139****5678" in body
+
+
+def test_iam_3_the_outbox_never_shows_the_login_code_to_staff(
+    world: World, fixed: clock.FixedClock
+) -> None:
+    from safegrid.notifications.services import list_notifications
+    from safegrid.platform.paging import PageQuery
+
+    staff = _with_mobile(world, world.staff(Post.CASHIER, "stationA"))
+    _login(world, staff, "10.1.2.3")
+    fixed.advance(timedelta(seconds=30))
+    with pytest.raises(SecondVerificationRequired):
+        _login(world, staff, "192.168.9.9")
+    code = _sms_code(world, staff)  # queued for the gateway in full
+    head = world.staff(Post.DEPARTMENT_HEAD, "countyA")
+    page = list_notifications(
+        world.platform.uow(world.actor(head), readonly=True),
+        None,
+        "auth.login_code",
+        PageQuery(page=1, size=20),
+    )
+    [shown] = page.items
+    assert code not in shown.body and "******" in shown.body
