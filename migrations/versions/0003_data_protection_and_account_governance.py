@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 21:25:15.715783
+Create Date: 2026-11-23 22:16:08.029453
 """
 from __future__ import annotations
 
@@ -309,6 +309,9 @@ def upgrade() -> None:
     sa.Column('valid_from', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('valid_to', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('granted_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.String(length=64), nullable=True),
+    sa.Column('revoke_reason', sa.String(length=500), nullable=True),
     sa.Column('org_unit_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['grantee_id'], ['staff_accounts.id'], name=op.f('fk_datause_grants_grantee_id_staff_accounts')),
     sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_datause_grants_org_unit_id_org_units')),

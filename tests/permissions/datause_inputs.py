@@ -19,6 +19,15 @@ def _request(w: World, s: Staff) -> tuple[int, int]:
     return inside, outside
 
 
+def _grant(w: World, s: Staff) -> tuple[int, int]:
+    # A grant in force of someone else in each region: the caller may revoke the inside one.
+    inside = granted(w, w.staff(Post.HALL_AGENT, "hallA"))
+    outside = granted(
+        w, w.staff(Post.HALL_AGENT, "hallB"), head=w.staff(Post.DEPARTMENT_HEAD, "countyB")
+    )
+    return inside, outside
+
+
 def _reveal_body(c: Any) -> dict[str, Any]:
     # A grant over the caller's county, so the inside customer (stationA) is covered.
     if Perm.DATAUSE_REQUEST in POLICY[c.staff.post]:
@@ -58,12 +67,17 @@ def _request_form(c: Any) -> dict[str, Any]:
     }
 
 
-DATAUSE_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {"request_id": _request}
+DATAUSE_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
+    "request_id": _request,
+    "grant_id": _grant,
+}
 DATAUSE_BODIES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "POST /api/datause/requests": _request_json,
     "POST /api/datause/requests/{request_id}/head-decision": lambda c: {"json": {"approve": True}},
     "POST /api/datause/requests/{request_id}/dso-decision": lambda c: {"json": {"approve": True}},
     "POST /api/customers/{customer_id}/reveal": _reveal_body,
+    "POST /api/datause/grants/{grant_id}/revoke": lambda c: {"json": {"reason": "用途已完成"}},
+    "POST /datause/grants/{grant_id}/revoke": lambda c: {"data": {"reason": "用途已完成"}},
     "POST /api/datause/exports": lambda c: {"json": {"format": "csv"}},
     "POST /datause/requests/new": _request_form,
     "POST /datause/requests/{request_id}/head-decision": lambda c: {"data": {"approve": "yes"}},

@@ -31,6 +31,13 @@ class DataUseGranted(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class DataUseGrantRevoked(Event):
+    grant_id: int
+    grantee_id: int
+    revoked_by: int | None
+
+
+@dataclasses.dataclass(frozen=True)
 class SensitiveValueRevealed(Event):
     access_log_id: int
     customer_id: int

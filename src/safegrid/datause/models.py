@@ -75,6 +75,10 @@ class DataUseGrant(OrgScoped, Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_to: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Ended early by a data security officer: valid_to is moved to the revocation time.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    revoke_reason: Mapped[str | None] = mapped_column(String(500), default=None)
 
     def covers_customer(self, customer_id: int, customer_unit_path: str) -> bool:
         if self.customer_ids is not None:

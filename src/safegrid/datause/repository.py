@@ -92,6 +92,12 @@ class DataUseRepository:
             execution_options={SKIP_SCOPE: True},
         ).first()
 
+    def grant(self, grant_id: int, *, lock: bool = False) -> DataUseGrant | None:
+        stmt = select(DataUseGrant).where(DataUseGrant.id == grant_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
+
     def grants_of(self, account_id: int, kind: RequestKind | None = None) -> list[DataUseGrant]:
         stmt = select(DataUseGrant).where(DataUseGrant.grantee_id == account_id)
         if kind is not None:

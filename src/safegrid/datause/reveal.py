@@ -53,6 +53,13 @@ def choose_grant(
             "field_not_covered",
             f"授权不包含字段 {field} / your grant does not cover the field {field}",
         )
+    revoked = [g.revoked_at for g in with_field if g.revoked_at is not None]
+    with_field = [g for g in with_field if g.revoked_at is None]
+    if not with_field:
+        when = _fmt(max(revoked))
+        return RevealRefusedError(
+            "revoked", f"授权已于 {when} 撤销 / your grant was revoked at {when}"
+        )
     active = [g for g in with_field if g.active_at(at)]
     if active:
         return max(active, key=lambda g: g.valid_to)

@@ -15,6 +15,7 @@ from safegrid.datause.schemas import (
     ExportCreate,
     ExportOut,
     GrantOut,
+    GrantRevoke,
     RequestCreate,
     RequestOut,
     RevealIn,
@@ -69,6 +70,13 @@ def dso_decision(
     request_id: int, body: Decision, actor: Actor = Depends(require(Perm.DATAUSE_APPROVE_DSO))
 ) -> RequestOut:
     return workflow.do_decide(get_platform().uow(actor), request_id, "dso", body)
+
+
+@router.post("/datause/grants/{grant_id}/revoke", response_model=GrantOut)
+def revoke_grant(
+    grant_id: int, body: GrantRevoke, actor: Actor = Depends(require(Perm.DATAUSE_APPROVE_DSO))
+) -> GrantOut:
+    return workflow.do_revoke_grant(get_platform().uow(actor), grant_id, body)
 
 
 @router.get("/datause/grants", response_model=list[GrantOut])

@@ -91,7 +91,15 @@ class GrantOut(BaseModel):
     valid_from: datetime
     valid_to: datetime
     granted_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
     active: bool = False
+
+
+class GrantRevoke(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=4, max_length=500)
 
 
 class RevealIn(BaseModel):

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from safegrid.bootstrap import get_platform
 from safegrid.datause import access_log, exports, reveal, workflow
 from safegrid.datause.fields import revealable
-from safegrid.datause.schemas import Decision, ExportCreate, RequestCreate, RevealIn
+from safegrid.datause.schemas import Decision, ExportCreate, GrantRevoke, RequestCreate, RevealIn
 from safegrid.org import services as org_services
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
@@ -185,6 +185,23 @@ def dso_decision(
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     return _decide(request, actor, request_id, "dso", approve, note)
+
+
+@router.post("/datause/grants/{grant_id}/revoke")
+def revoke_grant(
+    request: Request,
+    grant_id: int,
+    actor: Actor = Depends(require_page(Perm.DATAUSE_APPROVE_DSO)),
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        data = GrantRevoke(reason=reason)
+    except ValidationError:
+        raise ValidationProblem(
+            "请填写撤销原因（至少 4 个字）/ give a reason of at least 4 characters", field="reason"
+        ) from None
+    workflow.do_revoke_grant(get_platform().uow(actor), grant_id, data)
+    return see_other(request, "/datause/grants?active=1")
 
 
 @router.get("/datause/grants")

@@ -182,3 +182,31 @@ def test_data_4_bank_account_revealed_from_the_customers_accounts(world: World) 
     assert (log.customer_id, log.field) == (customer, "bank_account")
     # Not covered by that grant: the ID number stays masked.
     _refused(world, agent, customer, "id_number", "field_not_covered")
+
+
+def test_data_4_revoked_grant_reveals_nothing_and_says_so(world: World) -> None:
+    from safegrid.datause import workflow
+    from safegrid.datause.schemas import GrantRevoke
+    from safegrid.platform.errors import ConflictError
+
+    fixed = clock.FixedClock(T0)
+    clock.set_clock(fixed)
+    agent = world.staff(Post.HALL_AGENT, "hallA")
+    customer = world.customer("hallA")
+    grant_id = granted(world, agent, customer_ids=[customer], days=7)
+    reveal.do_reveal(world.platform.uow(world.actor(agent)), customer, RevealIn(field="id_number"))
+    dso = world.staff(Post.DATA_SECURITY_OFFICER, "prov")
+    fixed.advance(timedelta(hours=1))
+    out = workflow.do_revoke_grant(
+        world.platform.uow(world.actor(dso)), grant_id, GrantRevoke(reason="用途已完成")
+    )
+    assert out.revoked_by == dso.username and out.valid_to == T0 + timedelta(hours=1)
+    entry = _last_audit(world)
+    assert entry.action == "datause.grant_revoked" and "用途已完成" in entry.body
+    fixed.advance(timedelta(seconds=1))
+    _refused(world, agent, customer, "id_number", "revoked")
+    assert len(_logs(world)) == 1  # only the view made before the revocation
+    with pytest.raises(ConflictError):
+        workflow.do_revoke_grant(
+            world.platform.uow(world.actor(dso)), grant_id, GrantRevoke(reason="再次撤销")
+        )
