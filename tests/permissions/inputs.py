@@ -272,6 +272,9 @@ BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "POST /customers/new": lambda c: {
         "data": {k: str(v) for k, v in _new_customer_json(c)["json"].items()}
     },
+    "POST /customers/accounts/{power_account_id}/direct-debit": lambda c: {
+        "data": {"bank_name": "中国工商银行", "bank_account": "6222020000000000017"}
+    },
     "POST /audit/verify": lambda c: {},
     # Collection and arrears (BILL-5, BILL-6).
     "POST /api/collection/bills/{bill_id}/write-offs": lambda c: {

@@ -107,6 +107,18 @@ class DirectDebitUpdate(BaseModel):
         return self
 
 
+class DirectDebitOut(BaseModel):
+    """A billing account's direct-debit sign-up as the console shows it: masked (DATA-3)."""
+
+    account_id: int
+    account_number: str
+    customer_id: int
+    customer_number: str
+    customer_name: str
+    bank_name: str | None
+    bank_account: str | None  # last 4 digits only
+
+
 class MeterCreate(BaseModel):
     """Open an account with one supply point and meter for an existing customer."""
 

@@ -18,6 +18,7 @@ from safegrid.customers.schemas import (
     CustomerDetail,
     CustomerOut,
     CustomerUpdate,
+    DirectDebitOut,
     DirectDebitUpdate,
     MeterCreate,
     MeterOut,
@@ -29,6 +30,7 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.security.masking import mask, snapshot
 
 NOT_FOUND = "客户不存在 / customer not found"
+ACCOUNT_NOT_FOUND = "账户不存在 / account not found"
 
 
 def search_customers(
@@ -237,12 +239,29 @@ def do_install_meter(uow: UnitOfWork, customer_id: int, data: MeterCreate) -> in
         return meter.id
 
 
+def get_direct_debit(uow: UnitOfWork, account_id: int) -> DirectDebitOut:
+    """The current sign-up of one billing account, bank account masked (DATA-3)."""
+    with uow:
+        account = CustomerRepository(uow).account(account_id)
+        if account is None:
+            raise NotFoundError(ACCOUNT_NOT_FOUND)
+        return DirectDebitOut(
+            account_id=account.id,
+            account_number=account.number,
+            customer_id=account.customer_id,
+            customer_number=account.customer.number,
+            customer_name=account.customer.name,
+            bank_name=account.bank_name,
+            bank_account=mask("bank_account", account.bank_account),
+        )
+
+
 def do_set_direct_debit(uow: UnitOfWork, account_id: int, data: DirectDebitUpdate) -> None:
     """Sign up (or cancel) bank direct debit; the audit shows the account masked (DATA-3)."""
     with uow:
         account = CustomerRepository(uow).account(account_id)
         if account is None:
-            raise NotFoundError("账户不存在 / account not found")
+            raise NotFoundError(ACCOUNT_NOT_FOUND)
         before = snapshot(account)
         account.bank_name = data.bank_name
         account.bank_account = data.bank_account

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from safegrid.bootstrap import get_platform
 from safegrid.customers import services
 from safegrid.customers.models import CustomerKind
-from safegrid.customers.schemas import CustomerCreate
+from safegrid.customers.schemas import CustomerCreate, DirectDebitOut, DirectDebitUpdate
 from safegrid.datause import reveal as datause_reveal
 from safegrid.org import services as org_services
 from safegrid.platform.errors import ConflictError, ValidationProblem
@@ -24,7 +24,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.forms import FieldErrors, describe, from_pydantic, from_service
 from safegrid.web.i18n import request_locale
 from safegrid.web.redirects import is_htmx, see_other
 from safegrid.web.templating import render
@@ -161,6 +161,76 @@ def customer_detail(
     return render(
         request, "customers/detail.html", {"customer": customer, "revealable": revealable}
     )
+
+
+DIRECT_DEBIT_FIELDS: Final = ("bank_name", "bank_account")
+
+
+def _direct_debit_page(
+    request: Request,
+    current: DirectDebitOut,
+    values: dict[str, str],
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    # The stored account number is never put back into the form: only its masked form
+    # (last 4) is shown beside it (DATA-3); a new sign-up always types the full number.
+    return render(
+        request,
+        "customers/direct_debit.html",
+        {"current": current, "values": values, "errors": errors or FieldErrors()},
+        status_code=status_code,
+    )
+
+
+# The account id alone locates the form (the customer is read from it), so a URL can never
+# pair an account with somebody else's customer page.
+@router.get("/customers/accounts/{power_account_id}/direct-debit")
+def direct_debit_form(
+    request: Request,
+    power_account_id: int,
+    actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT)),
+) -> Response:
+    current = services.get_direct_debit(get_platform().uow(actor, readonly=True), power_account_id)
+    return _direct_debit_page(request, current, {"bank_name": current.bank_name or ""})
+
+
+@router.post("/customers/accounts/{power_account_id}/direct-debit")
+def direct_debit_submit(
+    request: Request,
+    power_account_id: int,
+    actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT)),
+    bank_name: Annotated[str, Form(max_length=64)] = "",
+    bank_account: Annotated[str, Form(max_length=64)] = "",
+    action: Annotated[str, Form(max_length=8)] = "save",
+) -> Response:
+    # Read first: an account outside the caller's region is a 404 before anything else.
+    current = services.get_direct_debit(get_platform().uow(actor, readonly=True), power_account_id)
+    values = {"bank_name": bank_name, "bank_account": bank_account}
+    locale = request_locale(request)
+    cancel = action == "cancel"
+    errors = FieldErrors()
+    if not cancel:
+        # Saving with both fields empty would silently cancel; cancelling is its own button.
+        for field in DIRECT_DEBIT_FIELDS:
+            if not values[field].strip():
+                errors.add(field, describe({"type": "missing"}, locale))
+    if errors:
+        return _direct_debit_page(request, current, values, errors, 422)
+    try:
+        data = DirectDebitUpdate.model_validate(
+            {"bank_name": None, "bank_account": None} if cancel else values
+        )
+    except ValidationError as exc:
+        errors = from_pydantic(exc, locale, DIRECT_DEBIT_FIELDS)
+        return _direct_debit_page(request, current, values, errors, 422)
+    try:
+        services.do_set_direct_debit(get_platform().uow(actor), power_account_id, data)
+    except (ValidationProblem, ConflictError) as exc:
+        errors = from_service(exc, locale, DIRECT_DEBIT_FIELDS)
+        return _direct_debit_page(request, current, values, errors, exc.status_code)
+    notice = "direct_debit_cancelled" if cancel else "direct_debit_set"
+    return flash.flash(see_other(request, f"/customers/{current.customer_id}"), notice)
 
 
 @router.get("/meters")

@@ -21,6 +21,8 @@ MESSAGES: Final[dict[str, str]] = {
     "totp_already": N_("One-time codes are already set up for your account."),
     "session_revoked": N_("The session has been signed out."),
     "customer_registered": N_("The customer has been registered."),
+    "direct_debit_set": N_("The direct-debit account has been saved."),
+    "direct_debit_cancelled": N_("Direct debit has been cancelled for the account."),
     "reading_saved": N_("The reading has been saved."),
     "bill_run_done": N_("The bill run has finished."),
     "bill_reversed": N_("The bill has been reversed; this is the reversal bill."),
