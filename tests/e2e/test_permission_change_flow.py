@@ -119,6 +119,7 @@ def test_iam_4_apply_leader_head_execute(server: Server, page: Page, browser: Br
         )
         assert isinstance(change_id, int)
         row = _row(page, change_id)
+        expect(row).to_contain_text(TARGET)  # whom it concerns, by name, not a bare id
         expect(row).to_contain_text("抄表员")
         expect(row).to_contain_text("复核员")
         expect(row).to_contain_text(REASON)

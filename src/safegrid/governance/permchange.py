@@ -236,3 +236,17 @@ def list_requests(
             stmt.order_by(PermissionChangeRequest.id.desc()).limit(500)
         ).all()
         return list(rows)
+
+
+def staff_labels(uow: UnitOfWork, ids: set[int]) -> dict[int, str]:
+    """“real name (username)” of the given staff accounts in the caller's scope, so an
+    approver sees whom a request concerns, not a bare number."""
+    if not ids:
+        return {}
+    with uow:
+        rows = uow.session.execute(
+            select(StaffAccount.id, StaffAccount.real_name, StaffAccount.username).where(
+                StaffAccount.id.in_(ids)
+            )
+        ).all()
+        return {r.id: f"{r.real_name}（{r.username}）" for r in rows}

@@ -59,11 +59,14 @@ def change_inbox(
     done: str = Query("", max_length=16),
 ) -> Response:
     rows = permchange.list_requests(get_platform().uow(actor, readonly=True))
+    ids = {r.target_id for r in rows} | {r.applicant_id for r in rows}
+    names = permchange.staff_labels(get_platform().uow(actor, readonly=True), ids)
     return render(
         request,
         "governance/permission_changes.html",
         {
             "rows": rows,
+            "names": names,
             "posts": list(Post),
             "me": actor.account_id,
             "can_leader": actor.can(Perm.PERMCHANGE_APPROVE_LEADER),
