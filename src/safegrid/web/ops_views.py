@@ -38,6 +38,9 @@ KEY_FIELD_LABELS: Final[dict[str, str]] = {
     "tariff": N_("Tariff"),
     "meter_multiplier": N_("Meter multiplier"),
     "permissions": N_("Permissions (post)"),
+    "deposit_late": N_("Late bank deposit"),
+    "callback_tampered": N_("Tampered payment callback"),
+    "risk_case": N_("Payment risk case"),
 }
 
 
