@@ -53,12 +53,18 @@ def day_start(day: date) -> datetime:
 
 
 def written_per_bill(before: datetime | None = None) -> Any:
+    # An unwind (a voided or refunded payment) takes back part of a payment write-off.
+    sign = case((WriteOff.kind == WriteOffKind.UNWIND, -1), else_=1)
     stmt = select(
         WriteOff.bill_id.label("bill_id"),
-        func.sum(fen(WriteOff.amount)).label("written_fen"),
-        func.sum(fen(WriteOff.late_fee_part)).label("fee_paid_fen"),
+        func.sum(sign * fen(WriteOff.amount)).label("written_fen"),
+        func.sum(sign * fen(WriteOff.late_fee_part)).label("fee_paid_fen"),
         func.sum(
-            case((WriteOff.kind == WriteOffKind.PAYMENT, fen(WriteOff.amount)), else_=0)
+            case(
+                (WriteOff.kind.in_([WriteOffKind.PAYMENT, WriteOffKind.UNWIND]), sign),
+                else_=0,
+            )
+            * fen(WriteOff.amount)
         ).label("collected_fen"),
     ).group_by(WriteOff.bill_id)
     if before is not None:

@@ -20,6 +20,19 @@ class BillWrittenOff(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class BillWriteOffUnwound(Event):
+    """Part of a payment write-off taken back (the payment was voided or refunded)."""
+
+    reference: str
+    bill_id: int
+    account_id: int
+    unwinds_id: int
+    amount: str
+    late_fee_part: str
+    org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class LateFeesAccrued(Event):
     day: date
     bills: int

@@ -33,6 +33,9 @@ class WriteOffKind(enum.StrEnum):
     PAYMENT = "payment"  # cash or a payment channel: counts as collected
     ADJUSTMENT = "adjustment"  # waiver / correction approved by finance: no cash
     REVERSAL = "reversal"  # a reversal bill cancelling its original
+    # Takes back (part of) an earlier payment write-off when the payment is voided or
+    # refunded: counted negative in every balance (see balances.written_per_bill).
+    UNWIND = "unwind"
 
 
 class CollectionPosting(OrgScoped, Base):
@@ -74,6 +77,10 @@ class WriteOff(OrgScoped, Base):
     late_fee_part: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     written_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     written_by: Mapped[str] = mapped_column(String(64))
+    # For an UNWIND row: the payment write-off it takes back (append-only, never edited).
+    unwinds_id: Mapped[int | None] = mapped_column(
+        ForeignKey("write_offs.id"), default=None, index=True
+    )
 
 
 class LateFeeRate(Base):

@@ -193,6 +193,10 @@ def apply_write_off(
         raise ValidationProblem(
             "冲正由冲正账单完成 / reversals come from a reversal bill", field="kind"
         )
+    if kind == WriteOffKind.UNWIND:
+        raise ValidationProblem(
+            "撤销由作废或退款完成 / unwinds come from a void or refund", field="kind"
+        )
     bill = uow.session.scalars(select(Bill).where(Bill.id == bill_id).with_for_update()).first()
     if bill is None:
         raise NotFoundError(BILL_NOT_FOUND)

@@ -40,6 +40,11 @@ def now() -> datetime:
     return _clock.now()
 
 
+def current() -> Clock:
+    """The clock in force (a caller that sets its own restores this one afterwards)."""
+    return _clock
+
+
 def set_clock(clock: Clock) -> None:
     global _clock
     _clock = clock

@@ -7,10 +7,11 @@ outbox in the same transaction and to in-process handlers after commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from safegrid.platform import clock
@@ -87,6 +88,18 @@ class UnitOfWork:
         self.session.add(
             OutboxMessage(topic=event.topic, payload=event.payload(), created_at=clock.now())
         )
+
+    def emit_many(self, events: Sequence[Event]) -> None:
+        """``emit`` for a set-based service: one executemany into the outbox, the events
+        published after commit like any other."""
+        if not events:
+            return
+        now = clock.now()
+        self.session.execute(
+            insert(OutboxMessage),
+            [{"topic": e.topic, "payload": e.payload(), "created_at": now} for e in events],
+        )
+        self._events.extend(events)
 
     def commit(self) -> None:
         session = self.session
