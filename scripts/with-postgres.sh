@@ -6,6 +6,8 @@
 # (plus PGHOST/PGPORT/PGUSER/PGDATABASE for psql and friends) exported, then
 # always stops the cluster and deletes its data directory. Exits with CMD's
 # exit code. Never touches Debian's default cluster (port 5432).
+# The cluster runs with fsync/synchronous_commit/full_page_writes off (fast tests);
+# SAFEGRID_PG_DURABLE=1 keeps them on (durable benchmark figures).
 set -euo pipefail
 
 log() { echo "with-postgres: $*" >&2; }
@@ -88,13 +90,20 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# Tests don't need durability: fsync and friends off. SAFEGRID_PG_DURABLE=1 keeps the
+# server defaults (fsync, synchronous_commit, full_page_writes on) for benchmark figures.
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${SAFEGRID_PG_DURABLE:-0}" = "1" ]; then
+    durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    log "SAFEGRID_PG_DURABLE=1: fsync, synchronous_commit, full_page_writes on"
+fi
+
 # The port could be taken between picking it and binding it; retry a few times.
 started=0
 for _attempt in 1 2 3 4 5; do
     port=$(free_port)
     if as_pg "$pgbin/pg_ctl" -D "$datadir" -l "$logfile" -w -t 60 -o "-p $port -k $datadir \
--c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
--c full_page_writes=off" start >/dev/null 2>&1; then
+-c listen_addresses=127.0.0.1 $durability" start >/dev/null 2>&1; then
         started=1
         break
     fi

@@ -17,7 +17,7 @@ from safegrid.platform import clock
 from safegrid.platform.db import Base
 from safegrid.security.audit import GENESIS
 
-pytest_plugins = ["tests.fixtures.world", "tests.fixtures.bills"]
+pytest_plugins = ["tests.fixtures.world", "tests.fixtures.bills", "tests.fixtures.online"]
 
 # No test starts the in-server job scheduler, including servers tests start as processes.
 os.environ["SAFEGRID_SCHEDULER_ENABLED"] = "false"

@@ -24,6 +24,10 @@ from safegrid.fieldwork.routes import router as fieldwork_router
 from safegrid.governance.routes import router as governance_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
+from safegrid.payments.counter_routes import router as counter_router
+from safegrid.payments.online_routes import router as online_payments_router
+from safegrid.payments.refund_routes import router as ledger_router
+from safegrid.payments.risk_routes import router as risk_router
 from safegrid.platform import scheduler
 from safegrid.platform.errors import SafeGridError
 from safegrid.readings.routes import router as readings_router
@@ -90,6 +94,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(terminals_router)
     app.include_router(governance_router)
     app.include_router(fieldwork_router)
+    app.include_router(counter_router)
+    app.include_router(online_payments_router)
+    app.include_router(ledger_router)
+    app.include_router(risk_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

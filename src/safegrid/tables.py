@@ -10,6 +10,10 @@ from safegrid.fieldwork import models as fieldwork_models
 from safegrid.governance import models as governance_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
+from safegrid.payments import counter_models as counter_models
+from safegrid.payments import models as payment_models
+from safegrid.payments import online_models as online_payment_models
+from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, outbox
 from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
@@ -24,6 +28,7 @@ __all__ = [
     "alert_models",
     "billing_models",
     "collection_models",
+    "counter_models",
     "customer_models",
     "datause_models",
     "fieldwork_models",
@@ -32,9 +37,12 @@ __all__ = [
     "key_store",
     "metadata",
     "notification_models",
+    "online_payment_models",
     "org_models",
     "outbox",
+    "payment_models",
     "reading_models",
+    "risk_models",
     "security_models",
     "tariff_models",
     "terminal_models",

@@ -78,6 +78,7 @@ class Server:
     db_path: Path
     env: dict[str, str]
     log_path: Path
+    gateway_url: str = ""  # the sandbox payment gateway process (PAY-6)
 
     def db(self) -> sqlite3.Connection:
         """The server's own database, read directly for the expected answers."""
@@ -216,6 +217,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.fail(f"demo generate failed:\n{seed.stdout}\n{seed.stderr}")
 
     port = _free_port()
+    # The sandbox payment gateway runs as its own process, as in production (PAY-6).
+    gateway_port = _free_port()
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    env["SAFEGRID_PAY_GATEWAY_URL"] = gateway_url
+    env["SAFEGRID_PAY_KEYS_DIR"] = str(workdir / "payment-keys")
+    gateway_log = workdir / "gateway.log"
+    with gateway_log.open("w") as log:
+        gateway = subprocess.Popen(
+            [
+                _safegrid_cli(),
+                "gateway",
+                "sandbox",
+                "--port",
+                str(gateway_port),
+                "--notify-url",
+                f"http://127.0.0.1:{port}/api/payments/online/callbacks/sandbox",
+                "--db",
+                str(workdir / "gateway.db"),
+                "--retry-base",
+                "0.2",
+            ],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     log_path = workdir / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -238,8 +265,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base_url, proc, log_path)
-        yield Server(base_url, db_path, env, log_path)
+        _wait_healthy(gateway_url, gateway, gateway_log, "/control/health")
+        yield Server(base_url, db_path, env, log_path, gateway_url)
     finally:
+        gateway.terminate()
+        try:
+            gateway.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            gateway.kill()
+            gateway.wait()
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -248,13 +282,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait()
 
 
-def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+def _wait_healthy(
+    base_url: str, proc: subprocess.Popen[bytes], log_path: Path, probe: str = "/api/health"
+) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"server exited early:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{base_url}/api/health", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}{probe}", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -35,6 +35,17 @@ from tests.permissions.governance_inputs import (
     GOVERNANCE_PARAMS,
 )
 from tests.permissions.ops_inputs import OPS_BODIES, OPS_PARAMS
+from tests.permissions.payments_counter_inputs import (
+    COUNTER_ALLOWED_BUSINESS,
+    COUNTER_BODIES,
+    COUNTER_PARAMS,
+)
+from tests.permissions.payments_ledger_inputs import LEDGER_BODIES, LEDGER_PARAMS
+from tests.permissions.payments_risk_inputs import (
+    RISK_ALLOWED_BUSINESS,
+    RISK_BODIES,
+    RISK_PARAMS,
+)
 from tests.permissions.readings_inputs import READINGS_BODIES
 from tests.permissions.terminals_inputs import TERMINALS_BODIES, TERMINALS_PARAMS
 
@@ -336,3 +347,11 @@ PARAMS.update(GOVERNANCE_PARAMS)
 ALLOWED_BUSINESS.update(GOVERNANCE_ALLOWED_BUSINESS)
 BODIES.update(OPS_BODIES)
 PARAMS.update(OPS_PARAMS)
+BODIES.update(COUNTER_BODIES)
+PARAMS.update(COUNTER_PARAMS)
+ALLOWED_BUSINESS.update(COUNTER_ALLOWED_BUSINESS)
+BODIES.update(LEDGER_BODIES)
+PARAMS.update(LEDGER_PARAMS)
+BODIES.update(RISK_BODIES)
+PARAMS.update(RISK_PARAMS)
+ALLOWED_BUSINESS.update(RISK_ALLOWED_BUSINESS)

@@ -109,4 +109,10 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/login/verify",
         "/lang/{code}",
         "/docs",
+        # PAY-6: the payment channel's callback, verified by its RSA2 signature.
+        "/api/payments/online/callbacks/sandbox",
+        # The customer payment portal (pay a bill by account number, PAY-3).
+        "/portal/pay",
+        "/portal/pay/verify",
+        "/portal/pay/return",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

@@ -48,6 +48,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.security.audit_retention",
     "safegrid.datause.jobs",
     "safegrid.governance.jobs",
+    "safegrid.payments.counter_jobs",
 )
 
 # A run still marked running after this long is taken to have died with its process.

@@ -96,6 +96,24 @@ class Perm(enum.StrEnum):
     ALERTS_ACK = "alerts.ack"
     JOBS_VIEW = "jobs.view"
     JOBS_RUN = "jobs.run"
+    # Counter and daily cash (PAY-1, PAY-2): take payments, confirm them, settle the drawer
+    # and deposit the cash, trace a yuan from its receipt to the bank voucher.
+    COUNTER_VIEW = "counter.view"
+    COUNTER_PAY = "counter.pay"
+    COUNTER_CHECK = "counter.check"
+    COUNTER_VOID = "counter.void"
+    COUNTER_SETTLE = "counter.settle"
+    COUNTER_TRACE = "counter.trace"
+    # Payment risk engine (PAY-4, PAY-5): reviewers work the risk cases; rules are configured.
+    RISK_CASES_VIEW = "risk.cases_view"
+    RISK_CASES_DECIDE = "risk.cases_decide"
+    RISK_RULES_VIEW = "risk.rules_view"
+    RISK_RULES_MANAGE = "risk.rules_manage"
+    # Payment ledger (PAY-7): search and trace payments; refunds are requested by the
+    # counter or hall and approved by finance or a department head (not the requester).
+    PAYMENTS_VIEW = "payments.view"
+    REFUNDS_REQUEST = "refunds.request"
+    REFUNDS_APPROVE = "refunds.approve"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -237,6 +255,38 @@ POLICY[Post.DATA_SECURITY_OFFICER] |= _ALERTS
 POLICY[Post.DEPARTMENT_HEAD] |= _ALERTS
 POLICY[Post.AUDITOR] |= {Perm.ALERTS_VIEW}
 POLICY[Post.SYSTEM_ADMIN] |= {Perm.JOBS_VIEW, Perm.JOBS_RUN}
+
+
+# Payment risk (PAY-4, PAY-5): the data security officer and finance review risk cases (lift,
+# confirm, extend); the system administrator configures the rules; auditors read both.
+_RISK_REVIEW = frozenset({Perm.RISK_CASES_VIEW, Perm.RISK_CASES_DECIDE, Perm.RISK_RULES_VIEW})
+POLICY[Post.DATA_SECURITY_OFFICER] |= _RISK_REVIEW
+POLICY[Post.FINANCE] |= _RISK_REVIEW
+POLICY[Post.SYSTEM_ADMIN] |= {Perm.RISK_RULES_VIEW, Perm.RISK_RULES_MANAGE}
+POLICY[Post.AUDITOR] |= {Perm.RISK_CASES_VIEW, Perm.RISK_RULES_VIEW}
+
+
+# Counter (PAY-1, PAY-2): the cashier takes money, the checker confirms it (separation of
+# duties is enforced per receipt by the service); both settle the drawer and deposit the cash
+# with the hall manager; finance, department heads and auditors trace receipts to the bank.
+_COUNTER_DESK = {Perm.COUNTER_VIEW, Perm.COUNTER_VOID, Perm.COUNTER_SETTLE}
+POLICY[Post.CASHIER] |= _COUNTER_DESK | {Perm.COUNTER_PAY}
+POLICY[Post.CHECKER] |= _COUNTER_DESK | {Perm.COUNTER_CHECK}
+POLICY[Post.HALL_MANAGER] |= {Perm.COUNTER_VIEW, Perm.COUNTER_SETTLE, Perm.COUNTER_TRACE}
+POLICY[Post.FINANCE] |= {Perm.COUNTER_VIEW, Perm.COUNTER_TRACE}
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.COUNTER_VIEW, Perm.COUNTER_TRACE}
+POLICY[Post.AUDITOR] |= {Perm.COUNTER_VIEW, Perm.COUNTER_TRACE}
+
+
+# Payments and refunds (PAY-7): search and trace for those who answer for the money; a
+# refund is asked for at the counter or hall and approved by finance or a department head.
+POLICY[Post.CASHIER] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_REQUEST}
+POLICY[Post.HALL_AGENT] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_REQUEST}
+POLICY[Post.HALL_MANAGER] |= {Perm.PAYMENTS_VIEW}
+POLICY[Post.CHECKER] |= {Perm.PAYMENTS_VIEW}
+POLICY[Post.FINANCE] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_REQUEST, Perm.REFUNDS_APPROVE}
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_APPROVE}
+POLICY[Post.AUDITOR] |= {Perm.PAYMENTS_VIEW}
 
 
 def permissions_of(post: Post) -> frozenset[Perm]:

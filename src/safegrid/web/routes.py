@@ -17,12 +17,17 @@ from safegrid.web import (
     auth_views,
     billing_views,
     collection_views,
+    counter_settlement_views,
+    counter_views,
     customer_views,
     data_views,
     datause_views,
     governance_views,
     ops_views,
+    payment_views,
+    portal_views,
     readings_views,
+    risk_views,
     tariff_views,
     terminal_views,
 )
@@ -40,11 +45,16 @@ router.include_router(readings_views.router)
 router.include_router(tariff_views.router)
 router.include_router(billing_views.router)
 router.include_router(collection_views.router)
+router.include_router(counter_views.router)
+router.include_router(counter_settlement_views.router)
 router.include_router(admin_views.router)
 router.include_router(ops_views.router)
 router.include_router(terminal_views.router)
 router.include_router(data_views.router)
 router.include_router(governance_views.router)
+router.include_router(portal_views.router)
+router.include_router(payment_views.router)
+router.include_router(risk_views.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

@@ -1,0 +1,411 @@
+"""End-to-end signed payment callbacks over HTTP (PAY-6, PAY-7; target in the funds issue:
+≥ 1,500 callbacks/s sustained on 2 cores with 0 errors, PostgreSQL).
+
+Builds accounts with open bills and created online orders in a scratch database, starts
+the real SafeGrid server (``safegrid serve``, uvicorn workers) as its own process, signs
+one RSA2 callback per order with the sandbox gateway's key (before the clock starts), then
+POSTs them with many concurrent connections and counts the answers: each must be exactly
+``success`` (verify signature → order → amount → ledger capture + write-off + risk
+history + audit, one transaction). Afterwards it checks every order is paid exactly once
+and that repeats of a sample answer ``success`` without a second payment.
+
+Baseline, same run: the same kind of callbacks sent one at a time on one connection
+(what a naive channel integration does), so the printed ratio is what concurrency buys.
+``--modes 64,1`` also measures, in the same run, the server with other batch sizes
+(``SAFEGRID_PAY_CALLBACK_BATCH_MAX``; 1 = one transaction per callback, ADR 0010).
+
+Durability is not traded for speed: the server's sessions run with
+``synchronous_commit=on``, and the run prints what was in force (``scripts/with-postgres.sh``
+starts its throwaway cluster with ``fsync=off``, so a figure from it is not a durable one;
+point SAFEGRID_DATABASE_URL at a cluster with ``fsync=on`` for that), plus the load average
+(the figure means little on a machine busy with other work).
+
+    scripts/with-postgres.sh .venv/bin/python benchmarks/callbacks_e2e.py \
+        [--callbacks 6000] [--baseline 300] [--workers 2] [--concurrency 64] [--modes 64,1]
+
+Without SAFEGRID_DATABASE_URL it runs on a scratch SQLite file (a smoke run, not the figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, insert, select, text
+
+from safegrid.bootstrap import Platform
+from safegrid.config import Settings
+from safegrid.org.models import OrgUnit, UnitKind
+from safegrid.payments import keys, signing
+from safegrid.payments.models import Payment
+from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.platform import clock
+from safegrid.security.actor import Actor
+
+NOTIFY = "/api/payments/online/callbacks/sandbox"
+MERCHANT = "safegrid-dev"
+
+
+@dataclass
+class Result:
+    sent: int
+    ok: int
+    errors: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def scratch_platform(url: str) -> Platform:
+    settings = Settings(
+        env="test",
+        database_url=url,
+        secret_key="benchmark-secret-key-not-for-production",
+        scheduler_enabled=False,
+    )
+    p = Platform(settings)
+    if not settings.is_sqlite:
+        with p.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    p.migrate()
+    return p
+
+
+DURABLE = ("fsync", "full_page_writes", "synchronous_commit")
+SYNC_COMMIT = "options=-csynchronous_commit%3Don"
+
+
+def durable_url(url: str) -> str:
+    """The server's sessions commit synchronously whatever the cluster's default."""
+    if url.startswith("sqlite"):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{SYNC_COMMIT}"
+
+
+def durability(url: str) -> str:
+    """What is in force for the server's sessions, for the report: with ``fsync=off`` (as
+    ``scripts/with-postgres.sh`` starts its throwaway cluster) a commit never waits for
+    the disk, so the figure is not a durable one."""
+    if url.startswith("sqlite"):
+        return "sqlite"
+    engine = create_engine(durable_url(url))
+    try:
+        with engine.connect() as conn:
+            shown = [f"{n}={conn.execute(text(f'SHOW {n}')).scalar_one()}" for n in DURABLE]
+    finally:
+        engine.dispose()
+    durable = all(s.endswith("=on") for s in shown)
+    return f"{' '.join(shown)} ({'durable' if durable else 'NOT durable: fsync off'})"
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def seed(platform: Platform, accounts: int, orders: int) -> list[tuple[str, str]]:
+    """``accounts`` accounts with a 100-yuan bill each and ``orders`` created orders spread
+    over them; returns (order_no, amount)."""
+    # The tests' archive helpers (customer, meter, account, bill through the real services).
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.fixtures.bills import Bills
+    from tests.fixtures.world import World
+
+    system = Actor.system("benchmark")
+    with platform.uow(system) as uow:
+        prov = OrgUnit(
+            code="bprov", name="浙江省", name_en="prov", kind=UnitKind.PROVINCE, path="x"
+        )
+        uow.session.add(prov)
+        uow.session.flush()
+        prov.path = f"/{prov.id}/"
+        station = OrgUnit(
+            code="bst",
+            name="富春供电所",
+            name_en="st",
+            kind=UnitKind.STATION,
+            parent_id=prov.id,
+            path="y",
+        )
+        uow.session.add(station)
+        uow.session.flush()
+        station.path = f"{prov.path}{station.id}/"
+        uow.audit("org.seed", object_type="org_unit")
+        uow.commit()
+        units = {"prov": prov.id, "stationA": station.id}
+        paths = {"prov": prov.path, "stationA": station.path}
+    bills = Bills(World(platform, units, paths))
+    account_ids = []
+    for _ in range(accounts):
+        account_id = bills.account("stationA")
+        bills.bill(account_id, "100.00")
+        account_ids.append(account_id)
+    now = clock.now()
+    rows = []
+    out = []
+    for i in range(orders):
+        no = f"OLB{i:012d}"
+        amount = Decimal("30.00") + Decimal(i % 50)
+        rows.append(
+            {
+                "order_no": no,
+                "account_id": account_ids[i % accounts],
+                "channel": "sandbox",
+                "amount": amount,
+                "status": OrderStatus.CREATED,
+                "business_day": clock.business_day(now),
+                "step_up_pending": False,
+                "created_at": now,
+                "expires_at": now + timedelta(days=1),
+                "org_unit_id": units["stationA"],
+            }
+        )
+        out.append((no, f"{amount:.2f}"))
+    with platform.engine.begin() as conn:
+        conn.execute(insert(PaymentOrder), rows)
+    return out
+
+
+def sign_all(orders: list[tuple[str, str]], keys_dir: Path) -> list[dict[str, str]]:
+    key = keys.ensure_dev_keypair(keys_dir, keys.GATEWAY)
+    return [
+        signing.signed(
+            {
+                "merchant_id": MERCHANT,
+                "merchant_order_no": no,
+                "trade_no": f"SBXB{i:016d}",
+                "amount": amount,
+                "trade_status": "TRADE_SUCCESS",
+                "paid_at": "2026-03-02T02:00:00+00:00",
+                "notify_id": f"n{i}",
+            },
+            key,
+        )
+        for i, (no, amount) in enumerate(orders)
+    ]
+
+
+@contextlib.contextmanager
+def server(url: str, keys_dir: Path, workers: int, log: Path, mode: str = "64") -> Iterator[str]:
+    batch_max, _, capture = mode.partition(":")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SAFEGRID_DATABASE_URL": durable_url(url),
+        "SAFEGRID_ENV": "dev",
+        "SAFEGRID_SCHEDULER_ENABLED": "false",
+        "SAFEGRID_PAY_KEYS_DIR": str(keys_dir),
+        "SAFEGRID_PAY_CALLBACK_BATCH_MAX": batch_max,
+        # "64:ledger": batches of 64, one ledger.capture per callback (before ledger_batch).
+        "SAFEGRID_PAY_CALLBACK_SET_CAPTURE": "false" if capture == "ledger" else "true",
+    }
+    cli = Path(sys.executable).with_name("safegrid")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(cli), "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited:\n{log.read_text()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not healthy:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def _blast(base: str, forms: list[dict[str, str]], concurrency: int) -> Result:
+    queue: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    for f in forms:
+        queue.put_nowait(f)
+    ok = errors = 0
+    first_error: list[str] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            nonlocal ok, errors
+            while True:
+                try:
+                    form = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                try:
+                    resp = await client.post(NOTIFY, data=form)
+                    good = resp.status_code == 200 and resp.text == "success"
+                    detail = f"{resp.status_code} {resp.text[:200]}"
+                except httpx.HTTPError as exc:
+                    good, detail = False, repr(exc)
+                if good:
+                    ok += 1
+                else:
+                    errors += 1
+                    if not first_error:
+                        first_error.append(detail)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - start
+    if first_error:
+        print(f"  first error: {first_error[0]}")
+    return Result(len(forms), ok, errors, seconds)
+
+
+def blast(base: str, forms: list[dict[str, str]], concurrency: int) -> Result:
+    return asyncio.run(_blast(base, forms, concurrency))
+
+
+def run(
+    url: str,
+    *,
+    callbacks: int,
+    baseline: int,
+    workers: int,
+    concurrency: int,
+    accounts: int,
+    modes: tuple[str, ...] = ("64",),
+    report: dict[str, Result] | None = None,
+) -> tuple[Result, Result, int]:
+    """Returns (concurrent with the first batch size, sequential baseline, payments
+    recorded); ``report`` gets the concurrent result of every batch size."""
+    work = Path(tempfile.mkdtemp(prefix="sg-callbacks-"))
+    keys_dir = work / "keys"
+    platform = scratch_platform(url)
+    try:
+        print(f"durability: {durability(url)}")
+        orders = seed(platform, accounts, callbacks * len(modes) + baseline)
+        forms = sign_all(orders, keys_dir)
+        keys.ensure_dev_keypair(keys_dir, keys.MERCHANT)
+        results: dict[str, Result] = {}
+        base_res = Result(0, 0, 0, 0.0)
+        extra = forms[callbacks * len(modes) :]
+        for n, batch_max in enumerate(modes):
+            mine = forms[callbacks * n : callbacks * (n + 1)]
+            log_file = work / f"server-{batch_max.replace(':', '-')}.log"
+            with server(url, keys_dir, workers, log_file, batch_max) as base:
+                if n == 0:
+                    blast(base, extra[: min(baseline, 20)], 4)  # warm-up
+                    base_res = blast(base, extra[min(baseline, 20) :], 1)
+                else:
+                    blast(base, mine[:20], 4)  # warm-up (counted as paid below)
+                    mine = mine[20:]
+                print(f"  batch max {batch_max}: {load()} before")
+                results[batch_max] = blast(base, mine, concurrency)
+                print(f"  batch max {batch_max}: {load()} after")
+                # Repeats of a sample: acknowledged again, nothing recorded twice (PAY-7).
+                repeat = blast(base, mine[: min(50, len(mine))], 8)
+                assert repeat.errors == 0, "a repeated callback was not acknowledged"
+        with platform.engine.connect() as conn:
+            payments = int(conn.execute(select(func.count()).select_from(Payment)).scalar_one())
+            paid = int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(PaymentOrder)
+                    .where(PaymentOrder.status == OrderStatus.PAID)
+                ).scalar_one()
+            )
+        assert payments == paid, f"{payments} payments for {paid} paid orders"
+        if report is not None:
+            report.update(results)
+        return results[modes[0]], base_res, payments
+    finally:
+        platform.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--callbacks", type=int, default=6000)
+    parser.add_argument("--baseline", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--accounts", type=int, default=400)
+    parser.add_argument(
+        "--modes",
+        default="64",
+        help="server batch sizes to measure, e.g. 64,64:ledger,1 (first: the figure); "
+        "N:ledger = batches of N, one ledger.capture per callback (before ledger_batch)",
+    )
+    args = parser.parse_args()
+    modes = tuple(m.strip() for m in args.modes.split(","))
+    url = os.environ.get("SAFEGRID_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='sg-cb-')}/bench.db"
+        print("SAFEGRID_DATABASE_URL not set: SQLite smoke run (use scripts/with-postgres.sh)")
+    print(
+        f"callbacks={args.callbacks} workers={args.workers} concurrency={args.concurrency} "
+        f"accounts={args.accounts} cores={os.cpu_count()} db={url.split(':')[0]} "
+        f"batch sizes={modes}; {load()}"
+    )
+    report: dict[str, Result] = {}
+    main_res, base_res, payments = run(
+        url,
+        callbacks=args.callbacks,
+        baseline=args.baseline,
+        workers=args.workers,
+        concurrency=args.concurrency,
+        accounts=args.accounts,
+        modes=modes,
+        report=report,
+    )
+    for batch_max, res in report.items():
+        print(
+            f"batch max {batch_max}: {res.ok}/{res.sent} ok, {res.errors} errors, "
+            f"{res.rate:,.1f} callbacks/s"
+        )
+    print(
+        f"baseline (one connection, sequential): {base_res.ok}/{base_res.sent} ok, "
+        f"{base_res.rate:,.0f} callbacks/s"
+    )
+    print(
+        f"concurrent ({args.concurrency} connections, batch max {modes[0]}): "
+        f"{main_res.ok}/{main_res.sent} ok, "
+        f"{main_res.errors} errors, {main_res.seconds:.2f} s → {main_res.rate:,.0f} callbacks/s "
+        f"sustained"
+    )
+    ratio = main_res.rate / base_res.rate if base_res.rate else float("nan")
+    print(
+        f"ratio concurrent/sequential: {ratio:.2f}x; goal ≥ 1,500/s with 0 errors: "
+        f"{'met' if main_res.rate >= 1500 and main_res.errors == 0 else 'NOT met'}"
+    )
+    print(f"payments recorded: {payments} (each paid order exactly once)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Online channel configuration (``SAFEGRID_PAY_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from safegrid.config import REPO_ROOT
+
+
+class ChannelSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAFEGRID_PAY_", env_file=".env", extra="ignore")
+
+    # Where SafeGrid reaches the sandbox gateway's merchant API (server to server).
+    gateway_url: str = "http://127.0.0.1:8090"
+    merchant_id: str = "safegrid-dev"
+    # Dev keypairs live here (generated on first use); prod names real key files instead.
+    keys_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "payment-keys")
+    merchant_key_file: Path | None = None  # SafeGrid's private key (signs order requests)
+    gateway_public_key_file: Path | None = None  # verifies callbacks
+    # The gateway's side (``safegrid gateway sandbox``): its own private key and the
+    # merchant's public key.
+    gateway_key_file: Path | None = None
+    merchant_public_key_file: Path | None = None
+    # An order not paid within this many minutes expires (and stops counting to the limit).
+    order_ttl_minutes: int = Field(default=30, ge=1)
+    timeout_seconds: float = 10.0
+    # Callbacks applied per transaction by the process's batcher (ADR 0010); 1 = one
+    # transaction per callback, in the request's worker thread.
+    callback_batch_max: int = Field(default=64, ge=1, le=1000)
+    # A batch's payments captured set-based (payments/ledger_batch.py); false = one
+    # ledger.capture per callback inside the batch (kept to compare in the benchmark).
+    callback_set_capture: bool = True
+
+
+@lru_cache
+def get_channel_settings() -> ChannelSettings:
+    return ChannelSettings()

@@ -1,0 +1,202 @@
+"""Counter console (PAY-1): the cashier's screen (find an account by 户号, see what it owes,
+take the money, print the receipt) and the checker's screen (confirm each receipt of his
+hall against the cash, co-sign voids). The daily settlement and the trace are in
+``counter_settlement_views``.
+
+Views parse the form, call the services and redirect (PRG); service errors are rendered by
+the app's error pages (403 the checker is the cashier, 404 out of scope, 422 bad amount…).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.responses import Response
+
+from safegrid.bootstrap import get_platform
+from safegrid.payments import counter, counter_queries
+from safegrid.payments.counter_models import CounterMethod, ReceiptStatus
+from safegrid.payments.counter_schemas import AccountAtCounter, ConfirmIn, PaymentIn, VoidRequestIn
+from safegrid.platform import clock
+from safegrid.platform.errors import NotFoundError, ValidationProblem
+from safegrid.security.actor import Actor
+from safegrid.security.guards import require_page
+from safegrid.security.policy import Perm
+from safegrid.web.i18n import N_
+from safegrid.web.redirects import see_other
+from safegrid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+DONE: Final[dict[str, str]] = {
+    "confirmed": N_("The receipt is confirmed and signed by both of you."),
+    "void_asked": N_("The void is asked for; the other of cashier and checker must co-sign it."),
+    "voided": N_("The receipt is voided; the payment has been taken back."),
+}
+
+
+def money(value: str, field: str) -> Decimal:
+    """A yuan amount typed into a form: digits and at most two decimals."""
+    try:
+        amount = Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValidationProblem("请输入金额 / enter an amount in yuan", field=field) from None
+    if not amount.is_finite():
+        raise ValidationProblem("请输入金额 / enter an amount in yuan", field=field)
+    return amount
+
+
+@router.get("/counter/desk")
+def desk(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.COUNTER_PAY)),
+    account_no: str = Query("", max_length=20),
+) -> Response:
+    platform = get_platform()
+    found: AccountAtCounter | None = None
+    missing = False
+    if account_no.strip():
+        try:
+            found = counter_queries.account_at_counter(
+                platform.uow(actor, readonly=True), account_no
+            )
+        except NotFoundError:
+            missing = True
+    mine = counter_queries.receipts(
+        platform.uow(actor, readonly=True),
+        day=clock.business_day(),
+        cashier_id=actor.account_id or 0,
+    )
+    return render(
+        request,
+        "payments/counter_desk.html",
+        {
+            "account_no": account_no.strip(),
+            "found": found,
+            "missing": missing,
+            "halls": counter_queries.my_halls(platform.uow(actor, readonly=True)),
+            "request_key": uuid.uuid4().hex,
+            "mine": mine,
+            "today_total": sum(
+                (r.amount for r in mine if r.status != ReceiptStatus.VOIDED), Decimal("0.00")
+            ),
+        },
+    )
+
+
+@router.post("/counter/desk/payments")
+def take_payment(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.COUNTER_PAY)),
+    account_no: Annotated[str, Form(max_length=20)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    method: Annotated[str, Form(max_length=8)] = "cash",
+    bill_id: Annotated[str, Form(max_length=12)] = "",
+    card_voucher: Annotated[str, Form(max_length=64)] = "",
+    request_key: Annotated[str, Form(max_length=48)] = "",
+    hall_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    try:
+        chosen = CounterMethod(method)
+    except ValueError:
+        raise ValidationProblem("请选择收款方式 / choose cash or card", field="method") from None
+    data = PaymentIn(
+        account_no=account_no or "-",
+        amount=money(amount, "amount"),
+        method=chosen,
+        request_key=request_key if len(request_key) >= 8 else uuid.uuid4().hex,
+        bill_id=int(bill_id) if bill_id.isdigit() else None,
+        card_voucher=card_voucher.strip() or None,
+        hall_id=int(hall_id) if hall_id.isdigit() else None,
+    )
+    receipt = counter.do_record_payment(get_platform().uow(actor), data)
+    return see_other(request, f"/counter/receipts/{receipt.id}")
+
+
+@router.get("/counter/receipts/{receipt_id}")
+def receipt_page(
+    request: Request,
+    receipt_id: int,
+    actor: Actor = Depends(require_page(Perm.COUNTER_VIEW)),
+    done: str = Query("", max_length=16),
+) -> Response:
+    platform = get_platform()
+    receipt = counter_queries.receipt(platform.uow(actor, readonly=True), receipt_id)
+    halls = {h.id: h for h in counter_queries.my_halls(platform.uow(actor, readonly=True))}
+    return render(
+        request,
+        "payments/counter_receipt.html",
+        {
+            "r": receipt,
+            "hall": halls.get(receipt.hall_id),
+            "me": actor.account_id,
+            "can_void": actor.can(Perm.COUNTER_VOID),
+            "done": DONE.get(done),
+        },
+    )
+
+
+@router.get("/counter/check")
+def check_screen(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.COUNTER_CHECK)),
+    done: str = Query("", max_length=16),
+) -> Response:
+    platform = get_platform()
+    halls = counter_queries.my_halls(platform.uow(actor, readonly=True))
+    hall_ids = [h.id for h in halls]
+    waiting = [
+        r
+        for status in (ReceiptStatus.RECORDED, ReceiptStatus.VOID_REQUESTED)
+        for r in counter_queries.receipts(platform.uow(actor, readonly=True), status=status)
+        if r.hall_id in hall_ids
+    ]
+    return render(
+        request,
+        "payments/counter_check.html",
+        {
+            "to_confirm": [r for r in waiting if r.status == ReceiptStatus.RECORDED],
+            "to_cosign": [r for r in waiting if r.status == ReceiptStatus.VOID_REQUESTED],
+            "halls": halls,
+            "me": actor.account_id,
+            "done": DONE.get(done),
+        },
+    )
+
+
+@router.post("/counter/receipts/{receipt_id}/confirm")
+def confirm(
+    request: Request,
+    receipt_id: int,
+    actor: Actor = Depends(require_page(Perm.COUNTER_CHECK)),
+    counted: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    data = ConfirmIn(counted=money(counted, "counted"))
+    counter.do_confirm(get_platform().uow(actor), receipt_id, data)
+    return see_other(request, "/counter/check?done=confirmed")
+
+
+@router.post("/counter/receipts/{receipt_id}/void-request")
+def void_request(
+    request: Request,
+    receipt_id: int,
+    actor: Actor = Depends(require_page(Perm.COUNTER_VOID)),
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if len(reason.strip()) < 2:
+        raise ValidationProblem("须填写作废原因 / give the reason for the void", field="reason")
+    counter.do_request_void(get_platform().uow(actor), receipt_id, VoidRequestIn(reason=reason))
+    return see_other(request, f"/counter/receipts/{receipt_id}?done=void_asked")
+
+
+@router.post("/counter/receipts/{receipt_id}/void-cosign")
+def void_cosign(
+    request: Request,
+    receipt_id: int,
+    actor: Actor = Depends(require_page(Perm.COUNTER_VOID)),
+) -> Response:
+    counter.do_cosign_void(get_platform().uow(actor), receipt_id)
+    return see_other(request, f"/counter/receipts/{receipt_id}?done=voided")
