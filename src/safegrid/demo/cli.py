@@ -93,6 +93,7 @@ def _print_summary(s: DemoSummary) -> None:
         ("日读数 / daily readings", f"{s.readings:,}"),
         ("读数日期 / days", f"{s.first_day} … {s.last_day}"),
         ("已出电费账单 / bills issued", f"{s.bills:,}"),
+        ("已缴费（银行代扣）/ bills paid by direct debit", f"{s.payments:,}"),
         ("用时 / took", f"{s.seconds:.1f} s"),
     ):
         table.add_row(label, str(value))

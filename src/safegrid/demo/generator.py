@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from safegrid.bootstrap import Platform
 from safegrid.demo import archive, billing, lifecycle, organisation, profiles, readings
+from safegrid.demo import payments as demo_payments
 from safegrid.demo.geography import ZHEJIANG
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
@@ -52,6 +53,7 @@ class DemoSummary:
     last_day: date
     seconds: float
     bills: int = 0  # issued for every complete month of the readings (demo/billing.py)
+    payments: int = 0  # bank direct-debit payments of those bills (demo/payments.py)
 
     @property
     def customers(self) -> int:
@@ -171,4 +173,12 @@ def generate(
     issued = billing.issue_year_of_bills(
         platform, first_day, last_day, _phase(progress, "核算出账 / monthly bills", len(months))
     )
-    return dataclasses.replace(summary, bills=issued.bills, seconds=time.perf_counter() - started)
+    plan = demo_payments.plan_payments(platform, seed)
+    paid = demo_payments.pay_bills(
+        platform,
+        plan,
+        _phase(progress, "缴费销账 / payments", sum(len(items) for _day, items in plan)),
+    )
+    return dataclasses.replace(
+        summary, bills=issued.bills, payments=paid, seconds=time.perf_counter() - started
+    )

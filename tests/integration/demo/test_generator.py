@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Select, func, select, text
 from typer.testing import CliRunner
 
+from safegrid.billing.models import Bill
 from safegrid.bootstrap import Platform, set_platform
 from safegrid.config import Settings
 from safegrid.customers.models import (
@@ -30,6 +31,8 @@ from safegrid.demo.generator import DemoDataExistsError, DemoSummary, generate
 from safegrid.demo.geography import COUNTIES, county_of_unit_code
 from safegrid.demo.organisation import DEMO_PASSWORD
 from safegrid.org.models import OrgUnit, UnitKind
+from safegrid.payments.invariant import ledger_totals
+from safegrid.payments.models import Payment, PaymentChannel
 from safegrid.platform import clock
 from safegrid.readings.models import DailyReading
 from safegrid.security import audit
@@ -385,3 +388,26 @@ def test_iam_3_demo_codes_refused_outside_dev_and_for_unknown_accounts(
             assert DEMO_PASSWORD not in refused.output
     finally:
         test_platform.dispose()
+
+
+def test_bill_5_demo_bills_are_mostly_paid_through_the_ledger(tmp_path: Path) -> None:
+    """The demo pays its bills by direct debit through the ledger's batch capture: most are
+    paid, some stay in arrears, and the ledger adds up (PAY-7) with the chain intact."""
+    platform = _platform(tmp_path / "paid.db")
+    set_platform(platform)
+    try:
+        summary = generate(platform, seed=11, customers=60, days=75)
+        bills = _all(platform, select(Bill.id))
+        payments = _all(platform, select(Payment.channel, Payment.captured_at))
+        assert summary.bills == len(bills) > 0
+        assert summary.payments == len(payments)
+        assert 0.4 * len(bills) < len(payments) < len(bills)  # paid, with some arrears
+        assert {c for c, _at in payments} == {PaymentChannel.BANK_DIRECT_DEBIT}
+        assert max(at for _c, at in payments) < clock.now()  # dated when paid, not now
+        with platform.uow(Actor.system("test"), readonly=True) as uow:
+            assert ledger_totals(uow.session).holds
+        with platform.engine.connect() as conn:
+            assert audit.verify(conn).ok
+    finally:
+        set_platform(None)
+        platform.dispose()
