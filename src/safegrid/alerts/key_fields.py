@@ -39,8 +39,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from safegrid.alerts.models import Alert
+from safegrid.alerts.raise_alert import text_sms
 from safegrid.alerts.recipients import managers_of, root_unit_id
-from safegrid.notifications.models import Notification, NotificationStatus
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.db import Base
@@ -308,27 +308,16 @@ def raise_alerts(session: Session, changes: Sequence[Change], actor: Actor | Non
             ],
         ).one()
         alert_ids.append(int(alert_id))
-        if with_mobile:
-            text = _sms(key_field, object_type, label or object_id, before, after, actor, now)
-            session.execute(
-                insert(Notification),
-                [
-                    {
-                        "channel": "sms",
-                        "recipient": p.mobile,
-                        "topic": TOPIC,
-                        "subject_type": "alert",
-                        "subject_id": str(alert_id),
-                        "body": text,
-                        "status": NotificationStatus.QUEUED,
-                        "attempts": 0,
-                        "created_at": now,
-                        "created_by": actor.username,
-                        "org_unit_id": unit_id,
-                    }
-                    for p in with_mobile
-                ],
-            )
+        text = _sms(key_field, object_type, label or object_id, before, after, actor, now)
+        text_sms(
+            session,
+            with_mobile,
+            topic=TOPIC,
+            alert_id=int(alert_id),
+            text=text,
+            actor=actor,
+            unit_id=unit_id,
+        )
     return alert_ids
 
 

@@ -5,6 +5,7 @@ an event that is rolled back raises nothing and a committed one is never silent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from sqlalchemy import insert
@@ -16,6 +17,7 @@ from safegrid.notifications.models import Notification, NotificationStatus
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
 from safegrid.security.audit import LAST_SEQ
+from safegrid.security.models import StaffAccount
 
 TOPIC: Final = "alert.event"
 # Kinds raised through this module; the console labels them (web/ops_views.py).
@@ -69,24 +71,48 @@ def raise_alert(
             }
         ],
     ).one()
-    if with_mobile:
-        session.execute(
-            insert(Notification),
-            [
-                {
-                    "channel": "sms",
-                    "recipient": p.mobile,
-                    "topic": TOPIC,
-                    "subject_type": "alert",
-                    "subject_id": str(alert_id),
-                    "body": text,
-                    "status": NotificationStatus.QUEUED,
-                    "attempts": 0,
-                    "created_at": now,
-                    "created_by": actor.username,
-                    "org_unit_id": unit,
-                }
-                for p in with_mobile
-            ],
-        )
+    text_sms(
+        session,
+        with_mobile,
+        topic=TOPIC,
+        alert_id=int(alert_id),
+        text=text,
+        actor=actor,
+        unit_id=unit,
+    )
     return int(alert_id)
+
+
+def text_sms(
+    session: Session,
+    people: Sequence[StaffAccount],
+    *,
+    topic: str,
+    alert_id: int,
+    text: str,
+    actor: Actor,
+    unit_id: int,
+) -> None:
+    """Queue ``text`` as an SMS to each of ``people`` (who have a mobile) in the outbox."""
+    if not people:
+        return
+    now = clock.now()
+    session.execute(
+        insert(Notification),
+        [
+            {
+                "channel": "sms",
+                "recipient": p.mobile,
+                "topic": topic,
+                "subject_type": "alert",
+                "subject_id": str(alert_id),
+                "body": text,
+                "status": NotificationStatus.QUEUED,
+                "attempts": 0,
+                "created_at": now,
+                "created_by": actor.username,
+                "org_unit_id": unit_id,
+            }
+            for p in people
+        ],
+    )
