@@ -14,11 +14,9 @@ commit together); ``do_*`` open, audit and commit one themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.collection import notices
@@ -29,6 +27,7 @@ from safegrid.collection.schemas import WriteOffResult
 from safegrid.customers.models import Account
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
+from safegrid.platform.idempotency import run_once
 from safegrid.platform.money import FEN
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.scope import SKIP_SCOPE
@@ -301,23 +300,9 @@ def apply_reversal(uow: UnitOfWork, reversal_bill_id: int) -> WriteOffResult:
     )
 
 
-def _idempotent(
-    uow: UnitOfWork, reference: str, work: Callable[[], WriteOffResult]
-) -> WriteOffResult:
-    try:
-        with uow:
-            result = work()
-            if not result.replayed:
-                uow.commit()
-            return result
-    except IntegrityError:
-        # Two first calls with one reference raced (PostgreSQL, different rows locked):
-        # the loser finds the winner's posting and answers with it.
-        with uow:
-            posting = _posted(uow, reference)
-            if posting is None:
-                raise
-            return _replay(posting, uow)
+def _replay_of(uow: UnitOfWork, reference: str) -> WriteOffResult | None:
+    posting = _posted(uow, reference)
+    return None if posting is None else _replay(posting, uow)
 
 
 def do_write_off(
@@ -327,20 +312,26 @@ def do_write_off(
     reference: str,
     kind: WriteOffKind = WriteOffKind.PAYMENT,
 ) -> WriteOffResult:
-    return _idempotent(
-        uow, reference, lambda: apply_write_off(uow, bill_id, amount, reference, kind)
+    return run_once(
+        uow,
+        lambda: apply_write_off(uow, bill_id, amount, reference, kind),
+        lambda: _replay_of(uow, reference),
     )
 
 
 def do_write_off_oldest_first(
     uow: UnitOfWork, account_id: int, amount: Decimal, reference: str
 ) -> WriteOffResult:
-    return _idempotent(
-        uow, reference, lambda: apply_write_off_oldest_first(uow, account_id, amount, reference)
+    return run_once(
+        uow,
+        lambda: apply_write_off_oldest_first(uow, account_id, amount, reference),
+        lambda: _replay_of(uow, reference),
     )
 
 
 def do_apply_reversal(uow: UnitOfWork, reversal_bill_id: int) -> WriteOffResult:
-    return _idempotent(
-        uow, f"reversal:{reversal_bill_id}", lambda: apply_reversal(uow, reversal_bill_id)
+    return run_once(
+        uow,
+        lambda: apply_reversal(uow, reversal_bill_id),
+        lambda: _replay_of(uow, f"reversal:{reversal_bill_id}"),
     )

@@ -19,12 +19,9 @@ refunded = amount`` is a CHECK on the payment row.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from safegrid.billing.models import Bill
 from safegrid.collection.unwinds import unwind_posting
@@ -42,6 +39,7 @@ from safegrid.payments.models import (
 )
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
+from safegrid.platform.idempotency import run_once
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.scope import SKIP_SCOPE
 
@@ -364,26 +362,6 @@ def refund(uow: UnitOfWork, payment_id: int, amount: Decimal, *, reference: str)
     )
 
 
-R = TypeVar("R", CaptureResult, VoidResult, RefundResult)
-
-
-def _once(uow: UnitOfWork, work: Callable[[], R], replay: Callable[[], R | None]) -> R:
-    try:
-        with uow:
-            result = work()
-            if not result.replayed:
-                uow.commit()
-            return result
-    except IntegrityError:
-        # Two first calls with one key raced past each other's checks (different rows
-        # locked): the loser answers with the winner's result.
-        with uow:
-            again = replay()
-            if again is None:
-                raise
-            return again
-
-
 def do_capture(
     uow: UnitOfWork,
     *,
@@ -415,7 +393,7 @@ def do_capture(
         found = _by_key(uow, idempotency_key)
         return None if found is None else _replay_capture(uow, found, account_id, amount)
 
-    return _once(uow, work, replay)
+    return run_once(uow, work, replay)
 
 
 def do_void(uow: UnitOfWork, payment_id: int, *, reason: str, reference: str) -> VoidResult:
@@ -423,7 +401,7 @@ def do_void(uow: UnitOfWork, payment_id: int, *, reason: str, reference: str) ->
         done = _event(uow, f"void:{reference}", payment_id)
         return None if done is None else VoidResult(payment_id, done.amount, replayed=True)
 
-    return _once(uow, lambda: void(uow, payment_id, reason=reason, reference=reference), replay)
+    return run_once(uow, lambda: void(uow, payment_id, reason=reason, reference=reference), replay)
 
 
 def do_refund(uow: UnitOfWork, payment_id: int, amount: Decimal, *, reference: str) -> RefundResult:
@@ -436,4 +414,4 @@ def do_refund(uow: UnitOfWork, payment_id: int, amount: Decimal, *, reference: s
             payment_id, done.id, done.amount, payment.refunded, payment.status, replayed=True
         )
 
-    return _once(uow, lambda: refund(uow, payment_id, amount, reference=reference), replay)
+    return run_once(uow, lambda: refund(uow, payment_id, amount, reference=reference), replay)
