@@ -60,19 +60,23 @@ def insert_payments(
         }
         for i, plan in zip(todo, plans, strict=True)
     ]
-    ids = [
-        int(r[0])
-        for r in uow.session.execute(
-            insert(payments).returning(payments.c.id, sort_by_parameter_order=True), rows
+    # A plain executemany, not INSERT … RETURNING: on PostgreSQL the multi-row statement
+    # that RETURNING needs carries ~18 parameters per row, and the driver re-parses such a
+    # long statement in Python at every batch (it caches only short ones) — that cost more
+    # than the rows themselves.
+    uow.session.execute(insert(payments), rows)
+    # The posting reference names the payment id, known only now: one UPDATE for all, which
+    # hands the ids back too (the keys are unique, and were not taken: ``_refuse_or_replay``).
+    found = {
+        str(key): int(pid)
+        for key, pid in uow.session.execute(
+            update(payments)
+            .where(payments.c.idempotency_key.in_([r["idempotency_key"] for r in rows]))
+            .values(posting_reference=literal("payment:") + sql_cast(payments.c.id, String))
+            .returning(payments.c.idempotency_key, payments.c.id)
         ).all()
-    ]
-    # The posting reference names the payment id, known only now: one UPDATE for all.
-    uow.session.execute(
-        update(payments)
-        .where(payments.c.id.in_(ids))
-        .values(posting_reference=literal("payment:") + sql_cast(payments.c.id, String))
-    )
-    return ids
+    }
+    return [found[str(r["idempotency_key"])] for r in rows]
 
 
 def insert_postings_and_write_offs(
@@ -101,12 +105,17 @@ def insert_postings_and_write_offs(
         }
         for i, plan, pid in zip(todo, plans, payment_ids, strict=True)
     ]
-    posting_ids = [
-        int(r[0])
-        for r in uow.session.execute(
-            insert(postings).returning(postings.c.id, sort_by_parameter_order=True), rows
+    # executemany, then the ids by their unique reference (see ``insert_payments``).
+    uow.session.execute(insert(postings), rows)
+    found = {
+        str(ref): int(pid)
+        for ref, pid in uow.session.execute(
+            select(postings.c.reference, postings.c.id).where(
+                postings.c.reference.in_([r["reference"] for r in rows])
+            )
         ).all()
-    ]
+    }
+    posting_ids = [found[str(r["reference"])] for r in rows]
     write_offs = [
         {
             "posting_id": posting_id,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert
+from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from safegrid.platform import clock
@@ -95,8 +95,10 @@ class UnitOfWork:
         if not events:
             return
         now = clock.now()
+        # The table, not the ORM entity: the ORM's bulk-insert path costs more than the
+        # rows themselves for the payment callbacks' thousands of events (ADR 0013).
         self.session.execute(
-            insert(OutboxMessage),
+            insert(cast(Table, OutboxMessage.__table__)),
             [{"topic": e.topic, "payload": e.payload(), "created_at": now} for e in events],
         )
         self._events.extend(events)

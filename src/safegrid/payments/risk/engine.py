@@ -35,6 +35,7 @@ from safegrid.customers.models import Account
 from safegrid.payments.risk import cases, own_events
 from safegrid.payments.risk.decide import (
     Action,
+    Counts,
     FiredRule,
     Outcome,
     RiskRequest,
@@ -234,6 +235,28 @@ def _parse(value: object) -> datetime | None:
     return datetime.fromisoformat(value).astimezone(UTC) if isinstance(value, str) else None
 
 
+def paid_rules_fired(
+    seen: Counts, rules: RuleSet, req: RiskRequest, payment_id: int
+) -> tuple[list[FiredRule], float]:
+    """The test-payment rules (freeze or review) that the captured payment ``req`` fires,
+    and the longest suspension they ask for (shared with ``paid_batch``)."""
+    at = req.at.timestamp()
+    fired: list[FiredRule] = []
+    suspend = 0.0
+    for rule in rules.rules:
+        if (
+            rule.enabled
+            and rule.kind == RuleKind.TEST_PAYMENTS
+            and rule.action in (RuleAction.FREEZE, RuleAction.REVIEW)
+        ):
+            inputs = measure(seen, rule, req, at)
+            if inputs is not None and rule.fires(int(inputs["count"])):
+                inputs["payments"] = [*inputs["payments"], payment_id][-10:]
+                fired.append(FiredRule(rule.code, rule.kind.value, rule.action.value, inputs))
+                suspend = max(suspend, rule.suspend_minutes * 60.0)
+    return fired, suspend
+
+
 def note_paid(
     uow: UnitOfWork, account_id: int, amount: Decimal, at: datetime, payment_id: int
 ) -> RiskDecision | None:
@@ -253,19 +276,7 @@ def note_paid(
         unit = _unit_of(uow, hist, account_id)
         seen = own_events.view(uow.session, hist)
         req = RiskRequest("payment", account_id, amount, None, None, at)
-        fired: list[FiredRule] = []
-        suspend = 0.0
-        for rule in rules.rules:
-            if (
-                rule.enabled
-                and rule.kind == RuleKind.TEST_PAYMENTS
-                and rule.action in (RuleAction.FREEZE, RuleAction.REVIEW)
-            ):
-                inputs = measure(seen, rule, req, at.timestamp())
-                if inputs is not None and rule.fires(int(inputs["count"])):
-                    inputs["payments"] = [*inputs["payments"], payment_id][-10:]
-                    fired.append(FiredRule(rule.code, rule.kind.value, rule.action.value, inputs))
-                    suspend = max(suspend, rule.suspend_minutes * 60.0)
+        fired, suspend = paid_rules_fired(seen, rules, req, payment_id)
         already = seen.suspended_until(account_id, at.timestamp()) is not None
     event_id = _insert(
         uow,
