@@ -87,7 +87,9 @@ class Public:
 
     reason: str
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
+        # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop
+        # per request for a marker that does nothing.
         return None
 
 
