@@ -56,7 +56,7 @@ from safegrid.customers.schemas import CustomerCreate, MeterCreate
 from safegrid.customers.services import do_install_meter, do_register_customer
 from safegrid.customers.validation import id_check_char
 from safegrid.org.models import OrgUnit, UnitKind
-from safegrid.payments import keys
+from safegrid.payments import callback_inbox, keys
 from safegrid.payments.channel_settings import ChannelSettings
 from safegrid.payments.channels import SandboxChannel
 from safegrid.payments.invariant import LedgerTotals, ledger_totals
@@ -352,6 +352,14 @@ def _wait_delivered(gateway_url: str, stall: float = 45.0) -> None:
         time.sleep(0.5)
 
 
+def _wait_applied(platform: Platform, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (left := callback_inbox.pending_count(platform)) > 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server left {left} acknowledged callbacks unapplied")
+        time.sleep(0.1)
+
+
 def check(
     platform: Platform, deliveries: list[dict[str, Any]], kills: int, t0: float
 ) -> CrashReport:
@@ -439,6 +447,9 @@ def run(
                 server.start()
             payer.join()
             _wait_delivered(gateway_url)
+            # Acknowledged means in the durable inbox (ADR 0013): the server's applier
+            # puts the last of them into the ledger (after a kill: the restarted one).
+            _wait_applied(platform)
         finally:
             stop.set()
             payer.join()

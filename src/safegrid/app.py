@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safegrid import __version__
 from safegrid.alerts.routes import router as alerts_router
@@ -24,6 +25,8 @@ from safegrid.fieldwork.routes import router as fieldwork_router
 from safegrid.governance.routes import router as governance_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
+from safegrid.payments import callback_inbox
+from safegrid.payments.channel_settings import get_channel_settings
 from safegrid.payments.counter_routes import router as counter_router
 from safegrid.payments.online_routes import router as online_payments_router
 from safegrid.payments.refund_routes import router as ledger_router
@@ -53,6 +56,45 @@ SECURITY_HEADERS = {
 }
 
 
+DOCS_CSP = (
+    # Swagger UI needs inline scripts; it is the only page allowed them.
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response (a header the route set wins, except the
+    docs' CSP). Plain ASGI rather than ``@app.middleware("http")``: Starlette's
+    BaseHTTPMiddleware runs every request through an extra task and stream, a cost the
+    payment callbacks pay thousands of times a second (ADR 0013)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith(("/docs", "/redoc"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for key, value in self._headers:
+                    if docs and key == b"content-security-policy":
+                        headers = [(k, v) for k, v in headers if k.lower() != key]
+                        headers.append((key, DOCS_CSP.encode()))
+                    elif key not in present:
+                        headers.append((key, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
@@ -61,6 +103,9 @@ def _is_api(request: Request) -> bool:
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # Scheduled jobs run inside the server unless SAFEGRID_SCHEDULER_ENABLED=false.
     running = scheduler.start_in_server(get_platform())
+    # Callbacks acknowledged before a crash and not yet applied (ADR 0013).
+    if get_channel_settings().inbox_applier == "thread":
+        callback_inbox.applier.wake(get_platform())
     try:
         yield
     finally:
@@ -81,6 +126,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=_lifespan,
     )
+    # First: routes are matched in order, and channel callbacks arrive thousands of times
+    # a second (ADR 0013); matching them against every console route first cost a quarter
+    # of the callback's CPU.
+    app.include_router(online_payments_router)
     app.include_router(security_router)
     app.include_router(org_router)
     app.include_router(customers_router)
@@ -95,7 +144,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(governance_router)
     app.include_router(fieldwork_router)
     app.include_router(counter_router)
-    app.include_router(online_payments_router)
     app.include_router(ledger_router)
     app.include_router(risk_router)
     app.include_router(web_router)
@@ -132,17 +180,5 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             return web_errors.render_status(request, 404)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/docs", "/redoc")):
-            # Swagger UI needs inline scripts; it is the only page allowed them.
-            response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-            )
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app

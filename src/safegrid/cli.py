@@ -14,6 +14,7 @@ from safegrid.db_cli import app as db_app
 from safegrid.demo.cli import app as demo_app
 from safegrid.jobs_cli import app as jobs_app
 from safegrid.payments.gateway.cli import app as gateway_app
+from safegrid.payments.inbox_cli import app as payments_app
 from safegrid.readings.cli import app as readings_app
 from safegrid.security.keys_cli import app as keys_app
 from safegrid.security.keys_cli import data_app
@@ -37,6 +38,7 @@ app.add_typer(gateway_app, name="gateway")
 app.add_typer(export_app, name="export")
 app.add_typer(keys_app, name="keys")
 app.add_typer(data_app, name="data")
+app.add_typer(payments_app, name="payments")
 
 
 @app.command()
@@ -48,7 +50,10 @@ def serve(
     """Serve the console and API (http://HOST:PORT, OpenAPI at /docs)."""
     import uvicorn
 
-    uvicorn.run("safegrid.app:create_app", factory=True, host=host, port=port, workers=workers)
+    from safegrid.payments.inbox_process import applier_process
+
+    with applier_process():
+        uvicorn.run("safegrid.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from safegrid.governance import models as governance_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
 from safegrid.payments import counter_models as counter_models
+from safegrid.payments import inbox_models as inbox_models
 from safegrid.payments import models as payment_models
 from safegrid.payments import online_models as online_payment_models
 from safegrid.payments.risk import models as risk_models

@@ -28,7 +28,7 @@ import dataclasses
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -42,10 +42,10 @@ from safegrid.payments.ledger_batch import capture_many
 from safegrid.payments.online_callbacks import (
     apply_verified,
     capture_item,
-    finish_paid,
     is_payable,
     prepare_verified,
 )
+from safegrid.payments.online_finish import finish_paid_many
 from safegrid.payments.online_models import PaymentOrder
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
@@ -70,6 +70,8 @@ class Callback:
     actor: Actor
     channel: str
     cb: VerifiedCallback
+    # The fields as the channel sent them, signature included (kept by the inbox).
+    signed: Mapping[str, str] | None = None
 
 
 def _accounts(uow: DeferredAuditUnitOfWork, items: Sequence[Callback]) -> dict[str, int]:
@@ -125,7 +127,25 @@ def _alone(platform: Platform, item: Callback) -> Answer:
 
 def apply_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]:
     """Apply ``items`` in one transaction; the answers are final only when this returns
-    (after the commit). Raises if the batch's commit fails (nothing was recorded).
+    (after the commit). Raises if the batch's commit fails (nothing was recorded)."""
+    if not items:
+        return []
+    uow = DeferredAuditUnitOfWork(platform.session_factory, items[0].actor)
+    with uow:
+        answers, retry = apply_in(uow, items)
+        if uow.pending_entries:
+            uow.commit()
+        # else: only repeats (already recorded) and failures — nothing to keep.
+    for i in retry:
+        answers[i] = _alone(platform, items[i])
+    return [a if a is not None else CallbackNotRecorded(NOT_RECORDED) for a in answers]
+
+
+def apply_in(
+    uow: DeferredAuditUnitOfWork, items: Sequence[Callback]
+) -> tuple[list[Answer | None], list[int]]:
+    """``items`` applied inside ``uow`` (no commit): each one's answer, and the positions
+    that failed unexpectedly and are to be retried alone after the commit (answer None).
 
     Three steps: the batch's accounts and orders locked (two statements) and each callback
     compared with its order — repeats and refusals go the one-by-one way in their own
@@ -135,44 +155,35 @@ def apply_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]:
     (they see its capture)."""
     answers: list[Answer | None] = [None] * len(items)
     retry: list[int] = []
-    if not items:
-        return []
-    uow = DeferredAuditUnitOfWork(platform.session_factory, items[0].actor)
-    with uow:
-        account_of = _accounts(uow, items)
-        # Account locks in primary-key order (unknown orders lock nothing: last).
-        order = sorted(
-            range(len(items)), key=lambda i: (account_of.get(items[i].cb.order_no, 1 << 62), i)
-        )
-        to_capture: list[tuple[int, PaymentOrder]] = []
-        claimed: set[str] = set()
-        later: list[int] = []
-        set_based = get_channel_settings().callback_set_capture
-        locked = _lock_orders(uow, account_of) if set_based else {}
-        for i in order:
-            cb = items[i].cb
-            found = locked.get(cb.order_no)
-            if not set_based:
-                _isolated(uow, items[i], answers, retry, i, apply_verified)
-            elif cb.order_no in claimed:
-                later.append(i)
-            elif found is not None and is_payable(found, cb, items[i].channel):
-                to_capture.append((i, found))  # the common case: nothing to record yet
-                claimed.add(cb.order_no)
-            else:  # a repeat or a refusal (recorded): the one-by-one path
-                prepared = _isolated(uow, items[i], answers, retry, i, prepare_verified)
-                if isinstance(prepared, PaymentOrder):
-                    to_capture.append((i, prepared))
-                    claimed.add(items[i].cb.order_no)
-        _capture_all(uow, items, to_capture, answers, retry)
-        for i in later:
+    account_of = _accounts(uow, items)
+    # Account locks in primary-key order (unknown orders lock nothing: last).
+    order = sorted(
+        range(len(items)), key=lambda i: (account_of.get(items[i].cb.order_no, 1 << 62), i)
+    )
+    to_capture: list[tuple[int, PaymentOrder]] = []
+    claimed: set[str] = set()
+    later: list[int] = []
+    set_based = get_channel_settings().callback_set_capture
+    locked = _lock_orders(uow, account_of) if set_based else {}
+    for i in order:
+        cb = items[i].cb
+        found = locked.get(cb.order_no)
+        if not set_based:
             _isolated(uow, items[i], answers, retry, i, apply_verified)
-        if uow.pending_entries:
-            uow.commit()
-        # else: only repeats (already recorded) and failures — nothing to keep.
-    for i in retry:
-        answers[i] = _alone(platform, items[i])
-    return [a if a is not None else CallbackNotRecorded(NOT_RECORDED) for a in answers]
+        elif cb.order_no in claimed:
+            later.append(i)
+        elif found is not None and is_payable(found, cb, items[i].channel):
+            to_capture.append((i, found))  # the common case: nothing to record yet
+            claimed.add(cb.order_no)
+        else:  # a repeat or a refusal (recorded): the one-by-one path
+            prepared = _isolated(uow, items[i], answers, retry, i, prepare_verified)
+            if isinstance(prepared, PaymentOrder):
+                to_capture.append((i, prepared))
+                claimed.add(items[i].cb.order_no)
+    _capture_all(uow, items, to_capture, answers, retry)
+    for i in later:
+        _isolated(uow, items[i], answers, retry, i, apply_verified)
+    return answers, retry
 
 
 Step = Callable[[DeferredAuditUnitOfWork, str, VerifiedCallback], PaymentOrder | str]
@@ -228,14 +239,22 @@ def _capture_all(
                 # Each capture's audit entries name its own callback's caller.
                 before_each=lambda k: uow.act_as(items[to_capture[k][0]].actor),
             )
-            done: list[tuple[int, Answer]] = []
-            for (i, order), result in zip(to_capture, results, strict=True):
-                if isinstance(result, Exception):
-                    # Refused by the ledger (nothing written): alone, it gets its answer.
-                    retry.append(i)
-                    continue
-                uow.act_as(items[i].actor)
-                done.append((i, finish_paid(uow, order, items[i].cb, result)))
+            # Refused by the ledger (nothing written): alone, each gets its answer.
+            retry.extend(
+                i for (i, _), r in zip(to_capture, results, strict=True) if isinstance(r, Exception)
+            )
+            paid = [
+                (i, order, result)
+                for (i, order), result in zip(to_capture, results, strict=True)
+                if not isinstance(result, Exception)
+            ]
+            acks = finish_paid_many(
+                uow,
+                [(order, items[i].cb, result) for i, order, result in paid],
+                # Each order's risk event and audit entry name its own callback's caller.
+                before_each=lambda k: uow.act_as(items[paid[k][0]].actor),
+            )
+            done = [(i, ack) for (i, _, _), ack in zip(paid, acks, strict=True)]
     except Exception:
         log.warning("batch capture of %d retried one by one", len(to_capture), exc_info=True)
         uow.rewind(mark)
@@ -252,11 +271,16 @@ class _Waiting:
     future: concurrent.futures.Future[Answer]
 
 
-class CallbackBatcher:
-    """One thread per process applying queued callbacks in batches of up to ``max_size``."""
+BatchFn = Callable[[Platform, Sequence[Callback]], list[Answer]]
 
-    def __init__(self, max_size: int) -> None:
+
+class CallbackBatcher:
+    """One thread per process handing queued callbacks to ``work`` in batches of up to
+    ``max_size`` (:func:`apply_batch`, or the inbox's ``receive_batch``)."""
+
+    def __init__(self, max_size: int, work: BatchFn = apply_batch) -> None:
         self.max_size = max(1, max_size)
+        self._work = work
         self._queue: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
@@ -295,10 +319,9 @@ class CallbackBatcher:
             for group in by_platform.values():
                 self._apply(group)
 
-    @staticmethod
-    def _apply(group: list[_Waiting]) -> None:
+    def _apply(self, group: list[_Waiting]) -> None:
         try:
-            answers: Sequence[Answer] = apply_batch(group[0].platform, [w.item for w in group])
+            answers: Sequence[Answer] = self._work(group[0].platform, [w.item for w in group])
         except Exception:  # every caller hears "not recorded"; the thread lives
             log.exception("callback batch of %d not recorded", len(group))
             answers = [CallbackNotRecorded(NOT_RECORDED) for _ in group]
@@ -306,15 +329,15 @@ class CallbackBatcher:
             w.future.set_result(answer)
 
 
-_batchers: dict[int, CallbackBatcher] = {}
+_batchers: dict[tuple[int, BatchFn], CallbackBatcher] = {}
 _lock = threading.Lock()
 
 
-def batcher(max_size: int) -> CallbackBatcher:
+def batcher(max_size: int, work: BatchFn = apply_batch) -> CallbackBatcher:
     with _lock:
-        found = _batchers.get(max_size)
+        found = _batchers.get((max_size, work))
         if found is None:
-            found = _batchers[max_size] = CallbackBatcher(max_size)
+            found = _batchers[(max_size, work)] = CallbackBatcher(max_size, work)
         return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,16 @@ class ChannelSettings(BaseSettings):
     # A batch's payments captured set-based (payments/ledger_batch.py); false = one
     # ledger.capture per callback inside the batch (kept to compare in the benchmark).
     callback_set_capture: bool = True
+    # Acknowledge a payable callback once it is committed to the durable inbox and apply
+    # it to the ledger behind (ADR 0013); false = acknowledge only after the capture.
+    callback_inbox: bool = True
+    # Who applies the inbox: "process" — one applier process per server, started by
+    # ``safegrid serve`` at low CPU priority, so acknowledging callbacks keeps the CPU
+    # under load; "thread" — a thread in each process that receives callbacks (tests,
+    # ``TestClient``); "none" — only ``safegrid payments inbox apply``.
+    inbox_applier: Literal["process", "thread", "none"] = "thread"
+    # Inbox rows the applier takes per transaction.
+    callback_apply_batch: int = Field(default=500, ge=1, le=5000)
 
 
 @lru_cache

@@ -187,6 +187,22 @@ def _check(uow: UnitOfWork, order: PaymentOrder, cb: VerifiedCallback) -> bool:
     return False
 
 
+def refuse_order_taken(uow: UnitOfWork, order_no: str, org_unit_id: int) -> CallbackRejected:
+    """Another trade for an order whose payment the callback inbox already holds (not yet
+    applied): refused and recorded like a second trade for a paid order."""
+    return _refuse(
+        uow,
+        CallbackRejected(
+            409,
+            "order_closed",
+            "订单已由另一笔交易支付 / the order is already paid by another trade",
+            field="merchant_order_no",
+        ),
+        order_no=order_no,
+        org_unit_id=org_unit_id,
+    )
+
+
 def capture_item(order: PaymentOrder, cb: VerifiedCallback, channel: str) -> CaptureItem:
     """The ledger capture a verified callback of ``order`` asks for."""
     return CaptureItem(

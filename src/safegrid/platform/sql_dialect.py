@@ -75,3 +75,16 @@ def _text_bytes_sqlite(element: text_bytes, compiler: Any, **kw: Any) -> str:
 def _text_bytes_pg(element: text_bytes, compiler: Any, **kw: Any) -> str:
     (column,) = element.clauses
     return f"convert_to({compiler.process(column, **kw)}, 'UTF8')"
+
+
+def insert_skipping_conflicts(table: Any, dialect_name: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` (same words on both backends, but SQLAlchemy
+    builds it only from a dialect's own ``insert``): rows that would break a unique
+    constraint are skipped, and ``RETURNING`` reports only the rows inserted."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()

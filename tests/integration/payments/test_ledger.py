@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from safegrid.collection import balances as bal
 from safegrid.collection import monitoring
@@ -197,6 +198,29 @@ def test_pay_7_payment_events_are_append_only(world: World, bills: Bills) -> Non
         event.amount = D("1.00")
         with pytest.raises(AppendOnlyError):
             uow.session.flush()
+
+
+def test_pay_7_postgresql_refuses_any_sql_that_changes_a_payment_event(
+    world: World, bills: Bills
+) -> None:
+    if world.platform.settings.is_sqlite:
+        pytest.skip("the database-level guard is PostgreSQL's (SQLite keeps the ORM guard)")
+    account = bills.account()
+    pay(world, account, "10.00", "K-APPEND-SQL")
+    for statement in (
+        "UPDATE payment_events SET amount = 1",
+        "DELETE FROM payment_events",
+    ):
+        with (
+            world.platform.engine.connect() as conn,
+            pytest.raises(IntegrityError, match="append-only"),
+        ):
+            conn.execute(text(statement))
+    with world.platform.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*), sum(amount) FROM payment_events")).one() == (
+            1,
+            D("10.00"),
+        )
 
 
 def test_pay_7_invariant_notices_a_payment_row_that_disagrees(world: World, bills: Bills) -> None:

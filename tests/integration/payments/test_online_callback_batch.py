@@ -22,6 +22,7 @@ from safegrid.payments.callback_batch import (
     CallbackNotRecorded,
     apply_batch,
 )
+from safegrid.payments.callback_inbox import drain
 from safegrid.payments.channels import CallbackRejected
 from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.models import Payment
@@ -165,6 +166,7 @@ def test_pay_7_failed_commit_answers_not_recorded_and_the_retry_credits_once(
     for _ in range(2):  # the channel's retries
         resp = online.client.post(NOTIFY, data=form)
         assert (resp.status_code, resp.text) == (200, "success")
+    drain(online.platform)  # acknowledged into the inbox; the applier takes it (ADR 0013)
     assert _count(online, Payment) == 1
     _chain_ok(online)
 
@@ -182,6 +184,7 @@ def test_pay_7_concurrent_callbacks_over_http_each_acknowledged_once(
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(post, sent))
     assert answers == [(200, "success")] * len(sent)
+    drain(online.platform)
     assert _count(online, Payment) == 6
     _chain_ok(online)
 
