@@ -26,6 +26,7 @@ from safegrid.governance.routes import router as governance_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
 from safegrid.payments import callback_inbox
+from safegrid.payments.callback_endpoint import CallbackFastPath
 from safegrid.payments.channel_settings import get_channel_settings
 from safegrid.payments.counter_routes import router as counter_router
 from safegrid.payments.online_routes import router as online_payments_router
@@ -181,4 +182,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     app.add_middleware(SecurityHeaders)
+    # Added last: outermost, so a channel callback skips the rest (ADR 0013).
+    app.add_middleware(CallbackFastPath, headers=SECURITY_HEADERS)
     return app

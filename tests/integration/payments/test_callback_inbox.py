@@ -254,3 +254,38 @@ def test_pay_7_callbacks_in_one_door_batch_answer_each_once(online: Online, bill
     assert answers[:2] == ["success", "success"]
     assert getattr(answers[2], "reason", None) == "order_closed"
     assert _count(online, CallbackInbox) == 1
+
+
+def test_pay_6_the_fast_path_answers_like_the_api_route(online: Online, bills: Bills) -> None:
+    """Urlencoded callbacks are answered by the ASGI fast path, anything else by the
+    documented route: the same answers, errors and security headers either way."""
+    form = _form(online, bills)
+    fast = online.client.post(NOTIFY, data=form)
+    assert (fast.status_code, fast.text) == (200, "success")
+    assert fast.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in fast.headers["content-security-policy"]
+    # The same callback as multipart goes through FastAPI's route: a repeat, acknowledged.
+    routed = online.client.post(NOTIFY, files={k: (None, v) for k, v in form.items()})
+    assert (routed.status_code, routed.text) == (200, "success")
+    assert routed.headers["x-content-type-options"] == "nosniff"
+    assert _count(online, CallbackInbox) == 1
+    # Errors name the field, on both paths.
+    bad = {**form, "sign": "AAAA"}
+    for resp in (
+        online.client.post(NOTIFY, data=bad),
+        online.client.post(NOTIFY, files={k: (None, v) for k, v in bad.items()}),
+    ):
+        assert resp.status_code == 401 and resp.json()["field"] == "sign"
+    huge = online.client.post(
+        NOTIFY,
+        content=b"a=" + b"x" * 20_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status_code == 422 and huge.json()["field"] == "body"
+    garbled = online.client.post(
+        NOTIFY,
+        content=b"\xff\xfe=\xff",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert garbled.status_code == 422 and garbled.json()["field"] == "body"
+    assert _count(online, CallbackInbox) == 1
