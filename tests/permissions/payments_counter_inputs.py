@@ -179,6 +179,7 @@ COUNTER_BODIES: dict[str, Callable[[Any], dict[str, Any]]] = {
         "json": {"reason": "录入错误"}
     },
     "POST /api/counter/receipts/{receipt_id}/void-cosign": lambda c: {},
+    "POST /api/counter/receipts/{receipt_id}/void-cancel": lambda c: {"json": {"note": "误报"}},
     "POST /api/counter/settlements": _settlement_body,
     "POST /api/counter/settlements/{settlement_id}/safe": lambda c: {"json": {"bag_no": "B-9"}},
     "POST /api/counter/deposits": _deposit_body,
@@ -200,6 +201,7 @@ COUNTER_BODIES.update(
             "data": {"reason": "录入错误"}
         },
         "POST /counter/receipts/{receipt_id}/void-cosign": lambda c: {},
+        "POST /counter/receipts/{receipt_id}/void-cancel": lambda c: {"data": {"note": "误报"}},
         "POST /counter/settlement/drawers": _as_form(_settlement_body),
         "POST /counter/settlement/drawers/{settlement_id}/safe": lambda c: {
             "data": {"bag_no": "B-9"}
@@ -216,9 +218,11 @@ COUNTER_ALLOWED_BUSINESS: dict[str, set[int]] = {
     "POST /api/counter/receipts/{receipt_id}/void-request": {403},
     # Nobody asked for a void of a fresh receipt yet (409), or the caller is not the pair (403).
     "POST /api/counter/receipts/{receipt_id}/void-cosign": {403, 409},
+    "POST /api/counter/receipts/{receipt_id}/void-cancel": {403, 409},
     # The deposit's slip is already there and is never replaced.
     "POST /api/counter/deposits/{deposit_id}/slip": {409},
     "POST /counter/receipts/{receipt_id}/void-request": {403},
     "POST /counter/receipts/{receipt_id}/void-cosign": {403, 409},
+    "POST /counter/receipts/{receipt_id}/void-cancel": {403, 409},
     "POST /counter/settlement/deposits/{deposit_id}/slip": {409},
 }

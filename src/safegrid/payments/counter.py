@@ -1,5 +1,6 @@
-"""The counter (PAY-1): a cashier takes a payment and signs its receipt, a checker of the
-same hall counts the money and signs too, and a void needs both of them.
+"""The counter (PAY-1): a cashier takes a payment and signs its receipt, and a checker of
+the same hall counts the money and signs too (voids, which need both of them:
+:mod:`safegrid.payments.counter_voids`).
 
 Every step is one unit of work with its audit entry and event. A payment, its receipt
 number (:mod:`safegrid.payments.receipts`) and its write-off (the ledger) commit together:
@@ -20,11 +21,9 @@ from safegrid.payments import ledger, receipts
 from safegrid.payments.counter_events import (
     CounterPaymentRecorded,
     CounterReceiptConfirmed,
-    CounterReceiptVoided,
-    CounterVoidRequested,
 )
 from safegrid.payments.counter_models import CounterMethod, CounterReceipt, ReceiptStatus
-from safegrid.payments.counter_schemas import ConfirmIn, PaymentIn, ReceiptOut, VoidRequestIn
+from safegrid.payments.counter_schemas import ConfirmIn, PaymentIn, ReceiptOut
 from safegrid.payments.counter_settings import get_counter_settings
 from safegrid.payments.models import Payment, PaymentChannel
 from safegrid.platform import clock
@@ -40,10 +39,6 @@ from safegrid.security.policy import Perm
 RECEIPT_NOT_FOUND = "收据不存在 / receipt not found"
 CHECKER_IS_CASHIER = (
     "复核员不能是本笔收款的收费员 / the checker cannot be the cashier who took this payment"
-)
-NEEDS_OTHER = (
-    "作废须由收费员与复核员两人签字，第二个签字须由另一人完成 / a void needs the cashier and "
-    "a checker: the second signature must come from the other person"
 )
 CHANNELS = {
     CounterMethod.CASH: PaymentChannel.COUNTER_CASH,
@@ -164,7 +159,7 @@ def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
                 object_type="counter_receipt",
                 object_id=receipt.id,
                 org_unit_id=hall.id,
-                after=_snapshot(receipt),
+                after=receipt_snapshot(receipt),
             )
             uow.emit(
                 CounterPaymentRecorded(
@@ -198,7 +193,7 @@ def _check_bill(uow: UnitOfWork, bill_id: int, account_id: int) -> None:
         raise ValidationProblem("该账单不能缴费 / this bill cannot be paid", field="bill_id")
 
 
-def _snapshot(r: CounterReceipt) -> dict[str, object]:
+def receipt_snapshot(r: CounterReceipt) -> dict[str, object]:
     return {
         "receipt_no": r.receipt_no,
         "payment_id": r.payment_id,
@@ -211,7 +206,7 @@ def _snapshot(r: CounterReceipt) -> dict[str, object]:
     }
 
 
-def _locked(uow: UnitOfWork, receipt_id: int) -> CounterReceipt:
+def locked_receipt(uow: UnitOfWork, receipt_id: int) -> CounterReceipt:
     receipt = uow.session.scalars(
         select(CounterReceipt)
         .where(CounterReceipt.id == receipt_id)
@@ -223,7 +218,7 @@ def _locked(uow: UnitOfWork, receipt_id: int) -> CounterReceipt:
     return receipt
 
 
-def _is_hall_checker(uow: UnitOfWork, receipt: CounterReceipt) -> bool:
+def is_hall_checker(uow: UnitOfWork, receipt: CounterReceipt) -> bool:
     actor = uow.actor
     return actor.can(Perm.COUNTER_CHECK) and halls.works_at(
         actor.org_unit_id, halls.hall(uow, receipt.org_unit_id)
@@ -235,7 +230,7 @@ def do_confirm(uow: UnitOfWork, receipt_id: int, data: ConfirmIn) -> ReceiptOut:
     actor = uow.actor
     check_counter_amount(data.counted, "counted")
     with uow:
-        receipt = _locked(uow, receipt_id)
+        receipt = locked_receipt(uow, receipt_id)
         if actor.account_id is None or actor.account_id == receipt.cashier_id:
             raise PermissionDeniedError(CHECKER_IS_CASHIER)
         if not actor.can(Perm.COUNTER_CHECK):
@@ -253,7 +248,7 @@ def do_confirm(uow: UnitOfWork, receipt_id: int, data: ConfirmIn) -> ReceiptOut:
                 f"amount {data.counted} differs from the receipt's {receipt.amount}",
                 field="counted",
             )
-        before = _snapshot(receipt)
+        before = receipt_snapshot(receipt)
         receipt.status = ReceiptStatus.CONFIRMED
         receipt.checker_id = actor.account_id
         receipt.checker_name = actor.username
@@ -264,111 +259,9 @@ def do_confirm(uow: UnitOfWork, receipt_id: int, data: ConfirmIn) -> ReceiptOut:
             object_id=receipt.id,
             org_unit_id=receipt.org_unit_id,
             before=before,
-            after=_snapshot(receipt),
+            after=receipt_snapshot(receipt),
         )
         uow.emit(CounterReceiptConfirmed(receipt.id, receipt.receipt_no, actor.account_id))
-        out = ReceiptOut.model_validate(receipt)
-        uow.commit()
-        return out
-
-
-def do_request_void(uow: UnitOfWork, receipt_id: int, data: VoidRequestIn) -> ReceiptOut:
-    """First signature of a void: the receipt's cashier or a checker of its hall."""
-    actor = uow.actor
-    reason = data.reason.strip()
-    if len(reason) < 2:
-        raise ValidationProblem("须填写作废原因 / give the reason for the void", field="reason")
-    with uow:
-        receipt = _locked(uow, receipt_id)
-        is_cashier = actor.account_id == receipt.cashier_id and actor.can(Perm.COUNTER_PAY)
-        if not is_cashier and not (
-            actor.account_id != receipt.cashier_id and _is_hall_checker(uow, receipt)
-        ):
-            raise PermissionDeniedError(
-                "只有本笔收费员或本厅复核员可以申请作废 / only the receipt's cashier or a "
-                "checker of its hall may ask for a void"
-            )
-        if receipt.status not in (ReceiptStatus.RECORDED, ReceiptStatus.CONFIRMED):
-            raise ConflictError(
-                f"收据状态为 {receipt.status.value}，不能作废 / a {receipt.status.value} "
-                "receipt cannot be voided",
-                field="status",
-            )
-        if receipt.settlement_id is not None:
-            raise ConflictError(
-                "已日结的收据不能作废 / the receipt's drawer is already settled", field="status"
-            )
-        before = _snapshot(receipt)
-        receipt.status = ReceiptStatus.VOID_REQUESTED
-        receipt.void_reason = reason
-        receipt.void_requested_by_id = actor.account_id
-        receipt.void_requested_by = actor.username
-        receipt.void_requested_at = clock.now()
-        uow.audit(
-            "counter.void_requested",
-            object_type="counter_receipt",
-            object_id=receipt.id,
-            org_unit_id=receipt.org_unit_id,
-            before=before,
-            after={**_snapshot(receipt), "reason": reason},
-        )
-        uow.emit(CounterVoidRequested(receipt.id, receipt.receipt_no, actor.username))
-        out = ReceiptOut.model_validate(receipt)
-        uow.commit()
-        return out
-
-
-def do_cosign_void(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
-    """Second signature of a void, by the other of the pair; the ledger undoes the payment."""
-    actor = uow.actor
-    with uow:
-        receipt = _locked(uow, receipt_id)
-        if receipt.status != ReceiptStatus.VOID_REQUESTED:
-            raise ConflictError(
-                "须先由一人申请作废 / a void must first be asked for by one of the two",
-                field="status",
-            )
-        requester_was_cashier = receipt.void_requested_by_id == receipt.cashier_id
-        if actor.account_id is None or actor.account_id == receipt.void_requested_by_id:
-            raise PermissionDeniedError(NEEDS_OTHER)
-        if requester_was_cashier:
-            allowed = actor.account_id != receipt.cashier_id and _is_hall_checker(uow, receipt)
-        else:
-            allowed = actor.account_id == receipt.cashier_id and actor.can(Perm.COUNTER_PAY)
-        if not allowed:
-            raise PermissionDeniedError(NEEDS_OTHER)
-        ledger.void(
-            uow,
-            receipt.payment_id,
-            reason=receipt.void_reason or "counter void",
-            reference=f"receipt:{receipt.id}",
-        )
-        before = _snapshot(receipt)
-        receipt.status = ReceiptStatus.VOIDED
-        receipt.void_cosigned_by_id = actor.account_id
-        receipt.void_cosigned_by = actor.username
-        receipt.voided_at = clock.now()
-        uow.audit(
-            "counter.receipt_voided",
-            object_type="counter_receipt",
-            object_id=receipt.id,
-            org_unit_id=receipt.org_unit_id,
-            before=before,
-            after={
-                **_snapshot(receipt),
-                "requested_by": receipt.void_requested_by,
-                "cosigned_by": actor.username,
-            },
-        )
-        uow.emit(
-            CounterReceiptVoided(
-                receipt.id,
-                receipt.receipt_no,
-                receipt.payment_id,
-                receipt.void_requested_by or "",
-                actor.username,
-            )
-        )
         out = ReceiptOut.model_validate(receipt)
         uow.commit()
         return out

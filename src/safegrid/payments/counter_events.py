@@ -32,6 +32,14 @@ class CounterVoidRequested(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class CounterVoidCancelled(Event):
+    receipt_id: int
+    receipt_no: str
+    outcome: str  # withdrawn (by the one who asked) or declined (by the other)
+    by: str
+
+
+@dataclasses.dataclass(frozen=True)
 class CounterReceiptVoided(Event):
     receipt_id: int
     receipt_no: str

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 from fastapi.responses import Response
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments import counter, counter_queries, counter_trace, deposit_slips, settlement
+from safegrid.payments import (
+    counter,
+    counter_queries,
+    counter_trace,
+    counter_voids,
+    deposit_slips,
+    settlement,
+)
 from safegrid.payments.counter_models import ReceiptStatus
 from safegrid.payments.counter_schemas import (
     AccountAtCounter,
@@ -21,6 +28,7 @@ from safegrid.payments.counter_schemas import (
     SafeIn,
     SettlementOut,
     TraceOut,
+    VoidCancelIn,
     VoidRequestIn,
     VoucherTraceOut,
 )
@@ -83,13 +91,21 @@ def request_void(
     receipt_id: int, body: VoidRequestIn, actor: Actor = Depends(require(Perm.COUNTER_VOID))
 ) -> ReceiptOut:
     """First signature of a void: the receipt's cashier or a checker of its hall."""
-    return counter.do_request_void(get_platform().uow(actor), receipt_id, body)
+    return counter_voids.do_request_void(get_platform().uow(actor), receipt_id, body)
 
 
 @router.post("/receipts/{receipt_id}/void-cosign", response_model=ReceiptOut)
 def cosign_void(receipt_id: int, actor: Actor = Depends(require(Perm.COUNTER_VOID))) -> ReceiptOut:
     """Second signature, by the other of cashier and checker: the payment is voided."""
-    return counter.do_cosign_void(get_platform().uow(actor), receipt_id)
+    return counter_voids.do_cosign_void(get_platform().uow(actor), receipt_id)
+
+
+@router.post("/receipts/{receipt_id}/void-cancel", response_model=ReceiptOut)
+def cancel_void(
+    receipt_id: int, body: VoidCancelIn, actor: Actor = Depends(require(Perm.COUNTER_VOID))
+) -> ReceiptOut:
+    """The void request withdrawn by the one who asked, or declined by the other of the pair."""
+    return counter_voids.do_cancel_void(get_platform().uow(actor), receipt_id, body)
 
 
 @router.get("/settlements", response_model=list[SettlementOut])

@@ -29,6 +29,10 @@ class VoidRequestIn(BaseModel):
     reason: str = Field(min_length=2, max_length=200)
 
 
+class VoidCancelIn(BaseModel):
+    note: str = Field(default="", max_length=200)
+
+
 class ReceiptOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -17,9 +17,15 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments import counter, counter_queries
+from safegrid.payments import counter, counter_queries, counter_voids
 from safegrid.payments.counter_models import CounterMethod, ReceiptStatus
-from safegrid.payments.counter_schemas import AccountAtCounter, ConfirmIn, PaymentIn, VoidRequestIn
+from safegrid.payments.counter_schemas import (
+    AccountAtCounter,
+    ConfirmIn,
+    PaymentIn,
+    VoidCancelIn,
+    VoidRequestIn,
+)
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, ValidationProblem
 from safegrid.security.actor import Actor
@@ -35,6 +41,7 @@ DONE: Final[dict[str, str]] = {
     "confirmed": N_("The receipt is confirmed and signed by both of you."),
     "void_asked": N_("The void is asked for; the other of cashier and checker must co-sign it."),
     "voided": N_("The receipt is voided; the payment has been taken back."),
+    "void_cancelled": N_("The void request is closed; the receipt stands as before."),
 }
 
 
@@ -188,7 +195,9 @@ def void_request(
 ) -> Response:
     if len(reason.strip()) < 2:
         raise ValidationProblem("须填写作废原因 / give the reason for the void", field="reason")
-    counter.do_request_void(get_platform().uow(actor), receipt_id, VoidRequestIn(reason=reason))
+    counter_voids.do_request_void(
+        get_platform().uow(actor), receipt_id, VoidRequestIn(reason=reason)
+    )
     return see_other(request, f"/counter/receipts/{receipt_id}?done=void_asked")
 
 
@@ -198,5 +207,16 @@ def void_cosign(
     receipt_id: int,
     actor: Actor = Depends(require_page(Perm.COUNTER_VOID)),
 ) -> Response:
-    counter.do_cosign_void(get_platform().uow(actor), receipt_id)
+    counter_voids.do_cosign_void(get_platform().uow(actor), receipt_id)
     return see_other(request, f"/counter/receipts/{receipt_id}?done=voided")
+
+
+@router.post("/counter/receipts/{receipt_id}/void-cancel")
+def void_cancel(
+    request: Request,
+    receipt_id: int,
+    actor: Actor = Depends(require_page(Perm.COUNTER_VOID)),
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    counter_voids.do_cancel_void(get_platform().uow(actor), receipt_id, VoidCancelIn(note=note))
+    return see_other(request, f"/counter/receipts/{receipt_id}?done=void_cancelled")

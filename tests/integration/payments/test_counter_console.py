@@ -115,3 +115,25 @@ def test_pay_2_console_settlement_deposit_slip_and_trace(desk: Desk) -> None:
     assert "CCB-5501" in trace.text and desk.checker.username in trace.text
     back = auditor.get("/counter/trace?q=CCB-5501")
     assert receipt.receipt_no in back.text
+
+
+def test_pay_1_console_void_asked_then_declined_by_the_other(desk: Desk) -> None:
+    acct, _ = desk.account()
+    receipt = desk.confirm(desk.pay(acct, "12.00"))
+    cashier, checker = client_of(desk, desk.cashier), client_of(desk, desk.checker)
+    asked = cashier.post(
+        f"/counter/receipts/{receipt.id}/void-request",
+        data={"reason": "录错户号"},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    mine = cashier.get(f"/counter/receipts/{receipt.id}").text
+    assert "void-cancel" in mine and "void-cosign" not in mine  # the asker may withdraw
+    theirs = checker.get(f"/counter/receipts/{receipt.id}").text
+    assert "void-cancel" in theirs and "void-cosign" in theirs  # the other: co-sign or decline
+    done = checker.post(
+        f"/counter/receipts/{receipt.id}/void-cancel", data={"note": ""}, follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("done=void_cancelled")
+    page = checker.get(done.headers["location"]).text
+    assert "void-cancel" not in page and "作废申请已关闭" in page

@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from safegrid.collection import balances as bal
-from safegrid.payments import counter
+from safegrid.payments import counter, counter_voids
 from safegrid.payments.counter_models import (
     CounterMethod,
     CounterReceipt,
     ReceiptCounter,
     ReceiptStatus,
 )
-from safegrid.payments.counter_schemas import VoidRequestIn
+from safegrid.payments.counter_schemas import VoidCancelIn, VoidRequestIn
 from safegrid.payments.models import Payment, PaymentStatus
 from safegrid.platform.errors import (
     ConflictError,
@@ -28,7 +28,7 @@ from safegrid.platform.errors import (
     PermissionDeniedError,
     ValidationProblem,
 )
-from safegrid.security.models import StaffAccount
+from safegrid.security.models import AuditEntry, StaffAccount
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
@@ -198,22 +198,22 @@ def test_pay_1_void_needs_the_cashier_and_a_checker(desk: Desk) -> None:
     desk.confirm(receipt)
     platform = w.platform
     with pytest.raises(ConflictError):  # nobody asked yet: no void on one signature
-        counter.do_cosign_void(platform.uow(w.actor(desk.checker)), receipt.id)
+        counter_voids.do_cosign_void(platform.uow(w.actor(desk.checker)), receipt.id)
     with pytest.raises(PermissionDeniedError):  # another cashier is not one of the pair
-        counter.do_request_void(
+        counter_voids.do_request_void(
             platform.uow(w.actor(w.staff(Post.CASHIER, "countyA"))),
             receipt.id,
             VoidRequestIn(reason="typo"),
         )
-    asked = counter.do_request_void(
+    asked = counter_voids.do_request_void(
         platform.uow(w.actor(desk.cashier)), receipt.id, VoidRequestIn(reason="wrong account")
     )
     assert asked.status == ReceiptStatus.VOID_REQUESTED
     with pytest.raises(PermissionDeniedError) as err:  # the requester cannot co-sign
-        counter.do_cosign_void(platform.uow(w.actor(desk.cashier)), receipt.id)
+        counter_voids.do_cosign_void(platform.uow(w.actor(desk.cashier)), receipt.id)
     assert "second signature" in err.value.message
     assert outstanding(w, bill) == D("0.00")
-    voided = counter.do_cosign_void(platform.uow(w.actor(desk.checker)), receipt.id)
+    voided = counter_voids.do_cosign_void(platform.uow(w.actor(desk.checker)), receipt.id)
     assert voided.status == ReceiptStatus.VOIDED
     assert (voided.void_requested_by, voided.void_cosigned_by) == (
         desk.cashier.username,
@@ -230,15 +230,64 @@ def test_pay_1_void_asked_by_the_checker_is_cosigned_by_the_cashier(desk: Desk) 
     w = desk.world
     acct, _ = desk.account()
     receipt = desk.pay(acct, "30.00")
-    counter.do_request_void(
+    counter_voids.do_request_void(
         w.platform.uow(w.actor(desk.checker)), receipt.id, VoidRequestIn(reason="customer left")
     )
     with pytest.raises(PermissionDeniedError):  # a second checker is not the cashier
-        counter.do_cosign_void(
+        counter_voids.do_cosign_void(
             w.platform.uow(w.actor(w.staff(Post.CHECKER, "countyA"))), receipt.id
         )
-    done = counter.do_cosign_void(w.platform.uow(w.actor(desk.cashier)), receipt.id)
+    done = counter_voids.do_cosign_void(w.platform.uow(w.actor(desk.cashier)), receipt.id)
     assert done.status == ReceiptStatus.VOIDED
+
+
+def test_pay_1_a_void_request_can_be_withdrawn_or_declined_and_the_receipt_stands(
+    desk: Desk,
+) -> None:
+    w = desk.world
+    acct, bill = desk.account()
+    assert bill is not None
+    confirmed = desk.pay(acct, "100.00")
+    desk.confirm(confirmed)
+    recorded = desk.pay(acct, "5.00")
+    cashier, checker = w.actor(desk.cashier), w.actor(desk.checker)
+    with pytest.raises(ConflictError):  # nothing to withdraw yet
+        counter_voids.do_cancel_void(w.platform.uow(cashier), confirmed.id, VoidCancelIn())
+    # The cashier asks and thinks better of it: withdrawn, confirmed again.
+    counter_voids.do_request_void(
+        w.platform.uow(cashier), confirmed.id, VoidRequestIn(reason="wrong account")
+    )
+    back = counter_voids.do_cancel_void(w.platform.uow(cashier), confirmed.id, VoidCancelIn())
+    assert back.status == ReceiptStatus.CONFIRMED and back.void_requested_by is None
+    # The checker asks, the cashier declines: recorded again (it was never confirmed).
+    counter_voids.do_request_void(
+        w.platform.uow(checker), recorded.id, VoidRequestIn(reason="looks doubled")
+    )
+    stranger = w.actor(w.staff(Post.CHECKER, "countyA"))
+    with pytest.raises(PermissionDeniedError):  # not one of the pair
+        counter_voids.do_cancel_void(w.platform.uow(stranger), recorded.id, VoidCancelIn())
+    declined = counter_voids.do_cancel_void(
+        w.platform.uow(cashier), recorded.id, VoidCancelIn(note="the customer paid twice")
+    )
+    assert declined.status == ReceiptStatus.RECORDED
+    # Nothing was taken back, and both steps are in the audit chain.
+    assert outstanding(w, bill) == D("0.00")
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        actions = uow.session.scalars(select(AuditEntry.action)).all()
+        notes = [
+            e.note
+            for e in uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "counter.void_declined")
+            )
+        ]
+    assert actions.count("counter.void_withdrawn") == actions.count("counter.void_declined") == 1
+    assert notes == ["the customer paid twice"]
+    # A new request after a declined one goes the usual way.
+    counter_voids.do_request_void(
+        w.platform.uow(checker), recorded.id, VoidRequestIn(reason="asked again")
+    )
+    voided = counter_voids.do_cosign_void(w.platform.uow(cashier), recorded.id)
+    assert voided.status == ReceiptStatus.VOIDED
 
 
 def test_pay_1_concurrent_payments_of_one_hall_get_consecutive_numbers(desk: Desk) -> None:
