@@ -58,7 +58,8 @@ async def receive_callback(params: Mapping[str, str], ip: str | None) -> str:
             cb = None  # recorded (audit chain) by the one-transaction path below
         if cb is not None:
             work = receive_and_wake if settings.callback_inbox else apply_batch
-            future = batcher(settings.callback_batch_max, work).submit(
+            linger = settings.callback_linger_ms / 1000
+            future = batcher(settings.callback_batch_max, work, linger).submit(
                 platform, Callback(actor, channel.name, cb, dict(params))
             )
             # The answer arrives only after the batch's commit.
