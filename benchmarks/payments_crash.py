@@ -56,7 +56,7 @@ from safegrid.customers.schemas import CustomerCreate, MeterCreate
 from safegrid.customers.services import do_install_meter, do_register_customer
 from safegrid.customers.validation import id_check_char
 from safegrid.org.models import OrgUnit, UnitKind
-from safegrid.payments import callback_inbox, keys
+from safegrid.payments import inbox_applier, keys
 from safegrid.payments.channel_settings import ChannelSettings
 from safegrid.payments.channels import SandboxChannel
 from safegrid.payments.invariant import LedgerTotals, ledger_totals
@@ -354,7 +354,7 @@ def _wait_delivered(gateway_url: str, stall: float = 45.0) -> None:
 
 def _wait_applied(platform: Platform, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
-    while (left := callback_inbox.pending_count(platform)) > 0:
+    while (left := inbox_applier.pending_count(platform)) > 0:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the server left {left} acknowledged callbacks unapplied")
         time.sleep(0.1)

@@ -25,7 +25,7 @@ from safegrid.fieldwork.routes import router as fieldwork_router
 from safegrid.governance.routes import router as governance_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
-from safegrid.payments import callback_inbox
+from safegrid.payments import inbox_applier
 from safegrid.payments.callback_endpoint import CallbackFastPath
 from safegrid.payments.channel_settings import get_channel_settings
 from safegrid.payments.counter_routes import router as counter_router
@@ -106,7 +106,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     running = scheduler.start_in_server(get_platform())
     # Callbacks acknowledged before a crash and not yet applied (ADR 0013).
     if get_channel_settings().inbox_applier == "thread":
-        callback_inbox.applier.wake(get_platform())
+        inbox_applier.applier.wake(get_platform())
     try:
         yield
     finally:

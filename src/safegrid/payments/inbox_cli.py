@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments import callback_inbox
+from safegrid.payments import inbox_applier
 from safegrid.platform.clock import BUSINESS_TZ
 
 app = typer.Typer(help="支付 / payments", no_args_is_help=True)
@@ -25,7 +25,7 @@ out = Console()
 def inbox_status() -> None:
     """Acknowledged callbacks waiting for the ledger, applied, refused and stuck; exit 1
     when any row is stuck (failed repeatedly: a person must look at it)."""
-    s = callback_inbox.status(get_platform())
+    s = inbox_applier.status(get_platform())
     oldest = s.oldest_pending.astimezone(BUSINESS_TZ).isoformat() if s.oldest_pending else "-"
     out.print(
         f"待入账 pending {s.pending} (oldest {oldest}) · 已入账 applied {s.applied} · "
@@ -48,11 +48,11 @@ def inbox_apply(
         os.nice(nice)
     platform = get_platform()
     if not follow:
-        out.print(f"applied {callback_inbox.drain(platform, timeout=3600)}")
+        out.print(f"applied {inbox_applier.drain(platform, timeout=3600)}")
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
-        applied = callback_inbox.follow(platform, stop)
+        applied = inbox_applier.follow(platform, stop)
     out.print(f"applier stopped after {applied} callbacks")

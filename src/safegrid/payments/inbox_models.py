@@ -3,7 +3,7 @@
 A channel callback whose signature, order and amount check out is committed here — one
 row per trade, unique by trade number and by order — and only then acknowledged with
 ``success``. The ledger applies the rows afterwards, in large batches
-(:mod:`safegrid.payments.callback_inbox`). The row keeps the callback exactly as the
+(:mod:`safegrid.payments.inbox_applier`). The row keeps the callback exactly as the
 channel signed it, so the payment stays provable whatever happens after the ack.
 """
 

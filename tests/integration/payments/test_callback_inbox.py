@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from safegrid.alerts.models import Alert
 from safegrid.cli import app as cli_app
 from safegrid.customers.models import Account
-from safegrid.payments import callback_inbox, online_callbacks
+from safegrid.payments import callback_inbox, inbox_applier, online_callbacks
 from safegrid.payments.callback_batch import Callback
 from safegrid.payments.channel_settings import get_channel_settings
 from safegrid.payments.inbox_models import CallbackInbox, InboxState
@@ -99,13 +99,13 @@ def test_pay_7_acknowledged_once_in_the_inbox_then_applied_once(
     # The channel retries before the ledger applied it: the same row, the same answer.
     assert _post(online, form) == (200, "success")
     assert _count(online, CallbackInbox) == 1
-    assert callback_inbox.drain(online.platform) == 1
+    assert inbox_applier.drain(online.platform) == 1
     order = _order(online, form["merchant_order_no"])
     assert order.status == OrderStatus.PAID and order.trade_no == form["trade_no"]
     assert _count(online, CallbackInbox, CallbackInbox.state == InboxState.APPLIED) == 1
     # A retry after it was applied, and a second applier run: nothing more.
     assert _post(online, form) == (200, "success")
-    assert callback_inbox.drain(online.platform) == 0
+    assert inbox_applier.drain(online.platform) == 0
     assert _count(online, Payment) == 1
     with online.platform.engine.connect() as conn:
         assert audit.verify(conn).ok
@@ -129,7 +129,7 @@ def test_pay_6_refusals_are_refused_at_the_door_and_never_reach_the_inbox(
     assert _post(online, unsigned)[0] == 400
     assert _count(online, CallbackInbox) == 0
     assert _count(online, Alert) == 1  # the tampered amount alerted the managers
-    assert callback_inbox.drain(online.platform) == 0
+    assert inbox_applier.drain(online.platform) == 0
     assert _count(online, Payment) == 0
 
 
@@ -141,7 +141,7 @@ def test_pay_7_a_second_trade_for_an_order_the_inbox_holds_is_refused(
     other = online.gateway.sign({**form, "trade_no": "SBXOTHERTRADE1"})
     code, body = _post(online, other)
     assert code == 409 and "merchant_order_no" in body
-    callback_inbox.drain(online.platform)
+    inbox_applier.drain(online.platform)
     with online.platform.uow(online.world.system(), readonly=True) as uow:
         assert uow.session.scalars(select(Payment.amount)).all() == [Decimal("100.00")]
         actions = uow.session.scalars(select(AuditEntry.action)).all()
@@ -158,7 +158,7 @@ def test_pay_7_two_appliers_at_once_apply_each_row_once(online: Online, bills: B
 
     def run() -> None:
         try:
-            done.append(callback_inbox.drain(online.platform))
+            done.append(inbox_applier.drain(online.platform))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -186,16 +186,16 @@ def test_pay_7_a_row_failing_repeatedly_stops_and_is_reported_stuck(
         return real(uow, channel, cb)  # type: ignore[arg-type]
 
     # The batch path fails for the bad row too (its capture is broken), then alone.
-    monkeypatch.setattr(callback_inbox, "apply_verified", broken)
+    monkeypatch.setattr(inbox_applier, "apply_verified", broken)
     monkeypatch.setattr(
         "safegrid.payments.callback_batch.is_payable",
         lambda order, cb, channel: False,  # everything takes the one-by-one path
     )
     monkeypatch.setattr("safegrid.payments.callback_batch.apply_verified", broken)
     monkeypatch.setattr("safegrid.payments.callback_batch.prepare_verified", _raise_for(bad))
-    for _ in range(callback_inbox.MAX_ATTEMPTS + 2):
-        callback_inbox.apply_pending(online.platform)
-    s = callback_inbox.status(online.platform)
+    for _ in range(inbox_applier.MAX_ATTEMPTS + 2):
+        inbox_applier.apply_pending(online.platform)
+    s = inbox_applier.status(online.platform)
     assert (s.pending, s.applied, s.stuck) == (0, 1, 1)
     result = CliRunner().invoke(cli_app, ["payments", "inbox", "status"])
     assert result.exit_code == 1 and "stuck 1" in result.output
@@ -204,7 +204,7 @@ def test_pay_7_a_row_failing_repeatedly_stops_and_is_reported_stuck(
     monkeypatch.setenv("SAFEGRID_PAY_INBOX_APPLIER", "none")
     with online.platform.engine.begin() as conn:
         conn.execute(update(CallbackInbox).values(attempts=0))
-    callback_inbox.drain(online.platform)
+    inbox_applier.drain(online.platform)
     assert _count(online, Payment) == 2
 
 
@@ -237,7 +237,7 @@ def test_pay_7_the_applier_process_next_to_the_server_applies_what_was_acknowled
         # The server's own processes are told to leave the applying to it.
         assert os.environ["SAFEGRID_PAY_INBOX_APPLIER"] == "process"
         deadline = time.monotonic() + 60
-        while callback_inbox.pending_count(online.platform) and time.monotonic() < deadline:
+        while inbox_applier.pending_count(online.platform) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert proc.returncode is not None  # stopped with the server
     assert _count(online, Payment) == 3

@@ -22,9 +22,9 @@ from safegrid.payments.callback_batch import (
     CallbackNotRecorded,
     apply_batch,
 )
-from safegrid.payments.callback_inbox import drain
 from safegrid.payments.channels import CallbackRejected
 from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
+from safegrid.payments.inbox_applier import drain
 from safegrid.payments.models import Payment
 from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.security import audit
