@@ -114,6 +114,8 @@ class Perm(enum.StrEnum):
     PAYMENTS_VIEW = "payments.view"
     REFUNDS_REQUEST = "refunds.request"
     REFUNDS_APPROVE = "refunds.approve"
+    # The callback inbox (ADR 0013): put a row that failed repeatedly back to the applier.
+    PAYMENTS_INBOX_MANAGE = "payments.inbox_manage"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -284,7 +286,12 @@ POLICY[Post.CASHIER] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_REQUEST}
 POLICY[Post.HALL_AGENT] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_REQUEST}
 POLICY[Post.HALL_MANAGER] |= {Perm.PAYMENTS_VIEW}
 POLICY[Post.CHECKER] |= {Perm.PAYMENTS_VIEW}
-POLICY[Post.FINANCE] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_REQUEST, Perm.REFUNDS_APPROVE}
+POLICY[Post.FINANCE] |= {
+    Perm.PAYMENTS_VIEW,
+    Perm.REFUNDS_REQUEST,
+    Perm.REFUNDS_APPROVE,
+    Perm.PAYMENTS_INBOX_MANAGE,
+}
 POLICY[Post.DEPARTMENT_HEAD] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_APPROVE}
 POLICY[Post.AUDITOR] |= {Perm.PAYMENTS_VIEW}
 

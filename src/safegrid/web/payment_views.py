@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments import refunds, search
+from safegrid.payments import inbox_queries, refunds, search
 from safegrid.payments.ledger_schemas import PaymentFilter
 from safegrid.payments.models import PaymentChannel, PaymentStatus, RefundStatus
 from safegrid.platform.errors import ValidationProblem
@@ -35,6 +35,9 @@ DONE: Final[dict[str, str]] = {
         "The refund request is held for risk review; it can be approved once the risk case is lifted."
     ),
     "decided": N_("Your decision has been recorded."),
+}
+INBOX_DONE: Final[dict[str, str]] = {
+    "put_back": N_("The row is back with the applier; it will be applied within seconds."),
 }
 STATUS_LABELS: Final[dict[str, str]] = {
     "pending": N_("Waiting for approval"),
@@ -178,3 +181,33 @@ def refund_decision(
         get_platform().uow(actor), refund_id, approve=approve == "yes", note=note
     )
     return see_other(request, "/payments/refunds?done=decided")
+
+
+@router.get("/payments/inbox")
+def callback_inbox(
+    request: Request,
+    actor: Actor = Depends(require_page(Perm.PAYMENTS_VIEW)),
+    done: str = Query("", max_length=16),
+) -> Response:
+    """Acknowledged channel callbacks: waiting for the ledger, and the rows that need a
+    person (refused at apply time, failed repeatedly)."""
+    view = inbox_queries.inbox_view(get_platform().uow(actor, readonly=True))
+    return render(
+        request,
+        "payments/inbox.html",
+        {
+            "v": view,
+            "done": INBOX_DONE.get(done),
+            "can_put_back": actor.can(Perm.PAYMENTS_INBOX_MANAGE),
+        },
+    )
+
+
+@router.post("/payments/inbox/{inbox_id}/put-back")
+def callback_inbox_put_back(
+    request: Request,
+    inbox_id: int,
+    actor: Actor = Depends(require_page(Perm.PAYMENTS_INBOX_MANAGE)),
+) -> Response:
+    inbox_queries.do_put_back(get_platform().uow(actor), inbox_id)
+    return see_other(request, "/payments/inbox?done=put_back")

@@ -145,6 +145,12 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Refunds asked for at the counter, approved by finance or a department head."),
     ),
     NavItem(
+        "/payments/inbox",
+        N_("Callback inbox"),
+        Perm.PAYMENTS_VIEW,
+        N_("Online payments acknowledged to the channel: waiting for the ledger, or for a person."),
+    ),
+    NavItem(
         "/payments/risk/cases",
         N_("Risk cases"),
         Perm.RISK_CASES_VIEW,

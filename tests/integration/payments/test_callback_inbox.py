@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from safegrid.alerts.models import Alert
+from safegrid.app import create_app
 from safegrid.cli import app as cli_app
 from safegrid.customers.models import Account
 from safegrid.payments import callback_inbox, inbox_applier, online_callbacks
@@ -28,7 +31,9 @@ from safegrid.payments.models import Payment
 from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.security import audit
 from safegrid.security.actor import Actor
+from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
+from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.online import NOTIFY, Online
 
@@ -289,3 +294,32 @@ def test_pay_6_the_fast_path_answers_like_the_api_route(online: Online, bills: B
     )
     assert garbled.status_code == 422 and garbled.json()["field"] == "body"
     assert _count(online, CallbackInbox) == 1
+
+
+def test_pay_7_finance_sees_stuck_rows_in_the_console_and_puts_one_back(
+    online: Online, bills: Bills, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    form = _form(online, bills)
+    assert _post(online, form) == (200, "success")
+    with online.platform.engine.begin() as conn:
+        conn.execute(update(CallbackInbox).values(attempts=inbox_applier.MAX_ATTEMPTS))
+    w = online.world
+    finance = w.staff(Post.FINANCE, "cityA")
+    client = TestClient(create_app(online.platform))
+    client.cookies.set(SESSION_COOKIE, w.token(finance, "console"))
+    page = client.get("/payments/inbox")
+    assert page.status_code == 200
+    assert form["trade_no"] in page.text and 'data-count="stuck">1' in page.text
+    row_id = re.search(r"/payments/inbox/(\d+)/put-back", page.text)
+    assert row_id
+    cashier = TestClient(create_app(online.platform))
+    cashier.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.CASHIER, "hallA"), "console"))
+    assert cashier.post(f"/payments/inbox/{row_id.group(1)}/put-back").status_code == 403
+    done = client.post(f"/payments/inbox/{row_id.group(1)}/put-back", follow_redirects=False)
+    assert done.status_code == 303
+    assert inbox_applier.drain(online.platform) == 1
+    assert _count(online, Payment) == 1
+    after = client.get("/payments/inbox").text
+    assert 'data-count="applied">1' in after and 'data-testid="inbox-empty"' in after
+    again = client.post(f"/payments/inbox/{row_id.group(1)}/put-back")
+    assert again.status_code == 409
