@@ -54,8 +54,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from safegrid.bootstrap import Platform
 from safegrid.config import Settings
 from safegrid.org.models import OrgUnit, UnitKind
-from safegrid.payments import keys, signing
-from safegrid.payments.inbox_models import CallbackInbox, InboxState
+from safegrid.payments import inbox_applier, keys, signing
 from safegrid.payments.models import Payment
 from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.platform import clock
@@ -318,30 +317,6 @@ def blast(base: str, forms: list[dict[str, str]], concurrency: int) -> Result:
     return asyncio.run(_blast(base, forms, concurrency))
 
 
-def pending(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count())
-                    .select_from(CallbackInbox)
-                    .where(CallbackInbox.state == InboxState.PENDING)
-                ).scalar_one()
-            )
-    finally:
-        engine.dispose()
-
-
-def wait_applied(url: str, timeout: float = 600.0) -> None:
-    """Until the server's applier has put every acknowledged callback into the ledger."""
-    deadline = time.monotonic() + timeout
-    while pending(url):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the inbox was not drained in time")
-        time.sleep(0.05)
-
-
 def run(
     url: str,
     *,
@@ -373,21 +348,21 @@ def run(
                 if n == 0:
                     blast(base, extra[: min(baseline, 20)], 4)  # warm-up
                     base_res = blast(base, extra[min(baseline, 20) :], 1)
-                    wait_applied(url)
+                    inbox_applier.wait_applied(platform, timeout=600)
                 else:
                     blast(base, mine[:20], 4)  # warm-up (counted as paid below)
                     mine = mine[20:]
                 print(f"  batch max {batch_max}: {load()} before")
                 t0 = time.perf_counter()
                 res = blast(base, mine, concurrency)
-                wait_applied(url)
+                inbox_applier.wait_applied(platform, timeout=600)
                 res.applied_seconds = time.perf_counter() - t0
                 results[batch_max] = res
                 print(f"  batch max {batch_max}: {load()} after")
                 # Repeats of a sample: acknowledged again, nothing recorded twice (PAY-7).
                 repeat = blast(base, mine[: min(50, len(mine))], 8)
                 assert repeat.errors == 0, "a repeated callback was not acknowledged"
-                wait_applied(url)
+                inbox_applier.wait_applied(platform, timeout=600)
         with platform.engine.connect() as conn:
             payments = int(conn.execute(select(func.count()).select_from(Payment)).scalar_one())
             paid = int(

@@ -352,14 +352,6 @@ def _wait_delivered(gateway_url: str, stall: float = 45.0) -> None:
         time.sleep(0.5)
 
 
-def _wait_applied(platform: Platform, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (left := inbox_applier.pending_count(platform)) > 0:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the server left {left} acknowledged callbacks unapplied")
-        time.sleep(0.1)
-
-
 def check(
     platform: Platform, deliveries: list[dict[str, Any]], kills: int, t0: float
 ) -> CrashReport:
@@ -449,7 +441,7 @@ def run(
             _wait_delivered(gateway_url)
             # Acknowledged means in the durable inbox (ADR 0013): the server's applier
             # puts the last of them into the ledger (after a kill: the restarted one).
-            _wait_applied(platform)
+            inbox_applier.wait_applied(platform, timeout=120)
         finally:
             stop.set()
             payer.join()

@@ -110,8 +110,10 @@ def _lock_orders(
     return {o.order_no: o for o in orders}
 
 
-def _alone(platform: Platform, item: Callback) -> Answer:
-    """One callback in a transaction of its own (the batch could not take it)."""
+def apply_alone(platform: Platform, item: Callback) -> Answer:
+    """One callback in a transaction of its own (the batch could not take it, or the inbox's
+    door will not: a refusal is recorded there, a repeat that raced the door's check is
+    answered ``success``)."""
     uow = DeferredAuditUnitOfWork(platform.session_factory, item.actor)
     try:
         with uow:
@@ -138,7 +140,7 @@ def apply_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]:
             uow.commit()
         # else: only repeats (already recorded) and failures — nothing to keep.
     for i in retry:
-        answers[i] = _alone(platform, items[i])
+        answers[i] = apply_alone(platform, items[i])
     return [a if a is not None else CallbackNotRecorded(NOT_RECORDED) for a in answers]
 
 

@@ -28,13 +28,14 @@ from safegrid.payments.callback_batch import (
     Answer,
     Callback,
     CallbackNotRecorded,
+    apply_alone,
 )
 from safegrid.payments.channel_settings import get_channel_settings
-from safegrid.payments.channels import TRADE_SUCCESS, CallbackRejected
+from safegrid.payments.channels import TRADE_SUCCESS
 from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.inbox_applier import applier
 from safegrid.payments.inbox_models import CallbackInbox, InboxState
-from safegrid.payments.online_callbacks import ACK, apply_verified, refuse_order_taken
+from safegrid.payments.online_callbacks import ACK, refuse_order_taken
 from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.platform import clock
 from safegrid.platform.sql_dialect import insert_skipping_conflicts
@@ -129,7 +130,7 @@ def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]
         if uow.pending_entries:
             uow.commit()
     for i in alone:
-        answers[i] = _refuse_alone(platform, items[i])
+        answers[i] = apply_alone(platform, items[i])
     return [a if a is not None else CallbackNotRecorded(NOT_RECORDED) for a in answers]
 
 
@@ -166,23 +167,6 @@ def _conflicts(
         refused = refuse_order_taken(uow, cb.order_no, orders[cb.order_no].org_unit_id)
         for i in positions:
             answers[i] = refused
-
-
-def _refuse_alone(platform: Platform, item: Callback) -> Answer:
-    """A callback the door will not take, through the one-transaction path (which records
-    the refusal, and answers ``success`` for a repeat that raced the check above)."""
-    uow = DeferredAuditUnitOfWork(platform.session_factory, item.actor)
-    try:
-        with uow:
-            try:
-                answer = apply_verified(uow, item.channel, item.cb)
-            except CallbackRejected as exc:
-                uow.commit()
-                return exc
-            uow.commit()
-            return answer
-    except BaseException as exc:  # handed to the caller, not swallowed
-        return exc
 
 
 def receive_and_wake(platform: Platform, items: Sequence[Callback]) -> list[Answer]:

@@ -192,6 +192,16 @@ def pending_count(platform: Platform) -> int:
         )
 
 
+def wait_applied(platform: Platform, *, timeout: float = 60.0) -> None:
+    """Until another process (the server's applier) has applied every claimable row;
+    raises TimeoutError (benchmarks and tests that watch a running server)."""
+    deadline = time.monotonic() + timeout
+    while (left := pending_count(platform)) > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{left} acknowledged callbacks still not applied")
+        time.sleep(0.05)
+
+
 def drain(platform: Platform, *, timeout: float = 60.0) -> int:
     """Apply until nothing claimable is pending (rows another process is applying are
     waited for); returns how many this call applied. Raises TimeoutError."""

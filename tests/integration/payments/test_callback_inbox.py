@@ -8,7 +8,6 @@ import json
 import os
 import re
 import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -241,9 +240,7 @@ def test_pay_7_the_applier_process_next_to_the_server_applies_what_was_acknowled
         assert proc is not None
         # The server's own processes are told to leave the applying to it.
         assert os.environ["SAFEGRID_PAY_INBOX_APPLIER"] == "process"
-        deadline = time.monotonic() + 60
-        while inbox_applier.pending_count(online.platform) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        inbox_applier.wait_applied(online.platform, timeout=60)
     assert proc.returncode is not None  # stopped with the server
     assert _count(online, Payment) == 3
     assert _count(online, CallbackInbox, CallbackInbox.state == InboxState.APPLIED) == 3
