@@ -22,6 +22,22 @@ SKIP_SCOPE = "safegrid_skip_scope"
 _PATH = re.compile(r"(/\d+)+/")
 
 
+class UnscopedWithoutReasonError(RuntimeError):
+    """A statement asked to skip the row scope without saying why."""
+
+
+def unscoped(reason: str) -> dict[str, Any]:
+    """Execution options for a statement that must see every org unit's rows.
+
+    The reason is required and kept on the statement, so each exemption from ORG-2 is
+    explained where it is made (e.g. ``unscoped("numbers are unique platform-wide")``) and
+    a bare ``{SKIP_SCOPE: True}`` is refused at execution time.
+    """
+    if not isinstance(reason, str) or len(reason.strip()) < 8:
+        raise UnscopedWithoutReasonError("unscoped() needs a reason of a few words")
+    return {SKIP_SCOPE: reason}
+
+
 class ScopeMissingError(RuntimeError):
     """A query ran in a session that was never given a scope."""
 
@@ -81,6 +97,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # criteria added to the parent statement propagate to these loads
+    # TODO(issue 11): once every caller uses unscoped(reason), refuse a bare True here.
     if state.execution_options.get(SKIP_SCOPE):
         return
     scope = state.session.info.get("scope")
