@@ -27,3 +27,15 @@ class BillReversed(Event):
     org_unit_id: int
     period: str
     amount: Decimal  # of the original bill; the reversal carries its negative
+
+
+@dataclasses.dataclass(frozen=True)
+class BillsRepriced(Event):
+    """A correction re-priced an account's bills from ``from_period`` on (退补, BILL-7):
+    ``months`` were reversed and re-billed; ``difference`` is re-priced − original."""
+
+    account_id: int
+    org_unit_id: int
+    from_period: str
+    months: int
+    difference: Decimal

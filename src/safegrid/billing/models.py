@@ -103,3 +103,52 @@ class BillLine(Base):
     price: Mapped[Decimal] = mapped_column(Numeric(10, 4))
     # kWh (2 places) × price (4 places), exact: the bill rounds the sum once.
     amount: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+
+
+class BillRunProgress(OrgScoped, Base):
+    """How far a console-started bill run has got, for the progress poll of any server
+    process. Committed in its own short transactions beside the run, which itself stays one
+    invisible transaction until it commits; ``run_id`` names the ``BillRun`` once it has."""
+
+    __tablename__ = "bill_run_progress"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    started_by: Mapped[str] = mapped_column(String(64), index=True)
+    phase: Mapped[str] = mapped_column(String(16))  # load / compute / write
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("bill_runs.id"), default=None)
+    bills_created: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class BillAdjustment(OrgScoped, Base):
+    """One re-priced month of a correction (退补, BILL-7): the bill it reversed, the bill that
+    replaced it, and the difference, which the account's next bill shows line by line."""
+
+    __tablename__ = "bill_adjustments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    # Unique: a bill is re-priced (reversed) at most once, whoever asks twice.
+    original_bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), unique=True)
+    reversal_bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"))
+    new_bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"))
+    # The account's first bill of a later period issued after the correction; NULL until
+    # the next bill run bills the account.
+    next_bill_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bills.id"), default=None, index=True
+    )
+    original_kwh: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    repriced_kwh: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    original_amount: Mapped[Decimal] = mapped_column(Money)
+    repriced_amount: Mapped[Decimal] = mapped_column(Money)
+    difference: Mapped[Decimal] = mapped_column(Money)  # re-priced − original
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -10,6 +10,7 @@ from safegrid.billing.models import Bill, BillKind
 from safegrid.billing.periods import parse_period
 from safegrid.billing.repository import BillRepository
 from safegrid.billing.schemas import (
+    AdjustmentOut,
     BillDetail,
     BillLineOut,
     BillOut,
@@ -81,6 +82,7 @@ def get_bill(uow: UnitOfWork, bill_id: int) -> BillDetail:
                 )
         original = repo.bill(bill.reverses_bill_id) if bill.reverses_bill_id else None
         reversal = repo.reversal_of(bill.id) if bill.kind == BillKind.NORMAL else None
+        repriced = repo.adjustments(new_bill_id=bill.id)
         return BillDetail(
             **_out(bill, account.number, customer.name).model_dump(),
             customer_id=customer.id,
@@ -105,6 +107,10 @@ def get_bill(uow: UnitOfWork, bill_id: int) -> BillDetail:
                 )
                 for line in lines
             ],
+            adjustments=[
+                AdjustmentOut.model_validate(a) for a in repo.adjustments(next_bill_id=bill.id)
+            ],
+            repriced=AdjustmentOut.model_validate(repriced[0]) if repriced else None,
         )
 
 

@@ -3,11 +3,12 @@ session's scope (ORG-2) is applied to every statement here by ``safegrid.securit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 
-from safegrid.billing.models import Bill, BillLine, BillRun
+from safegrid.billing.models import Bill, BillAdjustment, BillKind, BillLine, BillRun, BillStatus
 from safegrid.customers.models import Account, Customer
 from safegrid.org.models import OrgUnit
 from safegrid.platform.paging import PageQuery
@@ -115,3 +116,80 @@ class BillRepository:
             .group_by(Bill.period)
         ).all()
         return {p: (int(n), total) for p, n, total in rows}
+
+    # 退补 (BILL-7): the bills a correction re-prices and what it recorded.
+
+    def account_ids(self, numbers: Sequence[str]) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Account.number, Account.id).where(Account.number.in_(list(numbers)))
+        ).all()
+        return {number: account_id for number, account_id in rows}
+
+    def issued(
+        self, account_ids: Sequence[int], *, period: str | None = None, since: str | None = None
+    ) -> list[Bill]:
+        """The accounts' issued normal bills of ``period`` (or from ``since`` on), locked
+        (PostgreSQL) so two corrections of one account run one after the other."""
+        stmt = select(Bill).where(
+            Bill.account_id.in_(list(account_ids)),
+            Bill.kind == BillKind.NORMAL,
+            Bill.status == BillStatus.ISSUED,
+        )
+        if period is not None:
+            stmt = stmt.where(Bill.period == period)
+        if since is not None:
+            stmt = stmt.where(Bill.period >= since)
+        return list(self.session.scalars(stmt.order_by(Bill.id).with_for_update()))
+
+    def lines_of(self, bill_ids: Sequence[int]) -> dict[int, list[BillLine]]:
+        out: dict[int, list[BillLine]] = {i: [] for i in bill_ids}
+        for line in self.session.scalars(
+            select(BillLine)
+            .where(BillLine.bill_id.in_(list(bill_ids)))
+            .order_by(BillLine.bill_id, BillLine.line_no)
+        ):
+            out[line.bill_id].append(line)
+        return out
+
+    def adjustments(
+        self, *, next_bill_id: int | None = None, new_bill_id: int | None = None
+    ) -> list[BillAdjustment]:
+        stmt = select(BillAdjustment)
+        if next_bill_id is not None:
+            stmt = stmt.where(BillAdjustment.next_bill_id == next_bill_id)
+        if new_bill_id is not None:
+            stmt = stmt.where(BillAdjustment.new_bill_id == new_bill_id)
+        return list(self.session.scalars(stmt.order_by(BillAdjustment.period, BillAdjustment.id)))
+
+    def pending_adjustments(self, account_id: int) -> list[BillAdjustment]:
+        """Re-priced months not yet shown on a later bill of the account."""
+        return list(
+            self.session.scalars(
+                select(BillAdjustment)
+                .where(
+                    BillAdjustment.account_id == account_id,
+                    BillAdjustment.next_bill_id.is_(None),
+                )
+                .order_by(BillAdjustment.period, BillAdjustment.id)
+            )
+        )
+
+    def link_next_bill(self, run_id: int, period: str) -> None:
+        """Re-priced months not yet shown on a later bill go on the bill this run issued
+        the account for ``period``: its next bill."""
+        issued_now = select(Bill.id).where(
+            Bill.account_id == BillAdjustment.account_id,
+            Bill.period == period,
+            Bill.kind == BillKind.NORMAL,
+            Bill.run_id == run_id,
+        )
+        self.session.execute(
+            update(BillAdjustment)
+            .where(
+                BillAdjustment.next_bill_id.is_(None),
+                BillAdjustment.period < period,
+                issued_now.exists(),
+            )
+            .values(next_bill_id=issued_now.scalar_subquery()),
+            execution_options={"synchronize_session": False},
+        )

@@ -11,6 +11,7 @@ hundredths computed by the database, so no Decimal object is built per row.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,25 @@ class RunInput:
     def __len__(self) -> int:
         return len(self.account_id)
 
+    def subset(self, keep: Any) -> RunInput:
+        """Only the bills where ``keep`` (a bool array) is true."""
+        u = self.usage
+        usage = Usage(
+            version=u.version[keep],
+            kwh=u.kwh[keep],
+            peak=u.peak[keep],
+            valley=u.valley[keep],
+            metered_tou=u.metered_tou[keep],
+            prior=u.prior[keep],
+        )
+        return dataclasses.replace(
+            self,
+            account_id=self.account_id[keep],
+            org_unit_id=self.org_unit_id[keep],
+            sequence=self.sequence[keep],
+            usage=usage,
+        )
+
 
 def _columns(session: Session, stmt: Any, width: int) -> Ints:
     """The result as a (columns × rows) integer array, transposed in one pass."""
@@ -87,7 +107,7 @@ class AccountUsage:
     metered_tou: Any  # bool array: a meter of the account reads peak/valley
 
 
-def _usage(session: Session, period: str) -> AccountUsage:
+def _usage(session: Session, period: str, accounts: Sequence[int] | None) -> AccountUsage:
     """One row per meter, summed per account here: without GROUP BY / ORDER BY the
     database only scans the period's rows (about three times faster on SQLite)."""
     category = case(
@@ -105,6 +125,8 @@ def _usage(session: Session, period: str) -> AccountUsage:
         .join(Account, Account.id == MonthlyUsage.account_id)
         .where(MonthlyUsage.period == period)
     )
+    if accounts is not None:
+        stmt = stmt.where(MonthlyUsage.account_id.in_(accounts))
     account, unit, cat, kwh, peak, valley = _columns(session, stmt, 6)
     order = np.argsort(account, kind="stable")
     account = account[order]
@@ -137,17 +159,19 @@ def _lookup(keys: Ints, found: Ints, column: int, default: int) -> Ints:
     return out
 
 
-def _existing(session: Session, period: str) -> Ints:
+def _existing(session: Session, period: str, accounts: Sequence[int] | None) -> Ints:
     issued = func.sum(case((Bill.status == BillStatus.ISSUED, 1), else_=0))
     stmt = (
         select(Bill.account_id, func.max(Bill.sequence), cast(issued, BigInteger))
         .where(Bill.period == period, Bill.kind == BillKind.NORMAL)
         .group_by(Bill.account_id)
     )
+    if accounts is not None:
+        stmt = stmt.where(Bill.account_id.in_(accounts))
     return _columns(session, stmt, 3)
 
 
-def _prior(session: Session, start: str, period: str) -> Ints:
+def _prior(session: Session, start: str, period: str, accounts: Sequence[int] | None) -> Ints:
     stmt = (
         select(Bill.account_id, _sum(hundredths(Bill.kwh)))
         .where(
@@ -158,6 +182,8 @@ def _prior(session: Session, start: str, period: str) -> Ints:
         )
         .group_by(Bill.account_id)
     )
+    if accounts is not None:
+        stmt = stmt.where(Bill.account_id.in_(accounts))
     return _columns(session, stmt, 2)
 
 
@@ -193,14 +219,19 @@ def _resolve(
     return chosen
 
 
-def load_run_input(uow: UnitOfWork, period: str) -> RunInput:
+def load_run_input(uow: UnitOfWork, period: str, reprice: Sequence[int] | None = None) -> RunInput:
+    """The bills a run of ``period`` issues: every account in scope with usage and no
+    issued bill yet. With ``reprice`` (account ids), the bills those accounts would get
+    if their issued bills of ``period`` were priced again now (退补, BILL-7): the same
+    usage, tariff and tier rules, with the tier position of the bills issued before."""
     session = uow.session
-    found = _usage(session, period)
+    found = _usage(session, period, reprice)
     ids = found.account_id
-    existing = _existing(session, period)
+    existing = _existing(session, period, reprice)
     issued = _lookup(ids, existing, 2, 0)
     last_sequence = _lookup(ids, existing, 1, -1)
-    todo = issued == 0  # an account with an issued normal bill is done (idempotent)
+    # An account with an issued normal bill is done (idempotent) — unless re-pricing it.
+    todo = issued > 0 if reprice is not None else issued == 0
     ids_todo = ids[todo]
     tou = found.metered_tou[todo]
     priced = _priced(uow, period)
@@ -214,7 +245,7 @@ def load_run_input(uow: UnitOfWork, period: str) -> RunInput:
         if start < period:
             starts.setdefault(start, []).append(i)
     for start, version_ids in starts.items():
-        sums = _lookup(ids_todo, _prior(session, start, period), 1, 0)
+        sums = _lookup(ids_todo, _prior(session, start, period, reprice), 1, 0)
         uses = np.isin(version, version_ids)
         prior[uses] = sums[uses]
     usage = Usage(

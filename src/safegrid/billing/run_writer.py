@@ -46,7 +46,7 @@ def bill_number(kind: BillKind, period: str, bill_id: int) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Issue:
-    run_id: int
+    run_id: int | None  # None: re-issued by a correction (BILL-7), not by a run
     period: str
     issued_at: datetime
     due_date: date

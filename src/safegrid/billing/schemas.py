@@ -102,3 +102,49 @@ class BillDetail(BillOut):
     reversed_by: BillRef | None
     reason: str | None
     lines: list[BillLineOut]
+    # 退补 (BILL-7): the re-priced months this bill shows (it is the account's next bill
+    # after the correction), and, on a re-issued bill, the month it re-priced.
+    adjustments: list[AdjustmentOut] = []
+    repriced: AdjustmentOut | None = None
+
+
+class RepriceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    accounts: list[str] = Field(min_length=1, max_length=1000, description="account numbers (户号)")
+    from_period: str = Field(
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        examples=["2026-03"],
+        description="the corrected month: it and every later billed month are re-priced",
+    )
+    reason: str = Field(min_length=4, max_length=200)
+
+
+class AdjustmentOut(BaseModel):
+    """One re-priced month (退补): what was billed, what it costs now, the difference."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    account_id: int
+    period: str
+    original_bill_id: int
+    reversal_bill_id: int
+    new_bill_id: int
+    next_bill_id: int | None
+    original_kwh: Decimal
+    repriced_kwh: Decimal
+    original_amount: Decimal
+    repriced_amount: Decimal
+    difference: Decimal
+    reason: str
+    created_at: datetime
+    created_by: str
+
+
+class RepriceOut(BaseModel):
+    from_period: str
+    accounts: int
+    months_checked: int  # billed months looked at, over all accounts
+    adjustments: list[AdjustmentOut]  # the months whose charge changed; empty: nothing to do
+    difference: Decimal

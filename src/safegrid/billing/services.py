@@ -11,15 +11,15 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from safegrid.billing.bulk_store import BulkWriter
-from safegrid.billing.events import BillReversed, BillRunCompleted
-from safegrid.billing.models import Bill, BillKind, BillLine, BillRun, BillStatus, RunStatus
+from safegrid.billing.events import BillRunCompleted
+from safegrid.billing.models import BillRun, RunStatus
 from safegrid.billing.periods import parse_period
 from safegrid.billing.repository import BillRepository
+from safegrid.billing.reversals import check_reason, reverse_bills
 from safegrid.billing.run_engine import UsageProblem, compute
 from safegrid.billing.run_loader import load_run_input
-from safegrid.billing.run_writer import Issue, bill_number, write_run
+from safegrid.billing.run_writer import Issue, write_run
 from safegrid.billing.schemas import DEFAULT_DUE_DAYS, BillRunOut
-from safegrid.collection.writeoffs import apply_reversal
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, SafeGridError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
@@ -132,6 +132,7 @@ def do_run_bills(
                 write_run(writer, issue, data, computed, advance)
             finally:
                 writer.close()
+            repo.link_next_bill(run.id, period)
             run.status = RunStatus.COMPLETED
             run.finished_at = clock.now()
             run.accounts = data.accounts_seen
@@ -210,61 +211,15 @@ def _record_failure(uow: UnitOfWork, period: str, started: datetime, exc: Except
 def do_reverse_bill(uow: UnitOfWork, bill_id: int, reason: str) -> int:
     """Cancel an issued bill by a reversal bill (negative amount, every line negated);
     the account is billed again for the period by the next run. Returns the reversal's id."""
-    reason = reason.strip()
-    if len(reason) < 4:
-        raise ValidationProblem("请说明冲正原因 / give the reason for the reversal", field="reason")
+    reason = check_reason(reason)
     now = clock.now()
     with uow:
         repo = BillRepository(uow)
         bill = repo.bill(bill_id, for_update=True)
         if bill is None:
             raise NotFoundError(BILL_NOT_FOUND)
-        if bill.kind != BillKind.NORMAL:
-            raise ValidationProblem(
-                "冲正账单不能再冲正 / a reversal bill cannot be reversed", field="bill_id"
-            )
-        if bill.status != BillStatus.ISSUED:
-            raise ConflictError(
-                "该账单已冲正 / this bill has already been reversed", field="bill_id"
-            )
         before = snapshot(bill)
-        reversal = Bill(
-            number=bill_number(BillKind.REVERSAL, bill.period, bill.id),
-            account_id=bill.account_id,
-            period=bill.period,
-            kind=BillKind.REVERSAL,
-            sequence=bill.sequence,
-            reverses_bill_id=bill.id,
-            status=BillStatus.ISSUED,
-            kwh=-bill.kwh,
-            amount=-bill.amount,
-            tier_prior_kwh=bill.tier_prior_kwh,
-            tariff_version_id=bill.tariff_version_id,
-            run_id=None,
-            issued_at=now,
-            due_date=clock.business_day(now),
-            reason=reason,
-            org_unit_id=bill.org_unit_id,
-        )
-        uow.session.add(reversal)
-        uow.session.flush()
-        uow.session.add_all(
-            BillLine(
-                bill_id=reversal.id,
-                line_no=line.line_no,
-                kind=line.kind,
-                description=line.description,
-                kwh=-line.kwh,
-                price=line.price,
-                amount=-line.amount,
-            )
-            for line in repo.lines(bill.id)
-        )
-        bill.status = BillStatus.REVERSED
-        uow.session.flush()
-        # The reversal cancels what the original still owes in the same transaction, so
-        # collection figures never show a reversed bill as outstanding.
-        apply_reversal(uow, reversal.id)
+        (reversal,) = reverse_bills(uow, [bill], reason, now)
         uow.audit(
             "bill.reverse",
             object_type="bill",
@@ -273,16 +228,6 @@ def do_reverse_bill(uow: UnitOfWork, bill_id: int, reason: str) -> int:
             before=before,
             after={"status": bill.status.value, "reversal_bill_id": reversal.id},
             note=reason,
-        )
-        uow.emit(
-            BillReversed(
-                bill_id=bill.id,
-                reversal_bill_id=reversal.id,
-                account_id=bill.account_id,
-                org_unit_id=bill.org_unit_id,
-                period=bill.period,
-                amount=bill.amount,
-            )
         )
         uow.commit()
         return reversal.id

@@ -46,7 +46,7 @@ def _billing_page(
             "closed": [p.period for p in periods if p.closed],
             "runs": runs,
             "can_run": actor.can(Perm.BILLS_RUN),
-            "tracker": background.current(actor),
+            "tracker": background.current(platform, actor),
             "due_days": DEFAULT_DUE_DAYS,
             "error": error,
         },
@@ -92,7 +92,7 @@ def billing_run_progress(
     return render(
         request,
         "billing/_progress.html",
-        {"tracker": background.current(actor), "run_error": None},
+        {"tracker": background.current(get_platform(), actor), "run_error": None},
     )
 
 
