@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from safegrid.billing.models import BillRun, RunStatus
+from safegrid.billing.models import Bill, BillRun, RunStatus
+from safegrid.customers.models import Account
 from safegrid.platform import clock
 from safegrid.tariffs.models import Tariff, TariffVersion
-from tests.fixtures.billing import SYSTEM, seed_tariffs, set_period
+from tests.fixtures.billing import SYSTEM, billed_account, seed_tariffs, set_period
 from tests.fixtures.world import Staff, World
 
 MISSING = 987_654_321
@@ -91,9 +92,25 @@ def _version_form(c: Any) -> dict[str, str]:
     }
 
 
+def _billed_number(c: Any) -> str:
+    """The account number of a county-A account with an issued October bill."""
+    bill_id = billed_account(c.world, "stationA", PERIOD)
+    with c.world.platform.uow(SYSTEM, readonly=True) as uow:
+        number = uow.session.scalar(
+            select(Account.number)
+            .join(Bill, Bill.account_id == Account.id)
+            .where(Bill.id == bill_id)
+        )
+    return str(number)
+
+
 BILLING_BODIES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "POST /api/billing/runs": lambda c: {"json": {"period": _closed_period(c)}},
     "POST /api/bills/{bill_id}/reverse": lambda c: {"json": {"reason": "权限测试冲正"}},
+    # Nothing was corrected: priced again it costs the same, so the answer changes nothing.
+    "POST /api/billing/reprices": lambda c: {
+        "json": {"accounts": [_billed_number(c)], "from_period": PERIOD, "reason": "权限测试退补"}
+    },
     "POST /api/tariffs": lambda c: {
         "json": {
             "code": f"PERM-{c.unique()}",
@@ -109,7 +126,14 @@ BILLING_BODIES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "PATCH /api/tariff-versions/{version_id}": lambda c: {"json": {"note": "权限测试"}},
     "POST /billing/runs": lambda c: {"data": {"period": _closed_period(c)}},
     "POST /bills/{bill_id}/reverse": lambda c: {"data": {"reason": "权限测试冲正"}},
+    "POST /bills/{bill_id}/reprice": lambda c: {"data": {"reason": "权限测试退补"}},
     "POST /tariffs/{tariff_id}/versions": lambda c: {
         "data": {**_version_form(c), "close_current": "on"}
     },
+}
+
+BILLING_ALLOWED_BUSINESS: dict[str, set[int]] = {
+    # The collection fixtures' bills are inserted without usage: re-pricing one is refused
+    # (422, nothing written) after the guard and the scope let the caller in.
+    "POST /bills/{bill_id}/reprice": {422},
 }

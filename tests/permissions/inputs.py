@@ -23,7 +23,11 @@ from safegrid.security.models import AuthSession, SessionStage
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import Staff, World
-from tests.permissions.billing_inputs import BILLING_BODIES, BILLING_PARAMS
+from tests.permissions.billing_inputs import (
+    BILLING_ALLOWED_BUSINESS,
+    BILLING_BODIES,
+    BILLING_PARAMS,
+)
 from tests.permissions.datause_inputs import (
     DATAUSE_ALLOWED_BUSINESS,
     DATAUSE_BODIES,
@@ -337,6 +341,7 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
 BODIES.update(READINGS_BODIES)
 BODIES.update(BILLING_BODIES)
 PARAMS.update(BILLING_PARAMS)
+ALLOWED_BUSINESS.update(BILLING_ALLOWED_BUSINESS)
 BODIES.update(TERMINALS_BODIES)
 PARAMS.update(TERMINALS_PARAMS)
 BODIES.update(DATAUSE_BODIES)

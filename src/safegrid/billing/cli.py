@@ -15,8 +15,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from safegrid.billing import queries, services
-from safegrid.billing.schemas import DEFAULT_DUE_DAYS, BillDetail
+from safegrid.billing import queries, reprice, services
+from safegrid.billing.schemas import DEFAULT_DUE_DAYS, AdjustmentOut, BillDetail
 from safegrid.bootstrap import get_platform
 from safegrid.cli_support import AS_OPTION, acting_with, run
 from safegrid.platform.paging import PageQuery
@@ -104,6 +104,11 @@ def _print_bill(bill: BillDetail) -> None:
         out.print(f"电价 tariff: {bill.tariff.name} ({bill.tariff.code})")
     if bill.tier_prior_kwh is not None:
         out.print(f"本阶梯年度此前电量 kWh earlier in the tier year: {bill.tier_prior_kwh}")
+    if bill.repriced is not None:
+        out.print(
+            f"退补重开 re-issued after a correction: replaces bill {bill.repriced.original_bill_id}"
+            f" ({bill.repriced.reason})"
+        )
     table = Table()
     for col in ("#", "item", "kWh", "price ¥/kWh", "amount ¥"):
         table.add_column(col)
@@ -116,6 +121,24 @@ def _print_bill(bill: BillDetail) -> None:
         f"电量 {bill.kwh} kWh · 合计 exact {bill.exact_amount} · 应缴 due [bold]¥{bill.amount}"
         f"[/bold] by {bill.due_date}"
     )
+    if bill.adjustments:
+        _print_adjustments("退补明细 adjustments after a correction", bill.adjustments)
+
+
+def _print_adjustments(title: str, adjustments: list[AdjustmentOut]) -> None:
+    table = Table(title=title)
+    for col in ("month", "kWh billed", "kWh now", "billed ¥", "re-priced ¥", "difference ¥"):
+        table.add_column(col)
+    for a in adjustments:
+        table.add_row(
+            a.period,
+            str(a.original_kwh),
+            str(a.repriced_kwh),
+            str(a.original_amount),
+            str(a.repriced_amount),
+            f"{a.difference:+}",
+        )
+    out.print(table)
 
 
 @app.command("show")
@@ -136,4 +159,33 @@ def reverse(
     reversal_id = run(lambda: services.do_reverse_bill(get_platform().uow(actor), bill_id, reason))
     _print_bill(
         run(lambda: queries.get_bill(get_platform().uow(actor, readonly=True), reversal_id))
+    )
+
+
+@app.command("reprice")
+def reprice_command(
+    account: list[str] = typer.Option(..., help="account number (户号); repeat for several"),
+    from_period: str = typer.Option(..., "--from", help="the corrected month, e.g. 2026-03"),
+    reason: str = typer.Option(..., help="what was corrected (audited, on the reversal bills)"),
+    as_user: str = AS_OPTION,
+) -> None:
+    """退补: price the accounts' billed months from --from on again after a correction;
+    months whose charge changed are reversed and re-billed (idempotent)."""
+    actor = acting_with(as_user, Perm.BILLS_REVERSE)
+    result = run(
+        lambda: reprice.do_reprice_bills(get_platform().uow(actor), account, from_period, reason)
+    )
+    if not result.adjustments:
+        out.print(
+            f"无需退补 nothing changed: {result.months_checked} billed months from "
+            f"{result.from_period} cost what was billed"
+        )
+        return
+    _print_adjustments(
+        f"退补 re-priced from {result.from_period}: {len(result.adjustments)} months",
+        result.adjustments,
+    )
+    out.print(
+        f"差额合计 difference [bold]¥{result.difference:+}[/bold]; the next bill of each account "
+        f"shows these lines"
     )

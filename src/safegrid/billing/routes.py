@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, status
 
-from safegrid.billing import queries, services
+from safegrid.billing import queries, reprice, services
 from safegrid.billing.schemas import (
     BillDetail,
     BillOut,
     BillRunOut,
+    RepriceOut,
+    RepriceRequest,
     ReverseRequest,
     RunRequest,
 )
@@ -77,3 +79,16 @@ def reverse_bill(
     platform = get_platform()
     reversal_id = services.do_reverse_bill(platform.uow(actor), bill_id, body.reason)
     return queries.get_bill(platform.uow(actor, readonly=True), reversal_id)
+
+
+@router.post("/billing/reprices", response_model=RepriceOut)
+def reprice_bills(
+    body: RepriceRequest, actor: Actor = Depends(require(Perm.BILLS_REVERSE))
+) -> RepriceOut:
+    """退补 (BILL-7): after a correction of ``from_period`` (e.g. a reading), price the
+    accounts' billed months from it on again; each month whose charge changed is reversed
+    and re-billed, and the account's next bill shows the differences line by line.
+    Idempotent: a month that costs what was billed is left alone."""
+    return reprice.do_reprice_bills(
+        get_platform().uow(actor), body.accounts, body.from_period, body.reason
+    )

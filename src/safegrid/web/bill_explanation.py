@@ -53,6 +53,25 @@ def explain(bill: BillDetail) -> list[Sentence]:
                 {"number": bill.reverses.number, "reason": bill.reason or ""},
             )
         )
+    if bill.repriced is not None:
+        r = bill.repriced
+        out.append(
+            Sentence(
+                N_(
+                    "Re-issued after a correction (%(reason)s): this bill prices %(period)s "
+                    "again and replaces the bill first issued for it, which a reversal bill "
+                    "cancelled. Billed before: %(old)s yuan; now: %(new)s yuan; difference "
+                    "%(diff)s yuan. The account's next bill lists the difference."
+                ),
+                {
+                    "reason": r.reason,
+                    "period": r.period,
+                    "old": f"{r.original_amount:.2f}",
+                    "new": f"{r.repriced_amount:.2f}",
+                    "diff": f"{r.difference:+.2f}",
+                },
+            )
+        )
     tariff = bill.tariff
     bands = any(line.kind in {"peak", "valley", "shoulder"} for line in bill.lines)
     if tariff is not None and tariff.structure in (
@@ -119,6 +138,8 @@ def explain(bill: BillDetail) -> list[Sentence]:
             {"exact": exact_text(bill.exact_amount), "amount": f"{bill.amount:.2f}"},
         )
     )
+    if bill.adjustments:
+        out.extend(_adjustments(bill))
     if bill.status == BillStatus.REVERSED and bill.reversed_by is not None:
         out.append(
             Sentence(
@@ -137,3 +158,35 @@ def explain(bill: BillDetail) -> list[Sentence]:
             )
         )
     return out
+
+
+def adjustment_total(bill: BillDetail) -> Decimal:
+    return sum((a.difference for a in bill.adjustments), Decimal("0.00"))
+
+
+def _adjustments(bill: BillDetail) -> list[Sentence]:
+    """退补 (BILL-7): why earlier months changed, and that their difference is already
+    booked — the re-issued bills charge it and the reversal bills credit the old amounts."""
+    months = sorted({a.period for a in bill.adjustments})
+    return [
+        Sentence(
+            N_(
+                "Since the previous bill, a correction (%(reason)s) changed the tier position "
+                "of %(months)s: those months were priced again, month by month in the order "
+                "of the tier year, and their bills reversed and re-issued. The table below "
+                "lists each month: billed, re-priced, difference — %(total)s yuan in all."
+            ),
+            {
+                "reason": "; ".join(sorted({a.reason for a in bill.adjustments})),
+                "months": ", ".join(months),
+                "total": f"{adjustment_total(bill):+.2f}",
+            },
+        ),
+        Sentence(
+            N_(
+                "The difference is owed (or credited) through the re-issued and reversal "
+                "bills of those months; it is not added to this bill's amount a second time."
+            ),
+            {},
+        ),
+    ]

@@ -12,7 +12,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.billing import background, queries, services
+from safegrid.billing import background, queries, reprice, services
 from safegrid.billing.schemas import DEFAULT_DUE_DAYS
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import ConflictError, ValidationProblem
@@ -21,7 +21,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.web import flash
-from safegrid.web.bill_explanation import exact_text, explain, kwh_text
+from safegrid.web.bill_explanation import adjustment_total, exact_text, explain, kwh_text
 from safegrid.web.i18n import localize_message, request_locale
 from safegrid.web.redirects import is_htmx, see_other
 from safegrid.web.templating import render
@@ -152,6 +152,7 @@ def _bill_page(
         {
             "bill": bill,
             "explanation": explain(bill),
+            "adjustment_total": adjustment_total(bill),
             "can_reverse": actor.can(Perm.BILLS_REVERSE),
             "can_see_collection": actor.can(Perm.COLLECTION_VIEW),
             "error": error,
@@ -183,3 +184,26 @@ def bill_reverse(
         message = localize_message(exc.message, request_locale(request))
         return _bill_page(request, actor, bill_id, message, exc.status_code)
     return flash.flash(see_other(request, f"/bills/{reversal_id}"), "bill_reversed")
+
+
+@router.post("/bills/{bill_id}/reprice")
+def bill_reprice(
+    request: Request,
+    bill_id: int,
+    actor: Actor = Depends(require_page(Perm.BILLS_REVERSE)),
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """退补 (BILL-7) from this bill's month on, for this bill's account."""
+    platform = get_platform()
+    bill = queries.get_bill(platform.uow(actor, readonly=True), bill_id)
+    try:
+        result = reprice.do_reprice_bills(
+            platform.uow(actor), [bill.account_number], bill.period, reason
+        )
+    except (ValidationProblem, ConflictError) as exc:
+        message = localize_message(exc.message, request_locale(request))
+        return _bill_page(request, actor, bill_id, message, exc.status_code)
+    if not result.adjustments:
+        return flash.flash(see_other(request, f"/bills/{bill_id}"), "bill_reprice_unchanged")
+    first = result.adjustments[0].new_bill_id
+    return flash.flash(see_other(request, f"/bills/{first}"), "bill_repriced")

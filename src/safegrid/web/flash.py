@@ -26,6 +26,13 @@ MESSAGES: Final[dict[str, str]] = {
     "reading_saved": N_("The reading has been saved."),
     "bill_run_done": N_("The bill run has finished."),
     "bill_reversed": N_("The bill has been reversed; this is the reversal bill."),
+    "bill_repriced": N_(
+        "The months from this one on were priced again; this is the re-issued bill. The "
+        "account's next bill shows the differences."
+    ),
+    "bill_reprice_unchanged": N_(
+        "Priced again, every month from this one on costs what was billed: nothing changed."
+    ),
     "tariff_version_added": N_("The price version has been added."),
     "signed_out": N_("You have been signed out."),
     "terminal_lost": N_(

@@ -13,17 +13,18 @@ import pytest
 from sqlalchemy import func, select
 
 from safegrid.billing import queries
-from safegrid.billing.models import Bill, BillAdjustment, BillKind, BillStatus
+from safegrid.billing.models import Bill, BillAdjustment, BillKind
 from safegrid.billing.reprice import do_reprice_bills
 from safegrid.billing.services import do_run_bills
-from safegrid.customers.models import Account
 from safegrid.platform.errors import NotFoundError, ValidationProblem
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from tests.fixtures.billing import (
     SYSTEM,
+    bill_months,
+    billed_resident,
     correct_usage,
-    new_account,
+    issued_bills,
     seed_tariffs,
     set_period,
     set_usage,
@@ -31,37 +32,7 @@ from tests.fixtures.billing import (
 from tests.fixtures.world import World
 
 D = Decimal
-MONTHS = {"2026-01": "600", "2026-02": "700", "2026-03": "500", "2026-04": "800", "2026-05": "300"}
 REASON = "3月抄表错误，更正为900 / March misread, corrected to 900"
-
-
-def _billed_resident(world: World, unit: str = "stationA") -> tuple[str, int, int]:
-    """(account number, account id, meter id) of a resident billed January..May 2026."""
-    account_id, meter_id = new_account(world, unit)
-    for period, kwh in MONTHS.items():
-        set_usage(world, meter_id, account_id, period, kwh)
-    with world.platform.uow(SYSTEM, readonly=True) as uow:
-        number = uow.session.scalar(select(Account.number).where(Account.id == account_id))
-    assert number is not None
-    return number, account_id, meter_id
-
-
-def _bill_all(world: World) -> None:
-    for period in MONTHS:
-        set_period(world, period)
-        do_run_bills(world.platform.uow(SYSTEM), period)
-
-
-def _issued(world: World, account_id: int) -> dict[str, Bill]:
-    with world.platform.uow(SYSTEM, readonly=True) as uow:
-        bills = uow.session.scalars(
-            select(Bill).where(
-                Bill.account_id == account_id,
-                Bill.kind == BillKind.NORMAL,
-                Bill.status == BillStatus.ISSUED,
-            )
-        ).all()
-    return {b.period: b for b in bills}
 
 
 def _count(world: World, model: type) -> int:
@@ -77,11 +48,11 @@ def test_bill_7_a_corrected_month_reprices_every_later_month_of_the_tier_year(
     world: World,
 ) -> None:
     seed_tariffs(world)
-    number, account, meter = _billed_resident(world)
-    other, other_id, _ = _billed_resident(world)
-    _bill_all(world)
-    before = _issued(world, account)
-    other_before = {p: b.id for p, b in _issued(world, other_id).items()}
+    number, account, meter = billed_resident(world)
+    other, other_id, _ = billed_resident(world)
+    bill_months(world)
+    before = issued_bills(world, account)
+    other_before = {p: b.id for p, b in issued_bills(world, other_id).items()}
     assert {p: b.amount for p, b in before.items()} == {
         "2026-01": D("322.80"),  # 600 × 0.538
         "2026-02": D("376.60"),
@@ -93,7 +64,7 @@ def test_bill_7_a_corrected_month_reprices_every_later_month_of_the_tier_year(
     correct_usage(world, meter, "2026-03", "900")
     result = _reprice(world, [number, other])
 
-    after = _issued(world, account)
+    after = issued_bills(world, account)
     assert {p: b.amount for p, b in after.items()} == {
         "2026-01": D("322.80"),  # before the correction: untouched
         "2026-02": D("376.60"),
@@ -107,7 +78,7 @@ def test_bill_7_a_corrected_month_reprices_every_later_month_of_the_tier_year(
         assert after[period].id != before[period].id
     assert after["2026-02"].id == before["2026-02"].id
     # The other account had no correction: priced again, it costs the same, so stays.
-    assert {p: b.id for p, b in _issued(world, other_id).items()} == other_before
+    assert {p: b.id for p, b in issued_bills(world, other_id).items()} == other_before
     assert [
         (a.period, a.original_amount, a.repriced_amount, a.difference) for a in result.adjustments
     ] == [  # type: ignore[attr-defined]
@@ -135,8 +106,8 @@ def test_bill_7_a_corrected_month_reprices_every_later_month_of_the_tier_year(
 
 def test_bill_7_running_the_same_correction_twice_changes_nothing(world: World) -> None:
     seed_tariffs(world)
-    number, account, meter = _billed_resident(world)
-    _bill_all(world)
+    number, account, meter = billed_resident(world)
+    bill_months(world)
     correct_usage(world, meter, "2026-03", "900")
     first = _reprice(world, [number])
     assert len(first.adjustments) == 3  # type: ignore[attr-defined]
@@ -145,7 +116,7 @@ def test_bill_7_running_the_same_correction_twice_changes_nothing(world: World) 
         _count(world, BillAdjustment),
         _count(world, AuditEntry),
     )
-    issued = {p: b.id for p, b in _issued(world, account).items()}
+    issued = {p: b.id for p, b in issued_bills(world, account).items()}
 
     again = _reprice(world, [number])
 
@@ -156,13 +127,13 @@ def test_bill_7_running_the_same_correction_twice_changes_nothing(world: World) 
         adjustments,
         audit,
     )
-    assert {p: b.id for p, b in _issued(world, account).items()} == issued
+    assert {p: b.id for p, b in issued_bills(world, account).items()} == issued
 
 
 def test_bill_7_no_correction_means_nothing_to_reprice(world: World) -> None:
     seed_tariffs(world)
-    number, _, _ = _billed_resident(world)
-    _bill_all(world)
+    number, _, _ = billed_resident(world)
+    bill_months(world)
     bills = _count(world, Bill)
     assert _reprice(world, [number], "2026-01").adjustments == []  # type: ignore[attr-defined]
     assert _count(world, Bill) == bills
@@ -170,8 +141,8 @@ def test_bill_7_no_correction_means_nothing_to_reprice(world: World) -> None:
 
 def test_bill_7_refused_for_a_month_not_yet_billed(world: World) -> None:
     seed_tariffs(world)
-    number, account, meter = _billed_resident(world)
-    _bill_all(world)
+    number, account, meter = billed_resident(world)
+    bill_months(world)
     set_usage(world, meter, account, "2026-06", "250")
     set_period(world, "2026-06")  # closed, but no run yet
     bills, audit = _count(world, Bill), _count(world, AuditEntry)
@@ -186,9 +157,9 @@ def test_bill_7_refused_for_a_month_not_yet_billed(world: World) -> None:
 
 def test_bill_7_one_unbilled_account_refuses_the_whole_batch(world: World) -> None:
     seed_tariffs(world)
-    number, _, meter = _billed_resident(world)
-    _bill_all(world)
-    late, _, _ = _billed_resident(world)  # its usage came after the runs: never billed
+    number, _, meter = billed_resident(world)
+    bill_months(world)
+    late, _, _ = billed_resident(world)  # its usage came after the runs: never billed
     correct_usage(world, meter, "2026-03", "900")
     bills = _count(world, Bill)
     with pytest.raises(ValidationProblem) as refused:
@@ -199,8 +170,8 @@ def test_bill_7_one_unbilled_account_refuses_the_whole_batch(world: World) -> No
 
 def test_bill_7_accounts_outside_the_scope_are_not_found(world: World) -> None:
     seed_tariffs(world)
-    number, _, meter = _billed_resident(world, "stationB")
-    _bill_all(world)
+    number, _, meter = billed_resident(world, "stationB")
+    bill_months(world)
     correct_usage(world, meter, "2026-03", "900")
     finance_a = world.actor(world.staff(Post.FINANCE, "countyA"))
     with pytest.raises(NotFoundError):
@@ -209,15 +180,15 @@ def test_bill_7_accounts_outside_the_scope_are_not_found(world: World) -> None:
 
 def test_bill_7_the_next_bill_shows_the_adjustments_line_by_line(world: World) -> None:
     seed_tariffs(world)
-    number, account, meter = _billed_resident(world)
-    _bill_all(world)
+    number, account, meter = billed_resident(world)
+    bill_months(world)
     correct_usage(world, meter, "2026-03", "900")
     _reprice(world, [number])
     set_usage(world, meter, account, "2026-06", "250")
     set_period(world, "2026-06")
     do_run_bills(world.platform.uow(SYSTEM), "2026-06")
 
-    june = _issued(world, account)["2026-06"]
+    june = issued_bills(world, account)["2026-06"]
     detail = queries.get_bill(world.platform.uow(SYSTEM, readonly=True), june.id)
     assert detail.amount == D("147.00")  # 250 × 0.588: the year is past 3300 kWh now
     assert [
@@ -229,7 +200,7 @@ def test_bill_7_the_next_bill_shows_the_adjustments_line_by_line(world: World) -
     ]
     # A re-issued month names the bill it replaces; a later run shows nothing twice.
     may = queries.get_bill(
-        world.platform.uow(SYSTEM, readonly=True), _issued(world, account)["2026-05"].id
+        world.platform.uow(SYSTEM, readonly=True), issued_bills(world, account)["2026-05"].id
     )
     assert may.repriced is not None and may.repriced.difference == D("8.00")
     assert may.adjustments == []

@@ -1,0 +1,143 @@
+"""BILL-7 退补 through the API, the console and the CLI: the same service, its refusals as
+clear 4xx naming the field, and the next bill explaining the differences line by line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from safegrid.app import create_app
+from safegrid.billing.models import Bill, BillKind, BillStatus
+from safegrid.billing.services import do_run_bills
+from safegrid.bootstrap import Platform
+from safegrid.cli import app
+from safegrid.security.guards import SESSION_COOKIE
+from safegrid.security.policy import Post
+from tests.fixtures.billing import (
+    SYSTEM,
+    bill_months,
+    billed_resident,
+    correct_usage,
+    issued_bills,
+    seed_tariffs,
+    set_period,
+    set_usage,
+)
+from tests.fixtures.world import World
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform)) as c:
+        yield c
+
+
+def _api(world: World, post: Post = Post.FINANCE) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.token(world.staff(post, 'countyA'))}"}
+
+
+def _corrected(world: World) -> tuple[str, int, int]:
+    seed_tariffs(world)
+    number, account, meter = billed_resident(world)
+    bill_months(world)
+    correct_usage(world, meter, "2026-03", "900")
+    return number, account, meter
+
+
+def test_bill_7_api_reprices_and_refuses_naming_the_field(world: World, client: TestClient) -> None:
+    number, account, _ = _corrected(world)
+    body = {"accounts": [number], "from_period": "2026-06", "reason": "3月抄表更正"}
+    refused = client.post("/api/billing/reprices", json=body, headers=_api(world))
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "from_period"
+    missing = client.post(
+        "/api/billing/reprices",
+        json={**body, "accounts": ["0000000000"], "from_period": "2026-03"},
+        headers=_api(world),
+    )
+    assert missing.status_code == 404
+    agent = client.post(
+        "/api/billing/reprices",
+        json={**body, "from_period": "2026-03"},
+        headers=_api(world, Post.HALL_AGENT),
+    )
+    assert agent.status_code == 403
+
+    ok = client.post(
+        "/api/billing/reprices", json={**body, "from_period": "2026-03"}, headers=_api(world)
+    )
+    assert ok.status_code == 200, ok.text
+    out = ok.json()
+    assert [(a["period"], a["difference"]) for a in out["adjustments"]] == [
+        ("2026-03", "215.20"),
+        ("2026-04", "12.00"),
+        ("2026-05", "8.00"),
+    ]
+    assert out["difference"] == "235.20"
+    again = client.post(
+        "/api/billing/reprices", json={**body, "from_period": "2026-03"}, headers=_api(world)
+    )
+    assert again.json()["adjustments"] == []
+    assert issued_bills(world, account)["2026-03"].amount == Decimal("484.20")
+
+
+def test_bill_7_console_reprices_from_a_bill_and_the_next_bill_explains_it(
+    world: World, client: TestClient
+) -> None:
+    _, account, meter = _corrected(world)
+    march = issued_bills(world, account)["2026-03"]
+    client.cookies.set(SESSION_COOKIE, world.token(world.staff(Post.FINANCE, "countyA"), "console"))
+    page = client.get(f"/bills/{march.id}")
+    assert f'action="/bills/{march.id}/reprice"' in page.text
+    empty = client.post(f"/bills/{march.id}/reprice", data={"reason": ""}, follow_redirects=False)
+    assert empty.status_code == 422
+    resp = client.post(
+        f"/bills/{march.id}/reprice", data={"reason": "3月抄表更正"}, follow_redirects=False
+    )
+    assert resp.status_code == 303
+    new_march = issued_bills(world, account)["2026-03"]
+    assert resp.headers["location"].endswith(f"/bills/{new_march.id}")
+    reissued = client.get(resp.headers["location"])
+    assert "更正后重开" in reissued.text and "+215.20" in reissued.text
+
+    set_usage(world, meter, account, "2026-06", "250")
+    set_period(world, "2026-06")
+    do_run_bills(world.platform.uow(SYSTEM), "2026-06")
+    june = issued_bills(world, account)["2026-06"]
+    shown = client.get(f"/bills/{june.id}")
+    assert 'data-testid="bill-adjustments"' in shown.text
+    assert "退补明细" in shown.text
+    for cell in ("269.00", "484.20", "+215.20", "430.40", "442.40", "+12.00", "+8.00"):
+        assert cell in shown.text
+    assert "+235.20" in shown.text
+    assert "147.00" in shown.text  # June's own amount, the differences not added again
+    client.cookies.set("sg_lang", "en")
+    english = client.get(f"/bills/{june.id}")
+    assert "Adjustments after a correction" in english.text
+
+
+def test_bill_7_cli_reprice(world: World) -> None:
+    number, account, _ = _corrected(world)
+    finance = world.staff(Post.FINANCE, "countyA").username
+    args = ["billing", "reprice", "--account", number, "--reason", "3月抄表更正", "--as", finance]
+    refused = runner.invoke(app, [*args, "--from", "2026-07"])
+    assert refused.exit_code == 1
+    assert "(from_period)" in refused.output
+    done = runner.invoke(app, [*args, "--from", "2026-03"])
+    assert done.exit_code == 0, done.output
+    assert "+215.20" in done.output and "+235.20" in done.output
+    again = runner.invoke(app, [*args, "--from", "2026-03"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    with world.platform.uow(SYSTEM, readonly=True) as uow:
+        reversals = uow.session.scalars(
+            select(Bill).where(Bill.account_id == account, Bill.kind == BillKind.REVERSAL)
+        ).all()
+        assert len(reversals) == 3
+        assert all(r.status == BillStatus.ISSUED for r in reversals)
