@@ -125,11 +125,22 @@ class BillRepository:
         ).all()
         return {number: account_id for number, account_id in rows}
 
+    def lock_periods_from(self, period: str) -> None:
+        """Lock the reading periods from ``period`` on, in order: a correction waits for
+        (and holds off) bill runs of those months and other corrections that overlap it,
+        so each prices on the other's committed bills (PostgreSQL; SQLite's writer already
+        holds the database's write lock)."""
+        self.session.execute(
+            select(ReadingPeriod.period)
+            .where(ReadingPeriod.period >= period)
+            .order_by(ReadingPeriod.period)
+            .with_for_update()
+        ).all()
+
     def issued(
         self, account_ids: Sequence[int], *, period: str | None = None, since: str | None = None
     ) -> list[Bill]:
-        """The accounts' issued normal bills of ``period`` (or from ``since`` on), locked
-        (PostgreSQL) so two corrections of one account run one after the other."""
+        """The accounts' issued normal bills of ``period`` (or from ``since`` on), locked."""
         stmt = select(Bill).where(
             Bill.account_id.in_(list(account_ids)),
             Bill.kind == BillKind.NORMAL,

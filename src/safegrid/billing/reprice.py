@@ -170,6 +170,7 @@ def do_reprice_bills(
         ids = repo.account_ids(numbers)
         if missing := [n for n in numbers if n not in ids]:
             raise NotFoundError(f"户号不存在 / account not found: {', '.join(missing[:5])}")
+        repo.lock_periods_from(from_period)
         billed = repo.issued(sorted(ids.values()), since=from_period)
         first = {b.account_id for b in billed if b.period == from_period}
         if unbilled := [n for n in numbers if ids[n] not in first]:

@@ -7,6 +7,7 @@ up to 4800 at +0.05 (0.588), tier 3 above at +0.30 (0.838).
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -204,3 +205,42 @@ def test_bill_7_the_next_bill_shows_the_adjustments_line_by_line(world: World) -
     )
     assert may.repriced is not None and may.repriced.difference == D("8.00")
     assert may.adjustments == []
+
+
+def test_bill_7_concurrent_corrections_of_one_account_reprice_once(world: World) -> None:
+    """Four clerks re-price the same correction at once (and one from a later month): the
+    months are reversed and re-billed once, nobody gets an error."""
+    seed_tariffs(world)
+    number, account, meter = billed_resident(world)
+    bill_months(world)
+    correct_usage(world, meter, "2026-03", "900")
+    barrier = threading.Barrier(5)
+    outcomes: list[object] = []
+
+    def clerk(since: str) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(_reprice(world, [number], since))
+        except Exception as exc:  # any error is a failure of the test
+            outcomes.append(exc)
+
+    threads = [
+        threading.Thread(target=clerk, args=(since,))
+        for since in ("2026-03", "2026-03", "2026-03", "2026-03", "2026-04")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    assert len(outcomes) == 5
+    with world.platform.uow(SYSTEM, readonly=True) as uow:
+        adjustments = uow.session.scalars(select(BillAdjustment)).all()
+        reversals = uow.session.scalar(
+            select(func.count()).select_from(Bill).where(Bill.kind == BillKind.REVERSAL)
+        )
+    # March must be re-priced by someone from March; April and May by whoever came first.
+    assert sorted(a.period for a in adjustments) == ["2026-03", "2026-04", "2026-05"]
+    assert sum(a.difference for a in adjustments) == D("235.20")
+    assert reversals == 3
+    assert {p: b.amount for p, b in issued_bills(world, account).items()}["2026-05"] == D("176.40")
