@@ -3,6 +3,7 @@ services as the console and API, as a named (audited) staff account."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -19,9 +20,11 @@ from rich.progress import (
 from rich.table import Table
 
 from safegrid.bootstrap import get_platform
-from safegrid.cli_support import AS_OPTION, acting, err, run
+from safegrid.cli_support import AS_OPTION, acting, acting_with, err, run
 from safegrid.readings import services
+from safegrid.readings.corrections import do_correct_usage
 from safegrid.readings.schemas import ImportReport
+from safegrid.security.policy import Perm
 
 app = typer.Typer(help="抄表 / meter readings", no_args_is_help=True)
 out = Console()
@@ -123,6 +126,30 @@ def close_period(
         f"[green]{period} 已关闭 / closed[/green]{' (utility-wide)' if summary.utility_wide else ''}: "
         f"{summary.meters} meters — {summary.from_daily} from daily readings, "
         f"{summary.from_registers} from register reads, {summary.estimated} estimated"
+    )
+
+
+@app.command("correct-usage")
+def correct_usage(
+    meter: str = typer.Option(..., help="meter asset number"),
+    period: str = typer.Option(..., help="the closed month, YYYY-MM"),
+    kwh: Decimal = typer.Option(..., help="the month's corrected kWh"),
+    reason: str = typer.Option(..., help="what was wrong (audited)"),
+    peak: Decimal | None = typer.Option(None, help="peak kWh (time-of-use meters)"),
+    valley: Decimal | None = typer.Option(None, help="valley kWh (time-of-use meters)"),
+    as_user: str = AS_OPTION,
+) -> None:
+    """Correct a closed month's frozen usage; then `safegrid billing reprice` prices its
+    bills from that month on again (退补)."""
+    actor = acting_with(as_user, Perm.READINGS_CLOSE)
+    run(
+        lambda: do_correct_usage(
+            get_platform().uow(actor), meter, period, kwh, reason, peak_kwh=peak, valley_kwh=valley
+        )
+    )
+    out.print(
+        f"[green]{meter} {period} 电量已更正 / usage corrected: {kwh} kWh[/green] — re-price its "
+        f"bills with `safegrid billing reprice --account … --from {period}`"
     )
 
 

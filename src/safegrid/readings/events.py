@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 from safegrid.platform.events import Event
 
@@ -33,3 +34,16 @@ class PeriodClosed(Event):
     utility_wide: bool
     meters: int
     estimated: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UsageCorrected(Event):
+    """A closed month's usage of a meter changed; its bills are priced on the old figure
+    until re-priced."""
+
+    meter_id: int
+    account_id: int
+    period: str
+    kwh_before: Decimal
+    kwh: Decimal
+    org_unit_id: int

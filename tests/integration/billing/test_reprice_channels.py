@@ -16,7 +16,9 @@ from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.billing.services import do_run_bills
 from safegrid.bootstrap import Platform
 from safegrid.cli import app
+from safegrid.customers.models import Meter
 from safegrid.security.guards import SESSION_COOKIE
+from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from tests.fixtures.billing import (
     SYSTEM,
@@ -141,3 +143,55 @@ def test_bill_7_cli_reprice(world: World) -> None:
         ).all()
         assert len(reversals) == 3
         assert all(r.status == BillStatus.ISSUED for r in reversals)
+
+
+def test_bill_7_cli_correct_the_reading_then_reprice(world: World) -> None:
+    """The whole 退补 from the command line: correct March's frozen usage, then re-price."""
+    seed_tariffs(world)
+    number, account, meter_id = billed_resident(world)
+    bill_months(world)
+    with world.platform.uow(SYSTEM, readonly=True) as uow:
+        asset = uow.session.scalar(select(Meter.asset_no).where(Meter.id == meter_id))
+    head = world.staff(Post.DEPARTMENT_HEAD, "countyA").username
+    fix = ["readings", "correct-usage", "--meter", str(asset), "--reason", "3月抄表错误"]
+    reader = world.staff(Post.METER_READER, "countyA").username
+    assert (
+        runner.invoke(app, [*fix, "--period", "2026-03", "--kwh", "900", "--as", reader]).exit_code
+        == 1
+    )
+    not_closed = runner.invoke(app, [*fix, "--period", "2026-07", "--kwh", "900", "--as", head])
+    assert not_closed.exit_code == 1 and "(period)" in not_closed.output
+    negative = runner.invoke(app, [*fix, "--period", "2026-03", "--kwh", "-5", "--as", head])
+    assert negative.exit_code == 1 and "(kwh)" in negative.output
+    fixed = runner.invoke(app, [*fix, "--period", "2026-03", "--kwh", "900", "--as", head])
+    assert fixed.exit_code == 0, fixed.output
+    with world.platform.uow(SYSTEM, readonly=True) as uow:
+        entry = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "readings.usage.correct")
+        ).one()
+    assert entry.actor_name == head
+    assert issued_bills(world, account)["2026-03"].amount == Decimal("269.00")  # not yet
+
+    repriced = runner.invoke(
+        app,
+        [
+            "billing",
+            "reprice",
+            "--account",
+            number,
+            "--from",
+            "2026-03",
+            "--reason",
+            "3月抄表错误",
+            "--as",
+            head,
+        ],
+    )
+    assert repriced.exit_code == 0, repriced.output
+    assert {p: b.amount for p, b in issued_bills(world, account).items()} == {
+        "2026-01": Decimal("322.80"),
+        "2026-02": Decimal("376.60"),
+        "2026-03": Decimal("484.20"),
+        "2026-04": Decimal("442.40"),
+        "2026-05": Decimal("176.40"),
+    }
