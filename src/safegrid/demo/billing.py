@@ -13,14 +13,23 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime, time
+from decimal import Decimal
 
+from sqlalchemy import func, select
+
+from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.billing.periods import first_day, last_day, of_day, shift
+from safegrid.billing.reprice import do_reprice_bills
 from safegrid.billing.services import do_run_bills
 from safegrid.bootstrap import Platform
+from safegrid.customers.models import Account, Meter
 from safegrid.platform.clock import BUSINESS_TZ
+from safegrid.readings.corrections import do_correct_usage
+from safegrid.readings.models import MonthlyUsage
 from safegrid.readings.periods import do_close_period
 from safegrid.security.actor import Actor
 from safegrid.tariffs.seed import do_seed_standard_tariffs
+from safegrid.tariffs.terms import Category
 
 ACTOR_NAME = "demo-billing"
 ISSUE_DAY = 3
@@ -64,3 +73,59 @@ def issue_year_of_bills(
         bills += run.bills_created
         advance(1)
     return DemoBills(tuple(periods), bills)
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoCorrection:
+    account_number: str
+    period: str
+    months: int
+    difference: Decimal
+
+
+CORRECTION_KWH = Decimal("600")
+CORRECTION_REASON = "演示：抄表错误，补计600千瓦时 / demo: misread meter, 600 kWh added"
+
+
+def correct_one_account(platform: Platform) -> DemoCorrection | None:
+    """One resident's month corrected and re-priced (退补, BILL-7), so the console shows
+    reversal and re-issued bills whose tiers moved: the first billed month of the latest
+    tier year with two or more billed months, +600 kWh, for the first resident whose year
+    had stayed within tier 1 but now crosses into tier 2."""
+    actor = Actor.system(ACTOR_NAME, channel="cli")
+    with platform.uow(actor, readonly=True) as uow:
+        s = uow.session
+        periods = sorted(set(s.scalars(select(Bill.period).where(Bill.kind == BillKind.NORMAL))))
+        years = [
+            y
+            for y in sorted({p[:4] for p in periods}, reverse=True)
+            if sum(p[:4] == y for p in periods) >= 2
+        ]
+        if not years:
+            return None
+        months = [p for p in periods if p[:4] == years[0]]
+        year_kwh = func.sum(Bill.kwh)
+        found = s.execute(
+            select(Account.number, Meter.asset_no, MonthlyUsage.kwh)
+            .join(Bill, Bill.account_id == Account.id)
+            .join(MonthlyUsage, MonthlyUsage.account_id == Account.id)
+            .join(Meter, Meter.id == MonthlyUsage.meter_id)
+            .where(
+                Account.tariff_category == Category.RESIDENTIAL.value,
+                Bill.kind == BillKind.NORMAL,
+                Bill.status == BillStatus.ISSUED,
+                Bill.period.in_(months),
+                MonthlyUsage.period == months[0],
+                Meter.is_tou.is_(False),
+            )
+            .group_by(Account.id, Account.number, Meter.asset_no, MonthlyUsage.kwh)
+            .having(year_kwh.between(2760 - CORRECTION_KWH + 100, 2760 - 100))
+            .order_by(Account.id)
+            .limit(1)
+        ).first()
+    if found is None:
+        return None
+    number, asset, kwh = found
+    do_correct_usage(platform.uow(actor), asset, months[0], kwh + CORRECTION_KWH, CORRECTION_REASON)
+    result = do_reprice_bills(platform.uow(actor), [number], months[0], CORRECTION_REASON)
+    return DemoCorrection(number, months[0], len(result.adjustments), result.difference)

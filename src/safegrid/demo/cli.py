@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from safegrid.bootstrap import get_platform
 from safegrid.cli_support import err, reported
+from safegrid.demo import billing as demo_billing
 from safegrid.demo import logins as demo_logins
 from safegrid.demo.generator import DemoSummary, demo_exists, generate
 from safegrid.demo.organisation import DEMO_PASSWORD, username
@@ -72,7 +73,14 @@ def generate_command(
     with reported(), Progress(*columns, console=console) as progress:
         # Another process may have filled the database since the check above.
         summary = generate(platform, seed=seed, customers=customers, days=days, progress=progress)
+        corrected = demo_billing.correct_one_account(platform)
     _print_summary(summary)
+    if corrected is not None:
+        console.print(
+            f"退补 / corrected: account [bold]{corrected.account_number}[/bold], "
+            f"{corrected.period} +{demo_billing.CORRECTION_KWH} kWh, {corrected.months} months "
+            f"re-priced ({corrected.difference:+} yuan)"
+        )
     console.print(
         "Sign-in details: [bold]safegrid demo logins[/bold] "
         "(one-time codes: [bold]safegrid demo otp USERNAME[/bold])"
