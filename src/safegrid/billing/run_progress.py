@@ -24,8 +24,9 @@ from safegrid.platform.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# A row left running longer than this belonged to a process that died mid-run.
-ABANDONED_AFTER = timedelta(hours=6)
+# A running row not moved for this long belonged to a process that died mid-run (on
+# SQLite the counters only move at the ends, so this is also the longest run it waits for).
+ABANDONED_AFTER = timedelta(minutes=15)
 _WEIGHTS = {"load": (0, 20), "compute": (20, 10), "write": (30, 70)}
 
 
@@ -89,7 +90,7 @@ def open_run(uow: UnitOfWork, period: str) -> tuple[RunProgress, bool]:
             .where(
                 BillRunProgress.started_by == uow.actor.username,
                 BillRunProgress.finished_at.is_(None),
-                BillRunProgress.started_at > now - ABANDONED_AFTER,
+                BillRunProgress.updated_at > now - ABANDONED_AFTER,
             )
             .order_by(BillRunProgress.id.desc())
             .limit(1)

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from safegrid.billing import background
-from safegrid.billing.run_progress import Heartbeat, RunProgress, close_run, current, open_run
+from safegrid.billing.run_progress import (
+    ABANDONED_AFTER,
+    Heartbeat,
+    RunProgress,
+    close_run,
+    current,
+    open_run,
+)
 from safegrid.billing.services import do_run_bills
 from safegrid.bootstrap import Platform
+from safegrid.platform import clock
 from safegrid.security.policy import Post
 from tests.fixtures.billing import new_account, seed_tariffs, set_period, set_usage
 from tests.fixtures.world import World
@@ -89,3 +98,15 @@ def test_bill_4_a_console_run_is_seen_finished_by_another_process(
     # Someone else's poll shows their own runs, not this one.
     other_actor = world.actor(world.staff(Post.FINANCE, "countyB"))
     assert background.current(other_process, other_actor) is None
+
+
+def test_bill_4_a_run_abandoned_by_a_dead_process_does_not_block_the_next(
+    world: World,
+) -> None:
+    actor = world.actor(world.staff(Post.FINANCE, "countyA"))
+    stuck, _ = open_run(world.platform.uow(actor), PERIOD)  # its process died: never closed
+    again, opened = open_run(world.platform.uow(actor), PERIOD)
+    assert (again.id, opened) == (stuck.id, False)
+    clock.set_clock(clock.FixedClock(clock.now() + ABANDONED_AFTER + timedelta(seconds=1)))
+    fresh, opened = open_run(world.platform.uow(actor), PERIOD)
+    assert opened and fresh.id != stuck.id
