@@ -4,11 +4,20 @@ session's scope (ORG-2) is applied to every statement here by ``safegrid.securit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
 
-from safegrid.billing.models import Bill, BillAdjustment, BillKind, BillLine, BillRun, BillStatus
+from safegrid.billing.models import (
+    Bill,
+    BillAdjustment,
+    BillKind,
+    BillLine,
+    BillRun,
+    BillRunProgress,
+    BillStatus,
+)
 from safegrid.customers.models import Account, Customer
 from safegrid.org.models import OrgUnit
 from safegrid.platform.paging import PageQuery
@@ -97,6 +106,18 @@ class BillRepository:
             stmt.order_by(BillRun.id.desc()).offset(paging.offset).limit(paging.size)
         ).all()
         return list(items), total
+
+    def latest_progress(
+        self, username: str, *, running_since: datetime | None = None
+    ) -> BillRunProgress | None:
+        """The staff account's latest console run; with ``running_since``, only one still
+        running and moved since then (locked: one start at a time)."""
+        stmt = select(BillRunProgress).where(BillRunProgress.started_by == username)
+        if running_since is not None:
+            stmt = stmt.where(
+                BillRunProgress.finished_at.is_(None), BillRunProgress.updated_at > running_since
+            ).with_for_update()
+        return self.session.scalars(stmt.order_by(BillRunProgress.id.desc()).limit(1)).first()
 
     def reading_period(self, period: str, *, for_update: bool = False) -> ReadingPeriod | None:
         stmt = select(ReadingPeriod).where(ReadingPeriod.period == period)

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from safegrid.billing.models import BillRunProgress
 from safegrid.billing.repository import BillRepository
@@ -71,12 +71,7 @@ class RunProgress:
 def current(uow: UnitOfWork) -> RunProgress | None:
     """The caller's latest console run, as committed by whichever process runs it."""
     with uow:
-        row = uow.session.scalars(
-            select(BillRunProgress)
-            .where(BillRunProgress.started_by == uow.actor.username)
-            .order_by(BillRunProgress.id.desc())
-            .limit(1)
-        ).first()
+        row = BillRepository(uow).latest_progress(uow.actor.username)
         return None if row is None else RunProgress.of(row)
 
 
@@ -85,20 +80,11 @@ def open_run(uow: UnitOfWork, period: str) -> tuple[RunProgress, bool]:
     process, does not start two) with False; else a new progress row with True."""
     now = clock.now()
     with uow:
-        running = uow.session.scalars(
-            select(BillRunProgress)
-            .where(
-                BillRunProgress.started_by == uow.actor.username,
-                BillRunProgress.finished_at.is_(None),
-                BillRunProgress.updated_at > now - ABANDONED_AFTER,
-            )
-            .order_by(BillRunProgress.id.desc())
-            .limit(1)
-            .with_for_update()
-        ).first()
+        repo = BillRepository(uow)
+        running = repo.latest_progress(uow.actor.username, running_since=now - ABANDONED_AFTER)
         if running is not None:
             return RunProgress.of(running), False
-        unit = uow.actor.org_unit_id or BillRepository(uow).root_unit_id()
+        unit = uow.actor.org_unit_id or repo.root_unit_id()
         row = BillRunProgress(
             period=period,
             started_by=uow.actor.username,
