@@ -101,9 +101,11 @@ def requeue(
 
 @webhooks_app.command("list")
 def list_webhooks() -> None:
-    table = Table("id", "name", "url", "events", "active", "created by")
+    table = Table("id", "name", "active", "created by")
+    table.add_column("url", overflow="fold")
+    table.add_column("events", overflow="fold")
     for w in services.list_webhooks(get_platform().uow(_system(), readonly=True)):
-        table.add_row(str(w.id), w.name, w.url, w.events, "yes" if w.active else "no", w.created_by)
+        table.add_row(str(w.id), w.name, "yes" if w.active else "no", w.created_by, w.url, w.events)
     out.print(table)
 
 
