@@ -1,5 +1,5 @@
 """Operations pages: the key-field alert inbox (AUD-3) and the scheduled jobs with their
-last runs (DATA-6, AUD-4)."""
+last runs (DATA-6, AUD-4) and the outbox relay's backlog (ADR 0016)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from safegrid.platform import jobs
 from safegrid.platform.errors import NotFoundError
 from safegrid.platform.job_runs import JobRun
 from safegrid.platform.paging import PageQuery
+from safegrid.platform.relay import services as relay_services
 from safegrid.security.actor import Actor
 from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
@@ -90,6 +91,13 @@ def job_list(
     last: dict[str, JobRun] = {}
     for run in runs:
         last.setdefault(run.name, run)
+    relay = (
+        relay_services.status(
+            platform.uow(actor, readonly=True), platform.settings.events_stale_minutes
+        )
+        if actor.can(Perm.EVENTS_VIEW)
+        else None
+    )
     return render(
         request,
         "ops/jobs.html",
@@ -99,6 +107,7 @@ def job_list(
             "last": last,
             "runs": runs[:30],
             "can_run": actor.can(Perm.JOBS_RUN),
+            "relay": relay,
             "done": DONE.get(done),
         },
     )

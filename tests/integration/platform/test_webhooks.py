@@ -23,6 +23,7 @@ from safegrid.platform import clock
 from safegrid.platform.relay import relay, services, signing
 from safegrid.platform.relay.models import DeliveryState, EventDelivery
 from safegrid.security.actor import Actor
+from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from tests.fixtures.world import World
@@ -248,3 +249,17 @@ def test_cli_manages_webhooks_as_a_named_administrator(world: World, platform: P
     )
     assert off.exit_code == 0, off.output
     assert runner.invoke(cli_app, ["events", "relay"]).exit_code == 0
+
+
+def test_console_jobs_page_counts_the_event_backlog(world: World, platform: Platform) -> None:
+    admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
+    client = TestClient(create_app(platform))
+    client.cookies.set(SESSION_COOKIE, world.token(admin, "console"))
+    emit_probes(platform, 3)
+    page = client.get("/jobs")
+    assert page.status_code == 200
+    assert "事件外发" in page.text  # Chinese first
+    assert 'data-testid="event-backlog">3<' in page.text
+    assert 'role="alert"' not in page.text
+    relay.drain(platform)
+    assert 'data-testid="event-backlog">0<' in client.get("/jobs").text
