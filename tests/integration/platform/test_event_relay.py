@@ -6,6 +6,7 @@ events are purged."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -213,3 +214,25 @@ def test_relay_and_purge_are_scheduled_jobs() -> None:
     registered = jobs.load()
     assert registered["events.relay"].schedule == "* * * * *"
     assert registered["events.purge"].schedule == "40 3 * * *"
+
+
+def test_follow_relays_events_as_they_arrive_until_stopped(
+    world: World, recorder: Recorder
+) -> None:
+    stop = threading.Event()
+    result: list[relay.RelayReport] = []
+    worker = threading.Thread(
+        target=lambda: result.append(relay.follow(world.platform, stop, interval=0.05))
+    )
+    worker.start()
+    try:
+        emit_probes(world.platform, 3)
+        deadline = time.monotonic() + 30
+        while len(recorder.records) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert sorted(r.payload["n"] for r in recorder.records) == [0, 1, 2]
+    assert result[0].delivered == 3

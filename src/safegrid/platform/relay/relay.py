@@ -12,6 +12,7 @@ the claims are serialised by the write lock; a leased delivery is invisible to t
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Final
@@ -22,6 +23,8 @@ from safegrid.security.actor import Actor
 
 if TYPE_CHECKING:
     from safegrid.bootstrap import Platform
+
+log = logging.getLogger(__name__)
 
 BATCH: Final = 500
 ACTOR_NAME: Final = "events.relay"
@@ -127,7 +130,14 @@ def follow(
     (one indexed query on the rows still waiting)."""
     total = RelayReport()
     while not stop.is_set():
-        report = drain(platform, batch=batch, budget_seconds=60)
+        try:
+            report = drain(platform, batch=batch, budget_seconds=60)
+        except Exception:
+            # E.g. the database restarting: a worker outlives it. What this round had
+            # claimed is leased, so it is delivered again after the lease (at least once).
+            log.exception("relay round failed; retrying in %.0f s", max(interval, 5.0))
+            stop.wait(max(interval, 5.0))
+            continue
         total.add(report)
         if report.idle:
             stop.wait(interval)
