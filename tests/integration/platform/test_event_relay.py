@@ -210,6 +210,26 @@ def test_purge_removes_only_published_events_past_the_retention(
     assert purged.actor_name == "system:events.purge"
 
 
+def test_status_asks_for_a_person_when_an_event_waits_too_long(
+    world: World, platform: Platform
+) -> None:
+    clock.set_clock(at := clock.FixedClock(T0))
+    down = Recorder(fail=lambda rs: True)
+    events.subscribe(RelayProbed, down, name="test.relay.down")
+    try:
+        emit_probes(platform, 1)
+        relay.drain(platform)
+    finally:
+        events.unsubscribe("test.relay.down")
+    at.advance(timedelta(minutes=14))
+    status = services.status(platform.uow(world.system(), readonly=True), 15)
+    assert (status.unpublished, status.retrying, status.dead) == (1, 1, 0)
+    assert status.oldest_unpublished_at == T0 and not status.needs_attention
+    at.advance(timedelta(minutes=2))
+    status = services.status(platform.uow(world.system(), readonly=True), 15)
+    assert status.needs_attention and status.oldest_age_seconds == 16 * 60
+
+
 def test_relay_and_purge_are_scheduled_jobs() -> None:
     registered = jobs.load()
     assert registered["events.relay"].schedule == "* * * * *"

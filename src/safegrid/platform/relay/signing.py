@@ -73,10 +73,11 @@ def verify(
     tolerance_seconds: int = TOLERANCE_SECONDS,
 ) -> None:
     """What a receiver does (Python receivers may import it): raises SignatureError unless
-    the body is signed with ``secret`` and was signed within ``tolerance_seconds`` of now.
-    ``request_headers`` must look names up case-insensitively (as HTTP servers' do)."""
-    timestamp = request_headers.get(TIMESTAMP) or ""
-    given = request_headers.get(SIGNATURE) or ""
+    the raw ``body`` is signed with ``secret`` and was signed within ``tolerance_seconds``
+    of ``now``. Header names are matched without regard to case."""
+    lower = {k.lower(): v for k, v in request_headers.items()}
+    timestamp = lower.get(TIMESTAMP.lower()) or ""
+    given = lower.get(SIGNATURE.lower()) or ""
     if not timestamp.isdigit():
         raise SignatureError(f"missing or malformed {TIMESTAMP}")
     if abs(now.timestamp() - int(timestamp)) > tolerance_seconds:
