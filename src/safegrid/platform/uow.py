@@ -2,7 +2,7 @@
 
 It rolls back unless committed. A writing unit of work refuses to commit changes that
 were not audited, so no service can change state silently (AUD-1). Events go to the
-outbox in the same transaction and to in-process handlers after commit.
+outbox in the same transaction; the relay hands them on once committed (ADR 0016).
 """
 
 from __future__ import annotations
