@@ -244,6 +244,12 @@ def test_cli_manages_webhooks_as_a_named_administrator(world: World, platform: P
     )
     assert off.exit_code == 0, off.output
     assert runner.invoke(cli_app, ["events", "relay"]).exit_code == 0
+    requeue = ["events", "requeue", "--as", admin.username]
+    assert runner.invoke(cli_app, requeue).exit_code == 2  # neither ids nor --all-dead
+    none = runner.invoke(cli_app, [*requeue, "--all-dead"])
+    assert none.exit_code == 0 and "requeued 0" in none.output
+    missing = runner.invoke(cli_app, [*requeue, "987654"])
+    assert missing.exit_code == 1 and "987654" in missing.output
 
 
 def test_console_jobs_page_counts_the_event_backlog(world: World, platform: Platform) -> None:
