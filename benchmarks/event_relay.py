@@ -6,8 +6,9 @@ an event-at-a-time relay costs. Also the figure with two relays running at once.
     .venv/bin/python benchmarks/event_relay.py [--events 20000 --baseline 1000]
     SAFEGRID_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python benchmarks/event_relay.py
 
-SQLite in a scratch file by default; SAFEGRID_DATABASE_URL (set by with-postgres.sh)
-selects PostgreSQL (its public schema is emptied first: use a throwaway cluster).
+SQLite in a scratch file by default; --database-url or SAFEGRID_DATABASE_URL (set by
+with-postgres.sh) selects PostgreSQL (its public schema is emptied first: use a throwaway
+cluster).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from safegrid.bootstrap import Platform, set_platform
+from safegrid.bootstrap import Platform
 from safegrid.config import Settings
 from safegrid.platform import events
 from safegrid.platform.events import Event, EventRecord
@@ -77,23 +78,26 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--baseline", type=int, default=1_000)
+    parser.add_argument("--database-url", default=os.environ.get("SAFEGRID_DATABASE_URL"))
     args = parser.parse_args(argv)
+    counter = Counter()
+    events.subscribe(MeterRead, counter, name="benchmark.counter")
     with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("SAFEGRID_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'relay.db'}"
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'relay.db'}"
         platform = Platform(Settings(env="dev", database_url=url, scheduler_enabled=False))
-        if not platform.settings.is_sqlite:
-            with platform.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        platform.migrate()
-        set_platform(platform)
-        counter = Counter()
-        events.subscribe(MeterRead, counter, name="benchmark.counter")
-        backend = "sqlite" if platform.settings.is_sqlite else "postgresql"
-        batched = timed(platform, counter, args.events, relay.BATCH, 1)
-        two = timed(platform, counter, args.events, relay.BATCH, 2)
-        one_by_one = timed(platform, counter, args.baseline, 1, 1)
-        platform.dispose()
+        try:
+            if not platform.settings.is_sqlite:
+                with platform.engine.begin() as conn:
+                    conn.execute(text("DROP SCHEMA public CASCADE"))
+                    conn.execute(text("CREATE SCHEMA public"))
+            platform.migrate()
+            backend = "sqlite" if platform.settings.is_sqlite else "postgresql"
+            batched = timed(platform, counter, args.events, relay.BATCH, 1)
+            two = timed(platform, counter, args.events, relay.BATCH, 2)
+            one_by_one = timed(platform, counter, args.baseline, 1, 1)
+        finally:
+            events.unsubscribe("benchmark.counter")
+            platform.dispose()
     print(f"backend {backend}; {args.events} events, one subscriber")
     print(f"relay, batches of {relay.BATCH}:        {batched:10.0f} events/s")
     print(f"two relays at once:             {two:10.0f} events/s")
