@@ -98,6 +98,7 @@ OPS_BODIES = {
     "POST /jobs/{job_name}/run": _empty,
     "POST /api/events/webhooks": lambda c: {"json": _webhook_body()},
     "POST /api/events/webhooks/{webhook_id}/disable": _empty,
+    "POST /jobs/events/requeue": _empty,
     "POST /api/events/deliveries/requeue": lambda c: {
         "json": {"delivery_ids": [_dead_delivery(c.world)]}
     },

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.cli import app as cli_app
-from safegrid.platform import clock
+from safegrid.platform import clock, events
 from safegrid.platform.relay import relay, services, signing
 from safegrid.platform.relay.models import DeliveryState, EventDelivery
 from safegrid.security.actor import Actor
@@ -27,7 +27,7 @@ from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from tests.fixtures.world import World
-from tests.integration.platform.relay_support import emit_probes
+from tests.integration.platform.relay_support import Recorder, RelayProbed, emit_probes
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -264,3 +264,32 @@ def test_console_jobs_page_counts_the_event_backlog(world: World, platform: Plat
     assert 'role="alert"' not in page.text
     relay.drain(platform)
     assert 'data-testid="event-backlog">0<' in client.get("/jobs").text
+
+
+def test_console_lists_dead_deliveries_and_an_administrator_requeues_them(
+    world: World, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(platform.settings, "events_max_attempts", 1)
+    failing = Recorder(fail=lambda rs: True)
+    events.subscribe(RelayProbed, failing, name="test.console.failing")
+    try:
+        emit_probes(platform, 1)
+        relay.drain(platform)
+    finally:
+        events.unsubscribe("test.console.failing")
+    admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
+    client = TestClient(create_app(platform))
+    client.cookies.set(SESSION_COOKIE, world.token(admin, "console"))
+    page = client.get("/jobs").text
+    assert 'role="alert"' in page and 'data-testid="dead-deliveries"' in page
+    assert "subscriber:test.console.failing" in page and "RuntimeError: subscriber is down" in page
+    done = client.post("/jobs/events/requeue", follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/jobs?done=requeued"
+    (d,) = _deliveries(platform)
+    assert (d.state, d.attempts) == (DeliveryState.PENDING, 0)
+    assert "已重新排队" in client.get("/jobs?done=requeued").text
+    with platform.uow(world.system(), readonly=True) as uow:
+        entry = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "events.deliveries_requeued")
+        ).one()
+    assert entry.actor_name == admin.username and entry.channel == "web"
