@@ -1,7 +1,7 @@
 """billing: bill-run progress rows, 退补 adjustments (BILL-7)
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-07 07:59:08.077240
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import safegrid.security.fields
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

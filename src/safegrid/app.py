@@ -34,6 +34,7 @@ from safegrid.payments.refund_routes import router as ledger_router
 from safegrid.payments.risk_routes import router as risk_router
 from safegrid.platform import scheduler
 from safegrid.platform.errors import SafeGridError
+from safegrid.platform.relay.routes import router as events_router
 from safegrid.readings.routes import router as readings_router
 from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
@@ -147,6 +148,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(counter_router)
     app.include_router(ledger_router)
     app.include_router(risk_router)
+    app.include_router(events_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

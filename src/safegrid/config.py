@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     # 0007); three years is the legal floor, so a lower value is refused.
     audit_retention_years: int = Field(default=3, ge=3)
     audit_archive_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "audit-archive")
+    # The outbox relay (ADR 0016). Published events are kept this long, then purged.
+    events_retention_days: int = Field(default=30, ge=1)
+    # A failed delivery is retried after base, 2×base, 4×base… (capped at an hour) and
+    # marked dead after this many attempts (8 at 30 s: about an hour of trying).
+    events_max_attempts: int = Field(default=8, ge=1, le=30)
+    events_retry_base_seconds: float = Field(default=30.0, gt=0)
+    events_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # `safegrid events status` exits 1 when an unpublished event is older than this.
+    events_stale_minutes: int = Field(default=15, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

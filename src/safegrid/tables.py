@@ -17,6 +17,7 @@ from safegrid.payments import online_models as online_payment_models
 from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, outbox
 from safegrid.platform.db import Base
+from safegrid.platform.relay import models as relay_models
 from safegrid.readings import models as reading_models
 from safegrid.security import key_store
 from safegrid.security import models as security_models
@@ -43,6 +44,7 @@ __all__ = [
     "outbox",
     "payment_models",
     "reading_models",
+    "relay_models",
     "risk_models",
     "security_models",
     "tariff_models",

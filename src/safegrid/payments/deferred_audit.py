@@ -114,7 +114,6 @@ def append_many(session: Session, pending: list[PendingEntry]) -> None:
 @dataclasses.dataclass(frozen=True)
 class Mark:
     entries: int
-    events: int
     audited: bool
 
 
@@ -167,12 +166,11 @@ class DeferredAuditUnitOfWork(UnitOfWork):
         return len(self._pending)
 
     def mark(self) -> Mark:
-        return Mark(len(self._pending), len(self._events), self._audited)
+        return Mark(len(self._pending), self._audited)
 
     def rewind(self, mark: Mark) -> None:
         """Forget what was recorded since ``mark`` (its savepoint was rolled back)."""
         del self._pending[mark.entries :]
-        del self._events[mark.events :]
         self._audited = mark.audited
 
     def commit(self) -> None:

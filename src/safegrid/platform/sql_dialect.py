@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import LargeBinary, Text, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.selectable import GenerativeSelect
+
+_Claim = TypeVar("_Claim", bound=GenerativeSelect)
 
 
 class json_text(FunctionElement[str]):
@@ -88,3 +91,12 @@ def insert_skipping_conflicts(table: Any, dialect_name: str) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def claim_skipping_locked(stmt: _Claim) -> _Claim:
+    """Rows a worker claims while others claim too (the outbox relay): on PostgreSQL
+    ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint rows without waiting
+    for each other. SQLite has no row locks and SQLAlchemy leaves the clause out there: a
+    writing unit of work holds the database's write lock from its first statement (BEGIN
+    IMMEDIATE), so claims are serialised instead."""
+    return stmt.with_for_update(skip_locked=True)

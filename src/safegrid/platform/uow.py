@@ -2,7 +2,7 @@
 
 It rolls back unless committed. A writing unit of work refuses to commit changes that
 were not audited, so no service can change state silently (AUD-1). Events go to the
-outbox in the same transaction and to in-process handlers after commit.
+outbox in the same transaction; the relay hands them on once committed (ADR 0016).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from safegrid.platform import clock
-from safegrid.platform.events import Event, publish
+from safegrid.platform.events import Event
 from safegrid.platform.outbox import OutboxMessage
 from safegrid.security import audit
 from safegrid.security.actor import Actor
@@ -34,7 +34,6 @@ class UnitOfWork:
         self._factory = session_factory
         self.actor = actor
         self.readonly = readonly
-        self._events: list[Event] = []
         self._audited = False
         self._session: Session | None = None
         # Execution options of the transaction this unit of work begins (set before
@@ -84,14 +83,13 @@ class UnitOfWork:
         return entry
 
     def emit(self, event: Event) -> None:
-        self._events.append(event)
         self.session.add(
             OutboxMessage(topic=event.topic, payload=event.payload(), created_at=clock.now())
         )
 
     def emit_many(self, events: Sequence[Event]) -> None:
-        """``emit`` for a set-based service: one executemany into the outbox, the events
-        published after commit like any other."""
+        """``emit`` for a set-based service: one executemany into the outbox, relayed once
+        committed like any other."""
         if not events:
             return
         now = clock.now()
@@ -101,7 +99,6 @@ class UnitOfWork:
             insert(cast(Table, OutboxMessage.__table__)),
             [{"topic": e.topic, "payload": e.payload(), "created_at": now} for e in events],
         )
-        self._events.extend(events)
 
     def commit(self) -> None:
         session = self.session
@@ -111,9 +108,7 @@ class UnitOfWork:
         if not self._audited and self._has_changes(session):
             raise UnauditedChangeError("state changed without an audit entry")
         session.commit()
-        events, self._events = self._events, []
         self._audited = False
-        publish(events)
 
     @staticmethod
     def _has_changes(session: Session) -> bool:

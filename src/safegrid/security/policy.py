@@ -116,6 +116,9 @@ class Perm(enum.StrEnum):
     REFUNDS_APPROVE = "refunds.approve"
     # The callback inbox (ADR 0013): put a row that failed repeatedly back to the applier.
     PAYMENTS_INBOX_MANAGE = "payments.inbox_manage"
+    # The outbox relay (ADR 0016): see the backlog; manage webhooks, re-queue dead deliveries.
+    EVENTS_VIEW = "events.view"
+    EVENTS_MANAGE = "events.manage"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -257,6 +260,11 @@ POLICY[Post.DATA_SECURITY_OFFICER] |= _ALERTS
 POLICY[Post.DEPARTMENT_HEAD] |= _ALERTS
 POLICY[Post.AUDITOR] |= {Perm.ALERTS_VIEW}
 POLICY[Post.SYSTEM_ADMIN] |= {Perm.JOBS_VIEW, Perm.JOBS_RUN}
+# Events leaving the platform (ADR 0016): the system administrator runs the webhooks; the
+# data security officer and auditors see what is subscribed and what is stuck.
+POLICY[Post.SYSTEM_ADMIN] |= {Perm.EVENTS_VIEW, Perm.EVENTS_MANAGE}
+POLICY[Post.DATA_SECURITY_OFFICER] |= {Perm.EVENTS_VIEW}
+POLICY[Post.AUDITOR] |= {Perm.EVENTS_VIEW}
 
 
 # Payment risk (PAY-4, PAY-5): the data security officer and finance review risk cases (lift,

@@ -1,5 +1,5 @@
 """Operations pages: the key-field alert inbox (AUD-3) and the scheduled jobs with their
-last runs (DATA-6, AUD-4)."""
+last runs (DATA-6, AUD-4) and the outbox relay's backlog (ADR 0016)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from safegrid.platform import jobs
 from safegrid.platform.errors import NotFoundError
 from safegrid.platform.job_runs import JobRun
 from safegrid.platform.paging import PageQuery
+from safegrid.platform.relay import services as relay_services
 from safegrid.security.actor import Actor
 from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
@@ -30,6 +31,7 @@ DONE: Final[dict[str, str]] = {
     "succeeded": N_("The job has run successfully."),
     "failed": N_("The job failed; the error is shown in its last run."),
     "skipped": N_("The job is already running; this run was skipped."),
+    "requeued": N_("The dead event deliveries have been queued again."),
 }
 # Key-field names as people read them (msgids translated in the catalog).
 KEY_FIELD_LABELS: Final[dict[str, str]] = {
@@ -90,6 +92,19 @@ def job_list(
     last: dict[str, JobRun] = {}
     for run in runs:
         last.setdefault(run.name, run)
+    can_see_events = actor.can(Perm.EVENTS_VIEW)
+    relay = (
+        relay_services.status(
+            platform.uow(actor, readonly=True), platform.settings.events_stale_minutes
+        )
+        if can_see_events
+        else None
+    )
+    dead = (
+        relay_services.list_deliveries(platform.uow(actor, readonly=True), limit=20)
+        if relay is not None and relay.dead
+        else []
+    )
     return render(
         request,
         "ops/jobs.html",
@@ -99,6 +114,9 @@ def job_list(
             "last": last,
             "runs": runs[:30],
             "can_run": actor.can(Perm.JOBS_RUN),
+            "relay": relay,
+            "dead": dead,
+            "can_requeue": actor.can(Perm.EVENTS_MANAGE),
             "done": DONE.get(done),
         },
     )
@@ -114,3 +132,12 @@ def job_run(
         raise NotFoundError("任务不存在 / no such job")
     run = jobs.run_job(get_platform(), job_name, trigger="console", by=actor.username)
     return see_other(request, f"/jobs?done={run.status.value}")
+
+
+@router.post("/jobs/events/requeue")
+def events_requeue(
+    request: Request, actor: Actor = Depends(require_page(Perm.EVENTS_MANAGE))
+) -> Response:
+    """Every dead event delivery gets a fresh set of attempts (audited, ADR 0016)."""
+    relay_services.do_requeue(get_platform().uow(actor), None)
+    return see_other(request, "/jobs?done=requeued")
