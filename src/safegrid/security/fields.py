@@ -6,9 +6,10 @@ A column declares its class once, ``info={"sensitive": <kind>}`` (or with the he
 type becomes :class:`EncryptedString`: the ORM and Core read and write plaintext while the
 database holds ``sm4gcm$<version>$…`` with the field name as associated data. A column
 declared ``searchable`` gets a companion ``<name>_bidx`` column (keyed HMAC-SM3 blind
-index, indexed) that the ORM keeps up to date at every flush; Core bulk inserts
-fill it with :func:`fill_blind_indexes` (or :func:`seal_bulk`, which also encrypts the
-rows in one batch per column); queries match through :func:`matches`.
+index, indexed; uniquely when declared ``unique``) that the ORM keeps up to date at every
+flush and in UPDATE statements run through a session; Core bulk inserts fill it with
+:func:`fill_blind_indexes` (or :func:`seal_bulk`, which also encrypts the rows in one
+batch per column); queries match through :func:`matches`.
 
 Values without the ``sm4gcm$`` prefix are rows written before encryption existed (a
 database upgraded from revision 0002): they read back as they are until
