@@ -3,12 +3,15 @@ message naming what collided, never a 500 and never the SQL (issue 11)."""
 
 from __future__ import annotations
 
+import pytest
+import typer
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from safegrid.app import create_app
 from safegrid.bootstrap import Platform
+from safegrid.cli_support import reported
 from safegrid.org.models import OrgUnit, UnitKind
 from safegrid.security.guards import public
 from tests.fixtures.world import World
@@ -73,3 +76,22 @@ def test_a_foreign_key_violation_escaping_a_request_is_409_without_sql(world: Wo
     assert resp.status_code == 409
     assert "conflicts with stored data" in resp.json()["detail"]
     assert not any(leak in resp.text for leak in LEAKS)
+
+
+def test_an_integrity_error_escaping_a_cli_command_is_a_clear_error(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (
+        pytest.raises(typer.Exit) as stopped,
+        reported(),
+        world.platform.engine.begin() as conn,
+    ):
+        conn.execute(
+            insert(OrgUnit).values(
+                code="prov", name="重复", name_en="dup", kind=UnitKind.PROVINCE, path="/x/"
+            )
+        )
+    assert stopped.value.exit_code == 1
+    said = " ".join(capsys.readouterr().err.split())
+    assert "conflict:" in said and "org_units.code" in said
+    assert not any(leak in said for leak in LEAKS)
