@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from safegrid.app import create_app
+from safegrid.bootstrap import Platform
 from safegrid.customers.models import Customer, CustomerKind
 from safegrid.customers.schemas import CustomerCreate
 from safegrid.customers.services import do_register_customer
@@ -30,8 +31,8 @@ UNITS = ["prov", "cityA", "cityB", "countyA", "countyB", "stationA", "hallA", "s
 
 
 @pytest.fixture(autouse=True)
-def _postgresql_only(world: World) -> None:
-    if world.platform.settings.is_sqlite:
+def _postgresql_only(platform: Platform) -> None:
+    if platform.settings.is_sqlite:
         pytest.skip(
             "SQLite serialises writers (BEGIN IMMEDIATE), so these races cannot happen there; "
             "they are run on PostgreSQL"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from safegrid.bootstrap import Platform
 from safegrid.datause import exports, rate_limit
 from safegrid.datause.rate_limit import RateLimitedError
 from safegrid.datause.schemas import ExportCreate
@@ -21,8 +22,8 @@ THREADS = 8
 
 
 @pytest.fixture(autouse=True)
-def _postgresql_only(world: World) -> None:
-    if world.platform.settings.is_sqlite:
+def _postgresql_only(platform: Platform) -> None:
+    if platform.settings.is_sqlite:
         pytest.skip(
             "SQLite serialises writers (BEGIN IMMEDIATE), so two requests can never count at "
             "once there; the race is run on PostgreSQL"
