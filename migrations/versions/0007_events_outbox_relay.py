@@ -1,7 +1,7 @@
 """events: outbox relay, webhooks and deliveries (ADR 0016)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07 08:01:56.846855
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import safegrid.security.fields
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,8 +33,8 @@ from safegrid.payments.counter_routes import router as counter_router
 from safegrid.payments.online_routes import router as online_payments_router
 from safegrid.payments.refund_routes import router as ledger_router
 from safegrid.payments.risk_routes import router as risk_router
-from safegrid.platform import scheduler
-from safegrid.platform.errors import SafeGridError
+from safegrid.platform import integrity, scheduler
+from safegrid.platform.errors import ConflictError, SafeGridError
 from safegrid.platform.relay.routes import router as events_router
 from safegrid.readings.routes import router as readings_router
 from safegrid.security.guards import public
@@ -166,6 +167,16 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         headers = headers or getattr(exc, "headers", None)  # e.g. 429 Retry-After
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    def _integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # A constraint the service did not translate (a race it lost, a rule it does not
+        # know): still the user's conflict, not a server fault, and never the SQL.
+        found = integrity.violation(exc)
+        log.warning(
+            "%s %s: integrity error on %s", request.method, request.url.path, found.constraint
+        )
+        return _safegrid_error(request, ConflictError(integrity.describe(exc)))
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(request: Request, exc: RequestValidationError) -> Response:

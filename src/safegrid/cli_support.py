@@ -10,8 +10,10 @@ from typing import TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import IntegrityError
 
 from safegrid.bootstrap import get_platform
+from safegrid.platform import integrity
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
 from safegrid.security.cli_identity import actor_from_username
@@ -51,6 +53,9 @@ def reported() -> Iterator[None]:
     except SafeGridError as exc:
         where = f" ({exc.field})" if exc.field else ""
         err.print(f"[red]error{where}:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    except IntegrityError as exc:  # a race the service did not translate (ADR 0015)
+        err.print(f"[red]conflict:[/red] {integrity.describe(exc)}")
         raise typer.Exit(1) from None
     except ValidationError as exc:
         for e in exc.errors():

@@ -15,7 +15,7 @@ from safegrid.payments import inbox_models as inbox_models
 from safegrid.payments import models as payment_models
 from safegrid.payments import online_models as online_payment_models
 from safegrid.payments.risk import models as risk_models
-from safegrid.platform import job_runs, outbox
+from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.platform.relay import models as relay_models
 from safegrid.readings import models as reading_models
@@ -39,6 +39,7 @@ __all__ = [
     "key_store",
     "metadata",
     "notification_models",
+    "numbering",
     "online_payment_models",
     "org_models",
     "outbox",

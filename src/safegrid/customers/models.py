@@ -32,7 +32,9 @@ class Customer(OrgScoped, Base):
     kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind, 16))
     name: Mapped[str] = mapped_column(String(100), index=True)
     # Encrypted at rest; the searchable ones get a blind-index companion (``*_bidx``).
-    id_number: Mapped[str | None] = sensitive("id_number", 18, searchable=True)
+    # One person, one archive (BILL-1): a unique blind index, so concurrent registrations
+    # of one ID number cannot both commit, whatever unit they are filed in.
+    id_number: Mapped[str | None] = sensitive("id_number", 18, searchable=True, unique=True)
     credit_code: Mapped[str | None] = sensitive("credit_code", 18, searchable=True)
     mobile: Mapped[str | None] = sensitive("phone", 11, searchable=True)
     address: Mapped[str] = sensitive("address", 200)

@@ -15,10 +15,10 @@ from safegrid.customers.models import (
     SupplyPoint,
 )
 from safegrid.org.models import OrgUnit
+from safegrid.platform import numbering
 from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.fields import matches
-from safegrid.security.scope import SKIP_SCOPE
 
 
 class CustomerRepository:
@@ -91,29 +91,7 @@ class CustomerRepository:
         ).all()
         return list(items), total
 
-    def next_number(self, prefix: str, model: type[Customer] | type[Account]) -> str:
-        """Next sequential number under a prefix, taken inside the writer's lock."""
-        last = self.session.scalar(
-            select(func.max(model.number)).where(model.number.startswith(prefix)),
-            execution_options={SKIP_SCOPE: True},  # numbers are unique platform-wide
-        )
-        seq = int(last[len(prefix) :]) + 1 if last else 1
-        return f"{prefix}{seq:07d}"
-
-    def id_number_taken(self, id_number: str) -> bool:
-        return (
-            self.session.scalar(
-                select(Customer.id).where(matches(Customer.id_number, id_number)),
-                execution_options={SKIP_SCOPE: True},  # one person, one archive, utility-wide
-            )
-            is not None
-        )
-
-    def asset_taken(self, asset_no: str) -> bool:
-        return (
-            self.session.scalar(
-                select(Meter.id).where(Meter.asset_no == asset_no),
-                execution_options={SKIP_SCOPE: True},
-            )
-            is not None
-        )
+    def take_number(self, prefix: str) -> str:
+        """The next customer or account number under ``prefix`` (``K0012`` → ``K00120000042``),
+        from the prefix's locked counter row (never ``MAX + 1``)."""
+        return numbering.take(self.session, prefix)[0]

@@ -25,12 +25,16 @@ from safegrid.customers.schemas import (
 )
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
+from safegrid.platform.integrity import conflict_on
 from safegrid.platform.paging import Page, PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.masking import mask, snapshot
 
 NOT_FOUND = "客户不存在 / customer not found"
 ACCOUNT_NOT_FOUND = "账户不存在 / account not found"
+ID_NUMBER_TAKEN = "该身份证号已建档 / this ID number already has an archive"
+ONE_ARCHIVE = "uq_customers_id_number_bidx"
+ASSET_TAKEN = "资产编号已存在 / asset number already registered"
 
 
 def search_customers(
@@ -112,12 +116,8 @@ def do_register_customer(uow: UnitOfWork, data: CustomerCreate) -> int:
         unit = repo.unit(data.org_unit_id)
         if unit is None:  # outside the caller's subtree looks exactly like absent
             raise ValidationProblem("组织单位不存在 / unknown org unit", field="org_unit_id")
-        if data.id_number and repo.id_number_taken(data.id_number):
-            raise ConflictError(
-                "该身份证号已建档 / this ID number already has an archive", field="id_number"
-            )
         customer = Customer(
-            number=repo.next_number(f"K{unit.id:04d}", Customer),
+            number=repo.take_number(f"K{unit.id:04d}"),
             kind=data.kind,
             name=data.name,
             id_number=data.id_number,
@@ -130,7 +130,10 @@ def do_register_customer(uow: UnitOfWork, data: CustomerCreate) -> int:
             updated_at=now,
         )
         uow.session.add(customer)
-        uow.session.flush()
+        # One person, one archive is the unique blind index: a registration that loses a
+        # race to another one of the same person waits for it, then gets this conflict.
+        with conflict_on(ONE_ARCHIVE, ConflictError(ID_NUMBER_TAKEN, field="id_number")):
+            uow.session.flush()
         uow.audit(
             "customer.register",
             object_type="customer",
@@ -181,13 +184,9 @@ def do_install_meter(uow: UnitOfWork, customer_id: int, data: MeterCreate) -> in
             raise ValidationProblem(
                 "抄表区段不存在 / unknown reading area", field="reading_area_id"
             )
-        if repo.asset_taken(data.asset_no):
-            raise ConflictError(
-                "资产编号已存在 / asset number already registered", field="asset_no"
-            )
         unit_id = customer.org_unit_id
         account = Account(
-            number=repo.next_number(f"A{unit_id:04d}", Account),
+            number=repo.take_number(f"A{unit_id:04d}"),
             customer_id=customer.id,
             tariff_category=data.tariff_category,
             opened_on=data.installed_on,
@@ -226,7 +225,8 @@ def do_install_meter(uow: UnitOfWork, customer_id: int, data: MeterCreate) -> in
             org_unit_id=unit_id,
         )
         uow.session.add_all([meter, contract])
-        uow.session.flush()
+        with conflict_on("uq_meters_asset_no", ConflictError(ASSET_TAKEN, field="asset_no")):
+            uow.session.flush()
         uow.audit(
             "meter.install",
             object_type="meter",

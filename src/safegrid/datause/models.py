@@ -145,3 +145,15 @@ class RateEvent(Base):
     account_id: Mapped[int] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RateBucket(Base):
+    """One row per user and limited action: taking it (an upsert that row-locks it until
+    the transaction ends) makes one user's requests of one action count and insert one at
+    a time, so two simultaneous requests cannot both pass at the edge of the limit."""
+
+    __tablename__ = "rate_buckets"
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_request_at: Mapped[datetime] = mapped_column(UTCDateTime)

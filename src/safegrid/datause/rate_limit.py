@@ -1,10 +1,11 @@
 """Per-user sliding-window limit of bulk access to sensitive data (DATA-5).
 
 The window is counted over ``rate_events`` rows, so every server process and worker
-shares one count. The check and the new row are in the caller's transaction, which on
-SQLite holds the write lock from its start; on PostgreSQL two simultaneous requests of
-one user may both pass at the very edge of the limit, which is acceptable for a limit
-meant to stop bulk harvesting, not to meter exactly.
+shares one count. Count and new row are in the caller's transaction, after it has taken
+the user's :class:`RateBucket` row for the action (one upsert that locks the row until
+the transaction ends; SQLite serialises writers anyway): a second request of the same
+user and action waits there and then counts the first one's row, so simultaneous requests
+cannot both pass at the edge of the limit. Other users and actions do not wait.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from safegrid.datause.models import RateEvent
+from safegrid.datause.models import RateBucket, RateEvent
 from safegrid.platform import clock
 from safegrid.platform.errors import SafeGridError
+from safegrid.platform.sql_dialect import upsert
 from safegrid.platform.uow import UnitOfWork
 
 WINDOW = timedelta(hours=1)
@@ -43,6 +45,15 @@ def take(uow: UnitOfWork, action: str, limit: int) -> None:
         return  # the platform's own jobs are not rate-limited
     now = clock.now()
     since = now - WINDOW
+    bucket = RateBucket.__table__
+    uow.session.execute(
+        upsert(
+            bucket,
+            uow.session.get_bind().dialect.name,
+            key=["account_id", "action"],
+            set_={"last_request_at": now},
+        ).values(account_id=account_id, action=action, last_request_at=now)
+    )
     count, oldest = uow.session.execute(
         select(func.count(), func.min(RateEvent.at)).where(
             RateEvent.account_id == account_id, RateEvent.action == action, RateEvent.at > since

@@ -100,3 +100,17 @@ def claim_skipping_locked(stmt: _Claim) -> _Claim:
     writing unit of work holds the database's write lock from its first statement (BEGIN
     IMMEDIATE), so claims are serialised instead."""
     return stmt.with_for_update(skip_locked=True)
+
+
+def upsert(table: Any, dialect_name: str, key: list[str], set_: dict[str, Any]) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET …`` (same words on both backends): one
+    atomic statement that creates a row or changes the existing one, and on PostgreSQL
+    leaves it row-locked until the transaction ends — the portable way to take a counter
+    or a lock row that may not exist yet. Chain ``.values(...)`` and ``.returning(...)``."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_update(index_elements=key, set_=set_)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_update(index_elements=key, set_=set_)

@@ -6,9 +6,10 @@ A column declares its class once, ``info={"sensitive": <kind>}`` (or with the he
 type becomes :class:`EncryptedString`: the ORM and Core read and write plaintext while the
 database holds ``sm4gcm$<version>$…`` with the field name as associated data. A column
 declared ``searchable`` gets a companion ``<name>_bidx`` column (keyed HMAC-SM3 blind
-index, indexed) that the ORM keeps up to date at every flush; Core bulk inserts
-fill it with :func:`fill_blind_indexes` (or :func:`seal_bulk`, which also encrypts the
-rows in one batch per column); queries match through :func:`matches`.
+index, indexed; uniquely when declared ``unique``) that the ORM keeps up to date at every
+flush and in UPDATE statements run through a session; Core bulk inserts fill it with
+:func:`fill_blind_indexes` (or :func:`seal_bulk`, which also encrypts the rows in one
+batch per column); queries match through :func:`matches`.
 
 Values without the ``sm4gcm$`` prefix are rows written before encryption existed (a
 database upgraded from revision 0002): they read back as they are until
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, MutableMapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import Column, ColumnElement, Index, String, Table, event, inspect
-from sqlalchemy.orm import Session, mapped_column
+from sqlalchemy import Column, ColumnElement, Index, String, Table, bindparam, event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, mapped_column
 from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeDecorator
 
 from safegrid.security import keyring
@@ -71,7 +73,9 @@ class EncryptedString(TypeDecorator[str]):
 
     class Comparator(TypeDecorator.Comparator[str]):
         def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement[Any]:
-            if op in _REFUSED and not (op in (operators.eq, operators.ne) and other[0] is None):
+            if op in _REFUSED and not (
+                op in (operators.eq, operators.ne) and _null_or_itself(self.expr, other[0])
+            ):
                 raise TypeError(
                     f"{self.expr} is encrypted: compare through its blind index "
                     "(safegrid.security.fields.matches), never the ciphertext"
@@ -111,6 +115,12 @@ class EncryptedString(TypeDecorator[str]):
         return EncryptedString(self.length, self.field)
 
 
+def _null_or_itself(expr: Any, other: Any) -> bool:
+    # ``IS NULL`` says nothing about the plaintext; and the ORM looks columns up in dicts
+    # keyed by column (an ORM UPDATE's ``.values()``), where ``==`` meets the same column.
+    return other is None or (isinstance(other, Column) and expr.shares_lineage(other))
+
+
 def is_encrypted(column: Column[Any]) -> bool:
     return bool(column.info.get("sensitive") or column.info.get("encrypted"))
 
@@ -136,12 +146,26 @@ def _encrypt_declared(column: Column[Any], table: Any) -> None:
                 name, String(BIDX_CHARS), nullable=True, info={"bidx_of": column.name}
             )
             table.append_column(companion)
-            Index(f"ix_{table.name}_{name}", companion)
+            if column.info.get("unique"):
+                Index(f"uq_{table.name}_{name}", companion, unique=True)
+            else:
+                Index(f"ix_{table.name}_{name}", companion)
 
 
-def sensitive(kind: str, length: int, *, searchable: bool = False, **kw: Any) -> Any:
-    """A sensitive column, declared once: ``id_number = sensitive("id_number", 18, ...)``."""
-    info = {"sensitive": kind, **({"searchable": True} if searchable else {})}
+def sensitive(
+    kind: str, length: int, *, searchable: bool = False, unique: bool = False, **kw: Any
+) -> Any:
+    """A sensitive column, declared once: ``id_number = sensitive("id_number", 18, ...)``.
+
+    ``unique`` (searchable columns only) makes the blind index a unique index: the database
+    refuses a second row with the same normalised value (rows without one may repeat)."""
+    if unique and not searchable:
+        raise TypeError("only a searchable column can be unique (through its blind index)")
+    info: dict[str, Any] = {"sensitive": kind}
+    if searchable:
+        info["searchable"] = True
+    if unique:
+        info["unique"] = True
     info.update(kw.pop("info", {}))
     return mapped_column(String(length), info=info, **kw)
 
@@ -222,3 +246,68 @@ def _maintain_companions(session: Session, _ctx: Any, _instances: Any) -> None:
             value = getattr(obj, prop.key)
             companion = state.mapper.get_property_by_column(table.c[col.name + SEARCHABLE_SUFFIX])
             setattr(obj, companion.key, None if value is None else index_value(col, value))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _companions_of_bulk_updates(state: ORMExecuteState) -> None:
+    """An UPDATE run as a statement (``session.execute(update(...))``, with ``.values()`` or
+    bulk parameters) bypasses the flush above: add the blind index of every searchable
+    value it sets, so a companion never goes stale."""
+    if not state.is_update:
+        return
+    stmt = state.statement
+    table = getattr(stmt, "table", None)
+    columns = searchable_columns(table) if isinstance(table, Table) else []
+    if not columns:
+        return
+    mapper = state.bind_mapper
+    # SET clauses by column key (``_values``: SQLAlchemy keeps no public accessor for them).
+    values: dict[str, Any] = {
+        (key if isinstance(key, str) else key.key): value
+        for key, value in (getattr(stmt, "_values", None) or {}).items()
+    }
+    params = state.parameters
+    if isinstance(params, list):
+        rows = [dict(p) for p in params]
+    else:
+        rows = [dict(cast(Mapping[str, Any], params or {}))]
+    added: dict[Column[Any], Any] = {}
+    for col in columns:
+        companion = col.table.c[col.name + SEARCHABLE_SUFFIX]
+        key, companion_key = col.key, companion.key
+        if mapper is not None:
+            key = mapper.get_property_by_column(col).key
+            companion_key = mapper.get_property_by_column(companion).key
+        if companion.key in values or any(companion_key in row for row in rows):
+            continue  # the caller computed it (e.g. seal_bulk)
+        if col.key in values:
+            value = values[col.key]
+            if not isinstance(value, BindParameter):
+                raise TypeError(
+                    f"{col} is encrypted: assign it a value rather than a SQL expression, "
+                    "so that its blind index can follow"
+                )
+            if not value.required:  # a literal given to .values()
+                added[companion] = _index_or_none(col, value.value)
+                continue
+            # Bound per row of an executemany: a bound companion computed from each row.
+            name = value.key + SEARCHABLE_SUFFIX
+            added[companion] = bindparam(name, type_=String())
+            for row in rows:
+                row[name] = _index_or_none(col, row[value.key])
+        elif any(key in row for row in rows):  # ORM bulk UPDATE by primary key
+            for row in rows:
+                if key in row:
+                    row[companion_key] = _index_or_none(col, row[key])
+    if added:
+        state.statement = stmt.values(added)  # type: ignore[attr-defined]
+    if params:
+        state.parameters = rows if isinstance(params, list) else rows[0]
+
+
+def _index_or_none(column: Column[Any], value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Sealed):
+        raise TypeError(f"{column}: a sealed value carries its blind index; pass it along")
+    return index_value(column, value)

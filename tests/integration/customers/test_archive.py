@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from safegrid.customers import services
-from safegrid.customers.models import Customer, CustomerKind
-from safegrid.customers.schemas import CustomerCreate, CustomerUpdate
+from safegrid.customers.models import Account, Customer, CustomerKind, Meter
+from safegrid.customers.schemas import CustomerCreate, CustomerUpdate, MeterCreate
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.policy import Post
@@ -103,3 +106,30 @@ def test_bill_1_install_meter_creates_account_supply_point_contract(world: World
     assert len(detail.accounts) == 1
     assert len(detail.accounts[0].meters) == 1
     assert len(detail.contracts) == 1
+
+
+def test_bill_1_asset_number_taken_is_a_conflict_and_writes_nothing(world: World) -> None:
+    cid = world.customer("stationA")
+    area = world.reading_area("stationA")
+    world.meter(cid, area)
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        (asset_no,) = uow.session.scalars(select(Meter.asset_no)).all()
+    again = MeterCreate(
+        asset_no=asset_no,
+        model="DDZY71-Z",
+        reading_area_id=area,
+        latitude=Decimal("30.050000"),
+        longitude=Decimal("119.950000"),
+        installed_on=date(2026, 1, 5),
+    )
+    with pytest.raises(ConflictError) as err:
+        services.do_install_meter(world.platform.uow(world.system()), cid, again)
+    assert err.value.field == "asset_no"
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Account)) == 1
+    # The account number the refused installation took is given back with its rollback.
+    world.meter(cid, area)
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        numbers = sorted(uow.session.scalars(select(Account.number)))
+    unit = world.units["stationA"]
+    assert numbers == [f"A{unit:04d}0000001", f"A{unit:04d}0000002"]
