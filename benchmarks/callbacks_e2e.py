@@ -54,9 +54,10 @@ from sqlalchemy import create_engine, func, insert, select, text
 from safegrid.bootstrap import Platform
 from safegrid.config import Settings
 from safegrid.org.models import OrgUnit, UnitKind
-from safegrid.payments import inbox_applier, keys, signing
-from safegrid.payments.models import Payment
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online import keys, signing
+from safegrid.payments.online.callbacks import applier as inbox_applier
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
 

@@ -20,14 +20,16 @@ from safegrid.alerts.models import Alert
 from safegrid.app import create_app
 from safegrid.cli import app as cli_app
 from safegrid.customers.models import Account
-from safegrid.payments import callback_inbox, inbox_applier, online_callbacks
-from safegrid.payments.callback_batch import Callback
-from safegrid.payments.channel_settings import get_channel_settings
-from safegrid.payments.inbox_models import CallbackInbox, InboxState
-from safegrid.payments.inbox_process import applier_process
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.models import Payment
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online.callbacks import applier as inbox_applier
+from safegrid.payments.online.callbacks import inbox as callback_inbox
+from safegrid.payments.online.callbacks import verification as online_callbacks
+from safegrid.payments.online.callbacks.batch import Callback
+from safegrid.payments.online.callbacks.models import CallbackInbox, InboxState
+from safegrid.payments.online.callbacks.process import applier_process
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
+from safegrid.payments.online.settings import get_channel_settings
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE
@@ -192,11 +194,13 @@ def test_pay_7_a_row_failing_repeatedly_stops_and_is_reported_stuck(
     # The batch path fails for the bad row too (its capture is broken), then alone.
     monkeypatch.setattr(inbox_applier, "apply_verified", broken)
     monkeypatch.setattr(
-        "safegrid.payments.callback_batch.is_payable",
+        "safegrid.payments.online.callbacks.batch.is_payable",
         lambda order, cb, channel: False,  # everything takes the one-by-one path
     )
-    monkeypatch.setattr("safegrid.payments.callback_batch.apply_verified", broken)
-    monkeypatch.setattr("safegrid.payments.callback_batch.prepare_verified", _raise_for(bad))
+    monkeypatch.setattr("safegrid.payments.online.callbacks.batch.apply_verified", broken)
+    monkeypatch.setattr(
+        "safegrid.payments.online.callbacks.batch.prepare_verified", _raise_for(bad)
+    )
     for _ in range(inbox_applier.MAX_ATTEMPTS + 2):
         inbox_applier.apply_pending(online.platform)
     s = inbox_applier.status(online.platform)
@@ -213,7 +217,7 @@ def test_pay_7_a_row_failing_repeatedly_stops_and_is_reported_stuck(
 
 
 def _raise_for(form: dict[str, str]):  # type: ignore[no-untyped-def]
-    from safegrid.payments.online_callbacks import prepare_verified
+    from safegrid.payments.online.callbacks.verification import prepare_verified
 
     def prepare(uow, channel, cb):  # type: ignore[no-untyped-def]
         if cb.trade_no == form["trade_no"]:

@@ -15,18 +15,19 @@ from sqlalchemy import func, select
 
 from safegrid.alerts.models import Alert
 from safegrid.customers.models import Account
-from safegrid.payments import callback_batch, ledger
-from safegrid.payments.callback_batch import (
+from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
+from safegrid.payments.ledger import services as ledger
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online.callbacks import batch as callback_batch
+from safegrid.payments.online.callbacks.applier import drain
+from safegrid.payments.online.callbacks.batch import (
     Callback,
     CallbackBatcher,
     CallbackNotRecorded,
     apply_batch,
 )
-from safegrid.payments.channels import CallbackRejected
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
-from safegrid.payments.inbox_applier import drain
-from safegrid.payments.models import Payment
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.online.channels import CallbackRejected
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry

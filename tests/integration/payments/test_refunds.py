@@ -12,9 +12,15 @@ from sqlalchemy import func, select
 
 from safegrid.app import create_app
 from safegrid.bootstrap import Platform
-from safegrid.payments import ledger, refunds
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.models import PaymentChannel, PaymentStatus, RefundRequest, RefundStatus
+from safegrid.payments.ledger import refunds
+from safegrid.payments.ledger import services as ledger
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import (
+    PaymentChannel,
+    PaymentStatus,
+    RefundRequest,
+    RefundStatus,
+)
 from safegrid.payments.risk import cases
 from safegrid.payments.risk import engine as risk
 from safegrid.platform import clock
@@ -71,7 +77,7 @@ def test_refund_needs_approval_by_someone_else_then_executes(world: World, bills
     done = decide(world, finance, request.id)
     assert done.status == RefundStatus.EXECUTED and done.event_id is not None
     with world.platform.uow(world.system(), readonly=True) as uow:
-        from safegrid.payments.models import Payment
+        from safegrid.payments.ledger.models import Payment
 
         assert uow.session.get_one(Payment, payment).refunded == D("30.00")
         assert ledger_totals(uow.session).holds

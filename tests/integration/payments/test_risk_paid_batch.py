@@ -24,13 +24,13 @@ from sqlalchemy import insert, select
 
 from safegrid.alerts.models import Alert
 from safegrid.customers.models import Account
-from safegrid.payments.channels import VerifiedCallback
 from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
-from safegrid.payments.ledger_batch import capture_many
-from safegrid.payments.models import Payment
-from safegrid.payments.online_callbacks import capture_item, finish_paid
-from safegrid.payments.online_finish import finish_paid_many
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger.batch import capture_many
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online.callbacks.finish import finish_paid_many
+from safegrid.payments.online.callbacks.verification import capture_item, finish_paid
+from safegrid.payments.online.channels import VerifiedCallback
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.payments.risk import cases, engine
 from safegrid.payments.risk.models import RiskCase, RiskEvent
 from safegrid.payments.risk.paid_batch import PaidNote, note_paid_many
