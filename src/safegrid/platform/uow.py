@@ -84,14 +84,11 @@ class UnitOfWork:
         return entry
 
     def emit(self, event: Event) -> None:
-        self._events.append(event)
-        self.session.add(
-            OutboxMessage(topic=event.topic, payload=event.payload(), created_at=clock.now())
-        )
+        self.emit_many([event])
 
     def emit_many(self, events: Sequence[Event]) -> None:
-        """``emit`` for a set-based service: one executemany into the outbox, the events
-        published after commit like any other."""
+        """Events into the outbox with the change (one executemany), published after
+        commit; ``emit`` is a batch of one."""
         if not events:
             return
         now = clock.now()

@@ -21,7 +21,7 @@ from safegrid.payments.ledger.models import (
     RefundRequest,
     RefundStatus,
 )
-from safegrid.payments.risk import cases
+from safegrid.payments.risk import cases, paid_batch
 from safegrid.payments.risk import engine as risk
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, PermissionDeniedError, ValidationProblem
@@ -51,7 +51,7 @@ def paid(world: World, bills: Bills, amount: str = "100.00", *, online: bool = F
             idempotency_key=f"K-{account}",
         )
         if online:  # what the online channel tells the risk engine on every capture
-            risk.note_paid(uow, account, D(amount), clock.now(), result.payment_id)
+            paid_batch.note_paid(uow, account, D(amount), clock.now(), result.payment_id)
         uow.commit()
     return result.payment_id
 

@@ -1,23 +1,24 @@
-"""Set-based capture of many payments in one transaction (PAY-7, BILL-5; ADR 0010).
+"""The ledger's capture (PAY-7, BILL-5; ADR 0010): one set-based implementation, for one
+payment or thousands in one transaction.
 
-:func:`capture_many` gives exactly what calling :func:`safegrid.payments.ledger.services.capture`
-once per item, in order, gives — the same Payment, PaymentEvent, CollectionPosting,
-WriteOff and AccountCredit rows, the same results, the same audit entries and events —
-with a handful of statements per batch instead of ORM work per item: the accounts are
-locked in primary-key order, their open bills locked and balanced in three set-based
-queries, the money allocated in Python in integer fen (principal before late fee, oldest
-due date first), and the rows inserted with executemany / INSERT … RETURNING.
+:func:`capture_many` captures its items in order, inside the caller's open unit of work:
+the accounts are locked in primary-key order, their open bills locked and balanced in
+three set-based statements, the money allocated in Python in integer fen (principal
+before late fee, oldest due date first; a payment for a named bill goes to that bill
+only), and the rows inserted with executemany / INSERT … RETURNING. :func:`capture` is a
+batch of one (:mod:`safegrid.payments.ledger.services` wraps it for ``do_capture``).
 
-Anything the fast path does not cover goes through ``ledger.capture`` for that item, at
-its place in the sequence (correctness first): a directed ``bill_id``, a key or an order
-repeated inside the batch, an account with an open disconnection notice or a disconnected
-supply (paying it off must cancel the notice and restore supply:
-``notices.settle_account``). A fast-path account therefore never needs ``settle_account``:
-it would find nothing to cancel or restore.
+The items are taken in *runs*, each run set-based; a new run starts at an item whose
+idempotency key or order is already in the run (it must see the earlier one committed to
+the ledger: a replay, or "order already paid"), or whose account has an open
+disconnection notice or a disconnected supply and is already in the run: paying such an
+account off cancels the notice and restores supply (``notices.settle_account``), which
+looks at the account's arrears after *its* payment, as if the payments came one by one.
 
-An item that ``capture`` would refuse (bad amount or key, unknown account, key used for
-another payment, order already paid) gets the same error in its place in the answer list,
-and nothing of it is written; every other error propagates (the caller rolls back).
+An item the ledger refuses (bad amount or key, unknown account or bill, a bill of another
+account or a reversal bill, a key used for another payment, an order already paid) gets
+its error in its place in the answer list, and nothing of it is written; every other error
+propagates (the caller rolls back).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
+from safegrid.billing.models import Bill, BillKind
+from safegrid.collection import notices
 from safegrid.collection.balances import yuan
 from safegrid.collection.models import (
     OPEN_NOTICE,
@@ -37,8 +40,7 @@ from safegrid.collection.models import (
     WriteOffKind,
 )
 from safegrid.customers.models import Account
-from safegrid.payments.ledger import services as ledger
-from safegrid.payments.ledger.batch_bills import Plan, allocate, open_bills
+from safegrid.payments.ledger.batch_bills import OpenBill, Plan, allocate, open_bills
 from safegrid.payments.ledger.batch_rows import (
     add_credit,
     insert_payments,
@@ -53,20 +55,20 @@ from safegrid.payments.ledger.models import (
     PaymentEvent,
     PaymentEventKind,
 )
-from safegrid.payments.ledger.services import CaptureResult
 from safegrid.platform import clock
-from safegrid.platform.errors import ConflictError, NotFoundError, SafeGridError
+from safegrid.platform.errors import ConflictError, NotFoundError, SafeGridError, ValidationProblem
 from safegrid.platform.events import Event
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import SKIP_SCOPE, unscoped
 
 _ALL = {SKIP_SCOPE: True}
-Answer = CaptureResult | Exception
+_KEYS = unscoped("idempotency keys and orders are unique across the utility")
+BILL_NOT_FOUND = "账单不存在 / bill not found"
 
 
 @dataclasses.dataclass(frozen=True)
 class CaptureItem:
-    """The arguments of one ``ledger.capture`` call."""
+    """One payment to capture."""
 
     account_id: int
     amount: Decimal
@@ -79,30 +81,39 @@ class CaptureItem:
     cashier: str | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class CaptureResult:
+    payment_id: int
+    applied: Decimal
+    credited: Decimal
+    replayed: bool
+
+
+Answer = CaptureResult | Exception
+Hook = Callable[[int], None]
+
+
+def capture(uow: UnitOfWork, item: CaptureItem) -> CaptureResult:
+    """One payment: a batch of one; the ledger's refusal is raised."""
+    (answer,) = capture_many(uow, [item])
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
 def capture_many(
-    uow: UnitOfWork,
-    items: Sequence[CaptureItem],
-    *,
-    before_each: Callable[[int], None] | None = None,
+    uow: UnitOfWork, items: Sequence[CaptureItem], *, before_each: Hook | None = None
 ) -> list[Answer]:
-    """``[ledger.capture(uow, **item) for item in items]`` inside the caller's open unit of
-    work (no commit), an item's refusal returned in its place instead of raised.
+    """Capture ``items`` in order inside the caller's open unit of work (no commit); an
+    item's refusal is returned in its place instead of raised.
 
     ``before_each(i)`` runs before item ``i``'s audit entries are written (the callback
-    batcher switches the unit of work's actor there: each entry names its own caller)."""
+    applier switches the unit of work's actor there: each entry names its own caller)."""
     hook = before_each or _nothing
     answers: list[Answer | None] = [None] * len(items)
-    slow = _slow_items(uow, items)
-    run: list[int] = []
-    for i in range(len(items)):
-        if i in slow:
-            _capture_fast(uow, items, run, answers, hook)
-            run = []
-            hook(i)
-            answers[i] = _capture_one(uow, items[i])
-        else:
-            run.append(i)
-    _capture_fast(uow, items, run, answers, hook)
+    watched = _watched(uow, items)
+    for run in _runs(items, watched):
+        _capture_run(uow, items, run, answers, hook, watched)
     return [a if a is not None else RuntimeError("not captured") for a in answers]
 
 
@@ -110,32 +121,38 @@ def _nothing(_: int) -> None:
     return None
 
 
-def _capture_one(uow: UnitOfWork, item: CaptureItem) -> Answer:
-    """One item through ``ledger.capture``, in a savepoint: a refusal after its payment row
-    was flushed (a directed bill that cannot be written off) leaves nothing behind."""
-    try:
-        with uow.session.begin_nested():
-            return ledger.capture(uow, **dataclasses.asdict(item))
-    except SafeGridError as exc:
-        return exc
-
-
-def _slow_items(uow: UnitOfWork, items: Sequence[CaptureItem]) -> set[int]:
-    """Items the fast path leaves to ``ledger.capture`` (see the module docstring)."""
-    slow: set[int] = set()
+def _runs(items: Sequence[CaptureItem], watched: set[int]) -> list[list[int]]:
+    """Consecutive items that may be captured together (see the module docstring)."""
+    runs: list[list[int]] = []
+    run: list[int] = []
     keys: set[str] = set()
     orders: set[int] = set()
+    accounts: set[int] = set()
     for i, item in enumerate(items):
-        if item.bill_id is not None or item.idempotency_key in keys or item.order_id in orders:
-            slow.add(i)
+        if (
+            item.idempotency_key in keys
+            or (item.order_id is not None and item.order_id in orders)
+            or (item.account_id in watched and item.account_id in accounts)
+        ):
+            runs.append(run)
+            run, keys, orders, accounts = [], set(), set(), set()
+        run.append(i)
         keys.add(item.idempotency_key)
+        accounts.add(item.account_id)
         if item.order_id is not None:
             orders.add(item.order_id)
+    if run:
+        runs.append(run)
+    return runs
+
+
+def _watched(uow: UnitOfWork, items: Sequence[CaptureItem]) -> set[int]:
+    """Accounts with an open disconnection notice or a disconnected supply (rare: two
+    indexed lookups per batch)."""
     accounts = sorted({item.account_id for item in items})
     if not accounts:
-        return slow
-    # Open notices and disconnected supplies are rare: two indexed lookups per batch.
-    watched = set(
+        return set()
+    return set(
         uow.session.scalars(
             select(DisconnectionNotice.account_id).where(
                 DisconnectionNotice.account_id.in_(accounts),
@@ -152,20 +169,17 @@ def _slow_items(uow: UnitOfWork, items: Sequence[CaptureItem]) -> set[int]:
             execution_options=_ALL,
         ).all()
     )
-    slow.update(i for i, item in enumerate(items) if item.account_id in watched)
-    return slow
 
 
-def _capture_fast(
+def _capture_run(
     uow: UnitOfWork,
     items: Sequence[CaptureItem],
     run: list[int],
     answers: list[Answer | None],
-    hook: Callable[[int], None],
+    hook: Hook,
+    watched: set[int],
 ) -> None:
-    """Items ``run`` (distinct keys and orders, no directed bill, no watched account)."""
-    if not run:
-        return
+    """Items ``run``: distinct keys and orders, a watched account at most once."""
     todo: list[int] = []
     for i in run:
         try:
@@ -179,10 +193,11 @@ def _capture_fast(
     todo = _refuse_or_replay(uow, items, todo, units, answers)
     if not todo:
         return
-    bills = open_bills(uow, sorted({items[i].account_id for i in todo}))
+    directed = sorted({b for i in todo if (b := items[i].bill_id) is not None})
+    bills, named = open_bills(uow, sorted({items[i].account_id for i in todo}), directed)
     now = clock.now()
     by = uow.actor.username
-    plans = [allocate(items[i].amount, bills.get(items[i].account_id, [])) for i in todo]
+    plans = [_plan(items[i], bills, named) for i in todo]
     payment_ids = insert_payments(uow, items, todo, plans, units, now)
     posting_ids = insert_postings_and_write_offs(uow, items, todo, plans, payment_ids, units, now)
     uow.session.execute(
@@ -210,8 +225,15 @@ def _capture_fast(
         applied = yuan(plan.applied)
         credited = item.amount - applied
         hook(i)
-        _audit(uow, item, plan, pid, posting_id, unit, applied, credited)
+        _audit_write_off(uow, item, plan, pid, posting_id, unit, applied, credited)
         events.extend(plan.events(pid, item.account_id))
+        if item.account_id in watched and plan.parts:
+            # Its notices and supply change now, after its write-off, as one by one; the
+            # outbox keeps the events in that order.
+            uow.emit_many(events)
+            events = []
+            notices.settle_account(uow, item.account_id, f"payment:{pid}")
+        _audit_capture(uow, item, plan, pid, unit, applied, credited)
         events.append(
             PaymentCaptured(
                 payment_id=pid,
@@ -230,9 +252,17 @@ def _capture_fast(
     uow.session.info["wrote"] = True
 
 
+def _plan(item: CaptureItem, bills: dict[int, list[OpenBill]], named: dict[int, OpenBill]) -> Plan:
+    """A payment for a named bill goes to that bill only; any other, oldest bill first."""
+    if item.bill_id is None:
+        return allocate(item.amount, bills.get(item.account_id, []))
+    bill = named.get(item.bill_id)
+    return allocate(item.amount, [bill] if bill is not None else [], directed=item.bill_id)
+
+
 def _lock_accounts(uow: UnitOfWork, account_ids: list[int]) -> dict[int, int]:
-    """Row locks on the accounts in primary-key order (as ``ledger.capture`` takes them one
-    by one); account id → its org unit. The actor's scope applies, as in ``capture``."""
+    """Row locks on the accounts in primary-key order; account id → its org unit. The
+    actor's scope applies: an account outside it is unknown."""
     if not account_ids:
         return {}
     rows = uow.session.execute(
@@ -244,17 +274,14 @@ def _lock_accounts(uow: UnitOfWork, account_ids: list[int]) -> dict[int, int]:
     return {int(a): int(u) for a, u in rows}
 
 
-def _refuse_or_replay(
-    uow: UnitOfWork,
-    items: Sequence[CaptureItem],
-    todo: list[int],
-    units: dict[int, int],
-    answers: list[Answer | None],
-) -> list[int]:
-    """``capture``'s checks after its account lock, for the whole run; returns what is
-    left to capture."""
-    keys = [items[i].idempotency_key for i in todo]
-    found = {
+def captured_by_key(
+    uow: UnitOfWork, keys: Sequence[str]
+) -> dict[str, tuple[int, int, Decimal, Decimal, Decimal]]:
+    """Payments already captured under ``keys``: key → (payment id, account id, amount,
+    applied and credited by the capture)."""
+    if not keys:
+        return {}
+    return {
         str(key): (int(pid), int(acc), amount, applied, credited)
         for key, pid, acc, amount, applied, credited in uow.session.execute(
             select(
@@ -267,20 +294,57 @@ def _refuse_or_replay(
             )
             .join(PaymentEvent, PaymentEvent.payment_id == Payment.id)
             .where(
-                Payment.idempotency_key.in_(keys),
+                Payment.idempotency_key.in_(list(keys)),
                 PaymentEvent.kind == PaymentEventKind.CAPTURED,
             ),
-            execution_options=_ALL,
+            execution_options=_KEYS,
         ).all()
     }
-    order_ids = [items[i].order_id for i in todo if items[i].order_id is not None]
+
+
+def replay(
+    found: tuple[int, int, Decimal, Decimal, Decimal], item: CaptureItem
+) -> CaptureResult | ConflictError:
+    """The first capture's answer for a repeat of ``item`` (or the key's other use)."""
+    pid, acc, amount, applied, credited = found
+    if acc != item.account_id or amount != item.amount:
+        return ConflictError(
+            "幂等键已用于另一笔缴费 / idempotency key already used for another payment",
+            field="idempotency_key",
+        )
+    return CaptureResult(pid, applied, credited, replayed=True)
+
+
+def _refuse_or_replay(
+    uow: UnitOfWork,
+    items: Sequence[CaptureItem],
+    todo: list[int],
+    units: dict[int, int],
+    answers: list[Answer | None],
+) -> list[int]:
+    """The checks after the account locks, for the whole run; returns what is left to
+    capture."""
+    found = captured_by_key(uow, [items[i].idempotency_key for i in todo])
+    order_ids = [o for i in todo if (o := items[i].order_id) is not None]
     paid_orders = set(
         uow.session.scalars(
             select(Payment.order_id).where(Payment.order_id.in_(order_ids)),
-            execution_options=_ALL,
+            execution_options=_KEYS,
         ).all()
         if order_ids
         else []
+    )
+    bill_ids = sorted({b for i in todo if (b := items[i].bill_id) is not None})
+    # Scoped, as the caller sees bills: one outside the caller's units is unknown.
+    bills = (
+        {
+            int(b): (int(acc), kind)
+            for b, acc, kind in uow.session.execute(
+                select(Bill.id, Bill.account_id, Bill.kind).where(Bill.id.in_(bill_ids))
+            ).all()
+        }
+        if bill_ids
+        else {}
     )
     left: list[int] = []
     for i in todo:
@@ -288,22 +352,25 @@ def _refuse_or_replay(
         if item.account_id not in units:
             answers[i] = NotFoundError("户号不存在 / account not found", field="account_id")
         elif item.idempotency_key in found:
-            pid, acc, amount, applied, credited = found[item.idempotency_key]
-            if acc != item.account_id or amount != item.amount:
-                answers[i] = ConflictError(
-                    "幂等键已用于另一笔缴费 / idempotency key already used for another payment",
-                    field="idempotency_key",
-                )
-            else:
-                answers[i] = CaptureResult(pid, applied, credited, replayed=True)
+            answers[i] = replay(found[item.idempotency_key], item)
         elif item.order_id is not None and item.order_id in paid_orders:
             answers[i] = ConflictError("订单已缴费 / the order is already paid", field="order_id")
+        elif item.bill_id is not None and item.bill_id not in bills:
+            answers[i] = NotFoundError(BILL_NOT_FOUND, field="bill_id")
+        elif item.bill_id is not None and bills[item.bill_id][0] != item.account_id:
+            answers[i] = ValidationProblem(
+                "账单不属于该户号 / the bill belongs to another account", field="bill_id"
+            )
+        elif item.bill_id is not None and bills[item.bill_id][1] != BillKind.NORMAL:
+            answers[i] = ValidationProblem(
+                "冲正账单不能销账 / a reversal bill cannot be written off", field="bill_id"
+            )
         else:
             left.append(i)
     return left
 
 
-def _audit(
+def _audit_write_off(
     uow: UnitOfWork,
     item: CaptureItem,
     plan: Plan,
@@ -313,8 +380,6 @@ def _audit(
     applied: Decimal,
     credited: Decimal,
 ) -> None:
-    """The two entries ``capture`` writes: the write-off posting's, then the payment's."""
-    bills = [bill.id for bill, _, _ in plan.parts]
     uow.audit(
         "collection.write_off",
         object_type="collection_posting",
@@ -326,9 +391,20 @@ def _audit(
             "requested": str(item.amount),
             "applied": str(applied),
             "remainder": str(credited),
-            "bills": bills,
+            "bills": [bill.id for bill, _, _ in plan.parts],
         },
     )
+
+
+def _audit_capture(
+    uow: UnitOfWork,
+    item: CaptureItem,
+    plan: Plan,
+    payment_id: int,
+    unit: int,
+    applied: Decimal,
+    credited: Decimal,
+) -> None:
     uow.audit(
         "payment.capture",
         object_type="payment",
@@ -340,7 +416,7 @@ def _audit(
             "amount": str(item.amount),
             "applied": str(applied),
             "credited": str(credited),
-            "bills": bills,
+            "bills": [bill.id for bill, _, _ in plan.parts],
             "receipt_no": item.receipt_no,
             "order_id": item.order_id,
             "cashier": item.cashier,

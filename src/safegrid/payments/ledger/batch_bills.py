@@ -1,7 +1,7 @@
-"""The batch capture's view of open bills (PAY-7, BILL-5; see :mod:`.ledger_batch`): the
-accounts' open bills locked and balanced in three set-based statements, and the
-allocation of a payment over them in integer fen — oldest due date first, principal
-before late fee, exactly as ``collection.writeoffs`` writes off one payment."""
+"""The capture's view of open bills (PAY-7, BILL-5; see :mod:`.batch`): the accounts' open
+bills (and any bill a payment names) locked and balanced in three set-based statements,
+and the allocation of a payment over them in integer fen — oldest due date first,
+principal before late fee, as ``collection.writeoffs`` writes off one payment."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, case, func, select
+from sqlalchemy import BigInteger, and_, case, func, or_, select
 from sqlalchemy import cast as sql_cast
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
@@ -35,22 +35,40 @@ class OpenBill:
     fee_out: int
 
 
-def open_bills(uow: UnitOfWork, account_ids: list[int]) -> dict[int, list[OpenBill]]:
+Bills = tuple[dict[int, list["OpenBill"]], dict[int, "OpenBill"]]
+
+
+def open_bills(uow: UnitOfWork, account_ids: list[int], named: list[int] | None = None) -> Bills:
     """The accounts' open bills, locked in primary-key order, with their outstanding
     principal and late fee (the sums of :mod:`safegrid.collection.balances`, restricted
-    to these bills instead of grouped over every write-off), oldest due date first."""
+    to these bills instead of grouped over every write-off), oldest due date first; and
+    by id, those bills plus the ``named`` ones (a payment for one bill), open or not."""
+    named = named or []
+    accounts = set(account_ids)
+    is_open = and_(
+        Bill.account_id.in_(account_ids),
+        Bill.kind == BillKind.NORMAL,
+        Bill.status == BillStatus.ISSUED,
+    )
+    where = (
+        or_(is_open, and_(Bill.id.in_(named), Bill.kind == BillKind.NORMAL)) if named else is_open
+    )
     rows = uow.session.execute(
-        select(Bill.id, Bill.account_id, Bill.org_unit_id, Bill.amount, Bill.due_date, Bill.period)
-        .where(
-            Bill.account_id.in_(account_ids),
-            Bill.kind == BillKind.NORMAL,
-            Bill.status == BillStatus.ISSUED,
+        select(
+            Bill.id,
+            Bill.account_id,
+            Bill.org_unit_id,
+            Bill.amount,
+            Bill.due_date,
+            Bill.period,
+            Bill.status,
         )
+        .where(where)
         .order_by(Bill.id)
         .with_for_update()
     ).all()
     if not rows:
-        return {}
+        return {}, {}
     ids = [int(r[0]) for r in rows]
     sign = case((WriteOff.kind == WriteOffKind.UNWIND, -1), else_=1)
     written = {
@@ -77,7 +95,8 @@ def open_bills(uow: UnitOfWork, account_ids: list[int]) -> dict[int, list[OpenBi
         ).all()
     }
     out: dict[int, list[OpenBill]] = {}
-    for bid, acc, unit, amount, due, period in rows:
+    by_id: dict[int, OpenBill] = {}
+    for bid, acc, unit, amount, due, period, status in rows:
         w, f = written.get(int(bid), (0, 0))
         balance = BillBalance(
             bill_id=int(bid),
@@ -87,18 +106,18 @@ def open_bills(uow: UnitOfWork, account_ids: list[int]) -> dict[int, list[OpenBi
             fee_total_fen=accrued.get(int(bid), 0),
             fee_paid_fen=f,
         )
-        out.setdefault(int(acc), []).append(
-            OpenBill(
-                int(bid),
-                int(unit),
-                (due, period, int(bid)),
-                balance.principal_out_fen,
-                balance.fee_out_fen,
-            )
+        bill = by_id[int(bid)] = OpenBill(
+            int(bid),
+            int(unit),
+            (due, period, int(bid)),
+            balance.principal_out_fen,
+            balance.fee_out_fen,
         )
+        if int(acc) in accounts and status == BillStatus.ISSUED:
+            out.setdefault(int(acc), []).append(bill)
     for bills in out.values():
         bills.sort(key=lambda b: b.order)
-    return out
+    return out, by_id
 
 
 @dataclasses.dataclass
@@ -107,11 +126,18 @@ class Plan:
 
     parts: list[tuple[OpenBill, int, int]]
     applied: int
+    directed: int | None = None  # the bill the payment names
+
+    def reference(self, payment_id: int, bill: OpenBill) -> str:
+        """A write-off's reference: a payment over several bills suffixes each one's id."""
+        if self.directed is not None:
+            return f"payment:{payment_id}"
+        return f"payment:{payment_id}#{bill.id}"
 
     def events(self, payment_id: int, account_id: int) -> list[Event]:
         return [
             BillWrittenOff(
-                reference=f"payment:{payment_id}#{bill.id}",
+                reference=self.reference(payment_id, bill),
                 bill_id=bill.id,
                 account_id=account_id,
                 kind=WriteOffKind.PAYMENT.value,
@@ -123,7 +149,7 @@ class Plan:
         ]
 
 
-def allocate(amount: Decimal, bills: list[OpenBill]) -> Plan:
+def allocate(amount: Decimal, bills: list[OpenBill], directed: int | None = None) -> Plan:
     """Oldest first, principal before late fee (``writeoffs._write``); the bills' balances
     change in place so the next payment of the account in the batch sees them."""
     budget = fen_of(amount)
@@ -139,4 +165,4 @@ def allocate(amount: Decimal, bills: list[OpenBill]) -> Plan:
         bill.fee_out -= fee
         budget -= principal + fee
         parts.append((bill, principal, fee))
-    return Plan(parts, fen_of(amount) - budget)
+    return Plan(parts, fen_of(amount) - budget, directed)

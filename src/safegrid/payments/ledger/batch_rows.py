@@ -1,4 +1,4 @@
-"""The rows of a batch capture (see :mod:`.ledger_batch`): payments, write-off postings
+"""The rows of a capture (see :mod:`.batch`): payments, write-off postings
 and write-offs, capture events, account credit and outbox messages, each table written
 with one executemany or INSERT … RETURNING per batch."""
 
@@ -41,7 +41,7 @@ def insert_payments(
         {
             "idempotency_key": items[i].idempotency_key,
             "account_id": items[i].account_id,
-            "bill_id": None,
+            "bill_id": items[i].bill_id,
             "channel": items[i].channel,
             "status": PaymentStatus.CAPTURED,
             "amount": items[i].amount,
@@ -94,7 +94,7 @@ def insert_postings_and_write_offs(
         {
             "reference": f"payment:{pid}",
             "kind": WriteOffKind.PAYMENT,
-            "bill_id": None,
+            "bill_id": items[i].bill_id,
             "account_id": items[i].account_id,
             "requested": items[i].amount,
             "applied": yuan(plan.applied),
@@ -120,7 +120,7 @@ def insert_postings_and_write_offs(
         {
             "posting_id": posting_id,
             "bill_id": bill.id,
-            "reference": f"payment:{pid}#{bill.id}",
+            "reference": plan.reference(pid, bill),
             "kind": WriteOffKind.PAYMENT,
             "amount": yuan(p + f),
             "late_fee_part": yuan(f),

@@ -2,7 +2,8 @@
 
 ``capture``/``void``/``refund`` work inside the caller's open unit of work (a counter
 payment and its receipt, or an online order and its callback, commit together); the
-``do_*`` variants open, audit and commit one themselves.
+``do_*`` variants open, audit and commit one themselves. Capture has one implementation,
+set-based (:mod:`safegrid.payments.ledger.batch`); ``capture`` here is its batch of one.
 
 Exactly once: a payment is unique by its idempotency key, an event by its reference
 (unique constraints). A repeated call finds the first one after taking the account's row
@@ -23,12 +24,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from safegrid.billing.models import Bill
 from safegrid.collection.unwinds import unwind_posting
-from safegrid.collection.writeoffs import apply_write_off, apply_write_off_oldest_first
 from safegrid.customers.models import Account
+from safegrid.payments.ledger import batch
+from safegrid.payments.ledger.batch import CaptureItem, CaptureResult
 from safegrid.payments.ledger.credit import change_credit, credit_balance
-from safegrid.payments.ledger.events import PaymentCaptured, PaymentRefunded, PaymentVoided
+from safegrid.payments.ledger.events import PaymentRefunded, PaymentVoided
 from safegrid.payments.ledger.input import check_amount, check_key
 from safegrid.payments.ledger.models import (
     Payment,
@@ -63,14 +64,6 @@ _ALL = {SKIP_SCOPE: True}
 
 
 @dataclasses.dataclass(frozen=True)
-class CaptureResult:
-    payment_id: int
-    applied: Decimal
-    credited: Decimal
-    replayed: bool
-
-
-@dataclasses.dataclass(frozen=True)
 class VoidResult:
     payment_id: int
     amount: Decimal  # what the void took back (written off + credit)
@@ -85,31 +78,6 @@ class RefundResult:
     refunded_total: Decimal
     status: PaymentStatus
     replayed: bool
-
-
-def _by_key(uow: UnitOfWork, key: str) -> Payment | None:
-    return uow.session.scalars(
-        select(Payment).where(Payment.idempotency_key == key), execution_options=_ALL
-    ).first()
-
-
-def _replay_capture(
-    uow: UnitOfWork, payment: Payment, account_id: int, amount: Decimal
-) -> CaptureResult:
-    if payment.account_id != account_id or payment.amount != amount:
-        raise ConflictError(
-            "幂等键已用于另一笔缴费 / idempotency key already used for another payment",
-            field="idempotency_key",
-        )
-    # The first capture's answer: what it applied and credited then.
-    first = uow.session.scalars(
-        select(PaymentEvent).where(
-            PaymentEvent.payment_id == payment.id,
-            PaymentEvent.kind == PaymentEventKind.CAPTURED,
-        ),
-        execution_options=_ALL,
-    ).one()
-    return CaptureResult(payment.id, first.applied, first.credited, replayed=True)
 
 
 def _lock_account(uow: UnitOfWork, account_id: int) -> Account:
@@ -134,99 +102,22 @@ def capture(
     order_id: int | None = None,
     cashier: str | None = None,
 ) -> CaptureResult:
-    check_amount(amount)
-    check_key(idempotency_key, "idempotency_key")
-    account = _lock_account(uow, account_id)
-    # After the lock: a concurrent capture with this key has committed by now.
-    existing = _by_key(uow, idempotency_key)
-    if existing is not None:
-        return _replay_capture(uow, existing, account_id, amount)
-    if order_id is not None and uow.session.scalar(
-        select(Payment.id).where(Payment.order_id == order_id), execution_options=_ALL
-    ):
-        raise ConflictError("订单已缴费 / the order is already paid", field="order_id")
-    if bill_id is not None:
-        bill = uow.session.scalars(select(Bill).where(Bill.id == bill_id)).first()
-        if bill is None:
-            raise NotFoundError("账单不存在 / bill not found", field="bill_id")
-        if bill.account_id != account_id:
-            raise ValidationProblem(
-                "账单不属于该户号 / the bill belongs to another account", field="bill_id"
-            )
-    now = clock.now()
-    payment = Payment(
-        idempotency_key=idempotency_key,
-        account_id=account_id,
-        bill_id=bill_id,
-        channel=channel,
-        status=PaymentStatus.CAPTURED,
-        amount=amount,
-        # Everything is credit until the write-off below says how much found a bill.
-        applied=ZERO,
-        credited=amount,
-        refunded=ZERO,
-        receipt_no=receipt_no,
-        hall_id=hall_id,
-        cashier=cashier,
-        order_id=order_id,
-        captured_at=now,
-        captured_by=uow.actor.username,
-        org_unit_id=account.org_unit_id,
-    )
-    uow.session.add(payment)
-    uow.session.flush()
-    reference = f"payment:{payment.id}"
-    if bill_id is not None:
-        written = apply_write_off(uow, bill_id, amount, reference)
-    else:
-        written = apply_write_off_oldest_first(uow, account_id, amount, reference)
-    credited = amount - written.applied
-    if credited > 0:
-        change_credit(uow, account, credited)
-    payment.applied, payment.credited = written.applied, credited
-    payment.posting_reference = reference
-    uow.session.add(
-        PaymentEvent(
-            payment_id=payment.id,
-            kind=PaymentEventKind.CAPTURED,
-            reference=f"capture:{payment.id}",
-            amount=amount,
-            applied=written.applied,
-            credited=credited,
-            at=now,
-            by=uow.actor.username,
-            org_unit_id=account.org_unit_id,
-        )
-    )
-    uow.audit(
-        "payment.capture",
-        object_type="payment",
-        object_id=payment.id,
-        org_unit_id=account.org_unit_id,
-        after={
-            "account_id": account_id,
-            "channel": channel.value,
-            "amount": str(amount),
-            "applied": str(written.applied),
-            "credited": str(credited),
-            "bills": written.bill_ids,
-            "receipt_no": receipt_no,
-            "order_id": order_id,
-            "cashier": cashier,
-        },
-    )
-    uow.emit(
-        PaymentCaptured(
-            payment_id=payment.id,
+    """One payment in the caller's open unit of work: the set-based capture's batch of one
+    (:mod:`safegrid.payments.ledger.batch`); a refusal is raised."""
+    return batch.capture(
+        uow,
+        CaptureItem(
             account_id=account_id,
-            channel=channel.value,
-            amount=str(amount),
-            applied=str(written.applied),
-            credited=str(credited),
-            org_unit_id=account.org_unit_id,
-        )
+            amount=amount,
+            channel=channel,
+            idempotency_key=idempotency_key,
+            bill_id=bill_id,
+            receipt_no=receipt_no,
+            hall_id=hall_id,
+            order_id=order_id,
+            cashier=cashier,
+        ),
     )
-    return CaptureResult(payment.id, written.applied, credited, replayed=False)
 
 
 def _lock_payment(uow: UnitOfWork, payment_id: int) -> tuple[Payment, Account]:
@@ -375,25 +266,28 @@ def do_capture(
     order_id: int | None = None,
     cashier: str | None = None,
 ) -> CaptureResult:
-    def work() -> CaptureResult:
-        return capture(
-            uow,
-            account_id=account_id,
-            amount=amount,
-            channel=channel,
-            idempotency_key=idempotency_key,
-            bill_id=bill_id,
-            receipt_no=receipt_no,
-            hall_id=hall_id,
-            order_id=order_id,
-            cashier=cashier,
-        )
+    item = CaptureItem(
+        account_id=account_id,
+        amount=amount,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        bill_id=bill_id,
+        receipt_no=receipt_no,
+        hall_id=hall_id,
+        order_id=order_id,
+        cashier=cashier,
+    )
 
     def replay() -> CaptureResult | None:
-        found = _by_key(uow, idempotency_key)
-        return None if found is None else _replay_capture(uow, found, account_id, amount)
+        found = batch.captured_by_key(uow, [idempotency_key]).get(idempotency_key)
+        if found is None:
+            return None
+        answer = batch.replay(found, item)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
-    return run_once(uow, work, replay)
+    return run_once(uow, lambda: batch.capture(uow, item), replay)
 
 
 def do_void(uow: UnitOfWork, payment_id: int, *, reason: str, reference: str) -> VoidResult:

@@ -25,6 +25,8 @@ from safegrid.payments.online.settings import ChannelSettings, get_channel_setti
 from safegrid.platform.errors import SafeGridError
 
 SANDBOX = "sandbox"
+# What SafeGrid answers a callback it has recorded (first time and repeats).
+ACK = "success"
 TRADE_SUCCESS = "TRADE_SUCCESS"
 
 

@@ -1,13 +1,11 @@
-"""Many captured callbacks' orders marked paid at once (PAY-7; ADR 0010).
+"""Captured callbacks' orders marked paid (PAY-7; ADR 0010): for each ``(order, callback,
+capture)`` in turn the order is paid, the risk engine told, an audit entry and an event
+written — with one UPDATE for all the orders (by primary key, executemany) and the risk
+engine told in one go (:func:`safegrid.payments.risk.paid_batch.note_paid_many`).
+:func:`finish_paid` is :func:`finish_paid_many` of one.
 
-:func:`finish_paid_many` is :func:`safegrid.payments.online.callbacks.verification.finish_paid` for each
-``(order, callback, capture)`` in turn — the orders paid, the risk engine told, the same
-audit entry and event per order, in the same order — with one UPDATE for all the orders
-(by primary key, executemany) instead of an ORM flush per order, and the risk engine told
-in one go (:func:`safegrid.payments.risk.paid_batch.note_paid_many`).
-
-One clock reading for the batch (``finish_paid`` reads it per order): the orders of a
-batch are paid at the same instant, as their ledger rows are (``capture_many``).
+One clock reading for the batch: the orders of a batch are paid at the same instant, as
+their ledger rows are (``capture_many``).
 """
 
 from __future__ import annotations
@@ -18,9 +16,8 @@ from typing import Final
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from safegrid.payments.ledger.services import CaptureResult
-from safegrid.payments.online.callbacks.verification import ACK
-from safegrid.payments.online.channels import VerifiedCallback
+from safegrid.payments.ledger.batch import CaptureResult
+from safegrid.payments.online.channels import ACK, VerifiedCallback
 from safegrid.payments.online.events import OnlineOrderPaid
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.payments.risk.paid_batch import PaidNote, note_paid_many
@@ -43,13 +40,20 @@ _MARK_PAID: Final = (
 Done = tuple[PaymentOrder, VerifiedCallback, CaptureResult]
 
 
+def finish_paid(
+    uow: UnitOfWork, order: PaymentOrder, cb: VerifiedCallback, result: CaptureResult
+) -> str:
+    """One order: a batch of one."""
+    return finish_paid_many(uow, [(order, cb, result)])[0]
+
+
 def finish_paid_many(
     uow: UnitOfWork,
     done: Sequence[Done],
     *,
     before_each: Callable[[int], None] | None = None,
 ) -> list[str]:
-    """``[finish_paid(uow, *d) for d in done]`` inside the caller's unit of work.
+    """The orders of ``done`` paid, in order, inside the caller's unit of work.
 
     ``before_each(k)`` runs before item ``k``'s risk event and audit entry are recorded
     (the callback batch switches the actor there: each names its own caller)."""
@@ -80,7 +84,7 @@ def finish_paid_many(
 
     events: list[Event] = []
 
-    def audited(k: int) -> None:  # what finish_paid records after its note_paid
+    def audited(k: int) -> None:  # recorded right after the order's risk note
         order, cb, result = done[k]
         hook(k)
         uow.audit(

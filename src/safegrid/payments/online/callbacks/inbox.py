@@ -33,8 +33,8 @@ from safegrid.payments.online.callbacks.batch import (
     apply_alone,
 )
 from safegrid.payments.online.callbacks.models import CallbackInbox, InboxState
-from safegrid.payments.online.callbacks.verification import ACK, refuse_order_taken
-from safegrid.payments.online.channels import TRADE_SUCCESS
+from safegrid.payments.online.callbacks.verification import refuse_order_taken
+from safegrid.payments.online.channels import ACK, TRADE_SUCCESS
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform import clock

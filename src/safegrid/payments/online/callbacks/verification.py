@@ -26,21 +26,20 @@ from safegrid.customers.models import Account
 from safegrid.payments.ledger import services as ledger
 from safegrid.payments.ledger.batch import CaptureItem
 from safegrid.payments.ledger.models import PaymentChannel
-from safegrid.payments.ledger.services import CaptureResult
-from safegrid.payments.online.channels import TRADE_SUCCESS as SUCCESS_STATUS
+from safegrid.payments.online.callbacks.finish import finish_paid
 from safegrid.payments.online.channels import (
+    ACK,
     CallbackRejected,
     PaymentChannelAdapter,
     VerifiedCallback,
 )
-from safegrid.payments.online.events import OnlineCallbackRejected, OnlineOrderPaid
+from safegrid.payments.online.channels import TRADE_SUCCESS as SUCCESS_STATUS
+from safegrid.payments.online.events import OnlineCallbackRejected
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
-from safegrid.payments.risk.engine import note_paid
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.scope import SKIP_SCOPE
 
-ACK = "success"
 _ALL = {SKIP_SCOPE: True}
 LEDGER_CHANNEL = {"sandbox": PaymentChannel.ONLINE_SANDBOX}
 
@@ -217,35 +216,6 @@ def capture_item(order: PaymentOrder, cb: VerifiedCallback, channel: str) -> Cap
         bill_id=order.bill_id,
         order_id=order.id,
     )
-
-
-def finish_paid(
-    uow: UnitOfWork, order: PaymentOrder, cb: VerifiedCallback, result: CaptureResult
-) -> str:
-    """After the capture: the order is paid, the risk engine hears of it, audited."""
-    now = clock.now()
-    order.status = OrderStatus.PAID
-    order.trade_no = cb.trade_no
-    order.payment_id = result.payment_id
-    order.paid_at = now
-    note_paid(uow, order.account_id, order.amount, now, result.payment_id)
-    uow.audit(
-        "payment.online_paid",
-        object_type="payment_order",
-        object_id=order.order_no,
-        org_unit_id=order.org_unit_id,
-        after={
-            "trade_no": cb.trade_no,
-            "amount": str(order.amount),
-            "payment_id": result.payment_id,
-        },
-    )
-    uow.emit(
-        OnlineOrderPaid(
-            order.order_no, cb.trade_no, result.payment_id, order.account_id, order.amount
-        )
-    )
-    return ACK
 
 
 def _flag_tampered(uow: UnitOfWork, order: PaymentOrder, cb: VerifiedCallback) -> None:
