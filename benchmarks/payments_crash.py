@@ -60,9 +60,9 @@ from safegrid.payments.ledger.invariant import LedgerTotals, ledger_totals
 from safegrid.payments.ledger.models import Payment, PaymentChannel
 from safegrid.payments.online import keys
 from safegrid.payments.online.callbacks import applier as inbox_applier
-from safegrid.payments.online.channels import SandboxChannel
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.payments.online.orders import do_create_order, portal_actor
+from safegrid.payments.online.sandbox import SandboxChannel
 from safegrid.payments.online.settings import ChannelSettings
 from safegrid.platform import clock
 from safegrid.security.actor import Actor

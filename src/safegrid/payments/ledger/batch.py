@@ -23,13 +23,11 @@ propagates (the caller rolls back).
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from safegrid.billing.models import Bill, BillKind
 from safegrid.collection import notices
 from safegrid.collection.balances import yuan
 from safegrid.collection.models import (
@@ -41,56 +39,28 @@ from safegrid.collection.models import (
 )
 from safegrid.customers.models import Account
 from safegrid.payments.ledger.batch_bills import OpenBill, Plan, allocate, open_bills
+from safegrid.payments.ledger.batch_checks import refuse_or_replay
 from safegrid.payments.ledger.batch_rows import (
     add_credit,
     insert_payments,
     insert_postings_and_write_offs,
     table,
 )
+from safegrid.payments.ledger.capture_types import Answer, CaptureItem, CaptureResult, Hook
 from safegrid.payments.ledger.events import PaymentCaptured
 from safegrid.payments.ledger.input import check_amount, check_key
 from safegrid.payments.ledger.models import (
-    Payment,
-    PaymentChannel,
     PaymentEvent,
     PaymentEventKind,
 )
 from safegrid.platform import clock
-from safegrid.platform.errors import ConflictError, NotFoundError, SafeGridError, ValidationProblem
+from safegrid.platform.errors import SafeGridError
 from safegrid.platform.events import Event
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE, unscoped
+from safegrid.security.scope import SKIP_SCOPE
 
 _ALL = {SKIP_SCOPE: True}
-_KEYS = unscoped("idempotency keys and orders are unique across the utility")
-BILL_NOT_FOUND = "账单不存在 / bill not found"
-
-
-@dataclasses.dataclass(frozen=True)
-class CaptureItem:
-    """One payment to capture."""
-
-    account_id: int
-    amount: Decimal
-    channel: PaymentChannel
-    idempotency_key: str
-    bill_id: int | None = None
-    receipt_no: str | None = None
-    hall_id: int | None = None
-    order_id: int | None = None
-    cashier: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class CaptureResult:
-    payment_id: int
-    applied: Decimal
-    credited: Decimal
-    replayed: bool
-
-
-Answer = CaptureResult | Exception
-Hook = Callable[[int], None]
+__all__ = ["Answer", "CaptureItem", "CaptureResult", "capture", "capture_many"]
 
 
 def capture(uow: UnitOfWork, item: CaptureItem) -> CaptureResult:
@@ -190,7 +160,7 @@ def _capture_run(
             continue
         todo.append(i)
     units = _lock_accounts(uow, sorted({items[i].account_id for i in todo}))
-    todo = _refuse_or_replay(uow, items, todo, units, answers)
+    todo = refuse_or_replay(uow, items, todo, units, answers)
     if not todo:
         return
     directed = sorted({b for i in todo if (b := items[i].bill_id) is not None})
@@ -272,102 +242,6 @@ def _lock_accounts(uow: UnitOfWork, account_ids: list[int]) -> dict[int, int]:
         .with_for_update()
     ).all()
     return {int(a): int(u) for a, u in rows}
-
-
-def captured_by_key(
-    uow: UnitOfWork, keys: Sequence[str]
-) -> dict[str, tuple[int, int, Decimal, Decimal, Decimal]]:
-    """Payments already captured under ``keys``: key → (payment id, account id, amount,
-    applied and credited by the capture)."""
-    if not keys:
-        return {}
-    return {
-        str(key): (int(pid), int(acc), amount, applied, credited)
-        for key, pid, acc, amount, applied, credited in uow.session.execute(
-            select(
-                Payment.idempotency_key,
-                Payment.id,
-                Payment.account_id,
-                Payment.amount,
-                PaymentEvent.applied,
-                PaymentEvent.credited,
-            )
-            .join(PaymentEvent, PaymentEvent.payment_id == Payment.id)
-            .where(
-                Payment.idempotency_key.in_(list(keys)),
-                PaymentEvent.kind == PaymentEventKind.CAPTURED,
-            ),
-            execution_options=_KEYS,
-        ).all()
-    }
-
-
-def replay(
-    found: tuple[int, int, Decimal, Decimal, Decimal], item: CaptureItem
-) -> CaptureResult | ConflictError:
-    """The first capture's answer for a repeat of ``item`` (or the key's other use)."""
-    pid, acc, amount, applied, credited = found
-    if acc != item.account_id or amount != item.amount:
-        return ConflictError(
-            "幂等键已用于另一笔缴费 / idempotency key already used for another payment",
-            field="idempotency_key",
-        )
-    return CaptureResult(pid, applied, credited, replayed=True)
-
-
-def _refuse_or_replay(
-    uow: UnitOfWork,
-    items: Sequence[CaptureItem],
-    todo: list[int],
-    units: dict[int, int],
-    answers: list[Answer | None],
-) -> list[int]:
-    """The checks after the account locks, for the whole run; returns what is left to
-    capture."""
-    found = captured_by_key(uow, [items[i].idempotency_key for i in todo])
-    order_ids = [o for i in todo if (o := items[i].order_id) is not None]
-    paid_orders = set(
-        uow.session.scalars(
-            select(Payment.order_id).where(Payment.order_id.in_(order_ids)),
-            execution_options=_KEYS,
-        ).all()
-        if order_ids
-        else []
-    )
-    bill_ids = sorted({b for i in todo if (b := items[i].bill_id) is not None})
-    # Scoped, as the caller sees bills: one outside the caller's units is unknown.
-    bills = (
-        {
-            int(b): (int(acc), kind)
-            for b, acc, kind in uow.session.execute(
-                select(Bill.id, Bill.account_id, Bill.kind).where(Bill.id.in_(bill_ids))
-            ).all()
-        }
-        if bill_ids
-        else {}
-    )
-    left: list[int] = []
-    for i in todo:
-        item = items[i]
-        if item.account_id not in units:
-            answers[i] = NotFoundError("户号不存在 / account not found", field="account_id")
-        elif item.idempotency_key in found:
-            answers[i] = replay(found[item.idempotency_key], item)
-        elif item.order_id is not None and item.order_id in paid_orders:
-            answers[i] = ConflictError("订单已缴费 / the order is already paid", field="order_id")
-        elif item.bill_id is not None and item.bill_id not in bills:
-            answers[i] = NotFoundError(BILL_NOT_FOUND, field="bill_id")
-        elif item.bill_id is not None and bills[item.bill_id][0] != item.account_id:
-            answers[i] = ValidationProblem(
-                "账单不属于该户号 / the bill belongs to another account", field="bill_id"
-            )
-        elif item.bill_id is not None and bills[item.bill_id][1] != BillKind.NORMAL:
-            answers[i] = ValidationProblem(
-                "冲正账单不能销账 / a reversal bill cannot be written off", field="bill_id"
-            )
-        else:
-            left.append(i)
-    return left
 
 
 def _audit_write_off(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import String, Table, bindparam, insert, literal, select, update
 from sqlalchemy import cast as sql_cast
@@ -15,11 +15,9 @@ from sqlalchemy import cast as sql_cast
 from safegrid.collection.balances import yuan
 from safegrid.collection.models import CollectionPosting, WriteOff, WriteOffKind
 from safegrid.payments.ledger.batch_bills import Plan
+from safegrid.payments.ledger.capture_types import CaptureItem
 from safegrid.payments.ledger.models import AccountCredit, Payment, PaymentStatus
 from safegrid.platform.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from safegrid.payments.ledger.batch import CaptureItem
 
 ZERO = Decimal("0.00")
 

@@ -27,6 +27,7 @@ class PaymentChannel(enum.StrEnum):
     COUNTER_CASH = "counter_cash"
     COUNTER_CARD = "counter_card"
     ONLINE_SANDBOX = "online_sandbox"
+    ONLINE_WECHAT = "online_wechat"
     # 银行代扣: the bank's direct-debit return file, applied in bulk (and the demo's history).
     BANK_DIRECT_DEBIT = "bank_direct_debit"
 

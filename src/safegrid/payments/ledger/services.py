@@ -28,6 +28,8 @@ from safegrid.collection.unwinds import unwind_posting
 from safegrid.customers.models import Account
 from safegrid.payments.ledger import batch
 from safegrid.payments.ledger.batch import CaptureItem, CaptureResult
+from safegrid.payments.ledger.batch_checks import captured_by_key
+from safegrid.payments.ledger.batch_checks import replay as first_answer
 from safegrid.payments.ledger.credit import change_credit, credit_balance
 from safegrid.payments.ledger.events import PaymentRefunded, PaymentVoided
 from safegrid.payments.ledger.input import check_amount, check_key
@@ -279,10 +281,10 @@ def do_capture(
     )
 
     def replay() -> CaptureResult | None:
-        found = batch.captured_by_key(uow, [idempotency_key]).get(idempotency_key)
+        found = captured_by_key(uow, [idempotency_key]).get(idempotency_key)
         if found is None:
             return None
-        answer = batch.replay(found, item)
+        answer = first_answer(found, item)
         if isinstance(answer, Exception):
             raise answer
         return answer

@@ -21,7 +21,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 MERCHANT = "merchant"
 GATEWAY = "gateway"
+# The WeChat-style channel: our merchant key (signs order requests) and the channel
+# platform's key (signs callbacks).
+WECHAT_MERCHANT = "wechat-merchant"
+WECHAT_PLATFORM = "wechat-platform"
 DEV_PREFIX = "dev-"
+# A public, throwaway APIv3 key for dev and test (the channel encrypts callback bodies
+# with it); refused in prod like the dev keypairs.
+DEV_API_V3_KEY = "safegrid-dev-wechat-apiv3-key-32"
 
 
 class ChannelKeyError(RuntimeError):
@@ -120,3 +127,14 @@ def public_key(env: str, configured: Path | None, keys_dir: Path, name: str) -> 
             f"no {name} public key configured; development keys are refused in prod"
         )
     return ensure_dev_keypair(keys_dir, name).public_key()
+
+
+def api_v3_key(env: str, configured: str | None) -> bytes:
+    """The WeChat-style channel's APIv3 key (32 bytes, AES-256-GCM): configured, else
+    (dev/test only) the public dev key."""
+    key = configured or (None if env == "prod" else DEV_API_V3_KEY)
+    if key is None or (env == "prod" and key == DEV_API_V3_KEY):
+        raise ChannelKeyError("no WeChat APIv3 key configured; the dev key is refused in prod")
+    if len(key.encode()) != 32:
+        raise ChannelKeyError("the WeChat APIv3 key must be 32 bytes")
+    return key.encode()

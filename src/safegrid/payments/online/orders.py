@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from safegrid.customers.models import Account, Customer
 from safegrid.payments.ledger import services as ledger
-from safegrid.payments.online.channels import PaymentChannelAdapter, get_channel
+from safegrid.payments.online.channels import PaymentChannelAdapter
 from safegrid.payments.online.events import OnlineOrderCreated
 from safegrid.payments.online.limits import daily_limit, used_today
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
+from safegrid.payments.online.registry import get_channel
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.payments.risk import step_up
 from safegrid.payments.risk.engine import RiskRequest, evaluate, suspended_until

@@ -29,15 +29,9 @@ class ChannelSettings(BaseSettings):
     # An order not paid within this many minutes expires (and stops counting to the limit).
     order_ttl_minutes: int = Field(default=30, ge=1)
     timeout_seconds: float = 10.0
-    # Callbacks applied per transaction by the process's batcher (ADR 0010); 1 = one
-    # transaction per callback, in the request's worker thread.
+    # Callbacks committed to the durable inbox per transaction by the process's batcher
+    # (ADR 0010, ADR 0013).
     callback_batch_max: int = Field(default=64, ge=1, le=1000)
-    # A batch's payments captured set-based (payments/ledger/batch.py); false = one
-    # ledger.capture per callback inside the batch (kept to compare in the benchmark).
-    callback_set_capture: bool = True
-    # Acknowledge a payable callback once it is committed to the durable inbox and apply
-    # it to the ledger behind (ADR 0013); false = acknowledge only after the capture.
-    callback_inbox: bool = True
     # Who applies the inbox: "process" — one applier process per server, started by
     # ``safegrid serve`` at low CPU priority, so acknowledging callbacks keeps the CPU
     # under load; "thread" — a thread in each process that receives callbacks (tests,
@@ -50,6 +44,19 @@ class ChannelSettings(BaseSettings):
     # batches are this large only while it catches up after a burst; the accounts of a
     # batch stay locked until it commits, about 1.5 ms per row).
     callback_apply_batch: int = Field(default=1000, ge=1, le=5000)
+    # The WeChat-style channel (:mod:`safegrid.payments.online.wechat`): its v3 API, our
+    # merchant number and app, where it posts callbacks, and the keys.
+    wechat_api_url: str = "https://api.mch.weixin.qq.com"
+    wechat_appid: str = "wx-safegrid-dev"
+    wechat_mchid: str = "safegrid-dev"
+    wechat_notify_url: str = "http://127.0.0.1:8000/api/payments/online/callbacks/wechat"
+    wechat_merchant_serial: str = "MERCHANT-DEV"  # our certificate's serial number
+    wechat_merchant_key_file: Path | None = None
+    wechat_platform_public_key_file: Path | None = None  # verifies callbacks
+    wechat_platform_serial: str | None = None  # when set, callbacks must name it
+    wechat_api_v3_key: str | None = None  # 32 bytes; decrypts callback resources
+    # A callback signed longer ago than this (or ahead of our clock) is a replay.
+    wechat_max_age_seconds: int = Field(default=300, ge=30, le=3600)
 
 
 @lru_cache

@@ -16,7 +16,6 @@ runs :func:`follow`), or :class:`InboxApplier`, a thread in each receiving proce
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import threading
@@ -34,8 +33,8 @@ from safegrid.payments.online.callbacks.batch import (
     apply_in,
 )
 from safegrid.payments.online.callbacks.models import CallbackInbox, InboxState
-from safegrid.payments.online.callbacks.verification import apply_verified
 from safegrid.payments.online.channels import TRADE_SUCCESS, CallbackRejected, VerifiedCallback
+from safegrid.payments.online.registry import entry
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
@@ -47,14 +46,9 @@ MAX_ATTEMPTS = 5
 _ALL = {SKIP_SCOPE: True}
 
 
-@functools.cache
-def _channel(channel: str) -> Actor:
-    return Actor.system(f"channel:{channel}", "api")
-
-
 def channel_actor(channel: str, ip: str | None) -> Actor:
     """Who a callback's changes are by: the channel, from the address it called from."""
-    return dataclasses.replace(_channel(channel), ip=ip)
+    return dataclasses.replace(entry(channel).actor, ip=ip)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,16 +151,15 @@ def apply_pending(platform: Platform, limit: int | None = None) -> int:
 
 
 def _apply_alone(platform: Platform, row: _Row, item: Callback) -> None:
-    """A row the batch could not take, in its own transaction; an unexpected failure
-    counts an attempt (the row is claimed again later, up to MAX_ATTEMPTS)."""
+    """A row the batch could not take, in its own transaction — the same path as a batch
+    of one; an unexpected failure counts an attempt (the row is claimed again later, up
+    to MAX_ATTEMPTS)."""
     uow = DeferredAuditUnitOfWork(platform.session_factory, item.actor)
     try:
         with uow:
-            answer: Answer
-            try:
-                answer = apply_verified(uow, item.channel, item.cb)
-            except CallbackRejected as exc:
-                answer = exc
+            (answer,), retry = apply_in(uow, [item])
+            if retry or answer is None:
+                raise RuntimeError("the callback failed again on its own")
             _mark(uow, [(row.id, answer)], clock.now())
             uow.commit()
     except Exception as exc:

@@ -1,24 +1,20 @@
-"""Group commit of channel callbacks (PAY-6, PAY-7; ADR 0010).
+"""Channel callbacks in batches (PAY-6, PAY-7; ADR 0010, ADR 0013).
 
-The HTTP handler checks the signature itself (CPU, no database) and hands the verified
-callback to this process's batcher thread. The thread takes whatever callbacks are
-waiting (up to ``callback_batch_max``) and applies them in ONE transaction:
+Two halves of the one route from a channel to the ledger:
 
-- accounts are locked in primary-key order across the batch (callbacks sorted by the
-  account of their order), and the audit entries are chained at commit
-  (:mod:`safegrid.payments.deferred_audit`), so the chain head is the last lock taken:
-  two batches in two worker processes cannot deadlock, and the head is held briefly;
-- each callback runs in its own savepoint: a refused callback (unknown order, tampered
-  amount…) keeps its refusal record and alert and the others go on; one that fails in an
-  unexpected way is rolled back to its savepoint and then retried alone, in a transaction
-  of its own, after the batch;
-- every caller gets its own answer, and only after the batch's COMMIT returned — so
-  ``success`` always means durably recorded (PAY-7). If the commit fails, every caller of
-  the batch gets a 503 and the channel sends the callback again.
-
-One commit (one WAL flush) and one audit-head round trip per batch instead of per
-callback; batches form by themselves under load (whatever queued while the previous one
-ran), so a lone callback is not delayed.
+- the **batcher**: one thread per process takes whatever verified callbacks are waiting (up
+  to ``callback_batch_max``) and hands them to the inbox's door in ONE transaction
+  (:func:`safegrid.payments.online.callbacks.inbox.receive_batch`); every caller gets its
+  own answer, and only after the commit returned — so ``success`` always means durably
+  recorded. If the commit fails, every caller of the batch gets a 503 and the channel
+  sends the callback again;
+- :func:`apply_in`, what the inbox's applier runs on the rows it claimed: accounts locked
+  in primary-key order across the batch and the audit entries chained at commit
+  (:mod:`safegrid.payments.deferred_audit`), so the chain head is the last lock taken; the
+  payable callbacks captured set-based (``capture_many``) and their orders marked paid
+  (``finish_paid_many``); repeats and refusals each in a savepoint of their own, so a
+  refusal keeps its record and alert and the others go on. One that fails in an
+  unexpected way is rolled back to its savepoint and retried alone — as a batch of one.
 """
 
 from __future__ import annotations
@@ -40,14 +36,13 @@ from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.ledger.batch import capture_many
 from safegrid.payments.online.callbacks.finish import finish_paid_many
 from safegrid.payments.online.callbacks.verification import (
-    apply_verified,
+    PAY,
     capture_item,
-    is_payable,
     prepare_verified,
+    verdict,
 )
 from safegrid.payments.online.channels import CallbackRejected, VerifiedCallback
 from safegrid.payments.online.models import PaymentOrder
-from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
 from safegrid.security.scope import SKIP_SCOPE
@@ -110,38 +105,25 @@ def _lock_orders(
     return {o.order_no: o for o in orders}
 
 
-def apply_alone(platform: Platform, item: Callback) -> Answer:
-    """One callback in a transaction of its own (the batch could not take it, or the inbox's
-    door will not: a refusal is recorded there, a repeat that raced the door's check is
-    answered ``success``)."""
+def refuse_alone(platform: Platform, item: Callback) -> Answer:
+    """A callback the door will not take, in a transaction of its own: its refusal is
+    recorded (and raised to the channel), or it turns out to be a repeat (``success``). One
+    that became payable in between (a race with the door's unlocked read) is not taken
+    here — the ledger is reached only through the inbox: the channel hears 503 and sends it
+    again, and the door takes it then."""
     uow = DeferredAuditUnitOfWork(platform.session_factory, item.actor)
     try:
         with uow:
             try:
-                answer = apply_verified(uow, item.channel, item.cb)
+                prepared = prepare_verified(uow, item.channel, item.cb)
             except CallbackRejected as exc:
                 uow.commit()
                 return exc
-            uow.commit()
-            return answer
+            if isinstance(prepared, PaymentOrder):
+                return CallbackNotRecorded(NOT_RECORDED)
+            return prepared
     except BaseException as exc:  # handed to the caller, not swallowed
         return exc
-
-
-def apply_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]:
-    """Apply ``items`` in one transaction; the answers are final only when this returns
-    (after the commit). Raises if the batch's commit fails (nothing was recorded)."""
-    if not items:
-        return []
-    uow = DeferredAuditUnitOfWork(platform.session_factory, items[0].actor)
-    with uow:
-        answers, retry = apply_in(uow, items)
-        if uow.pending_entries:
-            uow.commit()
-        # else: only repeats (already recorded) and failures — nothing to keep.
-    for i in retry:
-        answers[i] = apply_alone(platform, items[i])
-    return [a if a is not None else CallbackNotRecorded(NOT_RECORDED) for a in answers]
 
 
 def apply_in(
@@ -151,11 +133,11 @@ def apply_in(
     that failed unexpectedly and are to be retried alone after the commit (answer None).
 
     Three steps: the batch's accounts and orders locked (two statements) and each callback
-    compared with its order — repeats and refusals go the one-by-one way in their own
-    savepoint, so a refusal keeps its record; the payments of all the others captured
-    together (``ledger_batch.capture_many``) and their orders marked paid, in one
-    savepoint; then callbacks for an order already taken earlier in this batch, one by one
-    (they see its capture)."""
+    compared with its order (:func:`verdict`) — repeats and refusals go the one-by-one way
+    in their own savepoint, so a refusal keeps its record; the payments of all the others
+    captured together (``capture_many``) and their orders marked paid, in one savepoint;
+    then callbacks for an order already taken earlier in this batch, one by one (they see
+    its capture: a repeat, or a refusal)."""
     answers: list[Answer | None] = [None] * len(items)
     retry: list[int] = []
     account_of = _accounts(uow, items)
@@ -166,16 +148,13 @@ def apply_in(
     to_capture: list[tuple[int, PaymentOrder]] = []
     claimed: set[str] = set()
     later: list[int] = []
-    set_based = get_channel_settings().callback_set_capture
-    locked = _lock_orders(uow, account_of) if set_based else {}
+    locked = _lock_orders(uow, account_of)
     for i in order:
         cb = items[i].cb
         found = locked.get(cb.order_no)
-        if not set_based:
-            _isolated(uow, items[i], answers, retry, i, apply_verified)
-        elif cb.order_no in claimed:
+        if cb.order_no in claimed:
             later.append(i)
-        elif found is not None and is_payable(found, cb, items[i].channel):
+        elif found is not None and verdict(found, cb, items[i].channel) == PAY:
             to_capture.append((i, found))  # the common case: nothing to record yet
             claimed.add(cb.order_no)
         else:  # a repeat or a refusal (recorded): the one-by-one path
@@ -185,7 +164,8 @@ def apply_in(
                 claimed.add(items[i].cb.order_no)
     _capture_all(uow, items, to_capture, answers, retry)
     for i in later:
-        _isolated(uow, items[i], answers, retry, i, apply_verified)
+        if isinstance(_isolated(uow, items[i], answers, retry, i, prepare_verified), PaymentOrder):
+            retry.append(i)  # its order's capture did not happen: alone, after the commit
     return answers, retry
 
 
@@ -278,10 +258,10 @@ BatchFn = Callable[[Platform, Sequence[Callback]], list[Answer]]
 
 
 class CallbackBatcher:
-    """One thread per process handing queued callbacks to ``work`` in batches of up to
-    ``max_size`` (:func:`apply_batch`, or the inbox's ``receive_batch``)."""
+    """One thread per process handing queued callbacks to ``work`` (the inbox's door) in
+    batches of up to ``max_size``."""
 
-    def __init__(self, max_size: int, work: BatchFn = apply_batch, linger: float = 0.0) -> None:
+    def __init__(self, max_size: int, work: BatchFn, linger: float = 0.0) -> None:
         self.max_size = max(1, max_size)
         self._work = work
         self._linger = linger
@@ -341,7 +321,7 @@ _batchers: dict[tuple[int, BatchFn], CallbackBatcher] = {}
 _lock = threading.Lock()
 
 
-def batcher(max_size: int, work: BatchFn = apply_batch, linger: float = 0.0) -> CallbackBatcher:
+def batcher(max_size: int, work: BatchFn, linger: float = 0.0) -> CallbackBatcher:
     with _lock:
         found = _batchers.get((max_size, work))
         if found is None:

@@ -1,12 +1,13 @@
 """The channel callback's fast path: plain ASGI in front of the application (ADR 0013).
 
-Channels post thousands of callbacks a second at peak, each a small urlencoded form
-answered by ``success``. Going through FastAPI's routing, dependency solving and response
-classes cost more CPU than verifying and recording the callback; this middleware answers
-exactly that request — ``POST`` to the callback path with an urlencoded body — with the
-same service (:func:`~safegrid.payments.online.callbacks.intake.receive_callback`), the same
-error bodies (``{"detail", "field"}``) and the same security headers, and passes
-everything else on. Other content types still reach the documented API route.
+Channels post thousands of callbacks a second at peak, each a small signed body answered
+by a short acknowledgement. Going through FastAPI's routing, dependency solving and
+response classes cost more CPU than verifying and recording the callback; this middleware
+answers exactly that request — ``POST`` to a registered channel's callback path
+(:mod:`safegrid.payments.online.registry`) with the content type the channel posts — with
+the same service (:func:`~safegrid.payments.online.callbacks.intake.receive_callback`),
+the same error bodies (``{"detail", "field"}``) and the same security headers, and passes
+everything else on. Other content types still reach the documented API routes.
 """
 
 from __future__ import annotations
@@ -16,25 +17,16 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from safegrid.payments.online.callbacks.intake import (
-    MAX_BODY,
-    URLENCODED,
-    parse_form,
-    receive_callback,
-)
+from safegrid.payments.online.callbacks.intake import receive_callback
+from safegrid.payments.online.channels import MAX_BODY, CallbackRequest
+from safegrid.payments.online.registry import by_path, get_channel
 from safegrid.platform.errors import SafeGridError, ValidationProblem
 
 log = logging.getLogger(__name__)
 
-PATH = "/api/payments/online/callbacks/sandbox"
-_URLENCODED = URLENCODED.encode()
 
-
-def _urlencoded(scope: Scope) -> bool:
-    for key, value in scope["headers"]:
-        if key == b"content-type":
-            return bool(value.startswith(_URLENCODED))
-    return False
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
 
 
 async def _body(receive: Receive) -> bytes:
@@ -60,22 +52,20 @@ class CallbackFastPath:
         self._headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] != PATH
-            or scope["method"] != "POST"
-            or not _urlencoded(scope)
-        ):
+        channel = by_path(scope["path"]) if scope["type"] == "http" else None
+        if channel is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        adapter = get_channel(channel.name)
+        if not adapter.accepts(headers.get("content-type", "")):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
         try:
-            params = parse_form(await _body(receive))
-            status, kind, body = (
-                200,
-                b"text/plain; charset=utf-8",
-                (await receive_callback(params, client[0] if client else None)).encode(),
-            )
+            request = CallbackRequest(await _body(receive), headers)
+            await receive_callback(channel, request, client[0] if client else None)
+            status, kind, body = 200, adapter.ack_content_type.encode(), adapter.ack_body
         except ConnectionError:
             return
         except SafeGridError as exc:

@@ -2,15 +2,16 @@
 it is committed, and let the applier (:mod:`safegrid.payments.online.callbacks.applier`) put it into
 the ledger behind.
 
-The route has already checked the RSA2 signature; here every callback of the batch (the
-process's callback batcher thread hands it over) is compared with its order (one query),
+The route has already checked the channel's signature; here every callback of the batch
+(the process's callback batcher thread hands it over) is compared with its order (one
+query; the rule is :func:`~safegrid.payments.online.callbacks.verification.verdict`),
 and the ones that are payable are committed as inbox rows — unique by trade number and by
 order, so a repeat finds its row and a second trade for an order is refused — in ONE
 transaction with one audit entry. Only after that commit does the channel hear
 ``success``: an acknowledged callback survives any crash. Callbacks that are not payable
 (unknown order, amount differs, not successful, order closed) take the one-by-one path,
-which records the refusal (and the tamper alert) and answers 4xx, exactly as before the
-inbox.
+which records the refusal (and the tamper alert) and answers 4xx. Nothing here touches
+the ledger: the inbox is the one way to it.
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ from safegrid.payments.online.callbacks.batch import (
     Answer,
     Callback,
     CallbackNotRecorded,
-    apply_alone,
+    refuse_alone,
 )
 from safegrid.payments.online.callbacks.models import CallbackInbox, InboxState
-from safegrid.payments.online.callbacks.verification import refuse_order_taken
-from safegrid.payments.online.channels import ACK, TRADE_SUCCESS
-from safegrid.payments.online.models import OrderStatus, PaymentOrder
+from safegrid.payments.online.callbacks.verification import (
+    PAY,
+    REPEAT,
+    refuse_order_taken,
+    verdict,
+)
+from safegrid.payments.online.channels import ACK
+from safegrid.payments.online.models import PaymentOrder
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform import clock
 from safegrid.platform.sql_dialect import insert_skipping_conflicts
@@ -77,19 +83,11 @@ def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]
         now = clock.now()
         for i, item in enumerate(items):
             cb, o = item.cb, orders.get(item.cb.order_no)
-            if (
-                o is None
-                or o.channel != item.channel
-                or cb.trade_status != TRADE_SUCCESS
-                or cb.amount != o.amount
-                or o.status == OrderStatus.REJECTED
-            ):
+            found = verdict(o, cb, item.channel)
+            if found == REPEAT:
+                answers[i] = ACK  # a repeat of the trade that paid it
+            elif found != PAY or o is None:
                 alone.append(i)  # refused, with its record, by the one-by-one path
-            elif o.status == OrderStatus.PAID:
-                if o.trade_no == cb.trade_no:
-                    answers[i] = ACK  # a repeat of the trade that paid it
-                else:
-                    alone.append(i)  # another trade for a paid order: refused (409)
             elif cb.trade_no in by_trade:
                 by_trade[cb.trade_no].append(i)  # the same callback twice in one batch
             else:
@@ -130,7 +128,7 @@ def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]
         if uow.pending_entries:
             uow.commit()
     for i in alone:
-        answers[i] = apply_alone(platform, items[i])
+        answers[i] = refuse_alone(platform, items[i])
     return [a if a is not None else CallbackNotRecorded(NOT_RECORDED) for a in answers]
 
 

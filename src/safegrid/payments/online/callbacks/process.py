@@ -55,7 +55,7 @@ def applier_process() -> Iterator[subprocess.Popen[bytes] | None]:
     """Run the applier next to the server unless SAFEGRID_PAY_INBOX_APPLIER names another
     arrangement ("thread": each server process applies; "none": nobody does). The server's
     own processes are told not to apply (one applier, off the request path)."""
-    if ENV in os.environ or not get_channel_settings().callback_inbox:
+    if ENV in os.environ:
         yield None
         return
     os.environ[ENV] = "process"  # inherited by uvicorn's worker processes
