@@ -22,6 +22,9 @@ from safegrid.platform.errors import SafeGridError
 ACK = "success"
 # Callbacks are small; anything larger is refused before it is parsed.
 MAX_BODY = 16 * 1024
+# Channels that post forms: the content type, and at most this many fields.
+URLENCODED = "application/x-www-form-urlencoded"
+MAX_FIELDS = 32
 TRADE_SUCCESS = "TRADE_SUCCESS"
 
 

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request, Response
 
 from safegrid.payments.online.callbacks.intake import receive_callback, request_of
+from safegrid.payments.online.channels import MAX_FIELDS, URLENCODED
 from safegrid.payments.online.registry import CHANNELS, ChannelEntry, get_channel
-from safegrid.payments.online.sandbox import MAX_FIELDS, URLENCODED
 from safegrid.security.guards import client_ip, public
 
 router = APIRouter(tags=["payments"])

@@ -18,6 +18,8 @@ from safegrid.payments.online import keys, signing
 from safegrid.payments.online.channels import (
     ACK,
     MAX_BODY,
+    MAX_FIELDS,
+    URLENCODED,
     CallbackRejected,
     CallbackRequest,
     ChannelOrder,
@@ -28,8 +30,6 @@ from safegrid.payments.online.settings import ChannelSettings
 from safegrid.platform.errors import ValidationProblem
 
 SANDBOX = "sandbox"
-URLENCODED = "application/x-www-form-urlencoded"
-MAX_FIELDS = 32
 
 
 def parse_form(body: bytes) -> dict[str, str]:
