@@ -53,7 +53,7 @@ demo: venv
 	@echo "customer payment portal: http://127.0.0.1:8000/portal/pay (e.g. 户号 3301000001);"
 	@echo "it pays through the sandbox payment gateway started here on http://127.0.0.1:8090"
 	@# The gateway is its own process, as a real channel is; it stops with the server.
-	$(BIN)/safegrid gateway sandbox --host 127.0.0.1 --port 8090 & gw=$$!; \
+	$(BIN)/safegrid-sandbox gateway --host 127.0.0.1 --port 8090 & gw=$$!; \
 	trap 'kill $$gw 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/safegrid serve --host 127.0.0.1 --port 8000
 

@@ -15,9 +15,10 @@ could keep up for ever on this machine. Afterwards it checks every order is paid
 once and that repeats of a sample answer ``success`` without a second payment.
 
 Baseline, same run: the same kind of callbacks sent one at a time on one connection
-(what a naive channel integration does). ``--modes 64,64:direct`` also measures, in the
-same run, acknowledging only after the ledger capture (ADR 0010, no inbox); ``1`` = one
-transaction per callback.
+(what a naive channel integration does). ``--modes 64,1`` also measures other batch sizes
+of the inbox's door in the same run (``1`` = one transaction per callback). There is one
+route to the ledger (the inbox and its applier); the modes that acknowledged after the
+capture (ADR 0010 without the inbox) are gone with their settings.
 
 Durability is not traded for speed: the server's sessions run with
 ``synchronous_commit=on``, and the run prints what was in force (``scripts/with-postgres.sh``
@@ -25,7 +26,7 @@ starts its throwaway cluster with ``fsync=off`` unless ``SAFEGRID_PG_DURABLE=1``
 the load average (the figure means little on a machine busy with other work).
 
     SAFEGRID_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python benchmarks/callbacks_e2e.py \
-        [--callbacks 30000] [--baseline 300] [--workers 2] [--concurrency 64] [--modes 64,64:direct]
+        [--callbacks 30000] [--baseline 300] [--workers 2] [--concurrency 64] [--modes 64,1]
 
 Without SAFEGRID_DATABASE_URL it runs on a scratch SQLite file (a smoke run, not the figure).
 """
@@ -54,9 +55,10 @@ from sqlalchemy import create_engine, func, insert, select, text
 from safegrid.bootstrap import Platform
 from safegrid.config import Settings
 from safegrid.org.models import OrgUnit, UnitKind
-from safegrid.payments import inbox_applier, keys, signing
-from safegrid.payments.models import Payment
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online import keys, signing
+from safegrid.payments.online.callbacks import applier as inbox_applier
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
 
@@ -220,7 +222,7 @@ def sign_all(orders: list[tuple[str, str]], keys_dir: Path) -> list[dict[str, st
 
 @contextlib.contextmanager
 def server(url: str, keys_dir: Path, workers: int, log: Path, mode: str = "64") -> Iterator[str]:
-    batch_max, _, capture = mode.partition(":")
+    batch_max = mode
     port = _free_port()
     env = {
         **os.environ,
@@ -229,10 +231,6 @@ def server(url: str, keys_dir: Path, workers: int, log: Path, mode: str = "64") 
         "SAFEGRID_SCHEDULER_ENABLED": "false",
         "SAFEGRID_PAY_KEYS_DIR": str(keys_dir),
         "SAFEGRID_PAY_CALLBACK_BATCH_MAX": batch_max,
-        # "64:ledger": batches of 64, one ledger.capture per callback (before ledger_batch).
-        "SAFEGRID_PAY_CALLBACK_SET_CAPTURE": "false" if capture == "ledger" else "true",
-        # "64:direct" / "64:ledger": acknowledged after the capture, no inbox (ADR 0010).
-        "SAFEGRID_PAY_CALLBACK_INBOX": "false" if capture in ("direct", "ledger") else "true",
     }
     cli = Path(sys.executable).with_name("safegrid")
     with log.open("w") as out:
@@ -390,8 +388,7 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         default="64",
-        help="server batch sizes to measure, e.g. 64,64:ledger,1 (first: the figure); "
-        "N:ledger = batches of N, one ledger.capture per callback (before ledger_batch)",
+        help="the door's batch sizes to measure, e.g. 64,16,1 (first: the figure)",
     )
     args = parser.parse_args()
     modes = tuple(m.strip() for m in args.modes.split(","))

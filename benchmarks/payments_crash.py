@@ -7,7 +7,7 @@ database; SQLite's file locks would test something else). Processes, as in produ
 
 * ``safegrid serve`` — the real console/API server on a free loopback port, restarted after
   every kill (``--kills`` times, at random moments while callbacks are in flight);
-* ``safegrid gateway sandbox`` — the sandbox channel with its own SQLite state, retrying
+* ``safegrid-sandbox gateway`` — the sandbox channel with its own SQLite state, retrying
   every callback until SafeGrid answers ``success``.
 
 This script seeds ``--accounts`` accounts (each with an open bill), creates ``--orders``
@@ -56,13 +56,14 @@ from safegrid.customers.schemas import CustomerCreate, MeterCreate
 from safegrid.customers.services import do_install_meter, do_register_customer
 from safegrid.customers.validation import id_check_char
 from safegrid.org.models import OrgUnit, UnitKind
-from safegrid.payments import inbox_applier, keys
-from safegrid.payments.channel_settings import ChannelSettings
-from safegrid.payments.channels import SandboxChannel
-from safegrid.payments.invariant import LedgerTotals, ledger_totals
-from safegrid.payments.models import Payment, PaymentChannel
-from safegrid.payments.online import do_create_order, portal_actor
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger.invariant import LedgerTotals, ledger_totals
+from safegrid.payments.ledger.models import Payment, PaymentChannel
+from safegrid.payments.online import keys
+from safegrid.payments.online.callbacks import applier as inbox_applier
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
+from safegrid.payments.online.orders import do_create_order, portal_actor
+from safegrid.payments.online.sandbox import SandboxChannel
+from safegrid.payments.online.settings import ChannelSettings
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
 from safegrid.security.scope import SKIP_SCOPE
@@ -231,9 +232,10 @@ def processes(db_url: str, workdir: Path, keys_dir: Path) -> Iterator[tuple[Proc
     gateway = Proc(
         "sandbox gateway",
         [
-            _cli(),
+            sys.executable,
+            "-m",
+            "safegrid_sandbox",
             "gateway",
-            "sandbox",
             "--host",
             "127.0.0.1",
             "--port",

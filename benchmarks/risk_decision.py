@@ -7,7 +7,7 @@ Builds a scratch utility (``--accounts`` accounts) and a day of history in ``ris
 replays ``--requests`` mixed requests 0.6 s apart: ordinary customers paying from their own
 phone, bot devices and bot IPs hitting many accounts (velocity → step-up), card testers
 sending 0.01-yuan payments (→ risk case, suspension, later requests refused) and refunds,
-some right after a payment (→ case). Allowed payments are captured (``note_paid``).
+some right after a payment (→ case). Allowed payments are captured (``paid_batch.note_paid``).
 
 What is measured, per request (the output says it again):
 
@@ -61,7 +61,7 @@ from safegrid.bootstrap import Platform
 from safegrid.config import Settings
 from safegrid.customers.models import Account, Customer
 from safegrid.org.models import OrgUnit
-from safegrid.payments.risk import engine, history
+from safegrid.payments.risk import engine, history, paid_batch
 from safegrid.payments.risk.decide import Outcome, RiskRequest, decide
 from safegrid.payments.risk.history import HotHistory, Paid
 from safegrid.payments.risk.models import EventKind, RiskEvent
@@ -200,7 +200,7 @@ def run_ours(platform: Platform, w: World, n: int, group: int) -> dict[str, Any]
                 decide_t.append(b - a)
                 persist_t.append(c - a)
                 if decision.action == "allow" and req.kind == "payment" and i % 2 == 0:
-                    engine.note_paid(uow, req.account_id, req.amount, req.at, i + 1)
+                    paid_batch.note_paid(uow, req.account_id, req.amount, req.at, i + 1)
                     w.recent_paid.append(req.account_id)
                 stream.append((req, decision.id, decision.action))
                 actions[decision.action] = actions.get(decision.action, 0) + 1

@@ -26,13 +26,13 @@ from safegrid.fieldwork.routes import router as fieldwork_router
 from safegrid.governance.routes import router as governance_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
-from safegrid.payments import inbox_applier
-from safegrid.payments.callback_endpoint import CallbackFastPath
-from safegrid.payments.channel_settings import get_channel_settings
-from safegrid.payments.counter_routes import router as counter_router
-from safegrid.payments.online_routes import router as online_payments_router
-from safegrid.payments.refund_routes import router as ledger_router
-from safegrid.payments.risk_routes import router as risk_router
+from safegrid.payments.counter.routes import router as counter_router
+from safegrid.payments.ledger.refund_routes import router as ledger_router
+from safegrid.payments.online.callbacks import applier as inbox_applier
+from safegrid.payments.online.callbacks.endpoint import CallbackFastPath
+from safegrid.payments.online.routes import router as online_payments_router
+from safegrid.payments.online.settings import get_channel_settings
+from safegrid.payments.risk.routes import router as risk_router
 from safegrid.platform import integrity, scheduler
 from safegrid.platform.errors import ConflictError, SafeGridError
 from safegrid.platform.relay.routes import router as events_router

@@ -13,8 +13,7 @@ from safegrid.datause.cli import app as export_app
 from safegrid.db_cli import app as db_app
 from safegrid.demo.cli import app as demo_app
 from safegrid.jobs_cli import app as jobs_app
-from safegrid.payments.gateway.cli import app as gateway_app
-from safegrid.payments.inbox_cli import app as payments_app
+from safegrid.payments.online.callbacks.cli import app as payments_app
 from safegrid.platform.relay.cli import app as events_app
 from safegrid.readings.cli import app as readings_app
 from safegrid.security.keys_cli import app as keys_app
@@ -35,7 +34,6 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(readings_app, name="readings")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(terminals_app, name="terminals")
-app.add_typer(gateway_app, name="gateway")
 app.add_typer(export_app, name="export")
 app.add_typer(keys_app, name="keys")
 app.add_typer(data_app, name="data")
@@ -52,7 +50,7 @@ def serve(
     """Serve the console and API (http://HOST:PORT, OpenAPI at /docs)."""
     import uvicorn
 
-    from safegrid.payments.inbox_process import applier_process
+    from safegrid.payments.online.callbacks.process import applier_process
 
     with applier_process():
         uvicorn.run("safegrid.app:create_app", factory=True, host=host, port=port, workers=workers)

@@ -10,10 +10,9 @@ from safegrid.fieldwork import models as fieldwork_models
 from safegrid.governance import models as governance_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
-from safegrid.payments import counter_models as counter_models
-from safegrid.payments import inbox_models as inbox_models
-from safegrid.payments import models as payment_models
-from safegrid.payments import online_models as online_payment_models
+from safegrid.payments.counter import models as counter_models
+from safegrid.payments.ledger import models as payment_models
+from safegrid.payments.online import models as online_payment_models
 from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base

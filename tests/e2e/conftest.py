@@ -226,9 +226,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with gateway_log.open("w") as log:
         gateway = subprocess.Popen(
             [
-                _safegrid_cli(),
+                sys.executable,
+                "-m",
+                "safegrid_sandbox",
                 "gateway",
-                "sandbox",
                 "--port",
                 str(gateway_port),
                 "--notify-url",

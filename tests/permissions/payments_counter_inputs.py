@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import select
 
 from safegrid.customers.models import Account
-from safegrid.payments import counter, deposit_slips, settlement
-from safegrid.payments.counter_schemas import (
+from safegrid.payments.counter import deposit_slips, settlement
+from safegrid.payments.counter import services as counter
+from safegrid.payments.counter.schemas import (
     ConfirmIn,
     DepositIn,
     DepositOut,
@@ -29,7 +30,7 @@ from safegrid.payments.counter_schemas import (
     ReceiptOut,
     SafeIn,
 )
-from safegrid.payments.counter_settings import get_counter_settings
+from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.security.policy import Post

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from safegrid.payments import ledger, refunds
-from safegrid.payments.inbox_applier import MAX_ATTEMPTS
-from safegrid.payments.inbox_models import CallbackInbox, InboxState
-from safegrid.payments.models import PaymentChannel
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger import refunds
+from safegrid.payments.ledger import services as ledger
+from safegrid.payments.ledger.models import PaymentChannel
+from safegrid.payments.online.callbacks.applier import MAX_ATTEMPTS
+from safegrid.payments.online.callbacks.models import CallbackInbox, InboxState
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.platform import clock
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from safegrid.payments.risk import engine
+from safegrid.payments.risk import paid_batch
 from safegrid.payments.risk.rules import DEFAULT_RULES
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
@@ -24,7 +24,7 @@ def _case_in(w: World, unit: str) -> int:
     for _ in range(3):
         with w.platform.uow(Actor.system("portal", "api")) as uow:
             pid = 900_000 + next(_payments)
-            decision = engine.note_paid(uow, account, Decimal("0.01"), clock.now(), pid)
+            decision = paid_batch.note_paid(uow, account, Decimal("0.01"), clock.now(), pid)
             uow.audit("test.paid", object_type="payment", object_id=pid)
             uow.commit()
     assert decision is not None and decision.case_id is not None

@@ -111,6 +111,8 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/docs",
         # PAY-6: the payment channel's callback, verified by its RSA2 signature.
         "/api/payments/online/callbacks/sandbox",
+        # PAY-6: the WeChat-style channel's callback, verified by its signature headers.
+        "/api/payments/online/callbacks/wechat",
         # The customer payment portal (pay a bill by account number, PAY-3).
         "/portal/pay",
         "/portal/pay/verify",

@@ -48,7 +48,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.security.audit_retention",
     "safegrid.datause.jobs",
     "safegrid.governance.jobs",
-    "safegrid.payments.counter_jobs",
+    "safegrid.payments.counter.jobs",
     "safegrid.platform.relay.jobs",
 )
 

@@ -83,13 +83,11 @@ class UnitOfWork:
         return entry
 
     def emit(self, event: Event) -> None:
-        self.session.add(
-            OutboxMessage(topic=event.topic, payload=event.payload(), created_at=clock.now())
-        )
+        self.emit_many([event])
 
     def emit_many(self, events: Sequence[Event]) -> None:
-        """``emit`` for a set-based service: one executemany into the outbox, relayed once
-        committed like any other."""
+        """Events into the outbox with the change (one executemany), relayed once
+        committed (ADR 0016); ``emit`` is a batch of one."""
         if not events:
             return
         now = clock.now()

@@ -11,16 +11,18 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments import counter_queries, counter_trace, deposit_slips, receipts, settlement
-from safegrid.payments.counter_models import ReceiptStatus
-from safegrid.payments.counter_schemas import (
+from safegrid.payments.counter import deposit_slips, receipts, settlement
+from safegrid.payments.counter import queries as counter_queries
+from safegrid.payments.counter import trace as counter_trace
+from safegrid.payments.counter.models import ReceiptStatus
+from safegrid.payments.counter.schemas import (
     DepositIn,
     DrawerCountIn,
     SafeIn,
     TraceOut,
     VoucherTraceOut,
 )
-from safegrid.payments.counter_settings import get_counter_settings
+from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import NotFoundError, ValidationProblem

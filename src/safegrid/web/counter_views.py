@@ -17,9 +17,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments import counter, counter_queries, counter_voids
-from safegrid.payments.counter_models import CounterMethod, ReceiptStatus
-from safegrid.payments.counter_schemas import (
+from safegrid.payments.counter import queries as counter_queries
+from safegrid.payments.counter import services as counter
+from safegrid.payments.counter import voids as counter_voids
+from safegrid.payments.counter.models import CounterMethod, ReceiptStatus
+from safegrid.payments.counter.schemas import (
     AccountAtCounter,
     ConfirmIn,
     PaymentIn,

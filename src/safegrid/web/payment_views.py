@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments import inbox_queries, refunds, search
-from safegrid.payments.ledger_schemas import PaymentFilter
-from safegrid.payments.models import PaymentChannel, PaymentStatus, RefundStatus
+from safegrid.payments.ledger import refunds, search
+from safegrid.payments.ledger.models import PaymentChannel, PaymentStatus, RefundStatus
+from safegrid.payments.ledger.schemas import PaymentFilter
+from safegrid.payments.online.callbacks import queries as inbox_queries
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor

@@ -19,15 +19,15 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from safegrid.bootstrap import get_platform
-from safegrid.payments.channel_settings import get_channel_settings
-from safegrid.payments.online import (
+from safegrid.payments.online.orders import (
     OrderOutcome,
     do_confirm_step_up,
     do_create_order,
     order_status,
     portal_actor,
 )
-from safegrid.payments.online_portal import account_summary
+from safegrid.payments.online.portal import account_summary
+from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform.errors import SafeGridError, ValidationProblem
 from safegrid.security.guards import client_ip, public
 from safegrid.web.templating import render

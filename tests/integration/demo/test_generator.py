@@ -31,8 +31,8 @@ from safegrid.demo.generator import DemoDataExistsError, DemoSummary, generate
 from safegrid.demo.geography import COUNTIES, county_of_unit_code
 from safegrid.demo.organisation import DEMO_PASSWORD
 from safegrid.org.models import OrgUnit, UnitKind
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.models import Payment, PaymentChannel
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import Payment, PaymentChannel
 from safegrid.platform import clock
 from safegrid.readings.models import DailyReading
 from safegrid.security import audit

@@ -10,6 +10,7 @@ import re
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,14 +21,16 @@ from safegrid.alerts.models import Alert
 from safegrid.app import create_app
 from safegrid.cli import app as cli_app
 from safegrid.customers.models import Account
-from safegrid.payments import callback_inbox, inbox_applier, online_callbacks
-from safegrid.payments.callback_batch import Callback
-from safegrid.payments.channel_settings import get_channel_settings
-from safegrid.payments.inbox_models import CallbackInbox, InboxState
-from safegrid.payments.inbox_process import applier_process
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.models import Payment
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online.callbacks import applier as inbox_applier
+from safegrid.payments.online.callbacks import batch as callback_batch
+from safegrid.payments.online.callbacks import inbox as callback_inbox
+from safegrid.payments.online.callbacks.batch import Callback
+from safegrid.payments.online.callbacks.models import CallbackInbox, InboxState
+from safegrid.payments.online.callbacks.process import applier_process
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
+from safegrid.payments.online.settings import get_channel_settings
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE
@@ -182,21 +185,15 @@ def test_pay_7_a_row_failing_repeatedly_stops_and_is_reported_stuck(
 ) -> None:
     good, bad = _form(online, bills), _form(online, bills, "55.00")
     assert _post(online, good) == _post(online, bad) == (200, "success")
-    real = online_callbacks.apply_verified
+    real = callback_batch.capture_many
 
-    def broken(uow: object, channel: str, cb: object) -> str:
-        if getattr(cb, "trade_no", None) == bad["trade_no"]:
+    def broken(uow: object, items: Any, **kw: Any) -> Any:
+        if any(i.idempotency_key == f"online:{bad['trade_no']}" for i in items):
             raise RuntimeError("database hiccup")
-        return real(uow, channel, cb)  # type: ignore[arg-type]
+        return real(uow, items, **kw)
 
-    # The batch path fails for the bad row too (its capture is broken), then alone.
-    monkeypatch.setattr(inbox_applier, "apply_verified", broken)
-    monkeypatch.setattr(
-        "safegrid.payments.callback_batch.is_payable",
-        lambda order, cb, channel: False,  # everything takes the one-by-one path
-    )
-    monkeypatch.setattr("safegrid.payments.callback_batch.apply_verified", broken)
-    monkeypatch.setattr("safegrid.payments.callback_batch.prepare_verified", _raise_for(bad))
+    # The batch path fails for the bad row (its capture is broken), then alone too.
+    monkeypatch.setattr(callback_batch, "capture_many", broken)
     for _ in range(inbox_applier.MAX_ATTEMPTS + 2):
         inbox_applier.apply_pending(online.platform)
     s = inbox_applier.status(online.platform)
@@ -210,17 +207,6 @@ def test_pay_7_a_row_failing_repeatedly_stops_and_is_reported_stuck(
         conn.execute(update(CallbackInbox).values(attempts=0))
     inbox_applier.drain(online.platform)
     assert _count(online, Payment) == 2
-
-
-def _raise_for(form: dict[str, str]):  # type: ignore[no-untyped-def]
-    from safegrid.payments.online_callbacks import prepare_verified
-
-    def prepare(uow, channel, cb):  # type: ignore[no-untyped-def]
-        if cb.trade_no == form["trade_no"]:
-            raise RuntimeError("database hiccup")
-        return prepare_verified(uow, channel, cb)
-
-    return prepare
 
 
 def test_pay_7_the_applier_process_next_to_the_server_applies_what_was_acknowledged(

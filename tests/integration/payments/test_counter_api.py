@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safegrid.app import create_app
-from safegrid.payments.counter_settings import get_counter_settings
+from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk

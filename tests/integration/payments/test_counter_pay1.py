@@ -13,15 +13,16 @@ import pytest
 from sqlalchemy import func, select, update
 
 from safegrid.collection import balances as bal
-from safegrid.payments import counter, counter_voids
-from safegrid.payments.counter_models import (
+from safegrid.payments.counter import services as counter
+from safegrid.payments.counter import voids as counter_voids
+from safegrid.payments.counter.models import (
     CounterMethod,
     CounterReceipt,
     ReceiptCounter,
     ReceiptStatus,
 )
-from safegrid.payments.counter_schemas import VoidCancelIn, VoidRequestIn
-from safegrid.payments.models import Payment, PaymentStatus
+from safegrid.payments.counter.schemas import VoidCancelIn, VoidRequestIn
+from safegrid.payments.ledger.models import Payment, PaymentStatus
 from safegrid.platform.errors import (
     ConflictError,
     NotFoundError,

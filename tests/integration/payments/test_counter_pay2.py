@@ -14,17 +14,19 @@ import pytest
 from sqlalchemy import func, select
 
 from safegrid.alerts.models import Alert
-from safegrid.payments import counter_jobs, counter_trace, deposit_slips, settlement
-from safegrid.payments.counter_models import CounterMethod, DepositOverdue
-from safegrid.payments.counter_schemas import (
+from safegrid.payments.counter import deposit_slips, settlement
+from safegrid.payments.counter import jobs as counter_jobs
+from safegrid.payments.counter import trace as counter_trace
+from safegrid.payments.counter.models import CounterMethod, DepositOverdue
+from safegrid.payments.counter.schemas import (
     DepositIn,
     DepositOut,
     DrawerCountIn,
     ReceiptOut,
     SafeIn,
 )
-from safegrid.payments.counter_settings import get_counter_settings
-from safegrid.payments.models import Payment
+from safegrid.payments.counter.settings import get_counter_settings
+from safegrid.payments.ledger.models import Payment
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.security.policy import Post

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from safegrid.collection import balances as bal
-from safegrid.payments import ledger
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.models import Payment, PaymentChannel, PaymentEvent, PaymentEventKind
+from safegrid.payments.ledger import services as ledger
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import Payment, PaymentChannel, PaymentEvent, PaymentEventKind
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World

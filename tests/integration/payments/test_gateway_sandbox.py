@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from safegrid.payments import keys, signing
-from safegrid.payments.gateway.core import SandboxGateway
-from safegrid.payments.gateway.store import GatewayStore
+from safegrid.payments.online import keys, signing
+from safegrid_sandbox.gateway.core import SandboxGateway
+from safegrid_sandbox.gateway.store import GatewayStore
 from tests.fixtures.online import Online
 
 

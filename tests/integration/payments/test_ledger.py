@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from safegrid.collection import balances as bal
 from safegrid.collection import monitoring
 from safegrid.collection.models import WriteOff, WriteOffKind
-from safegrid.payments import ledger
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.models import (
+from safegrid.payments.ledger import services as ledger
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import (
     AppendOnlyError,
     Payment,
     PaymentChannel,

@@ -1,4 +1,4 @@
-"""PAY-7 / BILL-5: the set-based batch capture (payments/ledger_batch.py) writes exactly what
+"""PAY-7 / BILL-5: the set-based batch capture (payments/ledger/batch.py) writes exactly what
 ``ledger.capture`` one by one writes. Each run builds two mirror images of the same random
 accounts, bills and late fees, captures the same random payments (partial, exact, over,
 repeated keys, directed bills, bad amounts) on side A one by one and on side B with
@@ -18,10 +18,10 @@ from sqlalchemy import select
 from safegrid.billing.models import Bill
 from safegrid.collection import balances as bal
 from safegrid.collection.models import CollectionPosting, LateFeeAccrual, WriteOff
-from safegrid.payments import ledger
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.ledger_batch import CaptureItem, capture_many
-from safegrid.payments.models import AccountCredit, Payment, PaymentChannel, PaymentEvent
+from safegrid.payments.ledger import services as ledger
+from safegrid.payments.ledger.batch import CaptureItem, capture_many
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import AccountCredit, Payment, PaymentChannel, PaymentEvent
 from safegrid.platform.errors import ConflictError, SafeGridError
 from safegrid.security.models import AuditEntry
 from tests.fixtures.bills import Bills

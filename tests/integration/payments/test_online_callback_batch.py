@@ -1,6 +1,6 @@
-"""PAY-6 / PAY-7 under group commit (ADR 0010): callbacks applied many to a transaction
-still get one answer each, a bad one does not spoil the others, and ``success`` is only
-said after the batch's commit."""
+"""PAY-6 / PAY-7 under group commit (ADR 0010, ADR 0013): callbacks taken many to a
+transaction — at the inbox's door, then by its applier — still get one answer each, a bad
+one does not spoil the others, and ``success`` is only said after the batch's commit."""
 
 from __future__ import annotations
 
@@ -14,19 +14,21 @@ import pytest
 from sqlalchemy import func, select
 
 from safegrid.alerts.models import Alert
+from safegrid.bootstrap import Platform
 from safegrid.customers.models import Account
-from safegrid.payments import callback_batch, ledger
-from safegrid.payments.callback_batch import (
+from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online.callbacks import batch as callback_batch
+from safegrid.payments.online.callbacks.applier import drain
+from safegrid.payments.online.callbacks.batch import (
+    Answer,
     Callback,
     CallbackBatcher,
     CallbackNotRecorded,
-    apply_batch,
 )
-from safegrid.payments.channels import CallbackRejected
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
-from safegrid.payments.inbox_applier import drain
-from safegrid.payments.models import Payment
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.online.callbacks.inbox import receive_batch
+from safegrid.payments.online.channels import CallbackRejected
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry
@@ -50,6 +52,14 @@ def _callback(
     form: dict[str, str] = json.loads(online.gateway.pay(placed.order_no).body)
     online.gateway.set_tamper(None)
     return Callback(CHANNEL, "sandbox", online.channel.verify_callback(form)), form
+
+
+def apply_batch(platform: Platform, items: list[Callback]) -> list[Answer]:
+    """The one route: a batch through the inbox's door (one transaction, one answer each),
+    then the applier puts it into the ledger."""
+    answers = receive_batch(platform, items)
+    drain(platform)
+    return answers
 
 
 def _count(online: Online, model: type) -> int:
@@ -96,29 +106,24 @@ def test_pay_7_a_callback_failing_unexpectedly_is_retried_alone(
 ) -> None:
     good, _ = _callback(online, bills)
     flaky, _ = _callback(online, bills, "60.00")
-    real = ledger.capture
     calls: list[str] = []
-
-    def capture_counted(uow: DeferredAuditUnitOfWork, **kw: object) -> ledger.CaptureResult:
-        calls.append(str(kw["idempotency_key"]))
-        return real(uow, **kw)
-
-    monkeypatch.setattr(ledger, "capture", capture_counted)
     # The batch's set-based capture fails (after the orders were locked): all of it is
-    # rolled back to its savepoint and each callback is applied alone.
+    # rolled back to its savepoint and each callback is applied alone, as a batch of one
+    # (the hiccup was the batch's, so alone it goes through).
     real_many = callback_batch.capture_many
     many_calls: list[int] = []
 
     def capture_many_broken(uow: DeferredAuditUnitOfWork, items: Any, **kw: Any) -> Any:
         many_calls.append(len(items))
-        if any(i.amount == Decimal("60.00") for i in items):
+        if len(items) > 1 and any(i.amount == Decimal("60.00") for i in items):
             raise RuntimeError("database hiccup")
+        calls.extend(i.idempotency_key for i in items)
         return real_many(uow, items, **kw)
 
     monkeypatch.setattr(callback_batch, "capture_many", capture_many_broken)
     answers = apply_batch(online.platform, [flaky, good])
     assert answers == ["success", "success"]
-    assert many_calls == [2]  # once for the batch, then each callback alone
+    assert many_calls == [2, 1, 1]  # once for the batch, then each callback alone
     assert calls.count(f"online:{flaky.cb.trade_no}") == 1
     assert calls.count(f"online:{good.cb.trade_no}") == 1
     assert _count(online, Payment) == 2
@@ -139,7 +144,7 @@ def test_pay_7_answer_only_after_the_batch_commits(
         real_commit(self)
 
     monkeypatch.setattr(DeferredAuditUnitOfWork, "commit", slow_commit)
-    future = CallbackBatcher(8).submit(online.platform, item)
+    future = CallbackBatcher(8, apply_batch).submit(online.platform, item)
     assert reached.wait(10)
     with pytest.raises(concurrent.futures.TimeoutError):
         future.result(timeout=0.3)  # applied, not yet committed: no answer
@@ -158,7 +163,7 @@ def test_pay_7_failed_commit_answers_not_recorded_and_the_retry_credits_once(
 
     with monkeypatch.context() as m:
         m.setattr(DeferredAuditUnitOfWork, "commit", failing_commit)
-        answer = CallbackBatcher(8).submit(online.platform, item).result(timeout=10)
+        answer = CallbackBatcher(8, apply_batch).submit(online.platform, item).result(timeout=10)
         assert isinstance(answer, CallbackNotRecorded)
         resp = online.client.post(NOTIFY, data=form)
         assert resp.status_code == 503  # the channel will send it again

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from safegrid.alerts.models import Alert
 from safegrid.customers.models import Account
-from safegrid.payments import keys, signing
-from safegrid.payments.gateway.notifier import deliver_due
-from safegrid.payments.models import Payment
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online import keys, signing
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.security.models import AuditEntry
+from safegrid_sandbox.gateway.notifier import deliver_due
 from tests.fixtures.bills import Bills
 from tests.fixtures.online import NOTIFY, Online
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from safegrid.customers.models import Account, CustomerKind
-from safegrid.payments.online import RiskRefusedError, do_confirm_step_up, portal_actor
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
-from safegrid.payments.online_portal import mask_name
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
+from safegrid.payments.online.orders import RiskRefusedError, do_confirm_step_up, portal_actor
+from safegrid.payments.online.portal import mask_name
 from safegrid.platform import clock
 from safegrid.platform.errors import PermissionDeniedError, ValidationProblem
 from safegrid.security.models import AuditEntry

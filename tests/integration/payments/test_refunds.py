@@ -12,10 +12,16 @@ from sqlalchemy import func, select
 
 from safegrid.app import create_app
 from safegrid.bootstrap import Platform
-from safegrid.payments import ledger, refunds
-from safegrid.payments.invariant import ledger_totals
-from safegrid.payments.models import PaymentChannel, PaymentStatus, RefundRequest, RefundStatus
-from safegrid.payments.risk import cases
+from safegrid.payments.ledger import refunds
+from safegrid.payments.ledger import services as ledger
+from safegrid.payments.ledger.invariant import ledger_totals
+from safegrid.payments.ledger.models import (
+    PaymentChannel,
+    PaymentStatus,
+    RefundRequest,
+    RefundStatus,
+)
+from safegrid.payments.risk import cases, paid_batch
 from safegrid.payments.risk import engine as risk
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, PermissionDeniedError, ValidationProblem
@@ -45,7 +51,7 @@ def paid(world: World, bills: Bills, amount: str = "100.00", *, online: bool = F
             idempotency_key=f"K-{account}",
         )
         if online:  # what the online channel tells the risk engine on every capture
-            risk.note_paid(uow, account, D(amount), clock.now(), result.payment_id)
+            paid_batch.note_paid(uow, account, D(amount), clock.now(), result.payment_id)
         uow.commit()
     return result.payment_id
 
@@ -71,7 +77,7 @@ def test_refund_needs_approval_by_someone_else_then_executes(world: World, bills
     done = decide(world, finance, request.id)
     assert done.status == RefundStatus.EXECUTED and done.event_id is not None
     with world.platform.uow(world.system(), readonly=True) as uow:
-        from safegrid.payments.models import Payment
+        from safegrid.payments.ledger.models import Payment
 
         assert uow.session.get_one(Payment, payment).refunded == D("30.00")
         assert ledger_totals(uow.session).holds

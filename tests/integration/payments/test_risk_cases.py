@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from safegrid.app import create_app
 from safegrid.bootstrap import Platform
-from safegrid.payments.risk import engine, rules
+from safegrid.payments.risk import engine, paid_batch, rules
 from safegrid.payments.risk.engine import RiskRequest
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
@@ -42,7 +42,7 @@ def open_case(platform: Platform, account_id: int) -> int:
     decision = None
     for pid in range(1, 4):
         with platform.uow(PORTAL) as uow:
-            decision = engine.note_paid(
+            decision = paid_batch.note_paid(
                 uow, account_id, Decimal("0.01"), clock.now(), account_id * 10 + pid
             )
             uow.audit("test.paid", object_type="payment", object_id=pid)
@@ -121,7 +121,7 @@ def test_pay_5_whoever_caused_a_case_may_not_review_it(world: World, bills: Bill
     acc = bills.account("stationA")
     fin = world.staff(Post.FINANCE, "countyA")
     with world.platform.uow(PORTAL) as uow:
-        engine.note_paid(uow, acc, Decimal("120.00"), clock.now(), 501)
+        paid_batch.note_paid(uow, acc, Decimal("120.00"), clock.now(), 501)
         uow.audit("test.paid", object_type="payment", object_id=501)
         uow.commit()
     with world.platform.uow(world.actor(fin)) as uow:  # finance asks for a refund at once

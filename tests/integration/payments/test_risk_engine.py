@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from safegrid.alerts.models import Alert
 from safegrid.bootstrap import Platform
-from safegrid.payments.risk import engine, history, rules
+from safegrid.payments.risk import engine, history, paid_batch, rules
 from safegrid.payments.risk.engine import RiskRequest
 from safegrid.payments.risk.models import (
     CaseStatus,
@@ -62,7 +62,7 @@ def _paid(
     platform: Platform, account_id: int, amount: str, payment_id: int
 ) -> engine.RiskDecision | None:
     with platform.uow(PORTAL) as uow:
-        out = engine.note_paid(uow, account_id, Decimal(amount), clock.now(), payment_id)
+        out = paid_batch.note_paid(uow, account_id, Decimal(amount), clock.now(), payment_id)
         uow.audit("test.paid", object_type="payment", object_id=payment_id)
         uow.commit()
         return out

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, text
 
 from safegrid.bootstrap import Platform
-from safegrid.payments.risk import engine, history
+from safegrid.payments.risk import engine, history, paid_batch
 from safegrid.payments.risk.engine import RiskRequest
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
@@ -117,7 +117,7 @@ def test_pay_4_rolled_back_events_are_never_counted(
         try:
             with uow.session.begin_nested():
                 engine.evaluate(uow, _req(acc))
-                engine.note_paid(uow, acc, Decimal("0.01"), clock.now(), 501)
+                paid_batch.note_paid(uow, acc, Decimal("0.01"), clock.now(), 501)
                 raise RuntimeError("the callback failed")
         except RuntimeError:
             pass
@@ -137,8 +137,8 @@ def test_pay_4_a_unit_of_works_own_events_count_for_its_next_decisions(
     with world.platform.uow(PORTAL) as uow:
         actions = [engine.evaluate(uow, _req(acc)).action for _ in range(4)]
         for pid in (601, 602):
-            engine.note_paid(uow, acc, Decimal("0.01"), clock.now(), pid)
-        third = engine.note_paid(uow, acc, Decimal("0.01"), clock.now(), 603)
+            paid_batch.note_paid(uow, acc, Decimal("0.01"), clock.now(), pid)
+        third = paid_batch.note_paid(uow, acc, Decimal("0.01"), clock.now(), 603)
         # rolled back
     assert actions == ["allow", "allow", "allow", "step_up"]
     assert third is not None and third.action == "review"

@@ -24,14 +24,14 @@ from sqlalchemy import insert, select
 
 from safegrid.alerts.models import Alert
 from safegrid.customers.models import Account
-from safegrid.payments.channels import VerifiedCallback
 from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
-from safegrid.payments.ledger_batch import capture_many
-from safegrid.payments.models import Payment
-from safegrid.payments.online_callbacks import capture_item, finish_paid
-from safegrid.payments.online_finish import finish_paid_many
-from safegrid.payments.online_models import OrderStatus, PaymentOrder
-from safegrid.payments.risk import cases, engine
+from safegrid.payments.ledger.batch import capture_many
+from safegrid.payments.ledger.models import Payment
+from safegrid.payments.online.callbacks.finish import finish_paid, finish_paid_many
+from safegrid.payments.online.callbacks.verification import capture_item
+from safegrid.payments.online.channels import VerifiedCallback
+from safegrid.payments.online.models import OrderStatus, PaymentOrder
+from safegrid.payments.risk import cases, engine, paid_batch
 from safegrid.payments.risk.models import RiskCase, RiskEvent
 from safegrid.payments.risk.paid_batch import PaidNote, note_paid_many
 from safegrid.platform import clock
@@ -323,7 +323,7 @@ def _note_batch(world: World, side: str, accounts: list[int], batch: dict[str, A
         for i in range(alone):
             before(i)
             n = notes[i]
-            out.append(engine.note_paid(uow, n.account_id, n.amount, n.at, n.payment_id))
+            out.append(paid_batch.note_paid(uow, n.account_id, n.amount, n.at, n.payment_id))
             after(i)
         if alone < len(notes):
             out += note_paid_many(

@@ -13,8 +13,9 @@ Contract (callers: online orders, refunds), all inside the CALLER's unit of work
   counts (it is the velocity rules' input), and a case must outlive the refusal.
   Non-``allow`` decisions are audited here; an ``allow`` decision is a log row like the
   audit itself and rides on the caller's own audit entry (its order, its refund).
-- ``note_paid(uow, account_id, amount, at, payment_id)`` — every captured online payment
-  (idempotent per payment). Returns a decision when it completes a test-payment pattern.
+- every captured online payment is told to the engine by
+  :func:`safegrid.payments.risk.paid_batch.note_paid_many` (``note_paid`` is its batch of one;
+  idempotent per payment), which returns a decision when it completes a test-payment pattern.
 - ``suspended_until(uow, account_id) -> datetime | None``.
 
 Performance: the counts come from :mod:`safegrid.payments.risk.history` (memory: this
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -56,7 +56,6 @@ __all__ = [
     "RiskDecision",
     "RiskRequest",
     "evaluate",
-    "note_paid",
     "suspended_until",
 ]
 
@@ -77,7 +76,7 @@ def _now() -> datetime:
     return clock.now()
 
 
-def _unit_of(uow: UnitOfWork, hist: HotHistory, account_id: int) -> int:
+def unit_of(uow: UnitOfWork, hist: HotHistory, account_id: int) -> int:
     unit = hist.units.get(account_id)
     if unit is None:
         found = uow.session.scalar(
@@ -90,7 +89,7 @@ def _unit_of(uow: UnitOfWork, hist: HotHistory, account_id: int) -> int:
     return unit
 
 
-def _insert(uow: UnitOfWork, values: dict[str, Any]) -> int:
+def insert_event(uow: UnitOfWork, values: dict[str, Any]) -> int:
     event_id = int(
         uow.session.execute(
             insert(RiskEvent).returning(RiskEvent.id), [values], execution_options=_UNSCOPED
@@ -140,11 +139,11 @@ def record(uow: UnitOfWork, prepared: Prepared) -> RiskDecision:
     p = prepared
     hist = for_session(uow.session)
     with hist.lock:
-        unit = _unit_of(uow, hist, p.req.account_id)
-    return _persist(uow, p.req, p.outcome, p.rules, unit, kind=EventKind(p.req.kind))
+        unit = unit_of(uow, hist, p.req.account_id)
+    return persist(uow, p.req, p.outcome, p.rules, unit, kind=EventKind(p.req.kind))
 
 
-def _persist(
+def persist(
     uow: UnitOfWork,
     req: RiskRequest,
     outcome: Outcome,
@@ -169,7 +168,7 @@ def _persist(
         "org_unit_id": unit,
     }
     if event_id is None:
-        event_id = _insert(uow, values)
+        event_id = insert_event(uow, values)
     else:
         uow.session.execute(
             update(RiskEvent)
@@ -193,7 +192,7 @@ def _persist(
             source = f"case:{case_id}"
         else:
             source = f"decision:{event_id}"
-        _insert(
+        insert_event(
             uow,
             {
                 "kind": EventKind.SUSPENDED,
@@ -255,46 +254,6 @@ def paid_rules_fired(
                 fired.append(FiredRule(rule.code, rule.kind.value, rule.action.value, inputs))
                 suspend = max(suspend, rule.suspend_minutes * 60.0)
     return fired, suspend
-
-
-def note_paid(
-    uow: UnitOfWork, account_id: int, amount: Decimal, at: datetime, payment_id: int
-) -> RiskDecision | None:
-    """Record a captured online payment (the test-payment and pay-then-refund history).
-    A second call for the same payment changes nothing. When this payment completes a
-    test-payment pattern (e.g. the third 0.01-yuan payment), a case is opened at once."""
-    exists = uow.session.scalar(
-        select(RiskEvent.id).where(RiskEvent.payment_id == payment_id),
-        execution_options=_UNSCOPED,
-    )
-    if exists is not None:
-        return None
-    hist = for_session(uow.session)
-    with hist.lock:
-        hist = synced(uow)
-        rules = hist.rules or active_rules(uow)
-        unit = _unit_of(uow, hist, account_id)
-        seen = own_events.view(uow.session, hist)
-        req = RiskRequest("payment", account_id, amount, None, None, at)
-        fired, suspend = paid_rules_fired(seen, rules, req, payment_id)
-        already = seen.suspended_until(account_id, at.timestamp()) is not None
-    event_id = _insert(
-        uow,
-        {
-            "kind": EventKind.PAID,
-            "account_id": account_id,
-            "amount": amount,
-            "at": at,
-            "payment_id": payment_id,
-            "recorded_by": uow.actor.username,
-            "org_unit_id": unit,
-        },
-    )
-    if not fired or already:
-        return None
-    action: Action = "review" if any(f.action == "review" for f in fired) else "freeze"
-    outcome = Outcome(action, fired, suspend)
-    return _persist(uow, req, outcome, rules, unit, kind=EventKind.PAID, event_id=event_id)
 
 
 def suspended_until(uow: UnitOfWork, account_id: int) -> datetime | None:

@@ -1,17 +1,17 @@
-"""Many captured online payments told to the risk engine at once (ADR 0010, ADR 0011).
+"""Captured online payments told to the risk engine (PAY-4, PAY-5; ADR 0010, ADR 0011):
+the test-payment and pay-then-refund history, a case opened at once when a payment
+completes a test-payment pattern (e.g. the third 0.01-yuan payment). Idempotent per
+payment. One implementation for one payment or a batch: :func:`note_paid` is
+:func:`note_paid_many` of one.
 
-:func:`note_paid_many` gives exactly what calling :func:`engine.note_paid` once per note,
-in order, gives — the same ``risk_events`` rows, the same cases, suspensions, audit
-entries and decisions — with one existence query, one look at the history and one
-multi-row insert for the common case, instead of a query, a lock and an insert per note.
-
-The fast path covers a note that completes no test-payment pattern (nothing but its
+A batch is noted in order, with one existence query, one look at the history and one
+multi-row insert for the common case — a note that completes no pattern (nothing but its
 ``paid`` row to write). It is planned against the history this unit of work sees plus the
 payments planned before it in the same run, so a pattern that the batch itself completes
 is noticed. A note that fires a rule (opens a case or suspends) ends the run: the run is
-inserted, then that note goes through ``note_paid`` itself (same decision, same case),
-and planning starts again after it, seeing the case's suspension. An account the
-database does not know sends the rest through ``note_paid``, which raises where it would.
+inserted, then that note is recorded with its decision and case (:func:`_fired`), and
+planning starts again after it, seeing the case's suspension. An account the database
+does not know sends the rest the same way, which raises where it must.
 """
 
 from __future__ import annotations
@@ -26,8 +26,14 @@ from sqlalchemy import Table, insert, select
 
 from safegrid.customers.models import Account
 from safegrid.payments.risk import own_events
-from safegrid.payments.risk.decide import RiskRequest
-from safegrid.payments.risk.engine import RiskDecision, note_paid, paid_rules_fired
+from safegrid.payments.risk.decide import Action, Outcome, RiskRequest
+from safegrid.payments.risk.engine import (
+    RiskDecision,
+    insert_event,
+    paid_rules_fired,
+    persist,
+    unit_of,
+)
 from safegrid.payments.risk.history import HotHistory, Paid, for_session, synced
 from safegrid.payments.risk.history import Table as Series
 from safegrid.payments.risk.models import EventKind, RiskEvent
@@ -43,12 +49,19 @@ Hook = Callable[[int], None]
 
 @dataclasses.dataclass(frozen=True)
 class PaidNote:
-    """The arguments of one ``note_paid`` call."""
+    """One captured online payment."""
 
     account_id: int
     amount: Decimal
     at: datetime
     payment_id: int
+
+
+def note_paid(
+    uow: UnitOfWork, account_id: int, amount: Decimal, at: datetime, payment_id: int
+) -> RiskDecision | None:
+    """One captured payment: a batch of one."""
+    return note_paid_many(uow, [PaidNote(account_id, amount, at, payment_id)])[0]
 
 
 def note_paid_many(
@@ -58,7 +71,8 @@ def note_paid_many(
     before_each: Hook | None = None,
     after_each: Hook | None = None,
 ) -> list[RiskDecision | None]:
-    """``[note_paid(uow, *note) for note in notes]`` inside the caller's unit of work.
+    """The notes in order, inside the caller's unit of work; each one's decision (None:
+    nothing fired, or noted before).
 
     ``before_each(i)`` runs before note ``i`` is recorded (the callback batch switches the
     actor there: ``recorded_by`` and a case's audit entries name the note's own caller);
@@ -76,7 +90,7 @@ def note_paid_many(
         if planned is None:  # an unknown account: one by one raises where it would
             for i in range(start, len(notes)):
                 before(i)
-                out[i] = _one(uow, notes[i])
+                out[i] = _fired(uow, notes[i])
                 after(i)
             return out
         rows, stop = planned
@@ -87,7 +101,7 @@ def note_paid_many(
             break
         # This note completes a pattern: the engine itself records it (case, suspension).
         before(stop)
-        out[stop] = _one(uow, notes[stop])
+        out[stop] = _fired(uow, notes[stop])
         known.add(notes[stop].payment_id)
         after(stop)
         start = stop + 1
@@ -98,8 +112,48 @@ def _nothing(_: int) -> None:
     return None
 
 
-def _one(uow: UnitOfWork, note: PaidNote) -> RiskDecision | None:
-    return note_paid(uow, note.account_id, note.amount, note.at, note.payment_id)
+def _fired(uow: UnitOfWork, note: PaidNote) -> RiskDecision | None:
+    """A note that completes a pattern (or whose account the history does not know yet),
+    recorded on its own: its ``paid`` row, then the decision, case and suspension."""
+    exists = uow.session.scalar(
+        select(RiskEvent.id).where(RiskEvent.payment_id == note.payment_id),
+        execution_options=_UNSCOPED,
+    )
+    if exists is not None:
+        return None
+    hist = for_session(uow.session)
+    with hist.lock:
+        hist = synced(uow)
+        rules = hist.rules or active_rules(uow)
+        unit = unit_of(uow, hist, note.account_id)
+        seen = own_events.view(uow.session, hist)
+        req = RiskRequest("payment", note.account_id, note.amount, None, None, note.at)
+        fired, suspend = paid_rules_fired(seen, rules, req, note.payment_id)
+        already = seen.suspended_until(note.account_id, note.at.timestamp()) is not None
+    event_id = insert_event(
+        uow,
+        {
+            "kind": EventKind.PAID,
+            "account_id": note.account_id,
+            "amount": note.amount,
+            "at": note.at,
+            "payment_id": note.payment_id,
+            "recorded_by": uow.actor.username,
+            "org_unit_id": unit,
+        },
+    )
+    if not fired or already:
+        return None
+    action: Action = "review" if any(f.action == "review" for f in fired) else "freeze"
+    return persist(
+        uow,
+        req,
+        Outcome(action, fired, suspend),
+        rules,
+        unit,
+        kind=EventKind.PAID,
+        event_id=event_id,
+    )
 
 
 def _noted(uow: UnitOfWork, notes: Sequence[PaidNote]) -> set[int]:
@@ -120,8 +174,7 @@ def _plan(
 ) -> tuple[list[dict[str, Any]], int] | None:
     """The rows of notes ``start``, ``start + 1``… up to (not including) the first that
     fires a rule, and its position (``len(notes)`` if none does); None if an account is
-    unknown. Under the history lock, taken once for the run (``note_paid`` takes it per
-    note)."""
+    unknown. Under the history lock, taken once for the run."""
     hist = for_session(uow.session)
     with hist.lock:
         hist = synced(uow)
@@ -136,7 +189,7 @@ def _plan(
         for i in range(start, len(notes)):
             note = notes[i]
             if note.payment_id in known:
-                continue  # noted before (or earlier in this batch): nothing, as note_paid
+                continue  # noted before (or earlier in this batch): nothing to record
             req = RiskRequest("payment", note.account_id, note.amount, None, None, note.at)
             fired, _ = paid_rules_fired(run, rules, req, note.payment_id)
             if fired and run.suspended_until(note.account_id, note.at.timestamp()) is None:

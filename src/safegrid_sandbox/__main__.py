@@ -1,0 +1,3 @@
+from safegrid_sandbox.cli import main
+
+main()
