@@ -7,13 +7,16 @@ while it runs: until a row is rewritten its old version still decrypts. A row ch
 the application in the meantime is left alone (the update compares the old ciphertext),
 because the application wrote it under the new key anyway. The same walk encrypts legacy
 plaintext rows (databases upgraded from 0002) and fills missing blind-index companions.
+This process reads and writes the database; the cryptography of each batch runs in
+``reencryption`` (in worker processes when asked, ADR 0014).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import Column, Engine, String, Table, bindparam, func, select, type_coerce, update
@@ -28,6 +31,7 @@ from safegrid.security.fields import (
     is_legacy_plaintext,
 )
 from safegrid.security.keyring import KeyRing
+from safegrid.security.reencryption import ColumnWork, Keys, Plans, rewrite, workers
 from safegrid.security.sm4 import FieldCipher
 
 PLAINTEXT = "plaintext"  # the "version" of legacy rows in status counts
@@ -104,26 +108,63 @@ def reencrypt(
     ring: KeyRing,
     *,
     batch_size: int = 1000,
+    processes: int = 1,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ReencryptResult:
-    """Rewrite every value not under the active version; one transaction per batch."""
-    active = ring.reload().active
-    result = ReencryptResult(active)
-    for target in targets():
-        rewritten = 0
-        for batch in _batches(engine, target, batch_size):
-            result.rows_seen += len(batch)
-            plans = _plan(target, batch, ring, active, result)
-            with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-                for col, params in plans.items():
-                    if params:
-                        done = conn.execute(_cas_update(target, col), params).rowcount
-                        result.skipped_concurrent += len(params) - done
-                        rewritten += done
-            progress(len(batch))
-        result.per_table[target.table.name] = rewritten
-        result.values_rewritten += rewritten
+    """Rewrite every value not under the active version; one transaction per batch.
+
+    With ``processes > 1`` the cryptography of each batch runs in a worker process while
+    this one reads the next batches and writes finished ones, in order; a batch is
+    committed (and reported to ``progress``) as soon as its worker returns, so an
+    interrupted run keeps every committed batch and a new run carries on from there."""
+    cipher = ring.reload()
+    result = ReencryptResult(cipher.active)
+    keys = Keys(
+        cipher,
+        {
+            _field(c): ring.index_key(_field(c))
+            for t in targets()
+            for c in t.columns
+            if t.companion(c) is not None
+        },
+    )
+    in_flight = 2 * max(processes, 1)  # enough to keep every worker busy while we write
+    with workers(processes) as pool:
+        for target in targets():
+            rewritten = 0
+            queue: deque[tuple[int, Future[Plans]]] = deque()
+            for batch in _batches(engine, target, batch_size):
+                result.rows_seen += len(batch)
+                work = _work(target, batch, cipher.head(), result)
+                queue.append((len(batch), pool.submit(rewrite, keys, work)))
+                while len(queue) >= in_flight or (queue and queue[0][1].done()):
+                    rewritten += _commit(engine, target, queue.popleft(), result, progress)
+            while queue:
+                rewritten += _commit(engine, target, queue.popleft(), result, progress)
+            result.per_table[target.table.name] = rewritten
+            result.values_rewritten += rewritten
     return result
+
+
+def _commit(
+    engine: Engine,
+    target: Target,
+    item: tuple[int, Future[Plans]],
+    result: ReencryptResult,
+    progress: Callable[[int], None],
+) -> int:
+    rows, future = item
+    plans = future.result()
+    rewritten = 0
+    with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        for col in target.columns:
+            params = plans.get(col.name)
+            if params:
+                done = conn.execute(_cas_update(target, col), params).rowcount
+                result.skipped_concurrent += len(params) - done
+                rewritten += done
+    progress(rows)
+    return rewritten
 
 
 def _batches(engine: Engine, target: Target, size: int) -> Iterator[list[Any]]:
@@ -146,43 +187,27 @@ def _batches(engine: Engine, target: Target, size: int) -> Iterator[list[Any]]:
         yield list(rows)
 
 
-def _plan(
-    target: Target, rows: list[Any], ring: KeyRing, active: int, result: ReencryptResult
-) -> dict[Column[Any], list[dict[str, Any]]]:
-    plans: dict[Column[Any], list[dict[str, Any]]] = {c: [] for c in target.columns}
-    # Values to (re-)encrypt, sealed per column in one batch call (ADR 0008) after the scan.
-    pending: dict[Column[Any], list[tuple[dict[str, Any], str]]] = {c: [] for c in target.columns}
-    for row in rows:
-        for col in target.columns:
+def _work(target: Target, rows: list[Any], head: str, result: ReencryptResult) -> list[ColumnWork]:
+    """The values of a batch that need the workers: not under the active key (``head``),
+    legacy plaintext, or missing their blind index. Deciding here keeps a resumed run from
+    shipping values that are already done."""
+    work = []
+    for col in target.columns:
+        companion = target.companion(col)
+        todo = []
+        for row in rows:
             stored = row[col.name]
             if stored is None:
                 continue
-            field = _field(col)
-            legacy = is_legacy_plaintext(stored)
-            companion = target.companion(col)
             needs_index = companion is not None and row[companion.name] is None
-            if not legacy and FieldCipher.version_of(stored) == active and not needs_index:
+            if stored.startswith(head) and not needs_index:
                 continue
-            plain = stored if legacy else ring.decrypt(stored, field)
-            new = stored if not legacy and FieldCipher.version_of(stored) == active else None
-            param = {
-                "b_pk": row[target.pk.name],
-                "b_old": stored,
-                "b_new": new,
-            }
-            if new is None:
-                pending[col].append((param, plain))
-            if companion is not None:
-                param["b_idx"] = ring.blind_index(field, plain)
-                result.indexes_filled += needs_index
-            result.legacy_encrypted += legacy
-            plans[col].append(param)
-    for col, todo in pending.items():
+            result.legacy_encrypted += is_legacy_plaintext(stored)
+            result.indexes_filled += needs_index
+            todo.append((row[target.pk.name], stored))
         if todo:
-            tokens = ring.encrypt_many([plain for _param, plain in todo], _field(col))
-            for (param, _plain), token in zip(todo, tokens, strict=True):
-                param["b_new"] = token
-    return plans
+            work.append(ColumnWork(col.name, _field(col), companion is not None, todo))
+    return work
 
 
 def _cas_update(target: Target, col: Column[Any]) -> Any:

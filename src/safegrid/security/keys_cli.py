@@ -2,10 +2,13 @@
 (DATA-1).
 
 Rotation runs in this process while the server keeps serving from its own: the new key
-is committed first, then stored values are re-encrypted batch by batch.
+is committed first, then stored values are re-encrypted batch by batch, the cryptography
+in ``--processes`` worker processes.
 """
 
 from __future__ import annotations
+
+import os
 
 import typer
 from rich.console import Console
@@ -24,9 +27,15 @@ data_app = typer.Typer(help="数据分类分级 / data classification", no_args_
 out = Console()
 
 BATCH_OPTION = typer.Option(1000, "--batch", min=1, help="rows per committed batch")
+PROCESSES_OPTION = typer.Option(
+    os.cpu_count() or 1,
+    "--processes",
+    min=1,
+    help="worker processes for the cryptography (default: one per CPU; 1 = this process)",
+)
 
 
-def _reencrypt(batch: int) -> ReencryptResult:
+def _reencrypt(batch: int, processes: int) -> ReencryptResult:
     platform = get_platform()
     total = key_rotation.total_rows(platform.engine)
     columns = (
@@ -41,6 +50,7 @@ def _reencrypt(batch: int) -> ReencryptResult:
             platform.engine,
             platform.keyring,
             batch_size=batch,
+            processes=processes,
             progress=lambda n: bar.advance(task, n),
         )
     out.print(
@@ -53,7 +63,11 @@ def _reencrypt(batch: int) -> ReencryptResult:
 
 
 @app.command()
-def rotate(as_user: str | None = AS_OPTION, batch: int = BATCH_OPTION) -> None:
+def rotate(
+    as_user: str | None = AS_OPTION,
+    batch: int = BATCH_OPTION,
+    processes: int = PROCESSES_OPTION,
+) -> None:
     """Add a data key version, make it active, then re-encrypt every stored value."""
     actor = acting_with(as_user, Perm.KEYS_MANAGE)
     platform = get_platform()
@@ -62,17 +76,21 @@ def rotate(as_user: str | None = AS_OPTION, batch: int = BATCH_OPTION) -> None:
         lambda: key_rotation.do_rotate_key(platform.uow(actor), platform.keyring, master)
     )
     out.print(f"key version {version} active (was {previous}); old versions still decrypt")
-    result = _reencrypt(batch)
+    result = _reencrypt(batch, processes)
     run(lambda: key_rotation.do_record_reencryption(platform.uow(actor), result))
 
 
 @app.command()
-def reencrypt(as_user: str | None = AS_OPTION, batch: int = BATCH_OPTION) -> None:
+def reencrypt(
+    as_user: str | None = AS_OPTION,
+    batch: int = BATCH_OPTION,
+    processes: int = PROCESSES_OPTION,
+) -> None:
     """Re-encrypt values not under the active version (resumes an interrupted rotation;
     encrypts plaintext rows of a database upgraded from before encryption)."""
     actor = acting_with(as_user, Perm.KEYS_MANAGE)
     platform = get_platform()
-    result = _reencrypt(batch)
+    result = _reencrypt(batch, processes)
     run(lambda: key_rotation.do_record_reencryption(platform.uow(actor), result))
 
 

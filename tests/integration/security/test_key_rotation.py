@@ -13,6 +13,7 @@ from safegrid.cli import app
 from safegrid.config import Settings
 from safegrid.customers.models import Customer
 from safegrid.security import key_rotation, key_store
+from safegrid.security.fields import matches
 from safegrid.security.keyring import KeyRing
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
@@ -61,6 +62,85 @@ def test_data_2_rotation_reencrypts_in_batches_and_audits_once(world: World) -> 
             select(AuditEntry.action).where(AuditEntry.action.like("keys.%"))
         ).all()
     assert sorted(actions) == ["keys.reencrypt", "keys.rotate"]
+
+
+def _all_versions(world: World) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for counts in key_rotation.version_counts(world.platform.engine).values():
+        for version, n in counts.items():
+            total[version] = total.get(version, 0) + n
+    return total
+
+
+def test_data_2_reencryption_in_worker_processes_commits_batches_in_order(
+    world: World,
+) -> None:
+    for _ in range(7):
+        world.customer("stationA")
+    world.staff(Post.CASHIER, "hallA")  # a TOTP secret in another table
+    before = _id_numbers(world)
+    _, new = _rotate(world)
+    stored = sum(_all_versions(world).values())
+    batches: list[int] = []
+    result = key_rotation.reencrypt(
+        world.platform.engine,
+        world.platform.keyring,
+        batch_size=2,
+        processes=2,
+        progress=batches.append,
+    )
+    assert _all_versions(world) == {str(new): stored}
+    assert result.values_rewritten == stored and result.skipped_concurrent == 0
+    assert result.per_table["customers"] == 7 * 3
+    assert _id_numbers(world) == before
+    assert sum(batches) == result.rows_seen and 1 in batches
+    # The blind indexes the workers computed still find the customers.
+    id_number = next(iter(before.values()))
+    assert id_number is not None
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        found = uow.session.scalars(
+            select(Customer.id).where(matches(Customer.id_number, id_number))
+        ).all()
+    assert [before[cid] for cid in found] == [id_number]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_data_2_interrupted_reencryption_keeps_committed_batches_and_resumes(
+    world: World,
+) -> None:
+    for _ in range(9):
+        world.customer("stationA")
+    before = _id_numbers(world)
+    old = world.platform.keyring.active_version
+    _, new = _rotate(world)
+    stored = sum(_all_versions(world).values())
+    seen: list[int] = []
+
+    def stop_after_two(n: int) -> None:
+        seen.append(n)
+        if len(seen) == 2:
+            raise _Interrupted  # as a Ctrl-C or a killed process would, after a commit
+
+    with pytest.raises(_Interrupted):
+        key_rotation.reencrypt(
+            world.platform.engine,
+            world.platform.keyring,
+            batch_size=3,
+            processes=2,
+            progress=stop_after_two,
+        )
+    halfway = _all_versions(world)
+    assert set(halfway) == {str(old), str(new)}, halfway  # two batches in, the rest not
+    assert _id_numbers(world) == before  # both versions decrypt meanwhile
+    result = key_rotation.reencrypt(
+        world.platform.engine, world.platform.keyring, batch_size=3, processes=2
+    )
+    assert result.values_rewritten == halfway[str(old)]  # only what was left
+    assert _all_versions(world) == {str(new): stored}
+    assert _id_numbers(world) == before
 
 
 def test_data_2_reads_keep_working_while_rotation_runs(world: World) -> None:
