@@ -1,26 +1,29 @@
-"""The cryptographic half of a re-encryption batch, and the worker processes that run it
-(DATA-2, ADR 0014).
+"""Re-encryption batches (DATA-2, ADR 0014): one batch reads a primary-key range of one
+table, decrypts what is not under the active key, seals it again and recomputes missing
+blind indexes — all of it OpenSSL through `cryptography` — and writes it back in its own
+compare-and-set transaction.
 
-``key_rotation`` reads a batch of stored values, decides which need work, and hands them
-here as :class:`ColumnWork`; :func:`rewrite` decrypts them, seals them under the active
-key and computes their blind indexes — all of it OpenSSL through `cryptography`. With
-``processes > 1`` batches run in a process pool while the parent keeps reading and
-writing the database, so OpenSSL's per-value context set-up (the cost of SM4-GCM through
-`cryptography`) is spread over the cores instead of hand-written cipher code.
-
-This module imports no database code: a spawned worker loads only the cipher.
+``key_rotation.reencrypt`` hands batches to :func:`workers`: the calling process alone, or
+a pool of spawned processes, each with its own database connection, so reading, the
+cryptography and writing all run on every core. OpenSSL's per-value context set-up (the
+cost of SM4-GCM through `cryptography`) is spread over the cores instead of being avoided
+with hand-written cipher code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import Column, Engine, String, Table, bindparam, select, type_coerce, update
+
+from safegrid.platform.db import Base, make_engine
 from safegrid.security import blind_index as bidx
+from safegrid.security.fields import SEARCHABLE_SUFFIX, EncryptedString, is_encrypted
 from safegrid.security.sm4 import PREFIX, FieldCipher
 
 SEALED = PREFIX + "$"  # legacy plaintext rows (databases from before 0003) lack it
@@ -28,9 +31,43 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
+class Target:
+    table: Table
+    pk: Column[Any]
+    columns: tuple[Column[Any], ...]
+
+    def companion(self, col: Column[Any]) -> Column[Any] | None:
+        return (
+            self.table.c.get(col.name + SEARCHABLE_SUFFIX) if col.info.get("searchable") else None
+        )
+
+
+def targets() -> list[Target]:
+    from safegrid import tables  # noqa: F401 - every table, also in a fresh worker process
+
+    out = []
+    for table in Base.metadata.sorted_tables:
+        cols = tuple(c for c in table.columns if is_encrypted(c))
+        if cols:
+            (pk,) = table.primary_key.columns  # every encrypted table has a one-column key
+            out.append(Target(table, pk, cols))
+    return out
+
+
+def raw(col: Column[Any]) -> Any:
+    """The stored text itself: no decryption on read, no encryption on write."""
+    return type_coerce(col, String())
+
+
+def field_of(col: Column[Any]) -> str:
+    assert isinstance(col.type, EncryptedString)
+    return col.type.field
+
+
+@dataclasses.dataclass(frozen=True)
 class Keys:
-    """What a worker needs: the data keys (every version, the active one named) and the
+    """What a batch needs: the data keys (every version, the active one named) and the
     blind-index keys of the searchable fields. Travels to our own worker processes over
     their pipe; never written anywhere."""
 
@@ -38,10 +75,9 @@ class Keys:
     index_keys: Mapping[str, bytes]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ColumnWork:
-    """Stored values of one column that are not yet under the active key (or lack their
-    blind index), with their row keys."""
+    """Stored values of one column that need work, with their row keys."""
 
     column: str
     field: str
@@ -68,9 +104,8 @@ def rewrite(keys: Keys, work: Sequence[ColumnWork]) -> Plans:
         ]
         # A value already under the active key is here only for its missing blind index.
         stale = [i for i, (_pk, stored) in enumerate(col.rows) if not stored.startswith(head)]
-        fresh = dict(
-            zip(stale, cipher.encrypt_many([plain[i] for i in stale], col.field), strict=True)
-        )
+        resealed = cipher.encrypt_many([plain[i] for i in stale], col.field)
+        fresh = dict(zip(stale, resealed, strict=True))
         index_key = keys.index_keys[col.field] if col.searchable else b""
         params = []
         for i, (pk, stored) in enumerate(col.rows):
@@ -80,6 +115,94 @@ def rewrite(keys: Keys, work: Sequence[ColumnWork]) -> Plans:
             params.append(param)
         out[col.column] = params
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    table: str
+    first: Any  # primary keys, inclusive
+    last: Any
+
+
+@dataclasses.dataclass
+class BatchResult:
+    table: str
+    rows: int = 0
+    rewritten: int = 0
+    legacy: int = 0
+    indexes_filled: int = 0
+    skipped_concurrent: int = 0
+
+
+_engines: dict[str, Engine] = {}  # a worker process's own engine per database
+
+
+def run_batch(database: Engine | str, keys: Keys, batch: Batch) -> BatchResult:
+    """Re-encrypt one batch and commit it. ``database`` is the caller's engine, or (in a
+    worker process) the URL to open one from."""
+    if isinstance(database, str):
+        database = _engines.get(database) or _engines.setdefault(database, make_engine(database))
+    target = next(t for t in targets() if t.table.name == batch.table)
+    result = BatchResult(batch.table)
+    rows = _read(database, target, batch)
+    result.rows = len(rows)
+    plans = rewrite(keys, _work(target, rows, keys.cipher.head(), result))
+    with database.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        for col in target.columns:
+            params = plans.get(col.name)
+            if params:
+                done = conn.execute(_cas_update(target, col), params).rowcount
+                result.skipped_concurrent += len(params) - done
+                result.rewritten += done
+    return result
+
+
+def _read(engine: Engine, target: Target, batch: Batch) -> list[Any]:
+    cols = [target.pk, *(raw(c).label(c.name) for c in target.columns)]
+    cols += [
+        companion.label(companion.name)
+        for c in target.columns
+        if (companion := target.companion(c)) is not None
+    ]
+    stmt = select(*cols).where(target.pk.between(batch.first, batch.last))
+    with engine.connect() as conn:
+        return list(conn.execute(stmt).mappings())
+
+
+def _work(target: Target, rows: list[Any], head: str, result: BatchResult) -> list[ColumnWork]:
+    """The values that need work: not under the active key (``head``), legacy plaintext,
+    or missing their blind index. A resumed run finds the done ones and skips them."""
+    work = []
+    for col in target.columns:
+        companion = target.companion(col)
+        todo = []
+        for row in rows:
+            stored = row[col.name]
+            if stored is None:
+                continue
+            needs_index = companion is not None and row[companion.name] is None
+            if stored.startswith(head) and not needs_index:
+                continue
+            result.legacy += not stored.startswith(SEALED)
+            result.indexes_filled += needs_index
+            todo.append((row[target.pk.name], stored))
+        if todo:
+            work.append(ColumnWork(col.name, field_of(col), companion is not None, todo))
+    return work
+
+
+def _cas_update(target: Target, col: Column[Any]) -> Any:
+    # A row the application changed meanwhile was written under the new key already:
+    # the update only applies where the stored text is still the one we read.
+    values: dict[str, Any] = {col.name: bindparam("b_new", type_=String())}
+    companion = target.companion(col)
+    if companion is not None:
+        values[companion.name] = bindparam("b_idx", type_=String())
+    return (
+        update(target.table)
+        .where(target.pk == bindparam("b_pk"), raw(col) == bindparam("b_old", type_=String()))
+        .values(values)
+    )
 
 
 class _InProcess(Executor):
@@ -96,8 +219,8 @@ class _InProcess(Executor):
 
 @contextmanager
 def workers(processes: int) -> Iterator[Executor]:
-    """``processes`` worker processes (spawned: they inherit no database connections),
-    or the calling process alone for 1."""
+    """``processes`` worker processes (spawned: they inherit no database connections and
+    open their own), or the calling process alone for 1."""
     if processes <= 1:
         yield _InProcess()
         return
