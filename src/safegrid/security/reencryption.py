@@ -19,7 +19,18 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Column, Engine, String, Table, bindparam, select, type_coerce, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    String,
+    Table,
+    bindparam,
+    case,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
 from safegrid.platform.db import Base, make_engine
 from safegrid.security import blind_index as bidx
@@ -85,15 +96,15 @@ class ColumnWork:
     rows: Sequence[tuple[Any, str]]  # (primary key, stored value)
 
 
-Plans = dict[str, list[dict[str, Any]]]  # column name → update parameters
+Rewrites = dict[Any, dict[str, tuple[str, str | None]]]  # pk → column → (new, index)
 
 
-def rewrite(keys: Keys, work: Sequence[ColumnWork]) -> Plans:
-    """Update parameters per column: ``b_pk``, ``b_old`` (the compare-and-set guard),
-    ``b_new`` and, for searchable columns, ``b_idx``."""
+def rewrite(keys: Keys, work: Sequence[ColumnWork]) -> Rewrites:
+    """The new stored value (and blind index, for searchable columns) of every value in
+    ``work``, by row."""
     cipher = keys.cipher
     head = cipher.head()
-    out: Plans = {}
+    out: Rewrites = {}
     for col in work:
         legacy = [not stored.startswith(SEALED) for _pk, stored in col.rows]
         sealed = [stored for (_pk, stored), old in zip(col.rows, legacy, strict=True) if not old]
@@ -107,13 +118,9 @@ def rewrite(keys: Keys, work: Sequence[ColumnWork]) -> Plans:
         resealed = cipher.encrypt_many([plain[i] for i in stale], col.field)
         fresh = dict(zip(stale, resealed, strict=True))
         index_key = keys.index_keys[col.field] if col.searchable else b""
-        params = []
         for i, (pk, stored) in enumerate(col.rows):
-            param = {"b_pk": pk, "b_old": stored, "b_new": fresh.get(i, stored)}
-            if col.searchable:
-                param["b_idx"] = bidx.blind_index(index_key, plain[i])
-            params.append(param)
-        out[col.column] = params
+            index = bidx.blind_index(index_key, plain[i]) if col.searchable else None
+            out.setdefault(pk, {})[col.column] = (fresh.get(i, stored), index)
     return out
 
 
@@ -146,27 +153,39 @@ def run_batch(database: Engine | str, keys: Keys, batch: Batch) -> BatchResult:
     result = BatchResult(batch.table)
     rows = _read(database, target, batch)
     result.rows = len(rows)
-    plans = rewrite(keys, _work(target, rows, keys.cipher.head(), result))
+    work = _work(target, rows, keys.cipher.head(), result)
+    if not work:
+        return result
+    stored = {row[target.pk.name]: row for row in rows}
+    new = rewrite(keys, work)
+    params = [_row_params(target, pk, stored[pk], cols) for pk, cols in new.items()]
     with database.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-        for col in target.columns:
-            params = plans.get(col.name)
-            if params:
-                done = conn.execute(_cas_update(target, col), params).rowcount
-                result.skipped_concurrent += len(params) - done
-                result.rewritten += done
+        conn.execute(_cas_update(target), params)
+        # Count what landed: a value a concurrent writer changed kept the writer's value.
+        after = {
+            row[target.pk.name]: row for row in conn.execute(_select(target, batch)).mappings()
+        }
+        for pk, cols in new.items():
+            for name, (value, _index) in cols.items():
+                landed = pk in after and after[pk][name] == value
+                result.rewritten += landed
+                result.skipped_concurrent += not landed
     return result
 
 
-def _read(engine: Engine, target: Target, batch: Batch) -> list[Any]:
+def _select(target: Target, batch: Batch) -> Any:
     cols = [target.pk, *(raw(c).label(c.name) for c in target.columns)]
     cols += [
         companion.label(companion.name)
         for c in target.columns
         if (companion := target.companion(c)) is not None
     ]
-    stmt = select(*cols).where(target.pk.between(batch.first, batch.last))
+    return select(*cols).where(target.pk.between(batch.first, batch.last))
+
+
+def _read(engine: Engine, target: Target, batch: Batch) -> list[Any]:
     with engine.connect() as conn:
-        return list(conn.execute(stmt).mappings())
+        return list(conn.execute(_select(target, batch)).mappings())
 
 
 def _work(target: Target, rows: list[Any], head: str, result: BatchResult) -> list[ColumnWork]:
@@ -191,18 +210,36 @@ def _work(target: Target, rows: list[Any], head: str, result: BatchResult) -> li
     return work
 
 
-def _cas_update(target: Target, col: Column[Any]) -> Any:
-    # A row the application changed meanwhile was written under the new key already:
-    # the update only applies where the stored text is still the one we read.
-    values: dict[str, Any] = {col.name: bindparam("b_new", type_=String())}
-    companion = target.companion(col)
-    if companion is not None:
-        values[companion.name] = bindparam("b_idx", type_=String())
-    return (
-        update(target.table)
-        .where(target.pk == bindparam("b_pk"), raw(col) == bindparam("b_old", type_=String()))
-        .values(values)
-    )
+def _row_params(
+    target: Target, pk: Any, row: Any, new: dict[str, tuple[str, str | None]]
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"b_pk": pk}
+    for col in target.columns:
+        value, index = new.get(col.name, (None, None))
+        # A NULL guard never matches: the column keeps its value.
+        params[f"o_{col.name}"] = row[col.name] if col.name in new else None
+        params[f"n_{col.name}"] = value
+        params[f"i_{col.name}"] = index
+    return params
+
+
+def _cas_update(target: Target) -> Any:
+    """One statement per row for all its encrypted columns (one new row version, not one
+    per column), each column compare-and-set on its own: a value the application changed
+    meanwhile was written under the new key already and is kept (a NULL guard never
+    matches, so a column with nothing to do keeps its value too)."""
+    values: dict[str, Any] = {}
+    guards = []
+    for col in target.columns:
+        hit = raw(col) == bindparam(f"o_{col.name}", type_=String())
+        guards.append(hit)
+        values[col.name] = case((hit, bindparam(f"n_{col.name}", type_=String())), else_=raw(col))
+        companion = target.companion(col)
+        if companion is not None:
+            values[companion.name] = case(
+                (hit, bindparam(f"i_{col.name}", type_=String())), else_=companion
+            )
+    return update(target.table).where(target.pk == bindparam("b_pk"), or_(*guards)).values(values)
 
 
 class _InProcess(Executor):

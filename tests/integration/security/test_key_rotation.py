@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from safegrid.cli import app
 from safegrid.config import Settings
 from safegrid.customers.models import Customer
-from safegrid.security import key_rotation, key_store
+from safegrid.security import key_rotation, key_store, reencryption
 from safegrid.security.fields import matches
 from safegrid.security.keyring import KeyRing
 from safegrid.security.models import AuditEntry
@@ -102,6 +103,45 @@ def test_data_2_reencryption_in_worker_processes_rewrites_every_table(
             select(Customer.id).where(matches(Customer.id_number, id_number))
         ).all()
     assert [before[cid] for cid in found] == [id_number]
+
+
+def test_data_2_a_value_written_during_reencryption_is_kept_and_the_rest_rewritten(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = world.customer("stationA")
+    id_number = _id_numbers(world)[cid]
+    _, new = _rotate(world)
+    ring = world.platform.keyring
+    real = reencryption.rewrite
+
+    def application_writes_meanwhile(keys: reencryption.Keys, work: Any) -> Any:
+        out = real(keys, work)  # the batch has read the row; the server now changes it
+        with world.platform.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE customers SET mobile = :m, mobile_bidx = :i WHERE id = :c"),
+                {
+                    "m": ring.encrypt("13900000000", "customers.mobile"),
+                    "i": ring.blind_index("customers.mobile", "13900000000"),
+                    "c": cid,
+                },
+            )
+        return out
+
+    monkeypatch.setattr(reencryption, "rewrite", application_writes_meanwhile)
+    result = key_rotation.reencrypt(world.platform.engine, ring)
+    assert result.skipped_concurrent == 1
+    assert result.per_table["customers"] == 2  # id_number and address
+    assert dict(key_rotation.version_counts(world.platform.engine)["customers.mobile"]) == {
+        str(new): 1
+    }
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        customer = uow.session.get(Customer, cid)
+        assert customer is not None
+        assert (customer.mobile, customer.id_number) == ("13900000000", id_number)
+        found = uow.session.scalars(
+            select(Customer.id).where(matches(Customer.mobile, "13900000000"))
+        ).all()
+    assert found == [cid]
 
 
 class _Interrupted(Exception):
