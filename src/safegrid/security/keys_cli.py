@@ -8,8 +8,6 @@ in ``--processes`` worker processes.
 
 from __future__ import annotations
 
-import os
-
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,10 +26,12 @@ out = Console()
 
 BATCH_OPTION = typer.Option(1000, "--batch", min=1, help="rows per committed batch")
 PROCESSES_OPTION = typer.Option(
-    os.cpu_count() or 1,
+    1,
     "--processes",
     min=1,
-    help="worker processes for the cryptography (default: one per CPU; 1 = this process)",
+    help="worker processes, each re-encrypting whole batches with its own connection "
+    "(1 = this process); more pays on PostgreSQL with idle cores, not on SQLite's one "
+    "writer (ADR 0014)",
 )
 
 

@@ -290,6 +290,16 @@ def test_data_2_keys_cli_rotate_status_and_permission(world: World) -> None:
     assert f"v{active} (active)" in status.output and "customers.id_number" in status.output
 
 
+def test_data_2_keys_cli_reencrypts_with_worker_processes(world: World) -> None:
+    world.customer("stationA")
+    admin = world.staff(Post.SYSTEM_ADMIN, "prov")
+    _, new = _rotate(world)
+    done = runner.invoke(app, ["keys", "reencrypt", "--as", admin.username, "--processes", "2"])
+    assert done.exit_code == 0, done.output
+    assert f"all values under key version {new}" in done.output
+    assert set(_all_versions(world)) == {str(new)}
+
+
 def test_data_1_inventory_cli_lists_classes_and_row_counts(world: World) -> None:
     world.customer("stationA")
     world.customer("stationB")
