@@ -88,6 +88,13 @@ def reencrypt(
     re-encrypting and writing its own) while this one hands out primary-key ranges. A
     batch is committed before ``progress`` hears of it, so an interrupted run keeps every
     committed batch and a new run carries on from there."""
+    in_memory = engine.url.get_backend_name() == "sqlite" and engine.url.database in (
+        None,
+        "",
+        ":memory:",
+    )
+    if processes > 1 and in_memory:
+        raise ValueError("an in-memory SQLite database cannot be shared with worker processes")
     cipher = ring.reload()
     result = ReencryptResult(cipher.active)
     keys = Keys(

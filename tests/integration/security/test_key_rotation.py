@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
 from safegrid.cli import app
@@ -288,6 +288,13 @@ def test_data_2_keys_cli_rotate_status_and_permission(world: World) -> None:
     status = runner.invoke(app, ["keys", "status"])
     assert status.exit_code == 0, status.output
     assert f"v{active} (active)" in status.output and "customers.id_number" in status.output
+
+
+def test_data_2_worker_processes_refuse_a_database_they_cannot_open(world: World) -> None:
+    memory = create_engine("sqlite://")
+    with pytest.raises(ValueError, match="in-memory"):
+        key_rotation.reencrypt(memory, world.platform.keyring, processes=2)
+    memory.dispose()
 
 
 def test_data_2_keys_cli_reencrypts_with_worker_processes(world: World) -> None:
