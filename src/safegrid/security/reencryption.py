@@ -4,10 +4,10 @@ blind indexes — all of it OpenSSL through `cryptography` — and writes it bac
 compare-and-set transaction.
 
 ``key_rotation.reencrypt`` hands batches to :func:`workers`: the calling process alone, or
-a pool of spawned processes, each with its own database connection, so reading, the
-cryptography and writing all run on every core. OpenSSL's per-value context set-up (the
-cost of SM4-GCM through `cryptography`) is spread over the cores instead of being avoided
-with hand-written cipher code.
+a pool of spawned processes, each with its own database connection, so a batch's reading,
+cryptography and writing all happen in its worker and the parent only hands out key
+ranges. OpenSSL's per-value context set-up (the cost of SM4-GCM through `cryptography`)
+is spread over idle cores instead of being avoided with hand-written cipher code.
 """
 
 from __future__ import annotations
