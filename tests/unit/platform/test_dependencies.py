@@ -1,8 +1,8 @@
 """Every dependency in pyproject.toml earns its place (DESIGN: "every dependency in
 pyproject is imported"; issue 11 §4): it is imported by name in src/, tests/, benchmarks/
 or migrations/; or another package we use imports it by name at run time (checked here
-against that package's source, so the entry goes stale loudly); or it is a tool the
-Makefile runs."""
+against that package's source, so the entry goes stale loudly); or it is a pytest plugin
+(pytest loads it by its ``pytest11`` entry point); or it is a tool the Makefile runs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import ast
 import importlib.util
 import re
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,21 +56,28 @@ def _imports(consumer: str, module: str) -> bool:
     return re.search(rf"^\s*(import|from) {module}\b", source, re.MULTILINE) is not None
 
 
+def _pytest_plugin(dist: str) -> bool:
+    try:
+        return any(ep.group == "pytest11" for ep in distribution(dist).entry_points)
+    except PackageNotFoundError:
+        return False
+
+
 def test_every_declared_dependency_is_used() -> None:
     dists_of = packages_distributions()
     imported = {_name(d) for m in _imported_modules() for d in dists_of.get(m, [])}
     makefile = (ROOT / "Makefile").read_text()
     unused = []
     for dist in _declared():
-        if dist in imported:
-            continue
-        if dist in LOADED_BY:
-            module, consumer = LOADED_BY[dist]
-            if _imports(consumer, module):
-                continue
-        elif dist in TOOLS and re.search(rf"\$\(BIN\)/{dist}\b", makefile):
-            continue
-        unused.append(dist)
+        loaded_by = LOADED_BY.get(dist)
+        used = (
+            dist in imported
+            or (loaded_by is not None and _imports(loaded_by[1], loaded_by[0]))
+            or (dist in TOOLS and re.search(rf"\$\(BIN\)/{dist}\b", makefile) is not None)
+            or _pytest_plugin(dist)
+        )
+        if not used:
+            unused.append(dist)
     assert unused == [], f"declared in pyproject.toml but nothing uses them: {unused}"
 
 
@@ -80,3 +87,4 @@ def test_a_dependency_loaded_by_another_package_is_checked_in_that_source() -> N
     assert not _imports("starlette.testclient", "gmssl")
     assert _name("uvloop>=0.19; sys_platform != 'win32'") == "uvloop"
     assert _name("psycopg[binary]>=3.2") == "psycopg"
+    assert not _pytest_plugin("gmssl")
