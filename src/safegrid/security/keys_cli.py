@@ -8,6 +8,8 @@ in ``--processes`` worker processes.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -100,17 +102,26 @@ def status() -> None:
     platform = get_platform()
     keys = key_store.load_keys(platform.engine)
     counts = key_rotation.version_counts(platform.engine)
-    versions = [str(k.version) for k in keys]
-    extra = sorted({v for c in counts.values() for v in c} - set(versions))
+    totals: Counter[str] = Counter()
+    for per_version in counts.values():
+        totals.update(per_version)
+    names = {str(k.version): f"v{k.version}{' (active)' if k.active else ''}" for k in keys}
+    # One row per version (not a column each): years of rotations stay readable.
     table = Table(title="数据密钥 / data keys")
-    table.add_column("field")
+    table.add_column("version")
+    table.add_column("stored values", justify="right")
     for k in keys:
-        table.add_column(f"v{k.version}{' (active)' if k.active else ''}", justify="right")
-    for v in extra:
-        table.add_column(v, justify="right", style="red")
-    for field, per_version in counts.items():
-        table.add_row(field, *(str(per_version.get(v, 0)) for v in [*versions, *extra]))
+        table.add_row(names[str(k.version)], str(totals.get(str(k.version), 0)))
+    for v in sorted(set(totals) - set(names)):  # plaintext rows, or a version we lack
+        table.add_row(f"[red]{v}[/red]", str(totals[v]))
     out.print(table)
+    fields = Table(title="按字段 / by field")
+    for name in ("field", "version", "values"):
+        fields.add_column(name, justify="right" if name == "values" else "left")
+    for field, per_version in counts.items():
+        for v, n in sorted(per_version.items()) or [("—", 0)]:
+            fields.add_row(field, names.get(v, f"[red]{v}[/red]") if v != "—" else v, str(n))
+    out.print(fields)
 
 
 @data_app.command("inventory")

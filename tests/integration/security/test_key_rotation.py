@@ -216,6 +216,38 @@ def test_data_2_reads_keep_working_while_rotation_runs(world: World) -> None:
     assert set(_versions(world)) == {str(world.platform.keyring.active_version)}
 
 
+def test_data_2_concurrent_rotations_take_turns(world: World) -> None:
+    """Versions are numbered under a lock: rotations started together each get their own
+    version, one after the other, and exactly one key stays active."""
+    first = world.platform.keyring.active_version
+    barrier = threading.Barrier(4)
+    results: list[tuple[int | None, int]] = []
+    errors: list[BaseException] = []
+
+    def rotate() -> None:
+        barrier.wait()
+        try:
+            results.append(_rotate(world))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rotate) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(new for _previous, new in results) == [first + 1, first + 2, first + 3, first + 4]
+    assert sorted(previous or 0 for previous, _new in results) == [
+        first,
+        first + 1,
+        first + 2,
+        first + 3,
+    ]
+    keys = key_store.load_keys(world.platform.engine)
+    assert [k.version for k in keys if k.active] == [first + 4]
+
+
 def test_data_2_ring_reloads_once_for_a_version_rotated_elsewhere(world: World) -> None:
     cid = world.customer("stationA")
     p = world.platform
