@@ -38,9 +38,8 @@ venv: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the packaging files are newer than the stamp (setup.py builds the
-# optional C extension safegrid._sm4gcm in place; editing its source rebuilds it).
-$(STAMP): pyproject.toml setup.py src/safegrid/_sm4gcm.c | $(BIN)/python
+# Reinstall only when the packaging file is newer than the stamp.
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[dev]'
 	touch $(STAMP)
 

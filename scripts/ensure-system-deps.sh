@@ -3,8 +3,6 @@
 #   - PostgreSQL server binaries (scripts/with-postgres.sh runs a throwaway cluster)
 #   - Debian's Chromium (Playwright browser tests; no browser download is possible)
 #   - a CJK font, so Chinese text renders in headless Chromium
-#   - a C compiler and Python headers: `pip install -e .` builds the optional C extension
-#     safegrid._sm4gcm (bulk SM4-GCM, ADR 0008), whose tests CI requires
 # Idempotent and quiet when everything is already present. As root it installs
 # what is missing with apt-get; otherwise it says what to install and exits 1.
 set -euo pipefail
@@ -27,21 +25,10 @@ have_cjk_font() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$CJK_FONT_PKG" 2>/dev/null || true)" = installed ]
 }
 
-have_c_compiler() {
-    command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1
-}
-
-have_python_headers() {
-    "${PYTHON:-python3}" -c 'import os, sys, sysconfig
-sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'
-}
-
 missing=()
 have_postgres || missing+=(postgresql)
 have_chromium || missing+=(chromium)
 have_cjk_font || missing+=("$CJK_FONT_PKG")
-have_c_compiler || missing+=(gcc libc6-dev)
-have_python_headers || missing+=(python3-dev)
 
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
@@ -73,6 +60,5 @@ status=0
 have_postgres || { echo "ensure-system-deps: initdb still missing after install" >&2; status=1; }
 have_chromium || { echo "ensure-system-deps: /usr/bin/chromium still missing after install" >&2; status=1; }
 have_cjk_font || { echo "ensure-system-deps: no CJK font found after install" >&2; status=1; }
-have_c_compiler || { echo "ensure-system-deps: no C compiler after install" >&2; status=1; }
 [ "$status" -eq 0 ] && echo "ensure-system-deps: done in $((SECONDS - start))s"
 exit "$status"

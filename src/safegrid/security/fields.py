@@ -212,8 +212,8 @@ class Sealed(str):
 
 def seal_bulk(table: Any, rows: Sequence[MutableMapping[str, Any]]) -> None:
     """Prepare rows of a Core/ORM bulk insert: fill the blind indexes, then encrypt each
-    encrypted column of all rows in one ``encrypt_many`` call (the C extension of
-    ADR 0008 where built) instead of one value at a time in bind processing."""
+    encrypted column of all rows in one ``encrypt_many`` call (one nonce draw and one key
+    object per column, ADR 0014) instead of one value at a time in bind processing."""
     fill_blind_indexes(table, rows)
     ring = keyring.current()
     for col in (c for c in table.columns if is_encrypted(c)):

@@ -7,62 +7,37 @@ while it runs: until a row is rewritten its old version still decrypts. A row ch
 the application in the meantime is left alone (the update compares the old ciphertext),
 because the application wrote it under the new key anyway. The same walk encrypts legacy
 plaintext rows (databases upgraded from 0002) and fills missing blind-index companions.
+The batches themselves (``reencryption``) run in this process or in worker processes
+(ADR 0014).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from typing import Any
+from concurrent.futures import Future
 
-from sqlalchemy import Column, Engine, String, Table, bindparam, func, select, type_coerce, update
+from sqlalchemy import Engine, func, select
 
-from safegrid.platform.db import Base
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security import key_store
-from safegrid.security.fields import (
-    SEARCHABLE_SUFFIX,
-    EncryptedString,
-    is_encrypted,
-    is_legacy_plaintext,
-)
+from safegrid.security.fields import is_legacy_plaintext
 from safegrid.security.keyring import KeyRing
+from safegrid.security.reencryption import (
+    Batch,
+    BatchResult,
+    Keys,
+    Target,
+    field_of,
+    raw,
+    run_batch,
+    targets,
+    workers,
+)
 from safegrid.security.sm4 import FieldCipher
 
 PLAINTEXT = "plaintext"  # the "version" of legacy rows in status counts
-
-
-@dataclasses.dataclass(frozen=True)
-class Target:
-    table: Table
-    pk: Column[Any]
-    columns: tuple[Column[Any], ...]
-
-    def companion(self, col: Column[Any]) -> Column[Any] | None:
-        return (
-            self.table.c.get(col.name + SEARCHABLE_SUFFIX) if col.info.get("searchable") else None
-        )
-
-
-def targets() -> list[Target]:
-    out = []
-    for table in Base.metadata.sorted_tables:
-        cols = tuple(c for c in table.columns if is_encrypted(c))
-        if cols:
-            (pk,) = table.primary_key.columns  # every encrypted table has a one-column key
-            out.append(Target(table, pk, cols))
-    return out
-
-
-def _raw(col: Column[Any]) -> Any:
-    # The stored text itself: no decryption on read, no encryption on write.
-    return type_coerce(col, String())
-
-
-def _field(col: Column[Any]) -> str:
-    assert isinstance(col.type, EncryptedString)
-    return col.type.field
 
 
 def do_rotate_key(uow: UnitOfWork, ring: KeyRing, master: bytes) -> tuple[int | None, int]:
@@ -104,97 +79,73 @@ def reencrypt(
     ring: KeyRing,
     *,
     batch_size: int = 1000,
+    processes: int = 1,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ReencryptResult:
-    """Rewrite every value not under the active version; one transaction per batch."""
-    active = ring.reload().active
-    result = ReencryptResult(active)
-    for target in targets():
-        rewritten = 0
-        for batch in _batches(engine, target, batch_size):
-            result.rows_seen += len(batch)
-            plans = _plan(target, batch, ring, active, result)
-            with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-                for col, params in plans.items():
-                    if params:
-                        done = conn.execute(_cas_update(target, col), params).rowcount
-                        result.skipped_concurrent += len(params) - done
-                        rewritten += done
-            progress(len(batch))
-        result.per_table[target.table.name] = rewritten
-        result.values_rewritten += rewritten
+    """Rewrite every value not under the active version; one transaction per batch.
+
+    With ``processes > 1`` batches run in that many worker processes (each reading,
+    re-encrypting and writing its own) while this one hands out primary-key ranges. A
+    batch is committed before ``progress`` hears of it, so an interrupted run keeps every
+    committed batch and a new run carries on from there."""
+    in_memory = engine.url.get_backend_name() == "sqlite" and engine.url.database in (
+        None,
+        "",
+        ":memory:",
+    )
+    if processes > 1 and in_memory:
+        raise ValueError("an in-memory SQLite database cannot be shared with worker processes")
+    cipher = ring.reload()
+    result = ReencryptResult(cipher.active)
+    keys = Keys(
+        cipher,
+        {
+            field_of(c): ring.index_key(field_of(c))
+            for t in targets()
+            for c in t.columns
+            if t.companion(c) is not None
+        },
+    )
+    # A worker opens its own connection; the URL (with its password) goes over the pipe
+    # to our own child process only.
+    database = engine if processes <= 1 else engine.url.render_as_string(hide_password=False)
+    in_flight = 2 * max(processes, 1)  # enough to keep every worker busy
+    queue: deque[Future[BatchResult]] = deque()
+    with workers(processes) as pool:
+        for target in targets():
+            result.per_table[target.table.name] = 0
+            for batch in _batches(engine, target, batch_size):
+                queue.append(pool.submit(run_batch, database, keys, batch))
+                while len(queue) >= in_flight or (queue and queue[0].done()):
+                    _add(result, queue.popleft().result(), progress)
+        while queue:
+            _add(result, queue.popleft().result(), progress)
     return result
 
 
-def _batches(engine: Engine, target: Target, size: int) -> Iterator[list[Any]]:
-    cols = [target.pk, *(_raw(c).label(c.name) for c in target.columns)]
-    cols += [
-        companion.label(companion.name)
-        for c in target.columns
-        if (companion := target.companion(c)) is not None
-    ]
-    last: Any = None
+def _add(result: ReencryptResult, done: BatchResult, progress: Callable[[int], None]) -> None:
+    result.rows_seen += done.rows
+    result.values_rewritten += done.rewritten
+    result.per_table[done.table] += done.rewritten
+    result.legacy_encrypted += done.legacy
+    result.indexes_filled += done.indexes_filled
+    result.skipped_concurrent += done.skipped_concurrent
+    progress(done.rows)
+
+
+def _batches(engine: Engine, target: Target, size: int) -> Iterator[Batch]:
+    """Primary-key ranges of ``size`` rows (keyset over the key's index)."""
+    last = None
     while True:
-        stmt = select(*cols).order_by(target.pk).limit(size)
+        stmt = select(target.pk).order_by(target.pk).limit(size)
         if last is not None:
             stmt = stmt.where(target.pk > last)
         with engine.connect() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        if not rows:
+            keys = conn.scalars(stmt).all()
+        if not keys:
             return
-        last = rows[-1][target.pk.name]
-        yield list(rows)
-
-
-def _plan(
-    target: Target, rows: list[Any], ring: KeyRing, active: int, result: ReencryptResult
-) -> dict[Column[Any], list[dict[str, Any]]]:
-    plans: dict[Column[Any], list[dict[str, Any]]] = {c: [] for c in target.columns}
-    # Values to (re-)encrypt, sealed per column in one batch call (ADR 0008) after the scan.
-    pending: dict[Column[Any], list[tuple[dict[str, Any], str]]] = {c: [] for c in target.columns}
-    for row in rows:
-        for col in target.columns:
-            stored = row[col.name]
-            if stored is None:
-                continue
-            field = _field(col)
-            legacy = is_legacy_plaintext(stored)
-            companion = target.companion(col)
-            needs_index = companion is not None and row[companion.name] is None
-            if not legacy and FieldCipher.version_of(stored) == active and not needs_index:
-                continue
-            plain = stored if legacy else ring.decrypt(stored, field)
-            new = stored if not legacy and FieldCipher.version_of(stored) == active else None
-            param = {
-                "b_pk": row[target.pk.name],
-                "b_old": stored,
-                "b_new": new,
-            }
-            if new is None:
-                pending[col].append((param, plain))
-            if companion is not None:
-                param["b_idx"] = ring.blind_index(field, plain)
-                result.indexes_filled += needs_index
-            result.legacy_encrypted += legacy
-            plans[col].append(param)
-    for col, todo in pending.items():
-        if todo:
-            tokens = ring.encrypt_many([plain for _param, plain in todo], _field(col))
-            for (param, _plain), token in zip(todo, tokens, strict=True):
-                param["b_new"] = token
-    return plans
-
-
-def _cas_update(target: Target, col: Column[Any]) -> Any:
-    values: dict[str, Any] = {col.name: bindparam("b_new", type_=String())}
-    companion = target.companion(col)
-    if companion is not None:
-        values[companion.name] = bindparam("b_idx", type_=String())
-    return (
-        update(target.table)
-        .where(target.pk == bindparam("b_pk"), _raw(col) == bindparam("b_old", type_=String()))
-        .values(values)
-    )
+        last = keys[-1]
+        yield Batch(target.table.name, keys[0], keys[-1])
 
 
 def do_record_reencryption(uow: UnitOfWork, result: ReencryptResult) -> None:
@@ -216,12 +167,12 @@ def version_counts(engine: Engine) -> dict[str, Counter[str]]:
         for target in targets():
             for col in target.columns:
                 counts: Counter[str] = Counter()
-                stmt = select(_raw(col)).where(col.is_not(None))
+                stmt = select(raw(col)).where(col.is_not(None))
                 for (stored,) in conn.execution_options(yield_per=5000).execute(stmt):
                     counts[
                         PLAINTEXT
                         if is_legacy_plaintext(stored)
                         else str(FieldCipher.version_of(stored))
                     ] += 1
-                out[_field(col)] = counts
+                out[field_of(col)] = counts
     return out

@@ -104,6 +104,10 @@ def add_version(conn: Connection, master: bytes) -> tuple[int | None, int]:
     transaction (a unit of work's connection), so the key and its audit entry commit
     together.
     """
+    # Rotations take turns on the oldest key row (it exists from the first key on): the
+    # next one reads the active version and the highest number only after the previous
+    # one committed. SQLite's writing transactions are serialised already.
+    conn.execute(select(DataKey.version).order_by(DataKey.version).limit(1).with_for_update())
     previous = conn.scalar(select(DataKey.version).where(DataKey.status == KeyStatus.ACTIVE))
     version = (conn.scalar(select(func.max(DataKey.version))) or 0) + 1
     now = clock.now()

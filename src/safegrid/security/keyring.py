@@ -93,18 +93,21 @@ class KeyRing:
     def encrypt_many(self, plaintexts: Sequence[str], field: str) -> list[str]:
         return self.cipher.encrypt_many(plaintexts, field)
 
-    def decrypt(self, token: str, field: str) -> str:
+    def decrypt_many(self, tokens: Sequence[str], field: str) -> list[str]:
         cipher = self.cipher
-        version = FieldCipher.version_of(token)
-        if version not in cipher.versions:
+        versions = {FieldCipher.version_of(token) for token in tokens}
+        if not versions <= cipher.versions:
             # Another process may have rotated since we loaded: look once more.
             cipher = self.reload()
-            if version not in cipher.versions:
+            for version in sorted(versions - cipher.versions):
                 log.error("field %s names unknown data key version %s", field, version)
                 raise UnknownKeyVersionError(
                     f"{field}: no data key of version {version} (is the master key right?)"
                 )
-        return cipher.decrypt(token, field)
+        return cipher.decrypt_many(tokens, field)
+
+    def decrypt(self, token: str, field: str) -> str:
+        return self.decrypt_many([token], field)[0]
 
     def index_key(self, field: str) -> bytes:
         key = self._index_keys.get(field)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
 from safegrid.cli import app
 from safegrid.config import Settings
 from safegrid.customers.models import Customer
-from safegrid.security import key_rotation, key_store
+from safegrid.security import key_rotation, key_store, reencryption
+from safegrid.security.fields import matches
 from safegrid.security.keyring import KeyRing
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
@@ -63,6 +65,125 @@ def test_data_2_rotation_reencrypts_in_batches_and_audits_once(world: World) -> 
     assert sorted(actions) == ["keys.reencrypt", "keys.rotate"]
 
 
+def _all_versions(world: World) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for counts in key_rotation.version_counts(world.platform.engine).values():
+        for version, n in counts.items():
+            total[version] = total.get(version, 0) + n
+    return total
+
+
+def test_data_2_reencryption_in_worker_processes_rewrites_every_table(
+    world: World,
+) -> None:
+    for _ in range(7):
+        world.customer("stationA")
+    world.staff(Post.CASHIER, "hallA")  # a TOTP secret in another table
+    before = _id_numbers(world)
+    _, new = _rotate(world)
+    stored = sum(_all_versions(world).values())
+    batches: list[int] = []
+    result = key_rotation.reencrypt(
+        world.platform.engine,
+        world.platform.keyring,
+        batch_size=2,
+        processes=2,
+        progress=batches.append,
+    )
+    assert _all_versions(world) == {str(new): stored}
+    assert result.values_rewritten == stored and result.skipped_concurrent == 0
+    assert result.per_table["customers"] == 7 * 3
+    assert _id_numbers(world) == before
+    assert sum(batches) == result.rows_seen and 1 in batches
+    # The blind indexes the workers computed still find the customers.
+    id_number = next(iter(before.values()))
+    assert id_number is not None
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        found = uow.session.scalars(
+            select(Customer.id).where(matches(Customer.id_number, id_number))
+        ).all()
+    assert [before[cid] for cid in found] == [id_number]
+
+
+def test_data_2_a_value_written_during_reencryption_is_kept_and_the_rest_rewritten(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = world.customer("stationA")
+    id_number = _id_numbers(world)[cid]
+    _, new = _rotate(world)
+    ring = world.platform.keyring
+    real = reencryption.rewrite
+
+    def application_writes_meanwhile(keys: reencryption.Keys, work: Any) -> Any:
+        out = real(keys, work)  # the batch has read the row; the server now changes it
+        with world.platform.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE customers SET mobile = :m, mobile_bidx = :i WHERE id = :c"),
+                {
+                    "m": ring.encrypt("13900000000", "customers.mobile"),
+                    "i": ring.blind_index("customers.mobile", "13900000000"),
+                    "c": cid,
+                },
+            )
+        return out
+
+    monkeypatch.setattr(reencryption, "rewrite", application_writes_meanwhile)
+    result = key_rotation.reencrypt(world.platform.engine, ring)
+    assert result.skipped_concurrent == 1
+    assert result.per_table["customers"] == 2  # id_number and address
+    assert dict(key_rotation.version_counts(world.platform.engine)["customers.mobile"]) == {
+        str(new): 1
+    }
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        customer = uow.session.get(Customer, cid)
+        assert customer is not None
+        assert (customer.mobile, customer.id_number) == ("13900000000", id_number)
+        found = uow.session.scalars(
+            select(Customer.id).where(matches(Customer.mobile, "13900000000"))
+        ).all()
+    assert found == [cid]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_data_2_interrupted_reencryption_keeps_committed_batches_and_resumes(
+    world: World,
+) -> None:
+    # 8 batches: at most 4 are in flight, so the interruption leaves some undone.
+    for _ in range(24):
+        world.customer("stationA")
+    before = _id_numbers(world)
+    old = world.platform.keyring.active_version
+    _, new = _rotate(world)
+    stored = sum(_all_versions(world).values())
+    seen: list[int] = []
+
+    def stop_after_two(n: int) -> None:
+        seen.append(n)
+        if len(seen) == 2:
+            raise _Interrupted  # as a Ctrl-C or a killed process would, after a commit
+
+    with pytest.raises(_Interrupted):
+        key_rotation.reencrypt(
+            world.platform.engine,
+            world.platform.keyring,
+            batch_size=3,
+            processes=2,
+            progress=stop_after_two,
+        )
+    halfway = _all_versions(world)
+    assert set(halfway) == {str(old), str(new)}, halfway  # two batches in, the rest not
+    assert _id_numbers(world) == before  # both versions decrypt meanwhile
+    result = key_rotation.reencrypt(
+        world.platform.engine, world.platform.keyring, batch_size=3, processes=2
+    )
+    assert result.values_rewritten == halfway[str(old)]  # only what was left
+    assert _all_versions(world) == {str(new): stored}
+    assert _id_numbers(world) == before
+
+
 def test_data_2_reads_keep_working_while_rotation_runs(world: World) -> None:
     for _ in range(8):
         world.customer("stationA")
@@ -93,6 +214,38 @@ def test_data_2_reads_keep_working_while_rotation_runs(world: World) -> None:
     worker.join()
     assert not errors and reads > 1
     assert set(_versions(world)) == {str(world.platform.keyring.active_version)}
+
+
+def test_data_2_concurrent_rotations_take_turns(world: World) -> None:
+    """Versions are numbered under a lock: rotations started together each get their own
+    version, one after the other, and exactly one key stays active."""
+    first = world.platform.keyring.active_version
+    barrier = threading.Barrier(4)
+    results: list[tuple[int | None, int]] = []
+    errors: list[BaseException] = []
+
+    def rotate() -> None:
+        barrier.wait()
+        try:
+            results.append(_rotate(world))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rotate) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(new for _previous, new in results) == [first + 1, first + 2, first + 3, first + 4]
+    assert sorted(previous or 0 for previous, _new in results) == [
+        first,
+        first + 1,
+        first + 2,
+        first + 3,
+    ]
+    keys = key_store.load_keys(world.platform.engine)
+    assert [k.version for k in keys if k.active] == [first + 4]
 
 
 def test_data_2_ring_reloads_once_for_a_version_rotated_elsewhere(world: World) -> None:
@@ -167,6 +320,23 @@ def test_data_2_keys_cli_rotate_status_and_permission(world: World) -> None:
     status = runner.invoke(app, ["keys", "status"])
     assert status.exit_code == 0, status.output
     assert f"v{active} (active)" in status.output and "customers.id_number" in status.output
+
+
+def test_data_2_worker_processes_refuse_a_database_they_cannot_open(world: World) -> None:
+    memory = create_engine("sqlite://")
+    with pytest.raises(ValueError, match="in-memory"):
+        key_rotation.reencrypt(memory, world.platform.keyring, processes=2)
+    memory.dispose()
+
+
+def test_data_2_keys_cli_reencrypts_with_worker_processes(world: World) -> None:
+    world.customer("stationA")
+    admin = world.staff(Post.SYSTEM_ADMIN, "prov")
+    _, new = _rotate(world)
+    done = runner.invoke(app, ["keys", "reencrypt", "--as", admin.username, "--processes", "2"])
+    assert done.exit_code == 0, done.output
+    assert f"all values under key version {new}" in done.output
+    assert set(_all_versions(world)) == {str(new)}
 
 
 def test_data_1_inventory_cli_lists_classes_and_row_counts(world: World) -> None:
