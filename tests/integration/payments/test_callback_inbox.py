@@ -29,6 +29,7 @@ from safegrid.payments.online.callbacks import inbox as callback_inbox
 from safegrid.payments.online.callbacks.batch import Callback
 from safegrid.payments.online.callbacks.models import CallbackInbox, InboxState
 from safegrid.payments.online.callbacks.process import applier_process
+from safegrid.payments.online.channels import CallbackRejected
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.security import audit
@@ -306,3 +307,24 @@ def test_pay_7_finance_sees_stuck_rows_in_the_console_and_puts_one_back(
     assert 'data-count="applied">1' in after and 'data-testid="inbox-empty"' in after
     again = client.post(f"/payments/inbox/{row_id.group(1)}/put-back")
     assert again.status_code == 409
+
+
+def test_pay_7_a_callback_the_door_refuses_never_reaches_the_ledger_around_the_inbox(
+    online: Online, bills: Bills, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0018: the inbox is the only route to the ledger. A callback the door's unlocked
+    read finds not payable goes to the one-by-one refusal; if under the lock it is payable
+    after all (a race), it is not captured there: 503, and the channel's resend is taken
+    by the door."""
+    form = _form(online, bills)
+
+    def closed(order: object, cb: object, channel: str) -> CallbackRejected:
+        return CallbackRejected(409, "order_closed", "raced", field="merchant_order_no")
+
+    with monkeypatch.context() as m:
+        m.setattr(callback_inbox, "verdict", closed)
+        assert _post(online, form)[0] == 503
+    assert _count(online, Payment) == 0 and _count(online, CallbackInbox) == 0
+    assert _post(online, form) == (200, "success")
+    assert inbox_applier.drain(online.platform) == 1
+    assert _count(online, Payment) == 1
