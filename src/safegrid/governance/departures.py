@@ -60,7 +60,6 @@ def revoke_sessions(uow: UnitOfWork, account_ids: Sequence[int], now: datetime) 
         .values(revoked_at=now),
         execution_options={"synchronize_session": False},
     )
-    uow.session.info["wrote"] = True  # a bulk UPDATE bypasses the flush hook
     return int(getattr(result, "rowcount", 0) or 0)
 
 

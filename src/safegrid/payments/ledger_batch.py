@@ -225,9 +225,6 @@ def _capture_fast(
         )
         answers[i] = CaptureResult(pid, applied, credited, replayed=False)
     uow.emit_many(events)
-    # Core statements leave no trace in the session: say that it wrote (the unit of work
-    # refuses to commit unaudited writes and rolls back written sessions on exit).
-    uow.session.info["wrote"] = True
 
 
 def _lock_accounts(uow: UnitOfWork, account_ids: list[int]) -> dict[int, int]:

@@ -76,7 +76,6 @@ def finish_paid_many(
         set_committed_value(order, "trade_no", cb.trade_no)
         set_committed_value(order, "payment_id", result.payment_id)
         set_committed_value(order, "paid_at", now)
-    uow.session.info["wrote"] = True  # Core statements leave no trace in the session
 
     events: list[Event] = []
 

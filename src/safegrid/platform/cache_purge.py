@@ -129,7 +129,6 @@ def do_purge_caches(uow: UnitOfWork, targets: list[tuple[Path, str]]) -> PurgeRe
                 delete(table).where(table.c[spec.column] < now - spec.grace)
             )
             rows[spec.table] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        uow.session.info["wrote"] = True  # Core deletes bypass the flush hook
         files = size = 0
         for directory, pattern in targets:
             n, b = purge_files(directory, now - FILE_MAX_AGE, pattern)

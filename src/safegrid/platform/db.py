@@ -23,6 +23,11 @@ NAMING = {
 }
 
 
+# Table.info key of tables that record changes (the audit chain, the outbox) instead of
+# holding state: the unit of work does not count writing them as a change to audit.
+RECORDS_CHANGES = "safegrid_records_changes"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safegrid.platform.db import Base, UTCDateTime
+from safegrid.platform.db import RECORDS_CHANGES, Base, UTCDateTime
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
+    __table_args__ = ({"info": {RECORDS_CHANGES: True}},)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     topic: Mapped[str] = mapped_column(String(80), index=True)

@@ -11,16 +11,20 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Table, event, insert, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from safegrid.platform import clock
+from safegrid.platform.db import RECORDS_CHANGES
 from safegrid.platform.events import Event, publish
 from safegrid.platform.outbox import OutboxMessage
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry
 from safegrid.security.scope import bind_scope
+
+# session.info key: the session's transaction changed state (set by the hooks below only).
+WROTE = "safegrid_wrote"
 
 
 class UnauditedChangeError(RuntimeError):
@@ -70,11 +74,11 @@ class UnitOfWork:
             # read-only caller may still use the objects it got; uncommitted writes are
             # rolled back explicitly so nothing half-written survives.
             if session.in_transaction() and (
-                session.new or session.dirty or session.deleted or session.info.get("wrote")
+                session.new or session.dirty or session.deleted or session.info.get(WROTE)
             ):
                 session.rollback()
         finally:
-            session.info.pop("wrote", None)
+            session.info.pop(WROTE, None)
             session.close()
             self._session = None
 
@@ -117,18 +121,31 @@ class UnitOfWork:
 
     @staticmethod
     def _has_changes(session: Session) -> bool:
-        return bool(session.info.pop("wrote", False))
+        return bool(session.info.pop(WROTE, False))
 
 
-_NOT_STATE = (AuditEntry, OutboxMessage)
+def records_changes(table: Any) -> bool:
+    """Whether ``table`` records changes (the audit chain, the outbox) rather than holding
+    state: writing only such tables is no change that needs an audit entry."""
+    return bool(getattr(table, "info", {}).get(RECORDS_CHANGES))
 
 
 @event.listens_for(Session, "before_flush")
 def _note_writes(session: Session, _ctx: Any, _instances: Any) -> None:
     # After a flush the session no longer shows what it wrote, so remember it here.
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if not isinstance(obj, _NOT_STATE) and (
+        if not records_changes(inspect(obj).mapper.local_table) and (
             obj not in session.dirty or session.is_modified(obj)
         ):
-            session.info["wrote"] = True
+            session.info[WROTE] = True
             return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_writes(state: ORMExecuteState) -> None:
+    # Bulk and Core INSERT/UPDATE/DELETE run through the session never reach the flush, so
+    # every such statement marks the session here: no service has to remember to say so.
+    if (state.is_insert or state.is_update or state.is_delete) and not records_changes(
+        getattr(state.statement, "table", None)
+    ):
+        state.session.info[WROTE] = True

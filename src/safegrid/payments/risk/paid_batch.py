@@ -185,8 +185,6 @@ def _insert(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     ).scalars()
     for event_id, values in zip(ids, rows, strict=True):  # tracked in note order
         own_events.track(uow.session, int(event_id), values)
-    # Core statements leave no trace in the session: say that it wrote (see UnitOfWork).
-    uow.session.info["wrote"] = True
 
 
 class _WithRun:
