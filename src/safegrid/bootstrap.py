@@ -17,7 +17,7 @@ from safegrid import tables  # noqa: F401 - registers every table
 from safegrid.config import REPO_ROOT, Settings, get_settings
 from safegrid.platform.db import make_engine, make_session_factory
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security import key_store, keyring
+from safegrid.security import audit, key_store, keyring
 from safegrid.security.actor import Actor
 from safegrid.security.keyring import KeyRing
 
@@ -45,7 +45,11 @@ class Platform:
         return key_store.make_ring(self.engine, self.settings)
 
     def uow(self, actor: Actor, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor, readonly=readonly)
+        return UnitOfWork(self.session_factory, actor, audit.CHAIN, readonly=readonly)
+
+    def system_actor(self, name: str) -> Actor:
+        """Who a scheduled job acts as (named in every audit entry it causes)."""
+        return Actor.system(name, channel="job")
 
     def migrate(self, revision: str = "head") -> None:
         cfg = alembic_config(self.settings.database_url)

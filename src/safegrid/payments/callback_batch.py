@@ -6,7 +6,7 @@ waiting (up to ``callback_batch_max``) and applies them in ONE transaction:
 
 - accounts are locked in primary-key order across the batch (callbacks sorted by the
   account of their order), and the audit entries are chained at commit
-  (:mod:`safegrid.payments.deferred_audit`), so the chain head is the last lock taken:
+  (:mod:`safegrid.security.audit_deferred`), so the chain head is the last lock taken:
   two batches in two worker processes cannot deadlock, and the head is held briefly;
 - each callback runs in its own savepoint: a refused callback (unknown order, tampered
   amount…) keeps its refusal record and alert and the others go on; one that fails in an
@@ -38,7 +38,6 @@ from safegrid.bootstrap import Platform
 from safegrid.customers.models import Account
 from safegrid.payments.channel_settings import get_channel_settings
 from safegrid.payments.channels import CallbackRejected, VerifiedCallback
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.ledger_batch import capture_many
 from safegrid.payments.online_callbacks import (
     apply_verified,
@@ -50,6 +49,7 @@ from safegrid.payments.online_finish import finish_paid_many
 from safegrid.payments.online_models import PaymentOrder
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.scope import SKIP_SCOPE
 
 log = logging.getLogger(__name__)

@@ -32,13 +32,13 @@ from safegrid.payments.callback_batch import (
 )
 from safegrid.payments.channel_settings import get_channel_settings
 from safegrid.payments.channels import TRADE_SUCCESS
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.inbox_applier import applier
 from safegrid.payments.inbox_models import CallbackInbox, InboxState
 from safegrid.payments.online_callbacks import ACK, refuse_order_taken
 from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.platform import clock
 from safegrid.platform.sql_dialect import insert_skipping_conflicts
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.scope import SKIP_SCOPE
 
 log = logging.getLogger(__name__)

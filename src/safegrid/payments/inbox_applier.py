@@ -34,11 +34,11 @@ from safegrid.payments.callback_batch import (
 )
 from safegrid.payments.channel_settings import get_channel_settings
 from safegrid.payments.channels import TRADE_SUCCESS, CallbackRejected, VerifiedCallback
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.inbox_models import CallbackInbox, InboxState
 from safegrid.payments.online_callbacks import apply_verified
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.scope import SKIP_SCOPE
 
 log = logging.getLogger(__name__)

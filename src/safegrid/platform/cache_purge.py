@@ -30,10 +30,10 @@ from sqlalchemy import delete
 from safegrid.platform import clock, jobs
 from safegrid.platform.db import Base
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.actor import Actor
 
 if TYPE_CHECKING:
     from safegrid.bootstrap import Platform
+    from safegrid.security.actor import Actor
 
 FILE_MAX_AGE: Final = timedelta(hours=1)
 AMI_STAGING_PREFIX: Final = "safegrid-ami-"

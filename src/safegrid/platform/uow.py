@@ -3,13 +3,18 @@
 It rolls back unless committed. A writing unit of work refuses to commit changes that
 were not audited, so no service can change state silently (AUD-1). Events go to the
 outbox in the same transaction and to in-process handlers after commit.
+
+The audit chain belongs to security, which builds on this kernel: the unit of work writes
+entries through the :class:`AuditWriter` port it is given (``safegrid.security.audit``
+implements it, :mod:`safegrid.bootstrap` wires it), so platform never imports security.
+The acting user is security's ``Actor``; here it is only a type and an opaque scope.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Table, event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
@@ -18,13 +23,36 @@ from safegrid.platform import clock
 from safegrid.platform.db import RECORDS_CHANGES
 from safegrid.platform.events import Event, publish
 from safegrid.platform.outbox import OutboxMessage
-from safegrid.security import audit
-from safegrid.security.actor import Actor
-from safegrid.security.models import AuditEntry
-from safegrid.security.scope import bind_scope
+
+if TYPE_CHECKING:  # the acting user's type only: nothing of security runs from here
+    from safegrid.security.actor import Actor
 
 # session.info key: the session's transaction changed state (set by the hooks below only).
 WROTE = "safegrid_wrote"
+
+
+# session.info keys: the acting user (hooks name who made a change) and the row scope the
+# security layer enforces on every statement (ORG-2).
+ACTOR = "actor"
+SCOPE = "scope"
+
+
+class AuditWriter(Protocol):
+    """Writes one audit entry in the session's transaction and returns its row."""
+
+    def record(
+        self,
+        session: Session,
+        actor: Actor,
+        action: str,
+        *,
+        object_type: str,
+        object_id: object | None = None,
+        org_unit_id: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> object: ...
 
 
 class UnauditedChangeError(RuntimeError):
@@ -33,9 +61,15 @@ class UnauditedChangeError(RuntimeError):
 
 class UnitOfWork:
     def __init__(
-        self, session_factory: sessionmaker[Any], actor: Actor, *, readonly: bool = False
+        self,
+        session_factory: sessionmaker[Any],
+        actor: Actor,
+        audit_writer: AuditWriter,
+        *,
+        readonly: bool = False,
     ) -> None:
         self._factory = session_factory
+        self._audit_writer = audit_writer
         self.actor = actor
         self.readonly = readonly
         self._events: list[Event] = []
@@ -53,9 +87,9 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
-        bind_scope(self._session, self.actor.scope)
+        self._session.info[SCOPE] = self.actor.scope
         # Session hooks (key-field alerts, AUD-3) name who made the change.
-        self._session.info["actor"] = self.actor
+        self._session.info[ACTOR] = self.actor
         if not self.readonly:
             self._session.connection(
                 execution_options={"sqlite_immediate": True, **self.begin_options}
@@ -82,8 +116,13 @@ class UnitOfWork:
             session.close()
             self._session = None
 
-    def audit(self, action: str, **kwargs: Any) -> AuditEntry:
-        entry = audit.record(self.session, self.actor, action, **kwargs)
+    def fresh(self) -> UnitOfWork:
+        """Another unit of work for the same actor (e.g. to record a failure after this
+        one's transaction went wrong)."""
+        return UnitOfWork(self._factory, self.actor, self._audit_writer)
+
+    def audit(self, action: str, **kwargs: Any) -> object:
+        entry = self._audit_writer.record(self.session, self.actor, action, **kwargs)
         self._audited = True
         return entry
 

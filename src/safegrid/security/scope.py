@@ -17,6 +17,7 @@ from sqlalchemy import event, false, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from safegrid.org.models import OrgScoped, OrgUnit
+from safegrid.platform.uow import SCOPE
 
 SKIP_SCOPE = "safegrid_skip_scope"
 _PATH = re.compile(r"(/\d+)+/")
@@ -84,7 +85,7 @@ class Scope:
 
 
 def bind_scope(session: Session, scope: Scope) -> None:
-    session.info["scope"] = scope
+    session.info[SCOPE] = scope
 
 
 def _subtree_ids(path: str) -> Any:
@@ -100,7 +101,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
     # TODO(issue 11): once every caller uses unscoped(reason), refuse a bare True here.
     if state.execution_options.get(SKIP_SCOPE):
         return
-    scope = state.session.info.get("scope")
+    scope: Scope | None = state.session.info.get(SCOPE)
     if scope is None:
         raise ScopeMissingError("query run without a scope; open the session through a UnitOfWork")
     if scope.org_path is not None:

@@ -23,12 +23,12 @@ from safegrid.payments.callback_batch import (
     apply_batch,
 )
 from safegrid.payments.channels import CallbackRejected
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.inbox_applier import drain
 from safegrid.payments.models import Payment
 from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.security import audit
 from safegrid.security.actor import Actor
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.models import AuditEntry
 from tests.fixtures.bills import Bills
 from tests.fixtures.online import NOTIFY, Online

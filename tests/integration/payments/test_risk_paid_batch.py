@@ -25,7 +25,6 @@ from sqlalchemy import insert, select
 from safegrid.alerts.models import Alert
 from safegrid.customers.models import Account
 from safegrid.payments.channels import VerifiedCallback
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.ledger_batch import capture_many
 from safegrid.payments.models import Payment
 from safegrid.payments.online_callbacks import capture_item, finish_paid
@@ -37,6 +36,7 @@ from safegrid.payments.risk.paid_batch import PaidNote, note_paid_many
 from safegrid.platform import clock
 from safegrid.platform.outbox import OutboxMessage
 from safegrid.security.actor import Actor
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.models import AuditEntry
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World
