@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
+from safegrid.billing import reversal_steps
 from safegrid.billing.bulk_store import BulkWriter
 from safegrid.billing.events import BillReversed, BillRunCompleted
 from safegrid.billing.models import Bill, BillKind, BillLine, BillRun, BillStatus, RunStatus
@@ -19,7 +20,6 @@ from safegrid.billing.run_engine import UsageProblem, compute
 from safegrid.billing.run_loader import load_run_input
 from safegrid.billing.run_writer import Issue, bill_number, write_run
 from safegrid.billing.schemas import DEFAULT_DUE_DAYS, BillRunOut
-from safegrid.collection.writeoffs import apply_reversal
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, SafeGridError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
@@ -263,8 +263,8 @@ def do_reverse_bill(uow: UnitOfWork, bill_id: int, reason: str) -> int:
         bill.status = BillStatus.REVERSED
         uow.session.flush()
         # The reversal cancels what the original still owes in the same transaction, so
-        # collection figures never show a reversed bill as outstanding.
-        apply_reversal(uow, reversal.id)
+        # collection figures never show a reversed bill as outstanding (reversal_steps).
+        reversal_steps.run(uow, reversal.id)
         uow.audit(
             "bill.reverse",
             object_type="bill",
