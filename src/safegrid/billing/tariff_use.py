@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safegrid.billing.models import Bill
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 class BillsUseVersions:
@@ -19,7 +19,7 @@ class BillsUseVersions:
             select(Bill.tariff_version_id)
             .where(Bill.tariff_version_id.in_(version_ids))
             .distinct(),
-            execution_options={SKIP_SCOPE: True},  # a bill anywhere in the utility counts
+            execution_options=unscoped("a bill anywhere in the utility counts"),
         )
         return {v for v in found if v is not None}
 
@@ -29,7 +29,7 @@ class BillsUseVersions:
                 select(Bill.id)
                 .where(Bill.tariff_version_id == version_id, Bill.period >= period)
                 .limit(1),
-                execution_options={SKIP_SCOPE: True},
+                execution_options=unscoped("a bill anywhere in the utility counts"),
             )
             is not None
         )

@@ -18,7 +18,7 @@ from safegrid.org.models import OrgUnit
 from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.fields import matches
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 class CustomerRepository:
@@ -95,7 +95,7 @@ class CustomerRepository:
         """Next sequential number under a prefix, taken inside the writer's lock."""
         last = self.session.scalar(
             select(func.max(model.number)).where(model.number.startswith(prefix)),
-            execution_options={SKIP_SCOPE: True},  # numbers are unique platform-wide
+            execution_options=unscoped("numbers are unique platform-wide"),
         )
         seq = int(last[len(prefix) :]) + 1 if last else 1
         return f"{prefix}{seq:07d}"
@@ -104,7 +104,7 @@ class CustomerRepository:
         return (
             self.session.scalar(
                 select(Customer.id).where(matches(Customer.id_number, id_number)),
-                execution_options={SKIP_SCOPE: True},  # one person, one archive, utility-wide
+                execution_options=unscoped("one person, one archive, utility-wide"),
             )
             is not None
         )
@@ -113,7 +113,7 @@ class CustomerRepository:
         return (
             self.session.scalar(
                 select(Meter.id).where(Meter.asset_no == asset_no),
-                execution_options={SKIP_SCOPE: True},
+                execution_options=unscoped("meter asset numbers are unique utility-wide"),
             )
             is not None
         )

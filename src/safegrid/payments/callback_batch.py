@@ -50,7 +50,7 @@ from safegrid.payments.online_models import PaymentOrder
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
 from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _accounts(uow: DeferredAuditUnitOfWork, items: Sequence[Callback]) -> dict[s
         select(PaymentOrder.order_no, PaymentOrder.account_id).where(
             PaymentOrder.order_no.in_(sorted({i.cb.order_no for i in items}))
         ),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("callbacks name orders of any unit"),
     ).all()
     return {str(no): int(acc) for no, acc in rows}
 
@@ -97,7 +97,7 @@ def _lock_orders(
         .where(Account.id.in_(sorted(set(account_of.values()))))
         .order_by(Account.id)
         .with_for_update(),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("locking the paying accounts, in any unit"),
     ).all()
     orders = uow.session.scalars(
         select(PaymentOrder)
@@ -105,7 +105,7 @@ def _lock_orders(
         .order_by(PaymentOrder.id)
         .with_for_update()
         .execution_options(populate_existing=True),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("locking the paid orders, in any unit"),
     ).all()
     return {o.order_no: o for o in orders}
 

@@ -39,11 +39,9 @@ from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.platform import clock
 from safegrid.platform.sql_dialect import insert_skipping_conflicts
 from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 log = logging.getLogger(__name__)
-
-_ALL = {SKIP_SCOPE: True}
 
 
 def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]:
@@ -69,7 +67,7 @@ def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]
                     PaymentOrder.trade_no,
                     PaymentOrder.org_unit_id,
                 ).where(PaymentOrder.order_no.in_(sorted({i.cb.order_no for i in items}))),
-                execution_options=_ALL,
+                execution_options=unscoped("callbacks name orders of any unit"),
             )
         }
         by_trade: dict[str, list[int]] = {}
@@ -153,7 +151,7 @@ def _conflicts(
             select(CallbackInbox.trade_no, CallbackInbox.order_no).where(
                 CallbackInbox.trade_no.in_(skipped)
             ),
-            execution_options=_ALL,
+            execution_options=unscoped("trade numbers are unique per channel, utility-wide"),
         )
     }
     for trade_no in skipped:

@@ -39,12 +39,11 @@ from safegrid.payments.online_callbacks import apply_verified
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
 from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-_ALL = {SKIP_SCOPE: True}
 
 
 @functools.cache
@@ -83,7 +82,7 @@ def _claim(uow: DeferredAuditUnitOfWork, limit: int) -> list[_Row]:
         .order_by(CallbackInbox.id)
         .limit(limit)
         .with_for_update(skip_locked=True),
-        execution_options=_ALL,
+        execution_options=unscoped("channel callbacks belong to no staff scope"),
     ).all()
     return [_Row(*r) for r in rows]
 
@@ -118,7 +117,11 @@ def _mark(uow: DeferredAuditUnitOfWork, done: list[tuple[int, Answer]], at: date
             }
         )
     if values:
-        uow.session.execute(update(CallbackInbox), values, execution_options=_ALL)
+        uow.session.execute(
+            update(CallbackInbox),
+            values,
+            execution_options=unscoped("channel callbacks belong to no staff scope"),
+        )
 
 
 def apply_pending(platform: Platform, limit: int | None = None) -> int:

@@ -41,7 +41,7 @@ from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.idempotency import run_once
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 ZERO = Decimal("0.00")
 PAYMENT_NOT_FOUND = "缴费记录不存在 / payment not found"
@@ -58,8 +58,6 @@ __all__ = [
     "refund",
     "void",
 ]
-# Idempotency keys and references are unique across the utility, whoever wrote them.
-_ALL = {SKIP_SCOPE: True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +87,8 @@ class RefundResult:
 
 def _by_key(uow: UnitOfWork, key: str) -> Payment | None:
     return uow.session.scalars(
-        select(Payment).where(Payment.idempotency_key == key), execution_options=_ALL
+        select(Payment).where(Payment.idempotency_key == key),
+        execution_options=unscoped("idempotency keys are unique utility-wide"),
     ).first()
 
 
@@ -107,7 +106,7 @@ def _replay_capture(
             PaymentEvent.payment_id == payment.id,
             PaymentEvent.kind == PaymentEventKind.CAPTURED,
         ),
-        execution_options=_ALL,
+        execution_options=unscoped("the first capture of a replayed key"),
     ).one()
     return CaptureResult(payment.id, first.applied, first.credited, replayed=True)
 
@@ -142,7 +141,8 @@ def capture(
     if existing is not None:
         return _replay_capture(uow, existing, account_id, amount)
     if order_id is not None and uow.session.scalar(
-        select(Payment.id).where(Payment.order_id == order_id), execution_options=_ALL
+        select(Payment.id).where(Payment.order_id == order_id),
+        execution_options=unscoped("an order is paid once, utility-wide"),
     ):
         raise ConflictError("订单已缴费 / the order is already paid", field="order_id")
     if bill_id is not None:
@@ -245,7 +245,8 @@ def _lock_payment(uow: UnitOfWork, payment_id: int) -> tuple[Payment, Account]:
 
 def _event(uow: UnitOfWork, reference: str, payment_id: int) -> PaymentEvent | None:
     event = uow.session.scalars(
-        select(PaymentEvent).where(PaymentEvent.reference == reference), execution_options=_ALL
+        select(PaymentEvent).where(PaymentEvent.reference == reference),
+        execution_options=unscoped("event references are unique utility-wide"),
     ).first()
     if event is not None and event.payment_id != payment_id:
         raise ConflictError(

@@ -58,9 +58,8 @@ from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, SafeGridError
 from safegrid.platform.events import Event
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
-_ALL = {SKIP_SCOPE: True}
 Answer = CaptureResult | Exception
 
 
@@ -141,7 +140,7 @@ def _slow_items(uow: UnitOfWork, items: Sequence[CaptureItem]) -> set[int]:
                 DisconnectionNotice.account_id.in_(accounts),
                 DisconnectionNotice.status.in_(OPEN_NOTICE),
             ),
-            execution_options=_ALL,
+            execution_options=unscoped("open notices of the paying accounts, any unit"),
         ).all()
     ) | set(
         uow.session.scalars(
@@ -149,7 +148,7 @@ def _slow_items(uow: UnitOfWork, items: Sequence[CaptureItem]) -> set[int]:
                 SupplyState.account_id.in_(accounts),
                 SupplyState.status == SupplyStatus.DISCONNECTED,
             ),
-            execution_options=_ALL,
+            execution_options=unscoped("supply state of the paying accounts, any unit"),
         ).all()
     )
     slow.update(i for i, item in enumerate(items) if item.account_id in watched)
@@ -267,14 +266,14 @@ def _refuse_or_replay(
                 Payment.idempotency_key.in_(keys),
                 PaymentEvent.kind == PaymentEventKind.CAPTURED,
             ),
-            execution_options=_ALL,
+            execution_options=unscoped("idempotency keys are unique utility-wide"),
         ).all()
     }
     order_ids = [items[i].order_id for i in todo if items[i].order_id is not None]
     paid_orders = set(
         uow.session.scalars(
             select(Payment.order_id).where(Payment.order_id.in_(order_ids)),
-            execution_options=_ALL,
+            execution_options=unscoped("an order is paid once, utility-wide"),
         ).all()
         if order_ids
         else []

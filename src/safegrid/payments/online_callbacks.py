@@ -34,10 +34,9 @@ from safegrid.payments.online_models import OrderStatus, PaymentOrder
 from safegrid.payments.risk.engine import note_paid
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 ACK = "success"
-_ALL = {SKIP_SCOPE: True}
 LEDGER_CHANNEL = {"sandbox": PaymentChannel.ONLINE_SANDBOX}
 
 
@@ -106,7 +105,7 @@ def prepare_verified(uow: UnitOfWork, channel: str, cb: VerifiedCallback) -> Pay
     (locked, with its account) to capture; a refusal is recorded and raised."""
     found = uow.session.scalars(
         select(PaymentOrder).where(PaymentOrder.order_no == cb.order_no),
-        execution_options=_ALL,
+        execution_options=unscoped("a callback names its order, in any unit"),
     ).first()
     if found is None or found.channel != channel:
         raise _refuse(
@@ -119,14 +118,14 @@ def prepare_verified(uow: UnitOfWork, channel: str, cb: VerifiedCallback) -> Pay
     # Lock order: the account first (as the ledger does), then the order, re-read.
     uow.session.scalars(
         select(Account.id).where(Account.id == found.account_id).with_for_update(),
-        execution_options=_ALL,
+        execution_options=unscoped("locking the paid account, in any unit"),
     ).first()
     order = uow.session.scalars(
         select(PaymentOrder)
         .where(PaymentOrder.id == found.id)
         .with_for_update()
         .execution_options(populate_existing=True),
-        execution_options=_ALL,
+        execution_options=unscoped("locking the paid order, in any unit"),
     ).one()
     return ACK if _check(uow, order, cb) else order
 

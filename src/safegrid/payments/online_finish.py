@@ -27,7 +27,7 @@ from safegrid.payments.risk.paid_batch import PaidNote, note_paid_many
 from safegrid.platform import clock
 from safegrid.platform.events import Event
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 _ORDERS: Final[Table] = PaymentOrder.__table__  # type: ignore[assignment]
 _MARK_PAID: Final = (
@@ -68,7 +68,7 @@ def finish_paid_many(
             }
             for order, cb, result in done
         ],
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("orders paid by callback, in any unit"),
     )
     for order, cb, result in done:
         # The rows are written: the objects say so too, with nothing left to flush.

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry, AuditHead
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -161,7 +161,7 @@ def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:
         .where(AuditHead.id == HEAD_ID)
         .values(seq=AuditHead.seq + len(pending))
         .returning(AuditHead.seq, AuditHead.last_hash),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("the chain head is one utility-wide row"),
     ).one()
     seq, prev_hash = int(row[0]) - len(pending), str(row[1])
     at = clock.now()
@@ -208,11 +208,15 @@ def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:
         prev_hash = digest
     # One Core executemany: an ORM flush of a batch's entries cost more in Python (unit of
     # work bookkeeping per object) than the database spent on the rows.
-    session.execute(insert(_ENTRIES), rows, execution_options={SKIP_SCOPE: True})
+    session.execute(
+        insert(_ENTRIES),
+        rows,
+        execution_options=unscoped("every unit's entries join the one chain"),
+    )
     session.info[LAST_SEQ] = seq
     session.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=prev_hash),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("the chain head is one utility-wide row"),
     )
 
 
