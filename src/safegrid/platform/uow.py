@@ -6,8 +6,9 @@ outbox in the same transaction and to in-process handlers after commit.
 
 The audit chain belongs to security, which builds on this kernel: the unit of work writes
 entries through the :class:`AuditWriter` port it is given (``safegrid.security.audit``
-implements it, :mod:`safegrid.bootstrap` wires it), so platform never imports security.
-The acting user is security's ``Actor``; here it is only a type and an opaque scope.
+implements it, :mod:`safegrid.bootstrap` wires it), so platform never imports security
+at run time. The acting user is security's ``Actor``; here it is only a type annotation
+and an opaque scope handed to the session.
 """
 
 from __future__ import annotations
@@ -27,12 +28,9 @@ from safegrid.platform.outbox import OutboxMessage
 if TYPE_CHECKING:  # the acting user's type only: nothing of security runs from here
     from safegrid.security.actor import Actor
 
-# session.info key: the session's transaction changed state (set by the hooks below only).
+# session.info keys: the transaction changed state (set by the hooks below only), the
+# acting user (hooks name who made a change), and the row scope security enforces (ORG-2).
 WROTE = "safegrid_wrote"
-
-
-# session.info keys: the acting user (hooks name who made a change) and the row scope the
-# security layer enforces on every statement (ORG-2).
 ACTOR = "actor"
 SCOPE = "scope"
 
