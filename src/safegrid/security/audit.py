@@ -41,7 +41,7 @@ def chain_hash_text(prev_hash: str, body_text: str) -> str:
     return hashlib.new("sm3", (prev_hash + body_text).encode()).hexdigest()
 
 
-def _body(
+def entry_body(
     seq: int,
     at: datetime,
     actor_id: int | None,
@@ -56,6 +56,7 @@ def _body(
     after: Any,
     note: str | None,
 ) -> dict[str, Any]:
+    """The one definition of what an entry says: the dict whose canonical JSON is hashed."""
     return {
         "seq": seq,
         "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -169,7 +170,7 @@ def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:
     for p in pending:
         seq += 1
         a = p.actor
-        body = _body(
+        body = entry_body(
             seq,
             at,
             a.account_id,
