@@ -13,11 +13,12 @@ and an opaque scope handed to the session.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import Table, event, insert, inspect
+from sqlalchemy import Connection, Table, event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from safegrid.platform import clock
@@ -186,3 +187,18 @@ def _note_statement_writes(state: ORMExecuteState) -> None:
         getattr(state.statement, "table", None)
     ):
         state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_begin")
+def _watch_connection(session: Session, _transaction: Any, connection: Connection) -> None:
+    # Statements run on session.connection() (bulk stores, INSERT … SELECT) pass neither
+    # hook above: the transaction's connection notes its writes for the session too. (A
+    # raw DBAPI cursor, e.g. COPY, is seen by nothing; those services audit on their own.)
+    event.listen(connection, "before_execute", functools.partial(_note_connection_write, session))
+
+
+def _note_connection_write(
+    session: Session, _conn: Connection, clause: Any, *_args: Any, **_kwargs: Any
+) -> None:
+    if getattr(clause, "is_dml", False) and not records_changes(getattr(clause, "table", None)):
+        session.info[WROTE] = True

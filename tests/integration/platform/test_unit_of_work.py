@@ -50,6 +50,12 @@ def _core_insert(uow: UnitOfWork, unit_id: int) -> None:
     )
 
 
+def _on_the_connection(uow: UnitOfWork, unit_id: int) -> None:
+    uow.session.connection().execute(
+        update(_UNITS).where(_UNITS.c.id == unit_id).values(name_en="renamed quietly")
+    )
+
+
 def _bulk_delete(uow: UnitOfWork, _unit_id: int) -> None:
     uow.session.execute(delete(OutboxMessage))  # not state: allowed…
     uow.session.execute(delete(OrgUnit).where(OrgUnit.code == "no-such-unit"))  # …this is
@@ -60,6 +66,7 @@ WRITES: dict[str, Callable[[UnitOfWork, int], None]] = {
     "Core update": _core_update,
     "Core insert": _core_insert,
     "bulk delete": _bulk_delete,
+    "on session.connection()": _on_the_connection,
 }
 
 
