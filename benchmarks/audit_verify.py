@@ -37,7 +37,7 @@ def build_chain(platform: Platform, n: int) -> None:
         at = start + timedelta(seconds=seq)
         before = {"name": "张三", "mobile": "138****5678"} if seq % 3 == 0 else None
         after = {"name": "张三丰", "mobile": "138****5678", "status": "active"}
-        body = audit._body(
+        body = audit.entry_body(
             seq,
             at,
             7,
@@ -86,7 +86,7 @@ def naive_verify(platform: Platform, n: int) -> int:
         for seq in range(1, n + 1):
             e = s.scalars(select(AuditEntry).where(AuditEntry.seq == seq)).one()
             # Rebuild the entry from its columns and re-serialise it, as a first version would.
-            body = audit._body(
+            body = audit.entry_body(
                 e.seq,
                 e.at,
                 e.actor_id,

@@ -66,13 +66,12 @@ from safegrid.payments.online.sandbox import SandboxChannel
 from safegrid.payments.online.settings import ChannelSettings
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 print = functools.partial(print, flush=True)  # progress shows as it happens
 NOTIFY_PATH = "/api/payments/online/callbacks/sandbox"
 SYSTEM = Actor.system("payments-crash", "cli")
 TEST_SECRET = "payments-crash-test-secret-not-for-production"
-_ALL = {SKIP_SCOPE: True}
 
 
 def free_port() -> int:
@@ -365,18 +364,18 @@ def check(
                 select(PaymentOrder.order_no, PaymentOrder.status, Payment.id, Payment.amount)
                 .outerjoin(Payment, Payment.order_id == PaymentOrder.id)
                 .where(PaymentOrder.order_no.in_([d["merchant_order_no"] for d in deliveries])),
-                execution_options=_ALL,
+                execution_options=unscoped("the crash check reads the whole ledger"),
             ).all()
         }
         per_order = dict(
             s.execute(
                 select(Payment.order_id, func.count()).group_by(Payment.order_id),
-                execution_options=_ALL,
+                execution_options=unscoped("the crash check reads the whole ledger"),
             ).all()
         )
         online = s.scalar(
             select(func.count()).where(Payment.channel == PaymentChannel.ONLINE_SANDBOX),
-            execution_options=_ALL,
+            execution_options=unscoped("the crash check reads the whole ledger"),
         )
         totals = ledger_totals(s)
     lost = wrong = 0

@@ -14,12 +14,21 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import sessionmaker
 
 from safegrid import tables  # noqa: F401 - registers every table
+from safegrid.billing import reversal_steps
+from safegrid.billing.tariff_use import BillsUseVersions
+from safegrid.collection.writeoffs import apply_reversal
 from safegrid.config import REPO_ROOT, Settings, get_settings
 from safegrid.platform.db import make_engine, make_session_factory
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security import key_store, keyring
+from safegrid.security import audit, key_store, keyring
 from safegrid.security.actor import Actor
 from safegrid.security.keyring import KeyRing
+from safegrid.tariffs import usage as tariff_usage
+
+# Domains that build on others answer their ports here, so each dependency runs one way:
+# tariffs ask billing whether a version priced bills; a bill reversal runs collection's step.
+tariff_usage.register(BillsUseVersions())
+reversal_steps.register(apply_reversal)
 
 
 @dataclasses.dataclass
@@ -45,7 +54,11 @@ class Platform:
         return key_store.make_ring(self.engine, self.settings)
 
     def uow(self, actor: Actor, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor, readonly=readonly)
+        return UnitOfWork(self.session_factory, actor, audit.CHAIN, readonly=readonly)
+
+    def system_actor(self, name: str) -> Actor:
+        """Who a scheduled job acts as (named in every audit entry it causes)."""
+        return Actor.system(name, channel="job")
 
     def migrate(self, revision: str = "head") -> None:
         cfg = alembic_config(self.settings.database_url)

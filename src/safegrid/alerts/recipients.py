@@ -18,16 +18,15 @@ from sqlalchemy.orm import Session
 from safegrid.org.models import OrgUnit
 from safegrid.security.models import AccountStatus, StaffAccount
 from safegrid.security.policy import Post
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 MANAGER_POSTS: Final = (Post.DEPARTMENT_HEAD, Post.HALL_MANAGER, Post.TEAM_LEADER)
-_UNSCOPED: Final = {SKIP_SCOPE: True}
 
 
 def root_unit_id(session: Session) -> int | None:
     found = session.scalar(
         select(OrgUnit.id).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1),
-        execution_options=_UNSCOPED,
+        execution_options=unscoped("the root unit, above the changer's subtree"),
     )
     return None if found is None else int(found)
 
@@ -38,7 +37,8 @@ def managers_of(
     """The managers of the unit, or of its nearest ancestor that has any; nearest first.
     Unscoped on purpose: the person making the change need not see his managers' rows."""
     path = session.scalar(
-        select(OrgUnit.path).where(OrgUnit.id == org_unit_id), execution_options=_UNSCOPED
+        select(OrgUnit.path).where(OrgUnit.id == org_unit_id),
+        execution_options=unscoped("managers above the changer's unit are told"),
     )
     if path is None:
         return []
@@ -51,7 +51,7 @@ def managers_of(
             StaffAccount.status == AccountStatus.ACTIVE,
         )
         .order_by(StaffAccount.id),
-        execution_options=_UNSCOPED,
+        execution_options=unscoped("managers above the changer's unit are told"),
     ).all()
     for unit_id in chain:
         here = [s for s in rows if s.org_unit_id == unit_id and s.id not in exclude]

@@ -13,10 +13,10 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 
+from safegrid.billing import reversal_steps
 from safegrid.billing.events import BillReversed
 from safegrid.billing.models import Bill, BillKind, BillLine, BillStatus
 from safegrid.billing.run_writer import bill_number
-from safegrid.collection.writeoffs import apply_reversal
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
@@ -89,7 +89,7 @@ def reverse_bills(uow: UnitOfWork, bills: Sequence[Bill], reason: str, now: date
         bill.status = BillStatus.REVERSED
     uow.session.flush()
     for reversal in reversals:
-        apply_reversal(uow, reversal.id)
+        reversal_steps.run(uow, reversal.id)
     uow.emit_many(
         [
             BillReversed(

@@ -181,7 +181,7 @@ def do_run_bills(
 def _record_failure(uow: UnitOfWork, period: str, started: datetime, exc: Exception) -> None:
     """A failed run leaves no bill, but its attempt and error are kept (and audited)."""
     log.exception("bill run for %s failed", period)
-    fresh = UnitOfWork(uow._factory, uow.actor)  # the failed one may hold unsent events
+    fresh = uow.fresh()  # the failed one may hold unsent events
     try:
         with fresh:
             repo = BillRepository(fresh)

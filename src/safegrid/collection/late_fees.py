@@ -89,11 +89,11 @@ def do_accrue_late_fees(uow: UnitOfWork, day: date | None = None) -> JobResult:
         if plan_bills:
             source = source.where(Bill.id.not_in(sorted(plan_bills)))
         # A Core INSERT … SELECT (one statement, reports its row count on every backend).
-        result = session.connection().execute(
+        result = session.execute(
             insert(ACCRUALS).from_select(COLUMNS, source),
             execution_options={"preserve_rowcount": True},  # else -1 on psycopg
         )
-        inserted = max(result.rowcount or 0, 0)
+        inserted = max(int(getattr(result, "rowcount", 0) or 0), 0)
         inserted += _accrue_plan_bills(uow, day, rates, default_rate, plan_due)
         total_e8 = int(
             session.scalar(select(func.sum(LateFeeAccrual.fee_e8)).where(LateFeeAccrual.day == day))
@@ -101,7 +101,6 @@ def do_accrue_late_fees(uow: UnitOfWork, day: date | None = None) -> JobResult:
         )
         amount = to_fen(Decimal(total_e8) / Decimal(100_000_000))
         if inserted:
-            session.info["wrote"] = True  # bulk INSERT … SELECT bypasses the flush hook
             uow.audit(
                 "arrears.accrue_late_fees",
                 object_type="late_fee_accrual",

@@ -83,7 +83,6 @@ def do_send_reminders(uow: UnitOfWork, day: date | None = None) -> JobResult:
         for r in reminders:
             r["notification_id"] = by_bill.get(int(str(r["bill_id"])))
         session.execute(insert(Reminder), reminders)
-        session.info["wrote"] = True
         uow.audit(
             "arrears.send_reminders",
             object_type="collection_reminder",

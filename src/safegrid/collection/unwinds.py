@@ -24,11 +24,7 @@ from safegrid.collection.models import CollectionPosting, WriteOff, WriteOffKind
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
-
-# Postings and write-offs were authorised with the payment they belong to; their bills may
-# lie in another unit than the caller's (a hall serving a station's customers).
-_ALL = {SKIP_SCOPE: True}
+from safegrid.security.scope import unscoped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +50,7 @@ def remaining(uow: UnitOfWork, reference: str) -> Decimal:
 def _posting(uow: UnitOfWork, reference: str) -> CollectionPosting | None:
     return uow.session.scalars(
         select(CollectionPosting).where(CollectionPosting.reference == reference),
-        execution_options=_ALL,
+        execution_options=unscoped("posting references are unique utility-wide"),
     ).first()
 
 
@@ -62,7 +58,7 @@ def _left(uow: UnitOfWork, posting: CollectionPosting) -> dict[int, tuple[int, i
     """Per write-off of ``posting`` (oldest first): fen still written off, of which fee."""
     originals = uow.session.scalars(
         select(WriteOff).where(WriteOff.posting_id == posting.id).order_by(WriteOff.id),
-        execution_options=_ALL,
+        execution_options=unscoped("a payment's write-offs may hit other units' bills"),
     ).all()
     taken = {
         int(wid): (int(a or 0), int(f or 0))
@@ -74,7 +70,7 @@ def _left(uow: UnitOfWork, posting: CollectionPosting) -> dict[int, tuple[int, i
             )
             .where(WriteOff.unwinds_id.in_([w.id for w in originals]))
             .group_by(WriteOff.unwinds_id),
-            execution_options=_ALL,
+            execution_options=unscoped("earlier unwinds of a payment's write-offs"),
         ).all()
     }
     out: dict[int, tuple[int, int]] = {}
@@ -103,7 +99,8 @@ def unwind_posting(
     rows = {
         w.id: w
         for w in uow.session.scalars(
-            select(WriteOff).where(WriteOff.posting_id == posting.id), execution_options=_ALL
+            select(WriteOff).where(WriteOff.posting_id == posting.id),
+            execution_options=unscoped("a payment's write-offs may hit other units' bills"),
         ).all()
     }
     # Bills are locked in primary-key order, as the write-off service does.
@@ -112,7 +109,7 @@ def unwind_posting(
         .where(Bill.id.in_(sorted({w.bill_id for w in rows.values()})))
         .order_by(Bill.id)
         .with_for_update(),
-        execution_options=_ALL,
+        execution_options=unscoped("locking a payment's bills in every unit it paid"),
     ).all()
     left = _left(uow, posting)
     budget = _fen(amount)

@@ -30,7 +30,7 @@ from safegrid.platform.errors import ConflictError, NotFoundError, ValidationPro
 from safegrid.platform.idempotency import run_once
 from safegrid.platform.money import FEN
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 BILL_NOT_FOUND = "账单不存在 / bill not found"
 
@@ -58,14 +58,14 @@ def _posted(uow: UnitOfWork, reference: str) -> CollectionPosting | None:
     return uow.session.scalars(
         select(CollectionPosting).where(CollectionPosting.reference == reference),
         # References are unique across the utility, whoever posted them.
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("posting references are unique utility-wide"),
     ).first()
 
 
 def _replay(posting: CollectionPosting, uow: UnitOfWork) -> WriteOffResult:
     bill_ids = uow.session.scalars(
         select(WriteOff.bill_id).where(WriteOff.posting_id == posting.id).order_by(WriteOff.id),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("a posting's write-offs, whichever unit billed"),
     ).all()
     return WriteOffResult(
         reference=posting.reference,

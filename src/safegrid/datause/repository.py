@@ -19,7 +19,7 @@ from safegrid.datause.models import (
 from safegrid.org.models import OrgUnit
 from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 class DataUseRepository:
@@ -89,7 +89,7 @@ class DataUseRepository:
         # else's) even when its grantee sits in another region; nothing of it is returned.
         return self.session.scalars(
             select(DataUseGrant).where(DataUseGrant.id == grant_id),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("a grant named by id is judged, then refused"),
         ).first()
 
     def grant(self, grant_id: int, *, lock: bool = False) -> DataUseGrant | None:
@@ -105,7 +105,7 @@ class DataUseRepository:
         return list(
             self.session.scalars(
                 stmt.order_by(DataUseGrant.valid_to.desc()),
-                execution_options={SKIP_SCOPE: True},  # one's own grants, wherever filed
+                execution_options=unscoped("one's own grants, wherever filed"),
             )
         )
 

@@ -37,7 +37,6 @@ def do_purge_access_logs(uow: UnitOfWork, retention_days: int) -> dict[str, obje
         deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
         # Rate-limit events matter for one hour only; clearing them rides along.
         rate_limit.purge(uow, now - rate_limit.WINDOW)
-        uow.session.info["wrote"] = True  # bulk DML bypasses the ORM's change tracking
         uow.audit(
             "datause.access_log_retention",
             object_type="access_log",

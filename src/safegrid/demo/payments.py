@@ -19,12 +19,12 @@ from sqlalchemy import select
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.bootstrap import Platform
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.ledger.batch import CaptureItem, capture_many
 from safegrid.payments.ledger.models import PaymentChannel
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ, FixedClock
 from safegrid.security.actor import Actor
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 
 ACTOR_NAME = "demo-payments"
 BATCH = 2_000

@@ -10,7 +10,7 @@ from safegrid.fieldwork.models import LIVE_STATUSES, WorkOrder
 from safegrid.platform import clock
 from safegrid.security.models import StaffAccount
 from safegrid.security.policy import Post
-from safegrid.security.scope import SKIP_SCOPE, ContractorView
+from safegrid.security.scope import ContractorView, unscoped
 
 _NOTHING: frozenset[int] = frozenset()
 
@@ -29,6 +29,6 @@ def contractor_view_of(session: Session, account: StaffAccount) -> ContractorVie
         .join(WorkOrder, WorkOrder.meter_id == Meter.id)
         .where(WorkOrder.assignee_id == account.id, WorkOrder.status.in_(LIVE_STATUSES)),
         # Only the ids are read here; the org-subtree rule still applies to every later query.
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("a contractor's own orders, to build his scope"),
     ).all()
     return ContractorView(account.id, frozenset(r[0] for r in rows), frozenset(r[1] for r in rows))

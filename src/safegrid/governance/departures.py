@@ -26,7 +26,7 @@ from safegrid.platform.errors import (
 )
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.models import AccountStatus, AuthSession, StaffAccount
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 FREEZE_LIMIT: Final = timedelta(hours=4)
 
@@ -48,7 +48,10 @@ def freeze_accounts(uow: UnitOfWork, account_ids: Sequence[int], now: datetime) 
         update(StaffAccount)
         .where(StaffAccount.id.in_(ids), StaffAccount.status != AccountStatus.DISABLED)
         .values(status=AccountStatus.FROZEN),
-        execution_options={SKIP_SCOPE: True, "synchronize_session": False},
+        execution_options={
+            **unscoped("a departed account is frozen wherever it sits"),
+            "synchronize_session": False,
+        },
     )
     return revoke_sessions(uow, ids, now)
 
@@ -60,7 +63,6 @@ def revoke_sessions(uow: UnitOfWork, account_ids: Sequence[int], now: datetime) 
         .values(revoked_at=now),
         execution_options={"synchronize_session": False},
     )
-    uow.session.info["wrote"] = True  # a bulk UPDATE bypasses the flush hook
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -49,7 +49,6 @@ def run_idle_listing(uow: UnitOfWork) -> dict[str, int | str]:
                     for r in rows
                 ],
             )
-            uow.session.info["wrote"] = True  # a bulk INSERT bypasses the flush hook
             uow.audit(
                 "staff.idle_listed",
                 object_type="idle_review",

@@ -28,7 +28,7 @@ from safegrid.platform.errors import (
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.models import AccountStatus, StaffAccount
 from safegrid.security.policy import Perm, Post
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +41,11 @@ class NewChange:
 def _target(uow: UnitOfWork, target_id: int) -> StaffAccount:
     stmt = select(StaffAccount).where(StaffAccount.id == target_id)
     # One's own account may sit above one's unit; anyone else must be inside the subtree.
-    opts = {SKIP_SCOPE: True} if target_id == uow.actor.account_id else {}
+    opts = (
+        unscoped("one's own account may sit above one's unit")
+        if target_id == uow.actor.account_id
+        else {}
+    )
     account = uow.session.scalars(stmt, execution_options=opts).first()
     if account is None:
         raise NotFoundError("账号不存在 / account not found", field="target_id")

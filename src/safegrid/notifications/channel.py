@@ -73,7 +73,6 @@ class OutboxNotifier:
             }
             for m in messages
         ]
-        self._uow.session.info["wrote"] = True  # a bulk INSERT bypasses the flush hook
         ids = self._uow.session.scalars(
             insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows
         ).all()

@@ -9,7 +9,7 @@ from safegrid.org.schemas import UnitCreate, UnitOut
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.masking import snapshot
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 def list_units(uow: UnitOfWork) -> list[UnitOut]:
@@ -37,7 +37,7 @@ def do_create_unit(uow: UnitOfWork, data: UnitCreate) -> int:
             )
         clash = uow.session.scalar(
             select(OrgUnit.id).where(OrgUnit.code == data.code),
-            execution_options={SKIP_SCOPE: True},  # codes are unique across the utility
+            execution_options=unscoped("org unit codes are unique utility-wide"),
         )
         if clash is not None:
             raise ConflictError("单位编码已存在 / unit code already used", field="code")

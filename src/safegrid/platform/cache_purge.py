@@ -30,10 +30,10 @@ from sqlalchemy import delete
 from safegrid.platform import clock, jobs
 from safegrid.platform.db import Base
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.actor import Actor
 
 if TYPE_CHECKING:
     from safegrid.bootstrap import Platform
+    from safegrid.security.actor import Actor
 
 FILE_MAX_AGE: Final = timedelta(hours=1)
 AMI_STAGING_PREFIX: Final = "safegrid-ami-"
@@ -129,7 +129,6 @@ def do_purge_caches(uow: UnitOfWork, targets: list[tuple[Path, str]]) -> PurgeRe
                 delete(table).where(table.c[spec.column] < now - spec.grace)
             )
             rows[spec.table] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        uow.session.info["wrote"] = True  # Core deletes bypass the flush hook
         files = size = 0
         for directory, pattern in targets:
             n, b = purge_files(directory, now - FILE_MAX_AGE, pattern)

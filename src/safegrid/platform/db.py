@@ -23,6 +23,11 @@ NAMING = {
 }
 
 
+# Table.info key of tables that record changes (the audit chain, the outbox) instead of
+# holding state: the unit of work does not count writing them as a change to audit.
+RECORDS_CHANGES = "safegrid_records_changes"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -129,8 +134,3 @@ def str_enum(enum_cls: type[Any], length: int = 32) -> SAEnum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
-
-
-# Registers the table hook that makes columns declared sensitive encrypted (DATA-2); it
-# must be in place before any model module defines its tables.
-from safegrid.security import fields as _sensitive_fields  # noqa: E402,F401

@@ -32,14 +32,14 @@ from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import NotFoundError
 from safegrid.platform.job_runs import JobRun, RunStatus
-from safegrid.security.actor import Actor
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: jobs run as the actor the platform makes for them
     from safegrid.bootstrap import Platform
+    from safegrid.security.actor import Actor
 
 log = logging.getLogger(__name__)
 
-JobFn = Callable[["Platform", Actor], object]
+JobFn = Callable[["Platform", "Actor"], object]
 
 # Modules whose import registers jobs. A domain adding a job adds its module here.
 JOB_MODULES: Final[tuple[str, ...]] = (
@@ -119,7 +119,7 @@ def run_job(
     """Run one job now as the system actor and record the run. Never raises for a job's
     own failure (the run says ``failed`` and why); an unknown name is a NotFoundError."""
     job = get(name)
-    actor = Actor.system(job.name, channel="job")
+    actor = platform.system_actor(job.name)
     started = _start(platform, actor, job, trigger, by or actor.username)
     if started.status == RunStatus.SKIPPED:
         return started

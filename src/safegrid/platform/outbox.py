@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safegrid.platform.db import Base, UTCDateTime
+from safegrid.platform.db import RECORDS_CHANGES, Base, UTCDateTime
 
 
 class OutboxMessage(Base):
@@ -29,6 +29,7 @@ class OutboxMessage(Base):
             sqlite_where=text("published_at IS NULL"),
             postgresql_where=text("published_at IS NULL"),
         ),
+        {"info": {RECORDS_CHANGES: True}},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -22,7 +22,7 @@ from safegrid.security.models import (
     StaffAccount,
 )
 from safegrid.security.policy import Perm, Post
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 TOTP_ISSUER = "SafeGrid"
 
@@ -56,7 +56,7 @@ def do_create_staff(uow: UnitOfWork, data: NewStaff, *, hasher: PasswordHasher) 
             raise NotFoundError("组织单位不存在 / org unit not found", field="org_unit_id")
         taken = uow.session.scalars(
             select(StaffAccount.id).where(StaffAccount.username == data.username),
-            execution_options={SKIP_SCOPE: True},  # usernames are unique platform-wide
+            execution_options=unscoped("usernames are unique platform-wide"),
         ).first()
         if taken is not None:
             raise ConflictError("用户名已存在 / username already taken", field="username")
@@ -112,7 +112,7 @@ def _own_account(uow: UnitOfWork) -> StaffAccount:
     account_id = uow.actor.account_id
     account = uow.session.scalars(
         select(StaffAccount).where(StaffAccount.id == account_id),
-        execution_options={SKIP_SCOPE: True},  # one's own account, even if it sits above one's unit
+        execution_options=unscoped("one's own account, even above one's unit"),
     ).first()
     if account is None:
         raise NotFoundError("账号不存在 / account not found")
@@ -262,7 +262,7 @@ def set_session_locale(uow: UnitOfWork, locale: str) -> None:
     with uow:
         uow.session.execute(
             update(AuthSession).where(AuthSession.id == uow.actor.session_id).values(locale=locale),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("one's own sign-in session row"),
         )
         uow.commit()
 

@@ -10,21 +10,23 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry, AuditHead
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 GENESIS = "0" * 64
 HEAD_ID = 1
 # session.info key: seq of the newest entry the session's transaction wrote (alerts link it).
 LAST_SEQ = "safegrid_audit_last_seq"
+_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -39,7 +41,7 @@ def chain_hash_text(prev_hash: str, body_text: str) -> str:
     return hashlib.new("sm3", (prev_hash + body_text).encode()).hexdigest()
 
 
-def _body(
+def entry_body(
     seq: int,
     at: datetime,
     actor_id: int | None,
@@ -54,6 +56,7 @@ def _body(
     after: Any,
     note: str | None,
 ) -> dict[str, Any]:
+    """The one definition of what an entry says: the dict whose canonical JSON is hashed."""
     return {
         "seq": seq,
         "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -77,6 +80,48 @@ def ensure_head(conn: Connection) -> None:
         conn.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, last_hash=GENESIS))
 
 
+@dataclasses.dataclass
+class PendingEntry:
+    """An entry waiting to be chained: what it says, by whom, and the row object handed to
+    the caller now and filled in (seq, time, body, hashes) when it is chained."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: str | None
+    org_unit_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str | None
+    row: AuditEntry
+
+    @classmethod
+    def of(
+        cls,
+        actor: Actor,
+        action: str,
+        *,
+        object_type: str,
+        object_id: object | None = None,
+        org_unit_id: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> PendingEntry:
+        oid = None if object_id is None else str(object_id)
+        row = AuditEntry(
+            actor_id=actor.account_id,
+            actor_name=actor.username,
+            channel=actor.channel,
+            ip=actor.ip,
+            action=action,
+            object_type=object_type,
+            object_id=oid,
+            org_unit_id=org_unit_id,
+        )
+        return cls(actor, action, object_type, oid, org_unit_id, before, after, note, row)
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -89,57 +134,124 @@ def record(
     after: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction. ``before``/``after`` must already be
-    masked snapshots (see :func:`safegrid.security.masking.snapshot`)."""
+    """Append one entry in the caller's transaction (a batch of one). ``before``/``after``
+    must already be masked snapshots (see :func:`safegrid.security.masking.snapshot`)."""
+    pending = PendingEntry.of(
+        actor,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        org_unit_id=org_unit_id,
+        before=before,
+        after=after,
+        note=note,
+    )
+    append_many(session, [pending])
+    return pending.row
+
+
+def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:
+    """Chain ``pending`` after the current head in the caller's transaction: one head
+    update takes the chain's row lock (every backend) and numbers them all, one executemany
+    writes them. Each ``row`` object is filled in; it is not added to the session."""
+    if not pending:
+        return
     session.flush()
     row = session.execute(
         update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
-        .values(seq=AuditHead.seq + 1)
+        .values(seq=AuditHead.seq + len(pending))
         .returning(AuditHead.seq, AuditHead.last_hash),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("the chain head is one utility-wide row"),
     ).one()
-    seq, prev_hash = int(row[0]), str(row[1])
+    seq, prev_hash = int(row[0]) - len(pending), str(row[1])
     at = clock.now()
-    body = _body(
-        seq,
-        at,
-        actor.account_id,
-        actor.username,
-        actor.channel,
-        actor.ip,
-        action,
-        object_type,
-        None if object_id is None else str(object_id),
-        org_unit_id,
-        before,
-        after,
-        note,
+    rows: list[dict[str, Any]] = []
+    for p in pending:
+        seq += 1
+        a = p.actor
+        body = entry_body(
+            seq,
+            at,
+            a.account_id,
+            a.username,
+            a.channel,
+            a.ip,
+            p.action,
+            p.object_type,
+            p.object_id,
+            p.org_unit_id,
+            p.before,
+            p.after,
+            p.note,
+        )
+        text_body = canonical(body).decode()
+        digest = chain_hash_text(prev_hash, text_body)
+        e = p.row
+        e.seq, e.at, e.body, e.prev_hash, e.hash = seq, at, text_body, prev_hash, digest
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor_id": a.account_id,
+                "actor_name": a.username,
+                "channel": a.channel,
+                "ip": a.ip,
+                "action": p.action,
+                "object_type": p.object_type,
+                "object_id": p.object_id,
+                "org_unit_id": p.org_unit_id,
+                "body": text_body,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    # One Core executemany: an ORM flush of a batch's entries cost more in Python (unit of
+    # work bookkeeping per object) than the database spent on the rows.
+    session.execute(
+        insert(_ENTRIES),
+        rows,
+        execution_options=unscoped("every unit's entries join the one chain"),
     )
-    text_body = canonical(body).decode()
-    digest = chain_hash_text(prev_hash, text_body)
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor_id=actor.account_id,
-        actor_name=actor.username,
-        channel=actor.channel,
-        ip=actor.ip,
-        action=action,
-        object_type=object_type,
-        object_id=body["object_id"],
-        org_unit_id=org_unit_id,
-        body=text_body,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
-    session.add(entry)
     session.info[LAST_SEQ] = seq
     session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=digest),
-        execution_options={SKIP_SCOPE: True},
+        update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=prev_hash),
+        execution_options=unscoped("the chain head is one utility-wide row"),
     )
-    return entry
+
+
+class ChainWriter:
+    """The unit of work's :class:`~safegrid.platform.uow.AuditWriter`: each entry is
+    appended to the chain when it is recorded (``safegrid.bootstrap`` wires it)."""
+
+    def record(
+        self,
+        session: Session,
+        actor: Actor,
+        action: str,
+        *,
+        object_type: str,
+        object_id: object | None = None,
+        org_unit_id: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> AuditEntry:
+        return record(
+            session,
+            actor,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            org_unit_id=org_unit_id,
+            before=before,
+            after=after,
+            note=note,
+        )
+
+
+CHAIN = ChainWriter()
 
 
 @dataclasses.dataclass(frozen=True)

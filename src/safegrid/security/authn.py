@@ -33,7 +33,7 @@ from safegrid.security.models import (
     StaffAccount,
 )
 from safegrid.security.policy import Post, permissions_of
-from safegrid.security.scope import SKIP_SCOPE, ContractorView, Scope
+from safegrid.security.scope import ContractorView, Scope, unscoped
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=30)
@@ -80,13 +80,14 @@ def actor_for(
 def _find_account(uow: UnitOfWork, username: str) -> StaffAccount | None:
     return uow.session.scalars(
         select(StaffAccount).where(StaffAccount.username == username),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("login finds the account before it has a scope"),
     ).first()
 
 
 def _org_path(uow: UnitOfWork, org_unit_id: int) -> str:
     return uow.session.scalars(
-        select(OrgUnit.path).where(OrgUnit.id == org_unit_id), execution_options={SKIP_SCOPE: True}
+        select(OrgUnit.path).where(OrgUnit.id == org_unit_id),
+        execution_options=unscoped("the unit path the account's scope is built from"),
     ).one()
 
 
@@ -229,7 +230,7 @@ def verify_location(
             raise AuthenticationError(CHALLENGE_GONE)
         account = uow.session.scalars(
             select(StaffAccount).where(StaffAccount.id == challenge.account_id),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("the challenged account, before it has a scope"),
         ).one()
         uow.actor = actor_for(account, _org_path(uow, account.org_unit_id), uow.actor.channel, ip)
         _refuse_unusable(account, now)
@@ -296,7 +297,7 @@ def _record_failure(uow: UnitOfWork, account: StaffAccount, now: datetime) -> No
         update(StaffAccount)
         .where(StaffAccount.id == account.id)
         .values(failed_logins=StaffAccount.failed_logins + 1),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("failed logins count before any scope exists"),
     )
     uow.session.refresh(account)
     note = f"failure {account.failed_logins} of {MAX_FAILURES}"
@@ -332,7 +333,7 @@ def reading_areas_of(session: Session, account: StaffAccount) -> frozenset[int] 
     return frozenset(
         session.scalars(
             select(ReadingArea.id).where(ReadingArea.reader_id == account.id),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("the reader's own areas, to build his scope"),
         ).all()
     )
 
@@ -366,7 +367,7 @@ def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
             .join(StaffAccount, StaffAccount.id == AuthSession.account_id)
             .join(OrgUnit, OrgUnit.id == StaffAccount.org_unit_id)
             .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("a token names its account before any scope"),
         ).first()
         if row is None:
             raise AuthenticationError("未登录或会话无效 / not signed in")

@@ -15,7 +15,7 @@ from sqlalchemy import Column, func, select
 from safegrid.platform.db import Base
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.fields import EncryptedString
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 SECRET = "secret"  # noqa: S105 - a class name, not a secret: the class of credentials that are encrypted (e.g. TOTP seeds)
 
@@ -82,7 +82,7 @@ def inventory(uow: UnitOfWork) -> list[InventoryRow]:
             col = Base.metadata.tables[sc.table].c[sc.column]
             count = uow.session.scalar(
                 select(func.count()).select_from(col.table).where(col.is_not(None)),
-                execution_options={SKIP_SCOPE: True},
+                execution_options=unscoped("the data inventory counts every unit's values"),
             )
             out.append(InventoryRow(sc, int(count or 0)))
     return out

@@ -14,7 +14,7 @@ from safegrid.platform.errors import AuthenticationError
 from safegrid.security import authn
 from safegrid.security.actor import Actor
 from safegrid.security.models import AccountStatus, StaffAccount
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 def cli_origin() -> str:
@@ -27,7 +27,7 @@ def actor_from_username(platform: Platform, username: str) -> Actor:
             select(StaffAccount, OrgUnit.path)
             .join(OrgUnit, OrgUnit.id == StaffAccount.org_unit_id)
             .where(StaffAccount.username == username),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("the CLI user's account, before it has a scope"),
         ).first()
         if row is None:
             raise AuthenticationError(f"no staff account named {username!r}")

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
-from safegrid.platform.db import Base, UTCDateTime, str_enum
+from safegrid.platform.db import RECORDS_CHANGES, Base, UTCDateTime, str_enum
 from safegrid.security.policy import Post
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -107,6 +107,7 @@ class AuditEntry(OrgScoped, Base):
     """
 
     __tablename__ = "audit_entries"
+    __table_args__ = ({"info": {RECORDS_CHANGES: True}},)
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -149,6 +150,7 @@ class AuditHead(Base):
     """Single row holding the chain's tip; updating it first serialises writers."""
 
     __tablename__ = "audit_head"
+    __table_args__ = ({"info": {RECORDS_CHANGES: True}},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigId)

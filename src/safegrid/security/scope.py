@@ -17,8 +17,10 @@ from sqlalchemy import event, false, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from safegrid.org.models import OrgScoped, OrgUnit
+from safegrid.platform.uow import SCOPE
 
-SKIP_SCOPE = "safegrid_skip_scope"
+SKIP_SCOPE = "safegrid_skip_scope"  # only unscoped() sets it
+_MIN_REASON = 8  # characters: a few words, not a placeholder
 _PATH = re.compile(r"(/\d+)+/")
 
 
@@ -33,7 +35,7 @@ def unscoped(reason: str) -> dict[str, Any]:
     explained where it is made (e.g. ``unscoped("numbers are unique platform-wide")``) and
     a bare ``{SKIP_SCOPE: True}`` is refused at execution time.
     """
-    if not isinstance(reason, str) or len(reason.strip()) < 8:
+    if not _is_reason(reason):
         raise UnscopedWithoutReasonError("unscoped() needs a reason of a few words")
     return {SKIP_SCOPE: reason}
 
@@ -84,23 +86,33 @@ class Scope:
 
 
 def bind_scope(session: Session, scope: Scope) -> None:
-    session.info["scope"] = scope
+    session.info[SCOPE] = scope
 
 
 def _subtree_ids(path: str) -> Any:
     return select(OrgUnit.id).where(OrgUnit.path.startswith(path))
 
 
+def _is_reason(value: object) -> bool:
+    return isinstance(value, str) and len(value.strip()) >= _MIN_REASON
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _apply_scope(state: ORMExecuteState) -> None:
+    skip = state.execution_options.get(SKIP_SCOPE)
+    if skip is not None:
+        # Only unscoped(reason) puts a reason here; a bare flag is refused for every kind
+        # of statement, so an exemption from ORG-2 is always explained where it is made.
+        if not _is_reason(skip):
+            raise UnscopedWithoutReasonError(
+                f"scope skipped without a reason ({skip!r}); use unscoped('why')"
+            )
+        return
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.is_relationship_load:
         return  # criteria added to the parent statement propagate to these loads
-    # TODO(issue 11): once every caller uses unscoped(reason), refuse a bare True here.
-    if state.execution_options.get(SKIP_SCOPE):
-        return
-    scope = state.session.info.get("scope")
+    scope: Scope | None = state.session.info.get(SCOPE)
     if scope is None:
         raise ScopeMissingError("query run without a scope; open the session through a UnitOfWork")
     if scope.org_path is not None:

@@ -1,5 +1,5 @@
 """Queries of tariff configuration. Tariffs are not org-scoped; whether a version was used
-asks every bill of the utility, so those two queries skip the caller's scope on purpose."""
+is asked of billing through :mod:`safegrid.tariffs.usage`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from safegrid.billing.models import Bill
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
 from safegrid.tariffs.models import Tariff, TariffVersion
+from safegrid.tariffs.usage import version_use
 
 
 class TariffRepository:
@@ -45,24 +44,8 @@ class TariffRepository:
         return [(t, v) for t, v in rows]
 
     def used_version_ids(self, version_ids: list[int]) -> set[int]:
-        if not version_ids:
-            return set()
-        found = self.session.scalars(
-            select(Bill.tariff_version_id)
-            .where(Bill.tariff_version_id.in_(version_ids))
-            .distinct(),
-            execution_options={SKIP_SCOPE: True},  # a bill anywhere in the utility counts
-        )
-        return {v for v in found if v is not None}
+        return version_use().used_version_ids(self.session, version_ids)
 
     def used_from(self, version_id: int, period: str) -> bool:
         """Did a bill of ``period`` or later use the version?"""
-        return (
-            self.session.scalar(
-                select(Bill.id)
-                .where(Bill.tariff_version_id == version_id, Bill.period >= period)
-                .limit(1),
-                execution_options={SKIP_SCOPE: True},
-            )
-            is not None
-        )
+        return version_use().used_from(self.session, version_id, period)

@@ -11,7 +11,7 @@ from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.models import AccountStatus, StaffAccount
 from safegrid.security.policy import Post
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 from safegrid.terminals.models import (
     CommandStatus,
     Terminal,
@@ -21,7 +21,6 @@ from safegrid.terminals.models import (
 )
 
 RECENT_UPLOADS = 50
-_AS_TERMINAL = {SKIP_SCOPE: True}
 
 
 class TerminalRepository:
@@ -58,14 +57,14 @@ class TerminalRepository:
         # The reader's name is shown even if he moved out of the viewer's region.
         return self.session.scalar(
             select(StaffAccount.username).where(StaffAccount.id == account_id),
-            execution_options=_AS_TERMINAL,
+            execution_options=unscoped("the reader's name, even after he moved region"),
         )
 
     def serial_taken(self, serial_no: str) -> bool:
         return (
             self.session.scalar(
                 select(Terminal.id).where(Terminal.serial_no == serial_no),
-                execution_options=_AS_TERMINAL,  # serial numbers are unique utility-wide
+                execution_options=unscoped("serial numbers are unique utility-wide"),
             )
             is not None
         )
@@ -105,17 +104,20 @@ class TerminalRepository:
     # -- the terminal itself (by id, unscoped) ------------------------------------------
     def by_code(self, code: str) -> Terminal | None:
         return self.session.scalars(
-            select(Terminal).where(Terminal.code == code), execution_options=_AS_TERMINAL
+            select(Terminal).where(Terminal.code == code),
+            execution_options=unscoped("a terminal signs in by code, before any scope"),
         ).first()
 
     def own(self, terminal_id: int) -> Terminal:
         return self.session.scalars(
-            select(Terminal).where(Terminal.id == terminal_id), execution_options=_AS_TERMINAL
+            select(Terminal).where(Terminal.id == terminal_id),
+            execution_options=unscoped("the calling terminal's own row"),
         ).one()
 
     def org_path(self, org_unit_id: int) -> str:
         return self.session.scalars(
-            select(OrgUnit.path).where(OrgUnit.id == org_unit_id), execution_options=_AS_TERMINAL
+            select(OrgUnit.path).where(OrgUnit.id == org_unit_id),
+            execution_options=unscoped("the unit path a scope is built from"),
         ).one()
 
     def pending_commands(self, terminal_id: int) -> list[TerminalCommand]:
@@ -127,7 +129,7 @@ class TerminalRepository:
                     TerminalCommand.status != CommandStatus.ACKNOWLEDGED,
                 )
                 .order_by(TerminalCommand.id),
-                execution_options=_AS_TERMINAL,
+                execution_options=unscoped("the calling terminal's own pending commands"),
             ).all()
         )
 
@@ -136,7 +138,7 @@ class TerminalRepository:
             select(TerminalCommand).where(
                 TerminalCommand.id == command_id, TerminalCommand.terminal_id == terminal_id
             ),
-            execution_options=_AS_TERMINAL,
+            execution_options=unscoped("the calling terminal's own command"),
         ).first()
 
     def upload(self, terminal_id: int, batch_id: str) -> TerminalUpload | None:
@@ -144,5 +146,5 @@ class TerminalRepository:
             select(TerminalUpload).where(
                 TerminalUpload.terminal_id == terminal_id, TerminalUpload.batch_id == batch_id
             ),
-            execution_options=_AS_TERMINAL,
+            execution_options=unscoped("the calling terminal's own upload batch"),
         ).first()

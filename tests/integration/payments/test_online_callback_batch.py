@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from safegrid.alerts.models import Alert
 from safegrid.bootstrap import Platform
 from safegrid.customers.models import Account
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.ledger.models import Payment
 from safegrid.payments.online.callbacks import batch as callback_batch
 from safegrid.payments.online.callbacks.applier import drain
@@ -31,6 +30,7 @@ from safegrid.payments.online.channels import CallbackRejected
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.security import audit
 from safegrid.security.actor import Actor
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.models import AuditEntry
 from tests.fixtures.bills import Bills
 from tests.fixtures.online import NOTIFY, Online

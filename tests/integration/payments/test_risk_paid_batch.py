@@ -24,7 +24,6 @@ from sqlalchemy import insert, select
 
 from safegrid.alerts.models import Alert
 from safegrid.customers.models import Account
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.ledger.batch import capture_many
 from safegrid.payments.ledger.models import Payment
 from safegrid.payments.online.callbacks.finish import finish_paid, finish_paid_many
@@ -37,6 +36,7 @@ from safegrid.payments.risk.paid_batch import PaidNote, note_paid_many
 from safegrid.platform import clock
 from safegrid.platform.outbox import OutboxMessage
 from safegrid.security.actor import Actor
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.models import AuditEntry
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from safegrid.customers.models import Customer, Meter
 from safegrid.org.models import OrgUnit
 from safegrid.security.policy import Post
-from safegrid.security.scope import ScopeMissingError
+from safegrid.security.scope import (
+    SKIP_SCOPE,
+    ScopeMissingError,
+    UnscopedWithoutReasonError,
+    unscoped,
+)
 from tests.fixtures.world import World
 
 
@@ -69,3 +74,39 @@ def test_iam_1_meter_reader_sees_only_his_reading_areas(world: World) -> None:
     world.meter(c2, other)
     with world.platform.uow(world.actor(reader), readonly=True) as uow:
         assert set(uow.session.scalars(select(Meter.id)).all()) == {m1}
+
+
+@pytest.mark.parametrize("flag", [True, 1, "", "because", {"why": "numbers"}])
+def test_org_2_scope_skipped_without_a_reason_is_refused(world: World, flag: object) -> None:
+    """Only unscoped(reason) may lift the row scope: a bare flag, or a word that explains
+    nothing, is refused before the statement runs (for reads and bulk writes alike)."""
+    world.customer("stationA")
+    actor = world.actor(world.staff(Post.HALL_AGENT, "countyB"))
+    with world.platform.uow(actor) as uow:
+        with pytest.raises(UnscopedWithoutReasonError):
+            uow.session.scalars(select(Customer.id), execution_options={SKIP_SCOPE: flag}).all()
+        with pytest.raises(UnscopedWithoutReasonError):
+            uow.session.execute(
+                update(Customer).values(name="x"),  # refused before it runs
+                execution_options={SKIP_SCOPE: flag, "synchronize_session": False},
+            )
+
+
+def test_org_2_unscoped_with_a_reason_sees_every_unit(world: World) -> None:
+    a = world.customer("stationA")
+    b = world.customer("stationB")
+    actor = world.actor(world.staff(Post.HALL_AGENT, "countyB"))
+    with world.platform.uow(actor, readonly=True) as uow:
+        scoped = set(uow.session.scalars(select(Customer.id)).all())
+        everyone = set(
+            uow.session.scalars(
+                select(Customer.id), execution_options=unscoped("a test of the exemption")
+            ).all()
+        )
+    assert (scoped, everyone) == ({b}, {a, b})
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "why", None])
+def test_org_2_unscoped_needs_a_reason_of_a_few_words(reason: object) -> None:
+    with pytest.raises(UnscopedWithoutReasonError):
+        unscoped(reason)  # type: ignore[arg-type]

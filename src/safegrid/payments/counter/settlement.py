@@ -46,7 +46,7 @@ from safegrid.platform.errors import (
 )
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.policy import Perm
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 ZERO = Decimal("0.00")
 SETTLEMENT_NOT_FOUND = "日结记录不存在 / drawer settlement not found"
@@ -233,7 +233,7 @@ def do_record_deposit(uow: UnitOfWork, data: DepositIn) -> DepositOut:
             )
         if uow.session.scalar(
             select(BankDeposit.id).where(BankDeposit.bank_voucher == voucher),
-            execution_options={SKIP_SCOPE: True},  # unique across the utility
+            execution_options=unscoped("bank vouchers are unique utility-wide"),
         ):
             raise ConflictError(
                 "银行凭证号已被使用 / this bank voucher is already recorded", field="bank_voucher"
@@ -272,7 +272,10 @@ def do_record_deposit(uow: UnitOfWork, data: DepositIn) -> DepositOut:
             update(Payment).where(Payment.id.in_(list(payment_ids))).values(bank_voucher=voucher),
             # By id, from receipts the row scope let us see: a hall manager's scope may not
             # reach the accounts' station, and every one of these payments must be marked.
-            execution_options={"synchronize_session": False, SKIP_SCOPE: True},
+            execution_options={
+                "synchronize_session": False,
+                **unscoped("every payment of the deposit, in any unit"),
+            },
         )
         uow.audit(
             "counter.cash_deposited",

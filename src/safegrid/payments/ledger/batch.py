@@ -57,9 +57,8 @@ from safegrid.platform import clock
 from safegrid.platform.errors import SafeGridError
 from safegrid.platform.events import Event
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
-_ALL = {SKIP_SCOPE: True}
 __all__ = ["Answer", "CaptureItem", "CaptureResult", "capture", "capture_many"]
 
 
@@ -128,7 +127,7 @@ def _watched(uow: UnitOfWork, items: Sequence[CaptureItem]) -> set[int]:
                 DisconnectionNotice.account_id.in_(accounts),
                 DisconnectionNotice.status.in_(OPEN_NOTICE),
             ),
-            execution_options=_ALL,
+            execution_options=unscoped("open notices of the paying accounts, any unit"),
         ).all()
     ) | set(
         uow.session.scalars(
@@ -136,7 +135,7 @@ def _watched(uow: UnitOfWork, items: Sequence[CaptureItem]) -> set[int]:
                 SupplyState.account_id.in_(accounts),
                 SupplyState.status == SupplyStatus.DISCONNECTED,
             ),
-            execution_options=_ALL,
+            execution_options=unscoped("supply state of the paying accounts, any unit"),
         ).all()
     )
 
@@ -217,9 +216,6 @@ def _capture_run(
         )
         answers[i] = CaptureResult(pid, applied, credited, replayed=False)
     uow.emit_many(events)
-    # Core statements leave no trace in the session: say that it wrote (the unit of work
-    # refuses to commit unaudited writes and rolls back written sessions on exit).
-    uow.session.info["wrote"] = True
 
 
 def _plan(item: CaptureItem, bills: dict[int, list[OpenBill]], named: dict[int, OpenBill]) -> Plan:

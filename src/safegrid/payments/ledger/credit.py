@@ -13,10 +13,9 @@ from safegrid.payments.ledger.models import AccountCredit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 ZERO = Decimal("0.00")
-_ALL = {SKIP_SCOPE: True}
 
 
 def change_credit(uow: UnitOfWork, account: Account, delta: Decimal) -> None:
@@ -26,7 +25,9 @@ def change_credit(uow: UnitOfWork, account: Account, delta: Decimal) -> None:
         update(AccountCredit)
         .where(AccountCredit.account_id == account.id)
         .values(balance=AccountCredit.balance + delta, updated_at=clock.now())
-        .execution_options(synchronize_session=False, **_ALL)
+        .execution_options(
+            synchronize_session=False, **unscoped("credit moves with its account, in any unit")
+        )
     )
     if delta < 0:
         stmt = stmt.where(AccountCredit.balance >= -delta)

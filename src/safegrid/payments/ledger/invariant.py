@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session, aliased
 
 from safegrid.collection.models import CollectionPosting, WriteOff, WriteOffKind
 from safegrid.payments.ledger.models import AccountCredit, Payment, PaymentEvent, PaymentEventKind
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
-_ALL = {SKIP_SCOPE: True}
 PAYMENT_REFERENCE = "payment:%"
 
 
@@ -55,11 +54,11 @@ def ledger_totals(session: Session) -> LedgerTotals:
         select(_fen(PaymentEvent.amount), func.count(func.distinct(PaymentEvent.payment_id))).where(
             PaymentEvent.kind == PaymentEventKind.CAPTURED
         ),
-        execution_options=_ALL,
+        execution_options=unscoped("the ledger invariant is utility-wide"),
     ).one()
     given_back = session.scalar(
         select(_fen(PaymentEvent.amount)).where(PaymentEvent.kind != PaymentEventKind.CAPTURED),
-        execution_options=_ALL,
+        execution_options=unscoped("the ledger invariant is utility-wide"),
     )
     posted = (
         select(CollectionPosting.id)
@@ -70,17 +69,23 @@ def ledger_totals(session: Session) -> LedgerTotals:
         select(_fen(WriteOff.amount)).where(
             WriteOff.kind == WriteOffKind.PAYMENT, WriteOff.posting_id.in_(posted)
         ),
-        execution_options=_ALL,
+        execution_options=unscoped("the ledger invariant is utility-wide"),
     )
     original = aliased(WriteOff)
     unwound = session.scalar(
         select(_fen(WriteOff.amount))
         .join(original, original.id == WriteOff.unwinds_id)
         .where(WriteOff.kind == WriteOffKind.UNWIND, original.posting_id.in_(posted)),
-        execution_options=_ALL,
+        execution_options=unscoped("the ledger invariant is utility-wide"),
     )
-    credit = session.scalar(select(_fen(AccountCredit.balance)), execution_options=_ALL)
-    state = session.scalar(select(_fen(Payment.amount - Payment.refunded)), execution_options=_ALL)
+    credit = session.scalar(
+        select(_fen(AccountCredit.balance)),
+        execution_options=unscoped("the ledger invariant is utility-wide"),
+    )
+    state = session.scalar(
+        select(_fen(Payment.amount - Payment.refunded)),
+        execution_options=unscoped("the ledger invariant is utility-wide"),
+    )
     return LedgerTotals(
         captured=_yuan(captured),
         given_back=_yuan(given_back),

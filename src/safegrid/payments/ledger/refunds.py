@@ -33,7 +33,7 @@ from safegrid.platform.errors import (
     ValidationProblem,
 )
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 REQUEST_NOT_FOUND = "退款申请不存在 / refund request not found"
 HELD_ACTIONS = ("review", "freeze")
@@ -61,7 +61,7 @@ def _open_amount(uow: UnitOfWork, payment_id: int) -> Decimal:
             RefundRequest.payment_id == payment_id,
             RefundRequest.status.in_([RefundStatus.PENDING, RefundStatus.HELD]),
         ),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("refunds pending on a payment, in any unit"),
     )
     return Decimal(int(pending or 0)).scaleb(-2)
 
@@ -154,7 +154,7 @@ def _still_held(uow: UnitOfWork, row: RefundRequest) -> str | None:
     if row.risk_case_id is not None:
         status = uow.session.scalar(
             select(RiskCase.status).where(RiskCase.id == row.risk_case_id),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("the risk case holding a refund, any unit"),
         )
         if status != CaseStatus.LIFTED:
             return "风控工单尚未解除 / the risk case has not been lifted"

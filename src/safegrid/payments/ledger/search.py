@@ -25,7 +25,7 @@ from safegrid.payments.ledger.schemas import (
 from safegrid.platform.errors import NotFoundError
 from safegrid.platform.paging import Page, PageQuery
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 def _out(payment: Payment, number: str) -> PaymentOut:
@@ -95,7 +95,7 @@ def trace(uow: UnitOfWork, payment_id: int) -> PaymentTrace:
             .join(Bill, Bill.id == WriteOff.bill_id)
             .where(WriteOff.posting_id.in_(postings.scalar_subquery()))
             .order_by(WriteOff.id),
-            execution_options={SKIP_SCOPE: True},
+            execution_options=unscoped("a payment's write-offs may hit other units' bills"),
         ).all()
         requests = s.scalars(
             select(RefundRequest)

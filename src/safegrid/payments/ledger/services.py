@@ -44,7 +44,7 @@ from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.idempotency import run_once
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 ZERO = Decimal("0.00")
 PAYMENT_NOT_FOUND = "缴费记录不存在 / payment not found"
@@ -61,8 +61,6 @@ __all__ = [
     "refund",
     "void",
 ]
-# Idempotency keys and references are unique across the utility, whoever wrote them.
-_ALL = {SKIP_SCOPE: True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +136,8 @@ def _lock_payment(uow: UnitOfWork, payment_id: int) -> tuple[Payment, Account]:
 
 def _event(uow: UnitOfWork, reference: str, payment_id: int) -> PaymentEvent | None:
     event = uow.session.scalars(
-        select(PaymentEvent).where(PaymentEvent.reference == reference), execution_options=_ALL
+        select(PaymentEvent).where(PaymentEvent.reference == reference),
+        execution_options=unscoped("event references are unique utility-wide"),
     ).first()
     if event is not None and event.payment_id != payment_id:
         raise ConflictError(

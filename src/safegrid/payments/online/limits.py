@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from safegrid.customers.models import CustomerKind
 from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 DAILY_LIMITS: Final[dict[CustomerKind, Decimal]] = {
     CustomerKind.RESIDENT: Decimal("5000.00"),
@@ -42,6 +42,6 @@ def used_today(uow: UnitOfWork, account_id: int, day: date, now: datetime) -> De
                 and_(PaymentOrder.status == OrderStatus.CREATED, PaymentOrder.expires_at > now),
             ),
         )
-        .execution_options(**{SKIP_SCOPE: True})
+        .execution_options(**unscoped("a payer's daily limit counts every order"))
     )
     return Decimal(int(total or 0)).scaleb(-2)

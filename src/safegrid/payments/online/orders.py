@@ -35,9 +35,8 @@ from safegrid.platform.errors import (
 )
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.actor import Actor
-from safegrid.security.scope import SKIP_SCOPE, Scope
+from safegrid.security.scope import Scope, unscoped
 
-_ALL = {SKIP_SCOPE: True}
 ACCOUNT_NOT_FOUND = "户号不存在 / account not found"
 
 
@@ -77,7 +76,9 @@ def find_account(uow: UnitOfWork, account_no: str, *, lock: bool = False) -> Acc
     stmt = select(Account).where(Account.number == account_no.strip())
     if lock:
         stmt = stmt.with_for_update()
-    account = uow.session.scalars(stmt, execution_options=_ALL).first()
+    account = uow.session.scalars(
+        stmt, execution_options=unscoped("payers name their account number, in any unit")
+    ).first()
     if account is None:
         raise NotFoundError(ACCOUNT_NOT_FOUND, field="account_no")
     return account
@@ -290,7 +291,9 @@ def _order(uow: UnitOfWork, order_no: str, *, lock: bool = False) -> PaymentOrde
     stmt = select(PaymentOrder).where(PaymentOrder.order_no == order_no)
     if lock:
         stmt = stmt.with_for_update()
-    order = uow.session.scalars(stmt, execution_options=_ALL).first()
+    order = uow.session.scalars(
+        stmt, execution_options=unscoped("order numbers are unique utility-wide")
+    ).first()
     if order is None:
         raise NotFoundError("订单不存在 / order not found", field="order_no")
     return order

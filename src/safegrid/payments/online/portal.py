@@ -15,7 +15,7 @@ from safegrid.payments.online.limits import daily_limit, used_today
 from safegrid.payments.online.orders import find_account
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +57,7 @@ def account_summary(uow: UnitOfWork, account_no: str) -> AccountSummary:
                     Bill.status == BillStatus.ISSUED,
                 )
                 .order_by(Bill.due_date, Bill.id),
-                execution_options={SKIP_SCOPE: True},
+                execution_options=unscoped("the payer's own bills, on the public portal"),
             )
         )
         owed = balances(uow.session, [b.id for b in bills])

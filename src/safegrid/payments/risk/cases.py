@@ -32,7 +32,7 @@ from safegrid.platform.errors import (
 )
 from safegrid.platform.paging import Page, PageQuery
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 NOT_FOUND: Final = "风险工单不存在 / risk case not found"
 UNDECIDED: Final = (CaseStatus.OPEN, CaseStatus.EXTENDED)
@@ -56,7 +56,7 @@ def open_case(
         .where(RiskCase.account_id == account_id, RiskCase.status.in_(UNDECIDED))
         .order_by(RiskCase.id)
         .limit(1),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("one open case per account, utility-wide"),
     ).first()
     codes = ",".join(f.rule_id for f in fired)[:200]
     if existing is not None:
@@ -76,7 +76,8 @@ def open_case(
     session.add(case)
     session.flush()
     number = session.scalar(
-        select(Account.number).where(Account.id == account_id), execution_options={SKIP_SCOPE: True}
+        select(Account.number).where(Account.id == account_id),
+        execution_options=unscoped("the case's account number, in any unit"),
     )
     uow.audit(
         "risk.case_opened",
@@ -198,7 +199,7 @@ def _load(uow: UnitOfWork, case_id: int) -> tuple[RiskCase, str, RiskEvent | Non
     case, number = row
     event = uow.session.scalars(
         select(RiskEvent).where(RiskEvent.id == case.decision_id),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("the decision that opened the case"),
     ).first()
     return case, number, event
 
@@ -235,7 +236,9 @@ def _suspend_event(
         "org_unit_id": case.org_unit_id,
     }
     event_id = uow.session.execute(
-        insert(RiskEvent).returning(RiskEvent.id), [values], execution_options={SKIP_SCOPE: True}
+        insert(RiskEvent).returning(RiskEvent.id),
+        [values],
+        execution_options=unscoped("risk events are written for every unit"),
     ).scalar_one()
     own_events.track(uow.session, int(event_id), values)
 

@@ -49,7 +49,7 @@ from safegrid.platform import clock
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.money import FEN
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 __all__ = [
     "FiredRule",
@@ -58,8 +58,6 @@ __all__ = [
     "evaluate",
     "suspended_until",
 ]
-
-_UNSCOPED = {SKIP_SCOPE: True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +79,7 @@ def unit_of(uow: UnitOfWork, hist: HotHistory, account_id: int) -> int:
     if unit is None:
         found = uow.session.scalar(
             select(Account.org_unit_id).where(Account.id == account_id),
-            execution_options=_UNSCOPED,
+            execution_options=unscoped("the paying account's unit, to file the event"),
         )
         if found is None:
             raise ValidationProblem("户号不存在 / unknown account", field="account_id")
@@ -92,7 +90,9 @@ def unit_of(uow: UnitOfWork, hist: HotHistory, account_id: int) -> int:
 def insert_event(uow: UnitOfWork, values: dict[str, Any]) -> int:
     event_id = int(
         uow.session.execute(
-            insert(RiskEvent).returning(RiskEvent.id), [values], execution_options=_UNSCOPED
+            insert(RiskEvent).returning(RiskEvent.id),
+            [values],
+            execution_options=unscoped("risk events are written for every unit"),
         ).scalar_one()
     )
     own_events.track(uow.session, event_id, values)
@@ -174,7 +174,7 @@ def persist(
             update(RiskEvent)
             .where(RiskEvent.id == event_id)
             .values(action=outcome.action, fired=fired, rule_set_version=rules.version),
-            execution_options=_UNSCOPED,
+            execution_options=unscoped("risk events are written for every unit"),
         )
     until: datetime | None = None
     case_id: int | None = None
@@ -208,7 +208,7 @@ def persist(
         if case_id is not None:
             uow.session.execute(
                 update(RiskEvent).where(RiskEvent.id == event_id).values(case_id=case_id),
-                execution_options=_UNSCOPED,
+                execution_options=unscoped("risk events are written for every unit"),
             )
     elif outcome.action == "freeze":  # refused because already suspended
         until = _parse(outcome.fired[0].inputs.get("suspended_until"))

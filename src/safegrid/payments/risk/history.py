@@ -46,7 +46,7 @@ from safegrid.payments.risk.models import EventKind, RiskEvent
 from safegrid.payments.risk.rules import RuleSet, active_rules
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 HOLE_TTL: Final = 60.0  # seconds a skipped id is asked for again
 MAX_HOLES: Final = 1_000
@@ -67,7 +67,6 @@ _COLUMNS = (
     RiskEvent.source,
     RiskEvent.payment_id,
 )
-_UNSCOPED: Final = {SKIP_SCOPE: True}
 _NO_ID: Final = 1 << 62
 _PROBE: Final = text("SELECT id FROM risk_events WHERE id >= :lo AND id < :hi")
 _PROBE_HOLES: Final = text(
@@ -269,7 +268,7 @@ class HotHistory:
                 )
             )
             .order_by(RiskEvent.id),
-            execution_options=_UNSCOPED,
+            execution_options=unscoped("risk windows see every unit's payments"),
         ).all()
         own: dict[int, Any] = session.info.get(PENDING, {})
         for row in rows:
@@ -277,7 +276,7 @@ class HotHistory:
                 self.apply(row)
         top = session.scalar(
             select(RiskEvent.id).order_by(RiskEvent.id.desc()).limit(1),
-            execution_options=_UNSCOPED,
+            execution_options=unscoped("risk windows see every unit's payments"),
         )
         self.max_id = int(top or 0)
         self.max_sig = self._signature(session, self.max_id) if self.max_id else None

@@ -40,9 +40,8 @@ from safegrid.payments.risk.models import EventKind, RiskEvent
 from safegrid.payments.risk.own_events import Overlay
 from safegrid.payments.risk.rules import active_rules
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
-_UNSCOPED: Final = {SKIP_SCOPE: True}
 _EVENTS: Final[Table] = RiskEvent.__table__  # type: ignore[assignment]
 Hook = Callable[[int], None]
 
@@ -117,7 +116,7 @@ def _fired(uow: UnitOfWork, note: PaidNote) -> RiskDecision | None:
     recorded on its own: its ``paid`` row, then the decision, case and suspension."""
     exists = uow.session.scalar(
         select(RiskEvent.id).where(RiskEvent.payment_id == note.payment_id),
-        execution_options=_UNSCOPED,
+        execution_options=unscoped("a payment is noted once, utility-wide"),
     )
     if exists is not None:
         return None
@@ -163,7 +162,7 @@ def _noted(uow: UnitOfWork, notes: Sequence[PaidNote]) -> set[int]:
         int(pid)
         for pid in uow.session.scalars(
             select(RiskEvent.payment_id).where(RiskEvent.payment_id.in_(ids)),
-            execution_options=_UNSCOPED,
+            execution_options=unscoped("a payment is noted once, utility-wide"),
         ).all()
         if pid is not None
     }
@@ -217,7 +216,7 @@ def _units(uow: UnitOfWork, hist: HotHistory, accounts: set[int]) -> dict[int, i
     if missing:
         for acc, unit in uow.session.execute(
             select(Account.id, Account.org_unit_id).where(Account.id.in_(missing)),
-            execution_options=_UNSCOPED,
+            execution_options=unscoped("the paying accounts' units, to file events"),
         ).all():
             hist.units[int(acc)] = int(unit)
     if any(a not in hist.units for a in accounts):
@@ -234,12 +233,10 @@ def _insert(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     ids = uow.session.execute(
         insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True),
         rows,
-        execution_options=_UNSCOPED,
+        execution_options=unscoped("risk events are written for every unit"),
     ).scalars()
     for event_id, values in zip(ids, rows, strict=True):  # tracked in note order
         own_events.track(uow.session, int(event_id), values)
-    # Core statements leave no trace in the session: say that it wrote (see UnitOfWork).
-    uow.session.info["wrote"] = True
 
 
 class _WithRun:

@@ -24,7 +24,7 @@ from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, ValidationProblem
 from safegrid.platform.money import FEN
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 DAY: Final = 24 * 60
 MAX_WINDOW_MINUTES: Final = 7 * DAY  # the in-memory history keeps the longest window
@@ -198,7 +198,9 @@ def do_save_rules(uow: UnitOfWork, rules: Sequence[Rule], *, note: str) -> RuleS
             "org_unit_id": _root_unit(uow),
         }
         event_id = uow.session.execute(
-            insert(RiskEvent).returning(RiskEvent.id).execution_options(**{SKIP_SCOPE: True}),
+            insert(RiskEvent)
+            .returning(RiskEvent.id)
+            .execution_options(**unscoped("rule sets are utility-wide risk events")),
             [values],
         ).scalar_one()
         own_events.track(uow.session, int(event_id), values)

@@ -29,11 +29,10 @@ from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.masking import mask
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 CODE_VALID_FOR: Final = timedelta(minutes=5)
 MAX_TRIES: Final = 5
-_UNSCOPED: Final = {SKIP_SCOPE: True}
 
 
 def _digest(*parts: str) -> str:
@@ -43,7 +42,8 @@ def _digest(*parts: str) -> str:
 def issue(uow: UnitOfWork, decision_id: int) -> str:
     session = uow.session
     decision = session.scalars(
-        select(RiskEvent).where(RiskEvent.id == decision_id), execution_options=_UNSCOPED
+        select(RiskEvent).where(RiskEvent.id == decision_id),
+        execution_options=unscoped("a step-up decision named by the payer, any unit"),
     ).first()
     if decision is None or decision.account_id is None:
         raise NotFoundError("风控决定不存在 / risk decision not found")
@@ -56,7 +56,7 @@ def issue(uow: UnitOfWork, decision_id: int) -> str:
         select(Customer.mobile, Customer.org_unit_id)
         .join(Account, Account.customer_id == Customer.id)
         .where(Account.id == decision.account_id),
-        execution_options=_UNSCOPED,
+        execution_options=unscoped("the payer's mobile for a step-up code"),
     ).first()
     mobile = None if row is None else row[0]
     if not mobile:
@@ -116,7 +116,7 @@ def sent_to(uow: UnitOfWork, challenge_id: str) -> str | None:
 def _find(uow: UnitOfWork, challenge_id: str) -> RiskChallenge | None:
     return uow.session.scalars(
         select(RiskChallenge).where(RiskChallenge.token_hash == _digest(challenge_id)),
-        execution_options=_UNSCOPED,
+        execution_options=unscoped("a challenge is found by its token, any unit"),
     ).first()
 
 
@@ -154,6 +154,6 @@ def is_verified(uow: UnitOfWork, decision_id: int) -> bool:
         select(RiskChallenge.id).where(
             RiskChallenge.decision_id == decision_id, RiskChallenge.verified_at.is_not(None)
         ),
-        execution_options=_UNSCOPED,
+        execution_options=unscoped("a step-up decision named by the payer, any unit"),
     )
     return found is not None

@@ -26,7 +26,6 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, update
 
 from safegrid.bootstrap import Platform
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.online.callbacks.batch import (
     Answer,
     Callback,
@@ -38,12 +37,12 @@ from safegrid.payments.online.registry import entry
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
+from safegrid.security.scope import unscoped
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-_ALL = {SKIP_SCOPE: True}
 
 
 def channel_actor(channel: str, ip: str | None) -> Actor:
@@ -77,7 +76,7 @@ def _claim(uow: DeferredAuditUnitOfWork, limit: int) -> list[_Row]:
         .order_by(CallbackInbox.id)
         .limit(limit)
         .with_for_update(skip_locked=True),
-        execution_options=_ALL,
+        execution_options=unscoped("channel callbacks belong to no staff scope"),
     ).all()
     return [_Row(*r) for r in rows]
 
@@ -112,7 +111,11 @@ def _mark(uow: DeferredAuditUnitOfWork, done: list[tuple[int, Answer]], at: date
             }
         )
     if values:
-        uow.session.execute(update(CallbackInbox), values, execution_options=_ALL)
+        uow.session.execute(
+            update(CallbackInbox),
+            values,
+            execution_options=unscoped("channel callbacks belong to no staff scope"),
+        )
 
 
 def apply_pending(platform: Platform, limit: int | None = None) -> int:

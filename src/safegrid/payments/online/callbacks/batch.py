@@ -10,7 +10,7 @@ Two halves of the one route from a channel to the ledger:
   sends the callback again;
 - :func:`apply_in`, what the inbox's applier runs on the rows it claimed: accounts locked
   in primary-key order across the batch and the audit entries chained at commit
-  (:mod:`safegrid.payments.deferred_audit`), so the chain head is the last lock taken; the
+  (:mod:`safegrid.security.audit_deferred`), so the chain head is the last lock taken; the
   payable callbacks captured set-based (``capture_many``) and their orders marked paid
   (``finish_paid_many``); repeats and refusals each in a savepoint of their own, so a
   refusal keeps its record and alert and the others go on. One that fails in an
@@ -32,7 +32,6 @@ from sqlalchemy import select
 
 from safegrid.bootstrap import Platform
 from safegrid.customers.models import Account
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.ledger.batch import capture_many
 from safegrid.payments.online.callbacks.finish import finish_paid_many
 from safegrid.payments.online.callbacks.verification import (
@@ -45,7 +44,8 @@ from safegrid.payments.online.channels import CallbackRejected, VerifiedCallback
 from safegrid.payments.online.models import PaymentOrder
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
+from safegrid.security.scope import unscoped
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _accounts(uow: DeferredAuditUnitOfWork, items: Sequence[Callback]) -> dict[s
         select(PaymentOrder.order_no, PaymentOrder.account_id).where(
             PaymentOrder.order_no.in_(sorted({i.cb.order_no for i in items}))
         ),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("callbacks name orders of any unit"),
     ).all()
     return {str(no): int(acc) for no, acc in rows}
 
@@ -92,7 +92,7 @@ def _lock_orders(
         .where(Account.id.in_(sorted(set(account_of.values()))))
         .order_by(Account.id)
         .with_for_update(),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("locking the paying accounts, in any unit"),
     ).all()
     orders = uow.session.scalars(
         select(PaymentOrder)
@@ -100,7 +100,7 @@ def _lock_orders(
         .order_by(PaymentOrder.id)
         .with_for_update()
         .execution_options(populate_existing=True),
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("locking the paid orders, in any unit"),
     ).all()
     return {o.order_no: o for o in orders}
 

@@ -24,7 +24,7 @@ from safegrid.payments.risk.paid_batch import PaidNote, note_paid_many
 from safegrid.platform import clock
 from safegrid.platform.events import Event
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
 _ORDERS: Final[Table] = PaymentOrder.__table__  # type: ignore[assignment]
 _MARK_PAID: Final = (
@@ -72,7 +72,7 @@ def finish_paid_many(
             }
             for order, cb, result in done
         ],
-        execution_options={SKIP_SCOPE: True},
+        execution_options=unscoped("orders paid by callback, in any unit"),
     )
     for order, cb, result in done:
         # The rows are written: the objects say so too, with nothing left to flush.
@@ -80,7 +80,6 @@ def finish_paid_many(
         set_committed_value(order, "trade_no", cb.trade_no)
         set_committed_value(order, "payment_id", result.payment_id)
         set_committed_value(order, "paid_at", now)
-    uow.session.info["wrote"] = True  # Core statements leave no trace in the session
 
     events: list[Event] = []
 

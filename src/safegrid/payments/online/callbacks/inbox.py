@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import select
 
 from safegrid.bootstrap import Platform
-from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
 from safegrid.payments.online.callbacks.applier import applier
 from safegrid.payments.online.callbacks.batch import (
     NOT_RECORDED,
@@ -45,11 +44,10 @@ from safegrid.payments.online.models import PaymentOrder
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform import clock
 from safegrid.platform.sql_dialect import insert_skipping_conflicts
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
+from safegrid.security.scope import unscoped
 
 log = logging.getLogger(__name__)
-
-_ALL = {SKIP_SCOPE: True}
 
 
 def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]:
@@ -75,7 +73,7 @@ def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]
                     PaymentOrder.trade_no,
                     PaymentOrder.org_unit_id,
                 ).where(PaymentOrder.order_no.in_(sorted({i.cb.order_no for i in items}))),
-                execution_options=_ALL,
+                execution_options=unscoped("callbacks name orders of any unit"),
             )
         }
         by_trade: dict[str, list[int]] = {}
@@ -151,7 +149,7 @@ def _conflicts(
             select(CallbackInbox.trade_no, CallbackInbox.order_no).where(
                 CallbackInbox.trade_no.in_(skipped)
             ),
-            execution_options=_ALL,
+            execution_options=unscoped("trade numbers are unique per channel, utility-wide"),
         )
     }
     for trade_no in skipped:

@@ -33,9 +33,8 @@ from safegrid.payments.online.models import OrderStatus, PaymentOrder
 from safegrid.payments.online.registry import entry
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import unscoped
 
-_ALL = {SKIP_SCOPE: True}
 PAY: Final = "pay"
 REPEAT: Final = "repeat"
 Verdict = Literal["pay", "repeat"] | CallbackRejected
@@ -123,7 +122,7 @@ def prepare_verified(uow: UnitOfWork, channel: str, cb: VerifiedCallback) -> Pay
     its account) to capture; a refusal is recorded and raised (the caller commits it)."""
     found = uow.session.scalars(
         select(PaymentOrder).where(PaymentOrder.order_no == cb.order_no),
-        execution_options=_ALL,
+        execution_options=unscoped("a callback names its order, in any unit"),
     ).first()
     if found is None or found.channel != channel:
         unknown = verdict(None, cb, channel)
@@ -132,14 +131,14 @@ def prepare_verified(uow: UnitOfWork, channel: str, cb: VerifiedCallback) -> Pay
     # Lock order: the account first (as the ledger does), then the order, re-read.
     uow.session.scalars(
         select(Account.id).where(Account.id == found.account_id).with_for_update(),
-        execution_options=_ALL,
+        execution_options=unscoped("locking the paid account, in any unit"),
     ).first()
     order = uow.session.scalars(
         select(PaymentOrder)
         .where(PaymentOrder.id == found.id)
         .with_for_update()
         .execution_options(populate_existing=True),
-        execution_options=_ALL,
+        execution_options=unscoped("locking the paid order, in any unit"),
     ).one()
     return ACK if _check(uow, order, cb) else order
 
