@@ -1,9 +1,11 @@
-"""A year of daily AMI readings for every meter, written in bulk.
+"""A year of daily AMI readings for every meter, written in bulk, one month at a time.
 
 20,000 meters × 365 days is 7.3 million rows. They are drawn with numpy a block of
-meters at a time and written with the driver's ``executemany`` — no ORM objects, no
-per-row SQLAlchemy bind processing — in the caller's transaction, so the demo either
-exists whole or not at all.
+meters at a time and written with the driver's ``executemany`` (COPY on PostgreSQL) — no
+ORM objects, no per-row SQLAlchemy bind processing — in the caller's transaction. The
+background history (``demo/history.py``) writes one month per transaction: every call
+draws the whole window again from the same seeded stream (cheap in numpy) and keeps only
+the month's columns, so a month's readings are the same whichever month ran first.
 
 Register arithmetic is done in integer hundredths so the stored figures add up exactly:
 ``kwh = (register_today − register_yesterday) × multiplier`` for every day, the rule the
@@ -89,12 +91,13 @@ def _rows(
     plans: Sequence[MeterPlan],
     cal: profiles.Calendar,
     rng: np.random.Generator,
-    day_values: list[Any],
+    window: tuple[slice, list[Any]],
     tou: tuple[set[int], np.random.Generator],
 ) -> list[tuple[Any, ...]]:
     register_c, kwh_c = _block(plans, cal, rng)
+    cols, day_values = window
     tou_ids, tou_rng = tou
-    n_days = len(cal.days)
+    n_days = len(day_values)
     is_tou = np.array([p.meter_id in tou_ids for p in plans], bool)
     rows: list[tuple[Any, ...]] = []
     for mask in (~is_tou, is_tou):
@@ -105,13 +108,14 @@ def _rows(
         units = np.repeat([p.org_unit_id for p in subset], n_days).tolist()
         # Floats divided from exact hundredths: what SQLAlchemy's Numeric binds on SQLite,
         # and PostgreSQL rounds them into numeric(…, 2) exactly.
-        registers = (register_c[mask].ravel() / 100).tolist()
-        kwh = (kwh_c[mask].ravel() / 100).tolist()
+        registers = (register_c[mask][:, cols].ravel() / 100).tolist()
+        kwh = (kwh_c[mask][:, cols].ravel() / 100).tolist()
         days = day_values * len(subset)
         if mask is is_tou:
-            peak_c = _peak_c(kwh_c[mask], tou_rng)
+            # Drawn for the whole window, so the stream stays where the next block expects it.
+            peak_c = _peak_c(kwh_c[mask], tou_rng)[:, cols]
             peak: Any = (peak_c.ravel() / 100).tolist()
-            valley: Any = ((kwh_c[mask] - peak_c).ravel() / 100).tolist()
+            valley: Any = ((kwh_c[mask][:, cols] - peak_c).ravel() / 100).tolist()
         else:
             peak = valley = repeat(None)
         rows.extend(
@@ -131,10 +135,18 @@ def write_readings(
     plans: Sequence[MeterPlan],
     cal: profiles.Calendar,
     rng: np.random.Generator,
-    advance: Callable[[int], None],
+    within: tuple[date, date],
+    advance: Callable[[int], None] = lambda _n: None,
 ) -> int:
-    """Insert ``len(plans) × len(cal.days)`` readings; returns the count."""
-    day_values = _day_values(conn, cal.days)
+    """Insert the readings of the days ``within`` (first, last) of the calendar for every
+    meter; returns the count. ``rng`` must be fresh from the seed: the whole calendar is
+    drawn again from it and only those days kept."""
+    first, last = within
+    picked = [i for i, d in enumerate(cal.days) if first <= d <= last]
+    if not picked:
+        return 0
+    cols = slice(picked[0], picked[-1] + 1)
+    window = (cols, _day_values(conn, cal.days[cols]))
     tou_ids = set(conn.execute(select(Meter.id).where(Meter.is_tou)).scalars())
     # A stream of its own, so the TOU split does not reshuffle everybody's energy.
     tou = (tou_ids, rng.spawn(1)[0])
@@ -145,7 +157,7 @@ def write_readings(
     written = 0
     try:
         for block in _blocks(plans, len(cal.days)):
-            rows = _rows(block, cal, rng, day_values, tou)
+            rows = _rows(block, cal, rng, window, tou)
             write(rows)
             written += len(rows)
             advance(len(rows))
