@@ -1,0 +1,158 @@
+"""The demo's history filled in the background (issue 11 §5): the core first, then the
+months one at a time; a run stopped anywhere and started again finishes exactly the
+history an uninterrupted run writes, and a finished history is left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from safegrid.billing.models import Bill
+from safegrid.bootstrap import Platform, set_platform
+from safegrid.config import Settings
+from safegrid.customers.models import Account
+from safegrid.demo.generator import generate
+from safegrid.demo.history import complete_history, history_progress
+from safegrid.payments.invariant import ledger_totals
+from safegrid.payments.models import Payment
+from safegrid.readings.models import DailyReading
+from safegrid.security import audit
+from safegrid.security.actor import Actor
+from safegrid.security.models import AuditEntry
+
+SEED, CUSTOMERS, DAYS = 5, 40, 80
+
+
+class Stopped(Exception):
+    """Stands for the process being killed between two statements."""
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    yield from _platform(tmp_path / "resumed.db")
+
+
+def _platform(db: Path) -> Iterator[Platform]:
+    p = Platform(
+        Settings(
+            env="test",
+            database_url=f"sqlite:///{db}",
+            argon2_time_cost=1,
+            argon2_memory_kib=8192,
+            secret_key="test-secret-key-for-demo-history-tests",
+        )
+    )
+    p.migrate()
+    set_platform(p)
+    try:
+        yield p
+    finally:
+        set_platform(None)
+        p.dispose()
+
+
+def _stop_at(what: str, nth: int) -> Any:
+    seen = 0
+
+    def advance(kind: str, _n: int) -> None:
+        nonlocal seen
+        if kind == what:
+            seen += 1
+            if seen == nth:
+                raise Stopped(f"{what} #{nth}")
+
+    return advance
+
+
+def _history(platform: Platform) -> dict[str, Any]:
+    """Everything the history writes, keyed so two databases compare row for row."""
+    with platform.uow(Actor.system("test"), readonly=True) as uow:
+        s = uow.session
+        return {
+            "readings": s.execute(
+                select(
+                    DailyReading.meter_id,
+                    DailyReading.day,
+                    DailyReading.register_kwh,
+                    DailyReading.kwh,
+                    DailyReading.peak_kwh,
+                ).order_by(DailyReading.meter_id, DailyReading.day)
+            ).all(),
+            "bills": s.execute(
+                select(Account.number, Bill.period, Bill.amount, Bill.issued_at)
+                .join(Account, Account.id == Bill.account_id)
+                .order_by(Account.number, Bill.period)
+            ).all(),
+            "payments": s.execute(
+                select(Payment.idempotency_key, Payment.amount, Payment.captured_at).order_by(
+                    Payment.idempotency_key
+                )
+            ).all(),
+            "month_entries": s.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "demo.history.month")
+            ),
+        }
+
+
+def test_org_1_core_first_then_history_stopped_twice_and_resumed_equals_one_run(
+    platform: Platform, tmp_path: Path
+) -> None:
+    core = generate(platform, seed=SEED, customers=CUSTOMERS, days=DAYS, with_history=False)
+    with platform.uow(Actor.system("test"), readonly=True) as uow:
+        planned = history_progress(uow.session)
+        assert uow.session.scalar(select(func.count()).select_from(DailyReading)) == 0
+    assert planned is not None
+    assert (planned.done, planned.readings, planned.finished) == (0, 0, False)
+    assert planned.current == core.first_day.strftime("%Y-%m")
+    assert 3 <= planned.months <= 4  # 80 days ending yesterday touch 3 or 4 calendar months
+
+    # Killed inside the second month's readings transaction: nothing of that month stays.
+    with pytest.raises(Stopped):
+        complete_history(platform, _stop_at("readings", 2))
+    # Killed after some of a month's payments were committed.
+    with pytest.raises(Stopped):
+        complete_history(platform, _stop_at("payments", 1))
+    with platform.uow(Actor.system("test"), readonly=True) as uow:
+        midway = history_progress(uow.session)
+    assert midway is not None and 0 < midway.done < midway.months and not midway.finished
+
+    totals = complete_history(platform)
+    assert totals is not None
+    resumed = _history(platform)
+    assert totals.readings == len(resumed["readings"]) == core.readings == CUSTOMERS * DAYS
+    assert totals.bills == len(resumed["bills"]) > 0
+    assert totals.payments == len(resumed["payments"]) > 0
+    with platform.uow(Actor.system("test"), readonly=True) as uow:
+        done = history_progress(uow.session)
+        assert ledger_totals(uow.session).holds
+    assert done is not None and done.finished and done.done == done.months
+    with platform.engine.connect() as conn:
+        assert audit.verify(conn).ok
+
+    # Finished: another run (a second `make demo`) changes nothing.
+    entries = _count(platform, AuditEntry)
+    assert complete_history(platform) == totals
+    assert _count(platform, AuditEntry) == entries
+    assert _history(platform) == resumed
+
+    # The same seed in one uninterrupted run writes the same history, row for row.
+    for other in _platform(tmp_path / "straight.db"):
+        generate(other, seed=SEED, customers=CUSTOMERS, days=DAYS)
+        assert _history(other) == resumed
+
+
+def _count(platform: Platform, model: Any) -> int:
+    with platform.uow(Actor.system("test"), readonly=True) as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_org_1_history_of_a_database_without_a_planned_demo_is_nothing(
+    platform: Platform,
+) -> None:
+    assert complete_history(platform) is None
