@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from safegrid.billing.models import Bill
 from safegrid.bootstrap import Platform, set_platform
 from safegrid.config import Settings
 from safegrid.customers.models import Account
+from safegrid.demo.cli import app
 from safegrid.demo.generator import generate
 from safegrid.demo.history import complete_history, history_progress
 from safegrid.payments.invariant import ledger_totals
@@ -156,3 +158,21 @@ def test_org_1_history_of_a_database_without_a_planned_demo_is_nothing(
     platform: Platform,
 ) -> None:
     assert complete_history(platform) is None
+
+
+def test_org_1_cli_core_only_then_history_resumes_and_is_idempotent(platform: Platform) -> None:
+    runner = CliRunner()
+    args = ["generate", "--if-empty", "--core-only", "--customers", "30", "--days", "40"]
+    core = runner.invoke(app, [*args, "--seed", "9"], env={"COLUMNS": "200"})
+    assert core.exit_code == 0, core.output
+    assert "safegrid demo history" in core.output  # the history is still to come
+    assert _count(platform, DailyReading) == 0
+    first = runner.invoke(app, ["history"], env={"COLUMNS": "200"})
+    assert first.exit_code == 0, first.output
+    assert "demo history complete: 1,200 readings" in first.output
+    entries = _count(platform, AuditEntry)
+    again = runner.invoke(app, ["history"], env={"COLUMNS": "200"})
+    assert again.exit_code == 0, again.output
+    assert "demo history complete: 1,200 readings" in again.output
+    assert _count(platform, AuditEntry) == entries
+    assert _count(platform, DailyReading) == 30 * 40
