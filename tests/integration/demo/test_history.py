@@ -1,6 +1,8 @@
 """The demo's history filled in the background (issue 11 §5): the core first, then the
 months one at a time; a run stopped anywhere and started again finishes exactly the
-history an uninterrupted run writes, and a finished history is left alone."""
+history an uninterrupted run writes, and a finished history is left alone. The resumed
+run uses the suite's database (PostgreSQL under scripts/with-postgres.sh), the
+uninterrupted one its own SQLite file."""
 
 from __future__ import annotations
 
@@ -31,11 +33,6 @@ SEED, CUSTOMERS, DAYS = 5, 40, 80
 
 class Stopped(Exception):
     """Stands for the process being killed between two statements."""
-
-
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    yield from _platform(tmp_path / "resumed.db")
 
 
 def _platform(db: Path) -> Iterator[Platform]:
