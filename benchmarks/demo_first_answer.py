@@ -9,6 +9,8 @@ the ratio of first answer to history finished — the second figure is what the 
 waited for when the whole history was generated before serving.
 
     .venv/bin/python benchmarks/demo_first_answer.py --fresh [--port 8011] [--no-history-wait]
+        [--stop-after-months N]   # stop make demo once N months are done (then run again
+                                  # without --fresh: the second make demo resumes them)
 
 The target is a first answer within 90 s of ``make demo`` on a fresh clone (2 cores).
 """
@@ -88,12 +90,17 @@ def history_state(db: Path) -> tuple[int, int, bool] | None:
     return int(months[1]), int(months[0]), finished[0] is not None
 
 
+def _since(started: float) -> str:
+    return f"{time.monotonic() - started:.1f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fresh", action="store_true", help="delete var/safegrid.db first")
     parser.add_argument("--port", type=int, default=8011)
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--no-history-wait", action="store_true")
+    parser.add_argument("--stop-after-months", type=int, default=None)
     parser.add_argument("--log", type=Path, default=ROOT / "var" / "demo-first-answer.log")
     args = parser.parse_args()
     if args.fresh:
@@ -137,6 +144,10 @@ def main() -> None:
             if state is not None and state[2]:
                 finished, cpu_done = time.monotonic() - started, last_cpu
                 break
+            stop = args.stop_after_months
+            if state is not None and stop is not None and state[0] >= stop:
+                print(f"stopped at {state[0]}/{state[1]} months after {_since(started)}")
+                return
             time.sleep(2)
         if finished is None or cpu_done is None:
             raise SystemExit(f"history not finished after {args.timeout:.0f} s (see {args.log})")
