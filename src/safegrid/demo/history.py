@@ -74,6 +74,16 @@ class HistoryProgress:
 
 
 @dataclasses.dataclass(frozen=True)
+class _Window:
+    """The planned history as every step needs it."""
+
+    seed: int
+    first: date
+    last: date
+    latest_billed: str | None  # the newest billed month is still being paid
+
+
+@dataclasses.dataclass(frozen=True)
 class _Month:
     period: str
     first_day: date
@@ -166,16 +176,21 @@ def complete_history(
         plan = uow.session.get(DemoHistory, 1)
         if plan is None:
             return None
-        window = (plan.seed, plan.first_day, plan.last_day)
-        months = list(uow.session.scalars(select(DemoHistoryMonth).order_by("period")))
-        meters = _meter_plans(uow.session) if any(m.done_at is None for m in months) else []
-    seed, first, last = window
-    pending = [m for m in months if m.done_at is None]
+        months = list(
+            uow.session.scalars(select(DemoHistoryMonth).order_by(DemoHistoryMonth.period))
+        )
+        window = _Window(
+            plan.seed,
+            plan.first_day,
+            plan.last_day,
+            max((m.period for m in months if m.billed), default=None),
+        )
+        pending = [m for m in months if m.done_at is None]
+        meters = _meter_plans(uow.session) if pending else []
     if pending:
         billing.seed_tariffs(platform)
-    latest_billed = max((m.period for m in months if m.billed), default=None)
     for month in pending:
-        _fill_month(platform, actor, month, (seed, first, last, latest_billed), meters, advance)
+        _fill_month(platform, actor, month, window, meters, advance)
     return totals(platform)
 
 
@@ -183,20 +198,23 @@ def _fill_month(
     platform: Platform,
     actor: Actor,
     month: DemoHistoryMonth,
-    window: tuple[int, date, date, str | None],
+    window: _Window,
     meters: list[MeterPlan],
     advance: Advance,
 ) -> None:
-    seed, first, last, latest_billed = window
     if month.readings_at is None:
-        _write_month_readings(platform, actor, month, (seed, first, last), meters, advance)
+        _write_month_readings(platform, actor, month, window, meters, advance)
     bills = 0
     if month.billed:
         bills = billing.bill_month(platform, month.period)
         advance("bills", bills)
-    latest = month.period == latest_billed
     paid = demo_payments.pay_month(
-        platform, seed, month.period, latest=latest, last_day=last, advance=advance
+        platform,
+        window.seed,
+        month.period,
+        latest=month.period == window.latest_billed,
+        last_day=window.last,
+        advance=advance,
     )
     with platform.uow(actor) as uow:
         done = _changed(
@@ -228,11 +246,10 @@ def _write_month_readings(
     platform: Platform,
     actor: Actor,
     month: DemoHistoryMonth,
-    window: tuple[int, date, date],
+    window: _Window,
     meters: list[MeterPlan],
     advance: Advance,
 ) -> None:
-    seed, first, last = window
     with platform.uow(actor) as uow:
         claimed = _changed(
             uow.session,
@@ -243,8 +260,8 @@ def _write_month_readings(
         if not claimed:  # another runner wrote them
             return
         # The same stream, from the same seed, as one uninterrupted draw of the window.
-        rng = np.random.default_rng([seed, 3])
-        calendar = profiles.make_calendar(last, (last - first).days + 1, rng)
+        rng = np.random.default_rng([window.seed, 3])
+        calendar = profiles.make_calendar(window.last, (window.last - window.first).days + 1, rng)
         written = readings.write_readings(
             uow.session.connection(),
             meters,
@@ -291,7 +308,7 @@ def history_progress(session: Session) -> HistoryProgress | None:
     plan = session.get(DemoHistory, 1)
     if plan is None:
         return None
-    months = list(session.scalars(select(DemoHistoryMonth).order_by("period")))
+    months = list(session.scalars(select(DemoHistoryMonth).order_by(DemoHistoryMonth.period)))
     current = next((m.period for m in months if m.done_at is None), None)
     return HistoryProgress(
         first_day=plan.first_day,
