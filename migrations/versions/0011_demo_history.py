@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0005
-Create Date: 2026-12-07 08:03:38.609823
+Create Date: 2026-12-07 08:29:35.232946
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('last_day', sa.Date(), nullable=False),
     sa.Column('billed', sa.Boolean(), nullable=False),
     sa.Column('readings', sa.BigInteger(), nullable=False),
+    sa.Column('readings_through', sa.Integer(), nullable=False),
     sa.Column('bills', sa.Integer(), nullable=False),
     sa.Column('payments', sa.Integer(), nullable=False),
     sa.Column('readings_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),

@@ -6,9 +6,9 @@ tariffs) and plans the history: the window, the seed, each meter's load
 background by ``make demo`` — then walks the months oldest first, because a bill's tier
 position depends on the months billed before it. Each month is:
 
-1. its daily readings, in one audited transaction that also marks the month's readings
-   written (the claim is an ``UPDATE … WHERE readings_at IS NULL``, so two runners never
-   write a month twice);
+1. its daily readings, a few blocks of meters per short audited transaction that also
+   moves the month's mark (``UPDATE … SET readings_through = :new WHERE readings_through =
+   :old``, so two runners never write a block twice: the later one stops);
 2. for a month wholly inside the window: closed and billed by the readings and billing
    services, dated the 3rd of the next month (``demo/billing.py``);
 3. the direct-debit payments of its bills through the ledger's batch capture, committed a
@@ -41,10 +41,18 @@ from safegrid.demo import payments as demo_payments
 from safegrid.demo.archive import MeterPlan
 from safegrid.demo.models import DemoHistory, DemoHistoryMonth, DemoMeterLoad
 from safegrid.platform import clock
+from safegrid.platform.errors import ConflictError
 from safegrid.security.actor import Actor
 
 ACTOR_NAME = "demo-history"
 _LOAD_CHUNK = 5_000
+# About a second of writing on a busy 2-core machine: the server's own writes (sign-ins,
+# audit) wait for the history's transactions on SQLite, so those stay short.
+READINGS_PER_COMMIT = 100_000
+
+
+class HistoryTakenOverError(ConflictError):
+    """Another ``safegrid demo history`` moved the month on first: this one stops."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,39 +258,74 @@ def _write_month_readings(
     meters: list[MeterPlan],
     advance: Advance,
 ) -> None:
+    # The same stream, from the same seed, as one uninterrupted draw of the window; blocks
+    # an interrupted run committed are drawn again (to keep the stream) and skipped.
+    rng = np.random.default_rng([window.seed, 3])
+    calendar = profiles.make_calendar(window.last, (window.last - window.first).days + 1, rng)
+    with platform.uow(actor, readonly=True) as uow:
+        tou_ids = readings.tou_meter_ids(uow.session)
+    through = month.readings_through
+    pending: list[readings.Block] = []
+    for block in readings.month_blocks(
+        meters,
+        calendar,
+        rng,
+        (month.first_day, month.last_day),
+        tou_ids=tou_ids,
+        iso_days=platform.settings.is_sqlite,
+    ):
+        if block.last_meter_id <= through:
+            continue
+        pending.append(block)
+        if sum(len(b.rows) for b in pending) >= READINGS_PER_COMMIT:
+            through = _commit_readings(platform, actor, month.period, through, pending, advance)
+            pending = []
+    _commit_readings(platform, actor, month.period, through, pending, advance, last=True)
+
+
+def _commit_readings(
+    platform: Platform,
+    actor: Actor,
+    period: str,
+    through: int,
+    blocks: list[readings.Block],
+    advance: Advance,
+    *,
+    last: bool = False,
+) -> int:
+    """Write ``blocks`` and move the month's mark from ``through`` in one short transaction
+    (the server's writers wait for it on SQLite); returns the new mark."""
+    upto = blocks[-1].last_meter_id if blocks else through
+    rows = sum(len(b.rows) for b in blocks)
     with platform.uow(actor) as uow:
-        claimed = _changed(
+        moved = _changed(
             uow.session,
             update(DemoHistoryMonth)
-            .where(DemoHistoryMonth.period == month.period, DemoHistoryMonth.readings_at.is_(None))
-            .values(readings_at=clock.now()),
+            .where(DemoHistoryMonth.period == period, DemoHistoryMonth.readings_through == through)
+            .values(
+                readings_through=upto,
+                readings=DemoHistoryMonth.readings + rows,
+                readings_at=clock.now() if last else None,
+            ),
         )
-        if not claimed:  # another runner wrote them
-            return
-        # The same stream, from the same seed, as one uninterrupted draw of the window.
-        rng = np.random.default_rng([window.seed, 3])
-        calendar = profiles.make_calendar(window.last, (window.last - window.first).days + 1, rng)
-        written = readings.write_readings(
-            uow.session.connection(),
-            meters,
-            calendar,
-            rng,
-            (month.first_day, month.last_day),
-            lambda n: advance("readings", n),
-        )
-        uow.session.execute(
-            update(DemoHistoryMonth)
-            .where(DemoHistoryMonth.period == month.period)
-            .values(readings=written)
-        )
+        if not moved:
+            raise HistoryTakenOverError(
+                f"另一进程正在生成 {period} 的读数 / another process is writing the readings "
+                f"of {period}"
+            )
+        conn = uow.session.connection()
+        for block in blocks:
+            readings.write_rows(conn, block.rows)
         uow.audit(
             "demo.history.readings",
             object_type="demo",
-            object_id=month.period,
-            note=f"period={month.period} days={month.first_day}..{month.last_day} "
-            f"readings={written}",
+            object_id=period,
+            note=f"period={period} meters={through + 1}..{upto} readings={rows}"
+            + (" (month complete)" if last else ""),
         )
         uow.commit()
+    advance("readings", rows)
+    return upto
 
 
 def _changed(session: Session, stmt: Update) -> int:

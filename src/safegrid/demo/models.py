@@ -42,9 +42,13 @@ class DemoHistoryMonth(Base):
     last_day: Mapped[date] = mapped_column(Date)
     billed: Mapped[bool] = mapped_column(default=False)  # a complete month: closed and billed
     readings: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Readings are committed a few blocks of meters at a time, in meter-id order: the last
+    # meter written (0 = none). Moved only from the value a runner read, so two runners
+    # never write the same block.
+    readings_through: Mapped[int] = mapped_column(Integer, default=0)
     bills: Mapped[int] = mapped_column(Integer, default=0)
     payments: Mapped[int] = mapped_column(Integer, default=0)
-    readings_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    readings_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # all written
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 

@@ -2,10 +2,11 @@
 
 20,000 meters × 365 days is 7.3 million rows. They are drawn with numpy a block of
 meters at a time and written with the driver's ``executemany`` (COPY on PostgreSQL) — no
-ORM objects, no per-row SQLAlchemy bind processing — in the caller's transaction. The
-background history (``demo/history.py``) writes one month per transaction: every call
+ORM objects, no per-row SQLAlchemy bind processing. The background history
+(``demo/history.py``) writes a month in short transactions of a few blocks: every month
 draws the whole window again from the same seeded stream (cheap in numpy) and keeps only
-the month's columns, so a month's readings are the same whichever month ran first.
+the month's columns, so a month's readings are the same whichever month ran first and
+however often the run was interrupted.
 
 Register arithmetic is done in integer hundredths so the stored figures add up exactly:
 ``kwh = (register_today − register_yesterday) × multiplier`` for every day, the rule the
@@ -15,13 +16,15 @@ the day's peak (08:00–22:00) and valley energy, ``peak + valley = kwh`` to the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
 from datetime import date
 from itertools import repeat
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from safegrid.customers.models import Meter
 from safegrid.demo import profiles
@@ -57,13 +60,6 @@ def _insert_sql(conn: Connection) -> str:
         f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names, no input
         f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
     )
-
-
-def _day_values(conn: Connection, days: Sequence[date]) -> list[Any]:
-    # SQLAlchemy stores SQLite dates as ISO text; other drivers take date objects.
-    if conn.dialect.name == "sqlite":
-        return [d.isoformat() for d in days]
-    return list(days)
 
 
 def _block(
@@ -130,53 +126,60 @@ def _blocks(plans: Sequence[MeterPlan], n_days: int) -> Iterator[Sequence[MeterP
         yield plans[start : start + per_block]
 
 
-def write_readings(
-    conn: Connection,
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """The rows of a block of meters (in meter-id order) for the days asked for."""
+
+    last_meter_id: int
+    rows: list[tuple[Any, ...]]
+
+
+def tou_meter_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(Meter.id).where(Meter.is_tou)))
+
+
+def month_blocks(
     plans: Sequence[MeterPlan],
     cal: profiles.Calendar,
     rng: np.random.Generator,
     within: tuple[date, date],
-    advance: Callable[[int], None] = lambda _n: None,
-) -> int:
-    """Insert the readings of the days ``within`` (first, last) of the calendar for every
-    meter; returns the count. ``rng`` must be fresh from the seed: the whole calendar is
-    drawn again from it and only those days kept."""
+    *,
+    tou_ids: set[int],
+    iso_days: bool,
+) -> Iterator[Block]:
+    """The readings of the days ``within`` (first, last) of the calendar, a block of
+    meters at a time. ``rng`` must be fresh from the seed: the whole calendar is drawn
+    again from it and only those days kept. ``iso_days``: days as ISO text, as SQLAlchemy
+    stores dates on SQLite (other drivers take date objects)."""
     first, last = within
     picked = [i for i, d in enumerate(cal.days) if first <= d <= last]
     if not picked:
-        return 0
+        return
     cols = slice(picked[0], picked[-1] + 1)
-    window = (cols, _day_values(conn, cal.days[cols]))
-    tou_ids = set(conn.execute(select(Meter.id).where(Meter.is_tou)).scalars())
+    days = cal.days[cols]
+    window = (cols, [d.isoformat() for d in days] if iso_days else list(days))
     # A stream of its own, so the TOU split does not reshuffle everybody's energy.
     tou = (tou_ids, rng.spawn(1)[0])
+    for block in _blocks(plans, len(cal.days)):
+        yield Block(block[-1].meter_id, _rows(block, cal, rng, window, tou))
+
+
+def write_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows of :func:`month_blocks` in the connection's transaction."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    # PostgreSQL (psycopg 3) takes bulk rows fastest through COPY; executemany there
-    # costs a round trip per row. Everything else gets the portable INSERT.
-    write = _copy_writer(cursor) if hasattr(cursor, "copy") else _insert_writer(conn, cursor)
-    written = 0
     try:
-        for block in _blocks(plans, len(cal.days)):
-            rows = _rows(block, cal, rng, window, tou)
-            write(rows)
-            written += len(rows)
-            advance(len(rows))
+        # PostgreSQL (psycopg 3) takes bulk rows fastest through COPY; executemany there
+        # costs a round trip per row. Everything else gets the portable INSERT.
+        if hasattr(cursor, "copy"):
+            _copy_rows(cursor, rows)
+        else:
+            cursor.executemany(_insert_sql(conn), rows)
     finally:
         cursor.close()
-    return written
 
 
-def _insert_writer(conn: Connection, cursor: Any) -> Callable[[list[tuple[Any, ...]]], None]:
-    sql = _insert_sql(conn)
-    return lambda rows: cursor.executemany(sql, rows)
-
-
-def _copy_writer(cursor: Any) -> Callable[[list[tuple[Any, ...]]], None]:
+def _copy_rows(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
     sql = f"COPY {DailyReading.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
-
-    def write(rows: list[tuple[Any, ...]]) -> None:
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    return write
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)

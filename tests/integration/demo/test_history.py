@@ -15,20 +15,25 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from safegrid.billing.models import Bill
+from safegrid.billing.periods import shift
 from safegrid.bootstrap import Platform, set_platform
 from safegrid.config import Settings
 from safegrid.customers.models import Account
+from safegrid.demo import history, readings
 from safegrid.demo.cli import app
 from safegrid.demo.generator import generate
 from safegrid.demo.history import complete_history, history_progress
 from safegrid.payments.invariant import ledger_totals
 from safegrid.payments.models import Payment
 from safegrid.readings.models import DailyReading
+from safegrid.readings.periods import month_bounds
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry
 
 SEED, CUSTOMERS, DAYS = 5, 40, 80
+PER_BLOCK = 10
+BLOCKS = CUSTOMERS // PER_BLOCK  # a month's readings: one transaction per block, one to finish
 
 
 class Stopped(Exception):
@@ -99,9 +104,33 @@ def _history(platform: Platform) -> dict[str, Any]:
         }
 
 
-def test_org_1_core_first_then_history_stopped_twice_and_resumed_equals_one_run(
-    platform: Platform, tmp_path: Path
+def _meters_read(platform: Platform, period: str | None) -> int:
+    first, after = month_bounds(period or "")
+    with platform.uow(Actor.system("test"), readonly=True) as uow:
+        return int(
+            uow.session.scalar(
+                select(func.count(func.distinct(DailyReading.meter_id))).where(
+                    DailyReading.day >= first, DailyReading.day < after
+                )
+            )
+            or 0
+        )
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Blocks of 10 meters, each committed on its own, so a month takes several
+    transactions at this scale (the straight run below uses the same blocks: the TOU
+    draws follow the block boundaries)."""
+    monkeypatch.setattr(readings, "BATCH_ROWS", PER_BLOCK * (DAYS + 1) - 1)
+    monkeypatch.setattr(history, "READINGS_PER_COMMIT", 1)
+    return monkeypatch
+
+
+def test_org_1_core_first_then_history_stopped_thrice_and_resumed_equals_one_run(
+    platform: Platform, tmp_path: Path, small_blocks: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch = small_blocks
     core = generate(platform, seed=SEED, customers=CUSTOMERS, days=DAYS, with_history=False)
     with platform.uow(Actor.system("test"), readonly=True) as uow:
         planned = history_progress(uow.session)
@@ -111,9 +140,28 @@ def test_org_1_core_first_then_history_stopped_twice_and_resumed_equals_one_run(
     assert planned.current == core.first_day.strftime("%Y-%m")
     assert 3 <= planned.months <= 4  # 80 days ending yesterday touch 3 or 4 calendar months
 
-    # Killed inside the second month's readings transaction: nothing of that month stays.
+    # Stopped after the first block of the second month was committed: it stays.
     with pytest.raises(Stopped):
-        complete_history(platform, _stop_at("readings", 2))
+        complete_history(platform, _stop_at("readings", BLOCKS + 2))
+    assert _meters_read(platform, planned.current) == CUSTOMERS
+    second = shift(planned.current or "", 1)
+    assert _meters_read(platform, second) == PER_BLOCK
+    # Killed inside the transaction of the second month's third block: nothing of it stays.
+    real_write = readings.write_rows
+    calls = 0
+
+    def dies_on_second_call(conn: Any, rows: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise Stopped("killed while writing")
+        real_write(conn, rows)
+
+    monkeypatch.setattr(readings, "write_rows", dies_on_second_call)
+    with pytest.raises(Stopped):
+        complete_history(platform)
+    monkeypatch.setattr(readings, "write_rows", real_write)
+    assert _meters_read(platform, second) == 2 * PER_BLOCK
     # Killed after some of a month's payments were committed.
     with pytest.raises(Stopped):
         complete_history(platform, _stop_at("payments", 1))
