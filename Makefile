@@ -13,6 +13,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The console of `make demo` (e.g. DEMO_PORT=8001 when 8000 is taken).
+DEMO_PORT ?= 8000
 
 # Paths that exist (empty directories are not tracked by git).
 LINT_PATHS := $(wildcard src tests benchmarks)
@@ -47,14 +49,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: venv
 	$(BIN)/safegrid db upgrade
-	$(BIN)/safegrid demo generate --if-empty --seed 2026
+	@# The core a newcomer signs in to (org, staff, customers, tariffs) before serving; the
+	@# year of readings, bills and payments fills in behind the console (next recipe line).
+	$(BIN)/safegrid demo generate --if-empty --core-only --seed 2026
 	$(BIN)/safegrid demo logins
-	@echo "customer payment portal: http://127.0.0.1:8000/portal/pay (e.g. 户号 3301000001);"
+	@echo "customer payment portal: http://127.0.0.1:$(DEMO_PORT)/portal/pay (e.g. 户号 3301000001);"
 	@echo "it pays through the sandbox payment gateway started here on http://127.0.0.1:8090"
-	@# The gateway is its own process, as a real channel is; it stops with the server.
+	@echo "the demo's history fills in at low priority (progress on the console's start page,"
+	@echo "log in var/demo-history.log); stopped early, the next make demo resumes it"
+	@# The gateway is its own process, as a real channel is; it and the history stop with
+	@# the server.
 	$(BIN)/safegrid-sandbox gateway --host 127.0.0.1 --port 8090 & gw=$$!; \
-	trap 'kill $$gw 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/safegrid serve --host 127.0.0.1 --port 8000
+	nice -n 10 $(BIN)/safegrid demo history > var/demo-history.log 2>&1 & hist=$$!; \
+	trap 'kill $$gw $$hist 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/safegrid serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 # --- checks -------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from safegrid.billing import models as billing_models
 from safegrid.collection import models as collection_models
 from safegrid.customers import models as customer_models
 from safegrid.datause import models as datause_models
+from safegrid.demo import models as demo_models
 from safegrid.fieldwork import models as fieldwork_models
 from safegrid.governance import models as governance_models
 from safegrid.notifications import models as notification_models
@@ -32,6 +33,7 @@ __all__ = [
     "counter_models",
     "customer_models",
     "datause_models",
+    "demo_models",
     "fieldwork_models",
     "governance_models",
     "job_runs",

@@ -1,8 +1,7 @@
 """A year of issued bills for the demo utility (BILL-3, BILL-4).
 
-After the archive and the daily readings exist, every complete month of the readings is
-closed through the readings service and billed through the bill-run service, as the
-system actor ``demo-billing`` — the same code paths a utility runs each month, so the
+Once a month's daily readings exist (``demo/history.py``), a complete month is closed
+through the readings service and billed through the bill-run service, as the system actor ``demo-billing`` — the same code paths a utility runs each month, so the
 console shows real bills (tiers crossed over the year, peak/valley bills of the TOU
 meters) that read back exactly as they were computed. Bills are dated as if issued on the
 3rd of the following month at 09:00 Beijing time.
@@ -11,13 +10,12 @@ meters) that read back exactly as they were computed. Bills are dated as if issu
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from safegrid.billing.models import Bill, BillKind, BillStatus
+from safegrid.billing.models import Bill, BillAdjustment, BillKind, BillRun, BillStatus, RunStatus
 from safegrid.billing.periods import first_day, last_day, of_day, shift
 from safegrid.billing.reprice import do_reprice_bills
 from safegrid.billing.services import do_run_bills
@@ -35,12 +33,6 @@ ACTOR_NAME = "demo-billing"
 ISSUE_DAY = 3
 
 
-@dataclasses.dataclass(frozen=True)
-class DemoBills:
-    periods: tuple[str, ...]
-    bills: int
-
-
 def complete_months(first: date, last: date) -> list[str]:
     """Months lying wholly within [first, last]."""
     period = of_day(first) if first.day == 1 else shift(of_day(first), 1)
@@ -56,23 +48,33 @@ def issue_date(period: str) -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=BUSINESS_TZ)
 
 
-def issue_year_of_bills(
-    platform: Platform,
-    first: date,
-    last: date,
-    advance: Callable[[int], None] = lambda _n: None,
-) -> DemoBills:
-    """Close and bill every complete month of the readings ``first``…``last``."""
+def seed_tariffs(platform: Platform) -> None:
+    """The standard tariffs the bills are priced with (creates only the missing ones)."""
+    do_seed_standard_tariffs(platform.uow(Actor.system(ACTOR_NAME, channel="cli")))
+
+
+def bill_month(platform: Platform, period: str) -> int:
+    """Close ``period`` and run its bills unless a run of it completed already (an
+    interrupted history resumed); returns the period's normal bills."""
     actor = Actor.system(ACTOR_NAME, channel="cli")
-    do_seed_standard_tariffs(platform.uow(actor))
-    periods = complete_months(first, last)
-    bills = 0
-    for period in periods:
-        do_close_period(platform.uow(actor), period)
-        run = do_run_bills(platform.uow(actor), period, issued_at=issue_date(period))
-        bills += run.bills_created
-        advance(1)
-    return DemoBills(tuple(periods), bills)
+    do_close_period(platform.uow(actor), period)
+    with platform.uow(actor, readonly=True) as uow:
+        completed = uow.session.scalar(
+            select(BillRun.id)
+            .where(BillRun.period == period, BillRun.status == RunStatus.COMPLETED)
+            .limit(1)
+        )
+    if completed is None:
+        do_run_bills(platform.uow(actor), period, issued_at=issue_date(period))
+    with platform.uow(actor, readonly=True) as uow:
+        return int(
+            uow.session.scalar(
+                select(func.count())
+                .select_from(Bill)
+                .where(Bill.period == period, Bill.kind == BillKind.NORMAL)
+            )
+            or 0
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,10 +93,13 @@ def correct_one_account(platform: Platform) -> DemoCorrection | None:
     """One resident's month corrected and re-priced (退补, BILL-7), so the console shows
     reversal and re-issued bills whose tiers moved: the first billed month of the latest
     tier year with two or more billed months, +600 kWh, for the first resident whose year
-    had stayed within tier 1 but now crosses into tier 2."""
+    had stayed within tier 1 but now crosses into tier 2. Once per demo: nothing when an
+    adjustment exists already."""
     actor = Actor.system(ACTOR_NAME, channel="cli")
     with platform.uow(actor, readonly=True) as uow:
         s = uow.session
+        if s.scalar(select(BillAdjustment.id).limit(1)) is not None:
+            return None  # corrected already (a resumed or repeated history)
         periods = sorted(set(s.scalars(select(Bill.period).where(Bill.kind == BillKind.NORMAL))))
         years = [
             y

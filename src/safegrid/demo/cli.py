@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,7 +23,7 @@ from safegrid.bootstrap import get_platform
 from safegrid.cli_support import err, reported
 from safegrid.demo import billing as demo_billing
 from safegrid.demo import logins as demo_logins
-from safegrid.demo.generator import DemoSummary, demo_exists, generate
+from safegrid.demo.generator import DemoSummary, complete_history, demo_exists, generate
 from safegrid.demo.organisation import DEMO_PASSWORD, username
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError
@@ -32,7 +33,15 @@ from safegrid.terminals import demo as terminal_demo
 app = typer.Typer(help="演示数据 / demo utility (development only)", no_args_is_help=True)
 console = Console()
 T = TypeVar("T")
+_LATER = " (待生成 / to come: safegrid demo history)"
 _NO_DEMO = "还没有演示数据 / no demo data yet: run `safegrid demo generate` first"
+_COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+    TimeRemainingColumn(),
+)
 _EXISTS = (
     "数据库中已有组织数据 / the database already holds an org tree. Delete "
     "var/safegrid.db (or point SAFEGRID_DATABASE_URL at an empty database) to start over, "
@@ -49,8 +58,15 @@ def generate_command(
     if_empty: bool = typer.Option(
         False, "--if-empty", help="do nothing (exit 0) when the database already has data"
     ),
+    core_only: bool = typer.Option(
+        False,
+        "--core-only",
+        help="only the org, staff, customers and tariffs; `safegrid demo history` adds the "
+        "readings, bills and payments (make demo runs it in the background)",
+    ),
 ) -> None:
-    """Build a realistic utility: org tree, staff of every post, customers, a year of readings."""
+    """Build a realistic utility: org tree, staff of every post, customers, a year of readings,
+    bills and payments."""
     platform = get_platform()
     if platform.settings.env == "prod":
         # 210 accounts with a published password would be a back door into production.
@@ -63,31 +79,55 @@ def generate_command(
             return
         err.print(f"[red]error:[/red] {_EXISTS}")
         raise typer.Exit(1)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with reported(), Progress(*columns, console=console) as progress:
+    with reported(), Progress(*_COLUMNS, console=console) as progress:
         # Another process may have filled the database since the check above.
-        summary = generate(platform, seed=seed, customers=customers, days=days, progress=progress)
-        corrected = demo_billing.correct_one_account(platform)
-    _print_summary(summary)
-    if corrected is not None:
-        console.print(
-            f"退补 / corrected: account [bold]{corrected.account_number}[/bold], "
-            f"{corrected.period} +{demo_billing.CORRECTION_KWH} kWh, {corrected.months} months "
-            f"re-priced ({corrected.difference:+} yuan)"
+        summary = generate(
+            platform,
+            seed=seed,
+            customers=customers,
+            days=days,
+            progress=progress,
+            with_history=not core_only,
         )
+        corrected = None if core_only else demo_billing.correct_one_account(platform)
+    _print_summary(summary, history_done=not core_only)
+    _print_correction(corrected)
     console.print(
         "Sign-in details: [bold]safegrid demo logins[/bold] "
         "(one-time codes: [bold]safegrid demo otp USERNAME[/bold])"
     )
 
 
-def _print_summary(s: DemoSummary) -> None:
+@app.command()
+def history() -> None:
+    """Fill the demo's history (daily readings, bills, direct-debit payments) month by month;
+    resumes where an interrupted run stopped, does nothing once it is complete."""
+    platform = get_platform()
+    with reported(), Progress(*_COLUMNS, console=console) as progress:
+        started = time.perf_counter()
+        done = complete_history(platform, progress)
+    if done is None:
+        console.print("没有待生成的演示历史 / no demo history planned in this database.")
+        return
+    with reported():
+        _print_correction(demo_billing.correct_one_account(platform))
+    console.print(
+        f"演示历史已完成 / demo history complete: {done.readings:,} readings, "
+        f"{done.bills:,} bills, {done.payments:,} payments "
+        f"(this run {time.perf_counter() - started:.1f} s)"
+    )
+
+
+def _print_correction(corrected: demo_billing.DemoCorrection | None) -> None:
+    if corrected is not None:
+        console.print(
+            f"退补 / corrected: account [bold]{corrected.account_number}[/bold], "
+            f"{corrected.period} +{demo_billing.CORRECTION_KWH} kWh, {corrected.months} months "
+            f"re-priced ({corrected.difference:+} yuan)"
+        )
+
+
+def _print_summary(s: DemoSummary, *, history_done: bool) -> None:
     table = Table(title=f"演示数据 / demo utility (seed {s.seed})", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -98,10 +138,13 @@ def _print_summary(s: DemoSummary) -> None:
         ("居民客户 / residents", s.residents),
         ("企业客户 / enterprises", f"{s.enterprises} ({s.key_customers} key)"),
         ("电能表 / meters", s.meters),
-        ("日读数 / daily readings", f"{s.readings:,}"),
+        ("日读数 / daily readings", f"{s.readings:,}" + ("" if history_done else _LATER)),
         ("读数日期 / days", f"{s.first_day} … {s.last_day}"),
-        ("已出电费账单 / bills issued", f"{s.bills:,}"),
-        ("已缴费（银行代扣）/ bills paid by direct debit", f"{s.payments:,}"),
+        ("已出电费账单 / bills issued", f"{s.bills:,}" if history_done else _LATER),
+        (
+            "已缴费（银行代扣）/ bills paid by direct debit",
+            f"{s.payments:,}" if history_done else _LATER,
+        ),
         ("用时 / took", f"{s.seconds:.1f} s"),
     ):
         table.add_row(label, str(value))

@@ -1,8 +1,10 @@
-"""``safegrid demo generate``: a whole realistic utility in one audited transaction.
+"""``safegrid demo generate``: a whole realistic utility, its core in one audited
+transaction, its year of history month by month after it (``demo/history.py``).
 
 The generator acts as the named system actor ``demo-generator`` through one writing
 unit of work, so the demo appears in the audit chain like any other change (AUD-1),
-and a failure half-way leaves an empty database rather than half a utility.
+and a failure half-way through the core leaves an empty database rather than half a
+utility; a failure in the history leaves whole months, and running it again resumes.
 
 Every random draw comes from generators seeded by ``seed`` — one per phase, so adding
 a column to staff does not reshuffle every customer — never from the global RNG.
@@ -16,13 +18,11 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
-import numpy as np
 from rich.progress import Progress
 from sqlalchemy import select
 
 from safegrid.bootstrap import Platform
-from safegrid.demo import archive, billing, lifecycle, organisation, profiles, readings
-from safegrid.demo import payments as demo_payments
+from safegrid.demo import archive, billing, history, lifecycle, organisation
 from safegrid.demo.geography import ZHEJIANG
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
@@ -52,6 +52,7 @@ class DemoSummary:
     first_day: date
     last_day: date
     seconds: float
+    # Readings of the window: planned until the history is filled, then written.
     bills: int = 0  # issued for every complete month of the readings (demo/billing.py)
     payments: int = 0  # bank direct-debit payments of those bills (demo/payments.py)
 
@@ -95,9 +96,15 @@ def generate(
     customers: int = 20_000,
     days: int = 365,
     progress: Progress | None = None,
+    with_history: bool = True,
 ) -> DemoSummary:
     """Fill an empty database with the demo utility; raise :class:`DemoDataExistsError`
-    if it is not empty. Readings end yesterday (Asia/Shanghai business day)."""
+    if it is not empty. Readings end yesterday (Asia/Shanghai business day).
+
+    The core (org, staff, customers, tariffs, the planned history) is one transaction;
+    the history — readings, bills, payments, month by month — follows unless
+    ``with_history`` is false, in which case ``safegrid demo history`` fills it later
+    (``make demo`` runs it in the background while the console serves)."""
     if customers < 1 or days < 1:
         raise ValueError("customers and days must be at least 1")
     started = time.perf_counter()
@@ -139,13 +146,7 @@ def generate(
             advance=_phase(progress, "客户档案 / customers", customers),
         )
 
-        advance_readings = _phase(progress, "日冻结读数 / daily readings", len(plans) * days)
-        rng = np.random.default_rng([seed, 3])
-        calendar = profiles.make_calendar(last_day, days, rng)
-        written = readings.write_readings(
-            session.connection(), plans, calendar, rng, advance_readings
-        )
-
+        planned = history.plan_history(session, seed, first_day, last_day, plans)
         summary = DemoSummary(
             seed=seed,
             units=len(tree.unit_ids),
@@ -155,7 +156,7 @@ def generate(
             enterprises=counts.enterprises,
             key_customers=counts.key_customers,
             meters=len(plans),
-            readings=written,
+            readings=planned,
             first_day=first_day,
             last_day=last_day,
             seconds=0.0,
@@ -168,17 +169,40 @@ def generate(
             note=summary.note(),
         )
         uow.commit()
-    # Each month is closed and billed in its own audited unit of work, as it would be live.
-    months = billing.complete_months(first_day, last_day)
-    issued = billing.issue_year_of_bills(
-        platform, first_day, last_day, _phase(progress, "核算出账 / monthly bills", len(months))
-    )
-    plan = demo_payments.plan_payments(platform, seed)
-    paid = demo_payments.pay_bills(
-        platform,
-        plan,
-        _phase(progress, "缴费销账 / payments", sum(len(items) for _day, items in plan)),
-    )
+    # Prices before anyone signs in: the tariff pages and bill explanations need them.
+    billing.seed_tariffs(platform)
+    if not with_history:
+        return dataclasses.replace(summary, seconds=time.perf_counter() - started)
+    done = complete_history(platform, progress)
+    return finished_summary(summary, done, time.perf_counter() - started)
+
+
+def finished_summary(
+    summary: DemoSummary, done: history.HistoryTotals | None, seconds: float
+) -> DemoSummary:
+    if done is None:
+        return dataclasses.replace(summary, seconds=seconds)
     return dataclasses.replace(
-        summary, bills=issued.bills, payments=paid, seconds=time.perf_counter() - started
+        summary, readings=done.readings, bills=done.bills, payments=done.payments, seconds=seconds
     )
+
+
+def complete_history(
+    platform: Platform, progress: Progress | None = None
+) -> history.HistoryTotals | None:
+    """Fill the planned history not filled yet (``demo/history.py``), with one progress
+    bar per kind of row when run from a console."""
+    if progress is None:
+        return history.complete_history(platform)
+    with platform.uow(Actor.system(ACTOR_NAME, channel="cli"), readonly=True) as uow:
+        state = history.history_progress(uow.session)
+    if state is None:
+        return None
+    bars = {
+        "months": progress.add_task("历史月份 / months of history", total=state.months),
+        "readings": progress.add_task("日冻结读数 / daily readings", total=None),
+        "bills": progress.add_task("核算出账 / monthly bills", total=None),
+        "payments": progress.add_task("缴费销账 / payments", total=None),
+    }
+    progress.advance(bars["months"], state.done)
+    return history.complete_history(platform, lambda what, n: progress.advance(bars[what], n))

@@ -4,8 +4,9 @@ of arrears, the latest month still being paid.
 
 Payments go through the ledger's set-based capture (``payments.ledger_batch``) as bank
 direct-debit results (银行代扣回盘, a few return files a month) — the same code the
-callback batcher uses — dated on the day they were paid (the clock is set to that day for each batch, then restored), so
-write-offs, postings and audit entries read as they would have been written live.
+callback batcher uses — dated on the day they were paid (the clock is set to that day for
+each batch, then restored), so write-offs, postings and audit entries read as they would
+have been written live. The history pays one month's bills at a time (``demo/history.py``).
 """
 
 from __future__ import annotations
@@ -16,18 +17,23 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.bootstrap import Platform
 from safegrid.payments.ledger.batch import CaptureItem, capture_many
-from safegrid.payments.ledger.models import PaymentChannel
+from safegrid.payments.ledger.models import Payment, PaymentChannel
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ, FixedClock
 from safegrid.security.actor import Actor
 from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 
 ACTOR_NAME = "demo-payments"
-BATCH = 2_000
+# Payments per transaction. Small enough that the server's own writes (sign-ins, audit),
+# which wait for the history's transactions on SQLite, wait well under a second even when
+# the low-priority history process is short of CPU while it holds the write lock.
+BATCH = 500
+KEY_PREFIX = "demo-dd:"  # + the bill id: a bill is paid by direct debit at most once
 PAID_SHARE = 0.93  # of each earlier month's bills
 LATEST_PAID_SHARE = 0.55  # the latest month is still being paid
 
@@ -45,37 +51,79 @@ def _pay_day(rng: random.Random, issued: date, due: date, yesterday: date) -> da
 Plan = list[tuple[date, list[CaptureItem]]]
 
 
-def plan_payments(platform: Platform, seed: int) -> Plan:
-    """Which bills are paid, on which day (deterministic by ``seed``)."""
+def plan_payments(
+    platform: Platform, seed: int, period: str, *, latest: bool, last_day: date
+) -> tuple[Plan, int]:
+    """Which of ``period``'s bills are paid, on which day (deterministic by ``seed``), left
+    out those an interrupted run already captured, and how many are paid in all.
+    ``latest``: the newest billed month, still being paid; nothing is paid after
+    ``last_day`` (yesterday when the demo was planned)."""
     actor = Actor.system(ACTOR_NAME, channel="cli")
-    rng = random.Random(f"{seed}:payments")
+    rng = random.Random(f"{seed}:payments:{period}")
+    share = LATEST_PAID_SHARE if latest else PAID_SHARE
     with platform.uow(actor, readonly=True) as uow:
         rows = uow.session.execute(
-            select(
-                Bill.id, Bill.account_id, Bill.amount, Bill.period, Bill.issued_at, Bill.due_date
+            select(Bill.id, Bill.account_id, Bill.amount, Bill.issued_at, Bill.due_date)
+            .where(
+                Bill.period == period,
+                Bill.kind == BillKind.NORMAL,
+                Bill.status == BillStatus.ISSUED,
             )
-            .where(Bill.kind == BillKind.NORMAL, Bill.status == BillStatus.ISSUED)
             .order_by(Bill.id)
         ).all()
-    latest = max((r.period for r in rows), default=None)
-    yesterday = clock.business_day() - timedelta(days=1)
+        items: list[tuple[date, CaptureItem]] = []
+        for r in rows:
+            # Every bill draws, paid or not, so a resumed run draws what the first one did.
+            if rng.random() >= share or r.amount <= 0:
+                continue
+            day = _pay_day(rng, r.issued_at.astimezone(BUSINESS_TZ).date(), r.due_date, last_day)
+            if day is None:
+                continue
+            items.append(
+                (
+                    day,
+                    CaptureItem(
+                        account_id=r.account_id,
+                        amount=r.amount,
+                        channel=PaymentChannel.BANK_DIRECT_DEBIT,
+                        idempotency_key=f"{KEY_PREFIX}{r.id}",
+                    ),
+                )
+            )
+        captured = _captured(uow.session, [item.idempotency_key for _day, item in items])
     by_day: dict[date, list[CaptureItem]] = defaultdict(list)
-    for r in rows:
-        share = LATEST_PAID_SHARE if r.period == latest else PAID_SHARE
-        if r.amount <= 0 or rng.random() >= share:
-            continue
-        day = _pay_day(rng, r.issued_at.astimezone(BUSINESS_TZ).date(), r.due_date, yesterday)
-        if day is None:
-            continue
-        by_day[day].append(
-            CaptureItem(
-                account_id=r.account_id,
-                amount=r.amount,
-                channel=PaymentChannel.BANK_DIRECT_DEBIT,
-                idempotency_key=f"demo-dd:{r.id}",
+    for day, item in items:
+        if item.idempotency_key not in captured:
+            by_day[day].append(item)
+    return [(day, by_day[day]) for day in sorted(by_day)], len(items)
+
+
+def _captured(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start : start + BATCH]
+        found.update(
+            session.scalars(
+                select(Payment.idempotency_key).where(Payment.idempotency_key.in_(chunk))
             )
         )
-    return [(day, by_day[day]) for day in sorted(by_day)]
+    return found
+
+
+def pay_month(
+    platform: Platform,
+    seed: int,
+    period: str,
+    *,
+    latest: bool,
+    last_day: date,
+    advance: Callable[[str, int], None] = lambda _what, _n: None,
+) -> int:
+    """Capture the payments of ``period``'s bills not captured yet; returns how many of its
+    bills are paid by direct debit (including those paid before an interruption)."""
+    plan, paid = plan_payments(platform, seed, period, latest=latest, last_day=last_day)
+    pay_bills(platform, plan, lambda n: advance("payments", n))
+    return paid
 
 
 def pay_bills(

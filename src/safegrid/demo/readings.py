@@ -1,9 +1,12 @@
-"""A year of daily AMI readings for every meter, written in bulk.
+"""A year of daily AMI readings for every meter, written in bulk, one month at a time.
 
 20,000 meters × 365 days is 7.3 million rows. They are drawn with numpy a block of
-meters at a time and written with the driver's ``executemany`` — no ORM objects, no
-per-row SQLAlchemy bind processing — in the caller's transaction, so the demo either
-exists whole or not at all.
+meters at a time and written with the driver's ``executemany`` (COPY on PostgreSQL) — no
+ORM objects, no per-row SQLAlchemy bind processing. The background history
+(``demo/history.py``) writes a month in short transactions of a few blocks: every month
+draws the whole window again from the same seeded stream (cheap in numpy) and keeps only
+the month's columns, so a month's readings are the same whichever month ran first and
+however often the run was interrupted.
 
 Register arithmetic is done in integer hundredths so the stored figures add up exactly:
 ``kwh = (register_today − register_yesterday) × multiplier`` for every day, the rule the
@@ -13,13 +16,15 @@ the day's peak (08:00–22:00) and valley energy, ``peak + valley = kwh`` to the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
 from datetime import date
 from itertools import repeat
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from safegrid.customers.models import Meter
 from safegrid.demo import profiles
@@ -57,13 +62,6 @@ def _insert_sql(conn: Connection) -> str:
     )
 
 
-def _day_values(conn: Connection, days: Sequence[date]) -> list[Any]:
-    # SQLAlchemy stores SQLite dates as ISO text; other drivers take date objects.
-    if conn.dialect.name == "sqlite":
-        return [d.isoformat() for d in days]
-    return list(days)
-
-
 def _block(
     plans: Sequence[MeterPlan], cal: profiles.Calendar, rng: np.random.Generator
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -89,12 +87,13 @@ def _rows(
     plans: Sequence[MeterPlan],
     cal: profiles.Calendar,
     rng: np.random.Generator,
-    day_values: list[Any],
+    window: tuple[slice, list[Any]],
     tou: tuple[set[int], np.random.Generator],
 ) -> list[tuple[Any, ...]]:
     register_c, kwh_c = _block(plans, cal, rng)
+    cols, day_values = window
     tou_ids, tou_rng = tou
-    n_days = len(cal.days)
+    n_days = len(day_values)
     is_tou = np.array([p.meter_id in tou_ids for p in plans], bool)
     rows: list[tuple[Any, ...]] = []
     for mask in (~is_tou, is_tou):
@@ -105,13 +104,14 @@ def _rows(
         units = np.repeat([p.org_unit_id for p in subset], n_days).tolist()
         # Floats divided from exact hundredths: what SQLAlchemy's Numeric binds on SQLite,
         # and PostgreSQL rounds them into numeric(…, 2) exactly.
-        registers = (register_c[mask].ravel() / 100).tolist()
-        kwh = (kwh_c[mask].ravel() / 100).tolist()
+        registers = (register_c[mask][:, cols].ravel() / 100).tolist()
+        kwh = (kwh_c[mask][:, cols].ravel() / 100).tolist()
         days = day_values * len(subset)
         if mask is is_tou:
-            peak_c = _peak_c(kwh_c[mask], tou_rng)
+            # Drawn for the whole window, so the stream stays where the next block expects it.
+            peak_c = _peak_c(kwh_c[mask], tou_rng)[:, cols]
             peak: Any = (peak_c.ravel() / 100).tolist()
-            valley: Any = ((kwh_c[mask] - peak_c).ravel() / 100).tolist()
+            valley: Any = ((kwh_c[mask][:, cols] - peak_c).ravel() / 100).tolist()
         else:
             peak = valley = repeat(None)
         rows.extend(
@@ -126,45 +126,60 @@ def _blocks(plans: Sequence[MeterPlan], n_days: int) -> Iterator[Sequence[MeterP
         yield plans[start : start + per_block]
 
 
-def write_readings(
-    conn: Connection,
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """The rows of a block of meters (in meter-id order) for the days asked for."""
+
+    last_meter_id: int
+    rows: list[tuple[Any, ...]]
+
+
+def tou_meter_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(Meter.id).where(Meter.is_tou)))
+
+
+def month_blocks(
     plans: Sequence[MeterPlan],
     cal: profiles.Calendar,
     rng: np.random.Generator,
-    advance: Callable[[int], None],
-) -> int:
-    """Insert ``len(plans) × len(cal.days)`` readings; returns the count."""
-    day_values = _day_values(conn, cal.days)
-    tou_ids = set(conn.execute(select(Meter.id).where(Meter.is_tou)).scalars())
+    within: tuple[date, date],
+    *,
+    tou_ids: set[int],
+    iso_days: bool,
+) -> Iterator[Block]:
+    """The readings of the days ``within`` (first, last) of the calendar, a block of
+    meters at a time. ``rng`` must be fresh from the seed: the whole calendar is drawn
+    again from it and only those days kept. ``iso_days``: days as ISO text, as SQLAlchemy
+    stores dates on SQLite (other drivers take date objects)."""
+    first, last = within
+    picked = [i for i, d in enumerate(cal.days) if first <= d <= last]
+    if not picked:
+        return
+    cols = slice(picked[0], picked[-1] + 1)
+    days = cal.days[cols]
+    window = (cols, [d.isoformat() for d in days] if iso_days else list(days))
     # A stream of its own, so the TOU split does not reshuffle everybody's energy.
     tou = (tou_ids, rng.spawn(1)[0])
+    for block in _blocks(plans, len(cal.days)):
+        yield Block(block[-1].meter_id, _rows(block, cal, rng, window, tou))
+
+
+def write_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows of :func:`month_blocks` in the connection's transaction."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    # PostgreSQL (psycopg 3) takes bulk rows fastest through COPY; executemany there
-    # costs a round trip per row. Everything else gets the portable INSERT.
-    write = _copy_writer(cursor) if hasattr(cursor, "copy") else _insert_writer(conn, cursor)
-    written = 0
     try:
-        for block in _blocks(plans, len(cal.days)):
-            rows = _rows(block, cal, rng, day_values, tou)
-            write(rows)
-            written += len(rows)
-            advance(len(rows))
+        # PostgreSQL (psycopg 3) takes bulk rows fastest through COPY; executemany there
+        # costs a round trip per row. Everything else gets the portable INSERT.
+        if hasattr(cursor, "copy"):
+            _copy_rows(cursor, rows)
+        else:
+            cursor.executemany(_insert_sql(conn), rows)
     finally:
         cursor.close()
-    return written
 
 
-def _insert_writer(conn: Connection, cursor: Any) -> Callable[[list[tuple[Any, ...]]], None]:
-    sql = _insert_sql(conn)
-    return lambda rows: cursor.executemany(sql, rows)
-
-
-def _copy_writer(cursor: Any) -> Callable[[list[tuple[Any, ...]]], None]:
+def _copy_rows(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
     sql = f"COPY {DailyReading.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
-
-    def write(rows: list[tuple[Any, ...]]) -> None:
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    return write
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)

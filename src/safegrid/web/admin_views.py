@@ -16,6 +16,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.security.schemas import AuditEntryOut, StaffOut
+from safegrid.web.demo_views import demo_history
 from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import nav_for, render
 
@@ -28,7 +29,8 @@ AUDIT_PAGE: Final = 30
 @router.get("/")
 def dashboard(request: Request, actor: Actor = Depends(require_page(None))) -> Response:
     cards = [item for item in nav_for(actor) if item.path != "/"]
-    return render(request, "dashboard.html", {"cards": cards})
+    history = demo_history(actor, finished_too=False)
+    return render(request, "dashboard.html", {"cards": cards, "history": history})
 
 
 def _units(actor: Actor) -> list[UnitOut]:

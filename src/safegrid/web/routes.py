@@ -22,6 +22,7 @@ from safegrid.web import (
     customer_views,
     data_views,
     datause_views,
+    demo_views,
     governance_views,
     ops_views,
     payment_views,
@@ -48,6 +49,7 @@ router.include_router(collection_views.router)
 router.include_router(counter_views.router)
 router.include_router(counter_settlement_views.router)
 router.include_router(admin_views.router)
+router.include_router(demo_views.router)
 router.include_router(ops_views.router)
 router.include_router(terminal_views.router)
 router.include_router(data_views.router)
