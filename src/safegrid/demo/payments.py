@@ -2,7 +2,7 @@
 dashboard shows what a utility sees: most bills paid between issue and due date, a tail
 of arrears, the latest month still being paid.
 
-Payments go through the ledger's set-based capture (``payments.ledger_batch``) as bank
+Payments go through the ledger's set-based capture (``payments.ledger.batch``) as bank
 direct-debit results (银行代扣回盘, a few return files a month) — the same code the
 callback batcher uses — dated on the day they were paid (the clock is set to that day for
 each batch, then restored), so write-offs, postings and audit entries read as they would
