@@ -23,7 +23,7 @@ from safegrid.demo import history, readings
 from safegrid.demo.cli import app
 from safegrid.demo.generator import generate
 from safegrid.demo.history import complete_history, history_progress
-from safegrid.payments.invariant import ledger_totals
+from safegrid.payments.ledger.invariant import ledger_totals
 from safegrid.payments.ledger.models import Payment
 from safegrid.readings.models import DailyReading
 from safegrid.readings.periods import month_bounds
