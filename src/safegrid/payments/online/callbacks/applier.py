@@ -37,8 +37,9 @@ from safegrid.payments.online.channels import TRADE_SUCCESS, CallbackRejected, V
 from safegrid.payments.online.registry import entry
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform import clock
+from safegrid.platform.uow import UnitOfWork
 from safegrid.security.actor import Actor
-from safegrid.security.scope import SKIP_SCOPE
+from safegrid.security.scope import SKIP_SCOPE, unscoped
 
 log = logging.getLogger(__name__)
 
@@ -164,13 +165,37 @@ def _apply_alone(platform: Platform, row: _Row, item: Callback) -> None:
             uow.commit()
     except Exception as exc:
         log.exception("inbox row %s (trade %s) not applied", row.id, row.trade_no)
-        t = CallbackInbox.__table__.c
-        with platform.engine.begin() as conn:
-            conn.execute(
-                update(CallbackInbox)
-                .where(t.id == row.id)
-                .values(attempts=t.attempts + 1, outcome=f"error: {exc!r}"[:500])
-            )
+        do_count_failure(platform.uow(Actor.system("payments.inbox")), row.id, exc)
+
+
+def do_count_failure(uow: UnitOfWork, row_id: int, exc: BaseException) -> None:
+    """An inbox row that failed unexpectedly: one more attempt counted, with its error, and
+    audited — finance sees who (the applier) changed the row and why, and the entry that
+    makes it stuck (``MAX_ATTEMPTS``) says so."""
+    with uow:
+        row = uow.session.scalars(
+            select(CallbackInbox).where(CallbackInbox.id == row_id).with_for_update(),
+            execution_options=unscoped("the applier works for every org unit"),
+        ).first()
+        if row is None or row.state != InboxState.PENDING:
+            return  # applied or refused meanwhile (by another applier): nothing to count
+        before = {"attempts": row.attempts, "outcome": row.outcome}
+        row.attempts += 1
+        row.outcome = f"error: {exc!r}"[:500]
+        uow.audit(
+            "payment.inbox_failed",
+            object_type="payment_callback_inbox",
+            object_id=row.id,
+            org_unit_id=row.org_unit_id,
+            before=before,
+            after={
+                "attempts": row.attempts,
+                "outcome": row.outcome,
+                "trade_no": row.trade_no,
+                "stuck": row.attempts >= MAX_ATTEMPTS,
+            },
+        )
+        uow.commit()
 
 
 def pending_count(platform: Platform) -> int:
