@@ -27,6 +27,7 @@ from sqlalchemy import case, func, select, update
 
 from safegrid.bootstrap import Platform
 from safegrid.payments.deferred_audit import DeferredAuditUnitOfWork
+from safegrid.payments.online.callbacks import wakeup
 from safegrid.payments.online.callbacks.batch import (
     Answer,
     Callback,
@@ -276,21 +277,33 @@ class InboxApplier:
 applier = InboxApplier()
 
 
-def follow(platform: Platform, stop: threading.Event, *, idle: float = 0.05) -> int:
+def follow(platform: Platform, stop: threading.Event, *, idle: float | None = None) -> int:
     """The applier process's loop (``safegrid payments inbox apply --follow``): apply while
-    there is work, look again every ``idle`` seconds when there is none; returns how many
-    rows it applied when ``stop`` is set."""
+    there is work, then sleep until the door wakes it (:mod:`.wakeup`) or ``idle`` seconds
+    pass (``inbox_idle_poll_seconds``); returns how many rows it applied when ``stop`` is
+    set (setting it also ends the sleep)."""
+    idle = get_channel_settings().inbox_idle_poll_seconds if idle is None else idle
     total = 0
+    current: list[wakeup.Waiter] = []
+
+    def interrupt_when_stopped() -> None:
+        stop.wait()
+        for waiter in current:
+            waiter.interrupt()
+
+    threading.Thread(target=interrupt_when_stopped, name="inbox-stop", daemon=True).start()
     while not stop.is_set():
         try:
-            n = apply_pending(platform)
-        except Exception:  # the database went away for a moment: try again shortly
+            with wakeup.Waiter(platform) as waiter:
+                current[:] = [waiter]
+                while not stop.is_set():
+                    n = apply_pending(platform)
+                    total += n
+                    if n == 0:
+                        waiter.wait(idle)
+        except Exception:  # the database went away for a moment: listen again shortly
             log.exception("callback inbox not applied")
-            n = 0
             stop.wait(1.0)
-        total += n
-        if n == 0:
-            stop.wait(idle)
     return total
 
 
