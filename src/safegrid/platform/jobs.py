@@ -49,6 +49,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.datause.jobs",
     "safegrid.governance.jobs",
     "safegrid.payments.counter.jobs",
+    "safegrid.payments.online.callbacks.backlog",
 )
 
 # A run still marked running after this long is taken to have died with its process.
