@@ -103,7 +103,6 @@ def _mark(uow: DeferredAuditUnitOfWork, done: list[tuple[int, Answer]], at: date
     """The batch's rows marked: the applied ones (nearly all) in ONE statement by id, the
     refused ones with their reason each (an executemany by primary key cost a statement
     per row)."""
-    t = CallbackInbox.__table__.c
     applied = [row_id for row_id, answer in done if not isinstance(answer, CallbackRejected)]
     refused = [
         {"id": row_id, "outcome": f"{answer.reason}: {answer.message}"[:500]}
@@ -113,10 +112,10 @@ def _mark(uow: DeferredAuditUnitOfWork, done: list[tuple[int, Answer]], at: date
     options = unscoped("the applier works for every org unit")
     if applied:
         uow.session.execute(
-            update(CallbackInbox.__table__)
-            .where(t.id.in_(applied))
+            update(CallbackInbox)
+            .where(CallbackInbox.id.in_(applied))
             .values(state=InboxState.APPLIED, applied_at=at, outcome=None),
-            execution_options=options,
+            execution_options={**options, "synchronize_session": False},
         )
     if refused:
         uow.session.execute(
