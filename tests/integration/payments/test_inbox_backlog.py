@@ -91,4 +91,4 @@ def test_pay_7_an_old_inbox_backlog_alerts_the_managers_once_per_backlog(
 
 def test_pay_7_the_backlog_watch_is_a_platform_job() -> None:
     job = jobs.load()["payments.inbox_backlog"]
-    assert job.fn is backlog.run_backlog_watch and job.schedule == "* * * * *"
+    assert job.fn is backlog.run_backlog_watch and job.schedule == "*/5 * * * *"

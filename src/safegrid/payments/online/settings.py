@@ -48,7 +48,7 @@ class ChannelSettings(BaseSettings):
     # anyway after this many seconds (rows a crashed applier left, a lost wake-up).
     inbox_idle_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
     # The oldest acknowledged callback not in the ledger after this many minutes raises
-    # an ``inbox_backlog`` alert (job ``payments.inbox_backlog``, every minute).
+    # an ``inbox_backlog`` alert (job ``payments.inbox_backlog``, every 5 minutes).
     inbox_backlog_alert_minutes: float = Field(default=10.0, gt=0, le=1440)
     # The WeChat-style channel (:mod:`safegrid.payments.online.wechat`): its v3 API, our
     # merchant number and app, where it posts callbacks, and the keys.

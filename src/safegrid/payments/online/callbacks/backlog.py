@@ -100,7 +100,7 @@ def run_backlog_watch(platform: Platform, actor: Actor) -> dict[str, int]:
 
 jobs.register(
     "payments.inbox_backlog",
-    "* * * * *",
+    "*/5 * * * *",  # each run is two audit entries: every 5 minutes, like departure_freeze
     run_backlog_watch,
     "Alert when acknowledged payment callbacks wait too long for the ledger (PAY-7)",
 )
