@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -74,6 +74,8 @@ class Result:
     seconds: float
     # From the first request until the last acknowledged callback was in the ledger.
     applied_seconds: float = 0.0
+    # CPU seconds over that time: server workers, inbox applier, PostgreSQL.
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -131,6 +133,45 @@ def durability(url: str) -> str:
         engine.dispose()
     durable = all(s.endswith("=on") for s in shown)
     return f"{' '.join(shown)} ({'durable' if durable else 'NOT durable: fsync off'})"
+
+
+def _procs() -> dict[int, tuple[int, float, str]]:
+    """pid → (parent pid, CPU seconds so far, command line) of every live process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[int, float, str]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+            cmd = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        out[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+    return out
+
+
+def cpu_seconds(server_pid: int, platform: Platform) -> dict[str, float]:
+    """CPU used so far by the server's workers, its inbox applier and the database's
+    processes (live ones; other engineers' load on the machine is not counted)."""
+    procs = _procs()
+    found = {"server": 0.0, "applier": 0.0, "postgres": 0.0}
+    todo = [server_pid]
+    while todo:
+        pid = todo.pop()
+        if pid in procs:
+            _, cpu, cmd = procs[pid]
+            found["applier" if "inbox apply" in cmd else "server"] += cpu
+            todo.extend(c for c, (ppid, _, _) in procs.items() if ppid == pid)
+    if platform.engine.dialect.name == "postgresql":
+        with platform.engine.connect() as conn:
+            backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        postmaster = procs.get(backend, (0, 0.0, ""))[0]
+        found["postgres"] = sum(
+            cpu for pid, (ppid, cpu, _) in procs.items() if postmaster in (pid, ppid)
+        )
+    return found
 
 
 def load() -> str:
@@ -220,6 +261,9 @@ def sign_all(orders: list[tuple[str, str]], keys_dir: Path) -> list[dict[str, st
     ]
 
 
+SERVER_PID: dict[str, int] = {}
+
+
 @contextlib.contextmanager
 def server(url: str, keys_dir: Path, workers: int, log: Path, mode: str = "64") -> Iterator[str]:
     batch_max = mode
@@ -252,6 +296,7 @@ def server(url: str, keys_dir: Path, workers: int, log: Path, mode: str = "64") 
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server not healthy:\n{log.read_text()}")
             time.sleep(0.2)
+        SERVER_PID[base] = proc.pid
         yield base
     finally:
         proc.terminate()
@@ -351,10 +396,13 @@ def run(
                     blast(base, mine[:20], 4)  # warm-up (counted as paid below)
                     mine = mine[20:]
                 print(f"  batch max {batch_max}: {load()} before")
+                cpu0 = cpu_seconds(SERVER_PID[base], platform)
                 t0 = time.perf_counter()
                 res = blast(base, mine, concurrency)
                 inbox_applier.wait_applied(platform, timeout=600)
                 res.applied_seconds = time.perf_counter() - t0
+                cpu1 = cpu_seconds(SERVER_PID[base], platform)
+                res.cpu = {k: cpu1[k] - cpu0[k] for k in cpu1}
                 results[batch_max] = res
                 print(f"  batch max {batch_max}: {load()} after")
                 # Repeats of a sample: acknowledged again, nothing recorded twice (PAY-7).
@@ -416,7 +464,9 @@ def main() -> None:
         print(
             f"mode {batch_max}: {res.ok}/{res.sent} acknowledged, {res.errors} errors, "
             f"{res.rate:,.1f} callbacks/s acknowledged; all in the ledger after "
-            f"{res.applied_seconds:.2f} s = {res.applied_rate:,.1f} callbacks/s applied"
+            f"{res.applied_seconds:.2f} s = {res.applied_rate:,.1f} callbacks/s applied; "
+            + ", ".join(f"{k} {v:.1f}" for k, v in res.cpu.items())
+            + f" CPU s ({sum(res.cpu.values()) / max(res.ok, 1) * 1000:.2f} ms per callback)"
         )
     print(
         f"baseline (one connection, sequential): {base_res.ok}/{base_res.sent} ok, "

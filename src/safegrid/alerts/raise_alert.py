@@ -21,7 +21,7 @@ from safegrid.security.models import StaffAccount
 
 TOPIC: Final = "alert.event"
 # Kinds raised through this module; the console labels them (web/ops_views.py).
-EVENT_KINDS: Final = ("deposit_late", "callback_tampered", "risk_case")
+EVENT_KINDS: Final = ("deposit_late", "callback_tampered", "risk_case", "inbox_backlog")
 
 
 def raise_alert(

@@ -50,6 +50,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.governance.jobs",
     "safegrid.payments.counter.jobs",
     "safegrid.platform.relay.jobs",
+    "safegrid.payments.online.callbacks.backlog",
 )
 
 # A run still marked running after this long is taken to have died with its process.

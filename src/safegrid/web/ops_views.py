@@ -43,6 +43,7 @@ KEY_FIELD_LABELS: Final[dict[str, str]] = {
     "deposit_late": N_("Late bank deposit"),
     "callback_tampered": N_("Tampered payment callback"),
     "risk_case": N_("Payment risk case"),
+    "inbox_backlog": N_("Payment callbacks waiting for the ledger"),
 }
 
 

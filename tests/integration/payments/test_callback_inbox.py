@@ -210,6 +210,37 @@ def test_pay_7_a_row_failing_repeatedly_stops_and_is_reported_stuck(
     assert _count(online, Payment) == 2
 
 
+def test_aud_1_every_failed_attempt_on_an_inbox_row_is_audited(
+    online: Online, bills: Bills, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row that fails changes (attempts, outcome) through an audited service: one entry
+    per failure, by the applier, naming the trade; the last one says the row is stuck."""
+    bad = _form(online, bills, "56.00")
+    assert _post(online, bad) == (200, "success")
+
+    def broken(uow: object, items: Any, **kw: Any) -> Any:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(callback_batch, "capture_many", broken)
+    for _ in range(inbox_applier.MAX_ATTEMPTS + 1):
+        inbox_applier.apply_pending(online.platform)
+    with online.platform.uow(online.world.system(), readonly=True) as uow:
+        entries = uow.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "payment.inbox_failed")
+            .order_by(AuditEntry.seq)
+        ).all()
+        row = uow.session.scalars(select(CallbackInbox)).one()
+        assert len(entries) == inbox_applier.MAX_ATTEMPTS == row.attempts
+        assert {e.actor_name for e in entries} == {"system:payments.inbox"}
+        assert all(e.object_id == str(row.id) for e in entries)
+        last = entries[-1].after
+        assert last is not None and last["trade_no"] == bad["trade_no"] and last["stuck"] is True
+        assert last["outcome"] == row.outcome and row.outcome.startswith("error: ")
+    with online.platform.engine.connect() as conn:
+        assert audit.verify(conn).ok
+
+
 def test_pay_7_the_applier_process_next_to_the_server_applies_what_was_acknowledged(
     online: Online, bills: Bills, monkeypatch: pytest.MonkeyPatch
 ) -> None:

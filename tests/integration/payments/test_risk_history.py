@@ -4,8 +4,9 @@ and another process's events are seen within the staleness bound (an injected ti
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import event, text
 
 from safegrid.bootstrap import Platform
-from safegrid.payments.risk import engine, history, paid_batch
+from safegrid.payments.risk import engine, history, paid_batch, rules
 from safegrid.payments.risk.engine import RiskRequest
 from safegrid.platform import clock
 from safegrid.security.actor import Actor
@@ -203,3 +204,49 @@ def test_pay_4_a_table_emptied_elsewhere_is_noticed_at_the_next_tail(
         second.dispose()
     timer.now += 2 * STALENESS
     assert _evaluate(world.platform, acc) == "allow"  # counts from the table: 1, not 4
+
+
+def test_pay_4_a_rule_change_keeps_the_windows_and_reads_only_what_a_wider_one_adds(
+    world: World, bills: Bills, timer: Timer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule change used to rebuild every window under the lock (~5.6 s of decisions
+    blocked): now the windows stay, and a longer window reads only the range it adds."""
+    fixed = clock.FixedClock(T0 - timedelta(hours=36))
+    clock.set_clock(fixed)
+    acc = bills.account()
+    for _ in range(2):  # older than every default window (one day at most)
+        assert _evaluate(world.platform, acc, "dev-old") == "allow"
+    fixed.advance(timedelta(hours=36))
+    history.forget(world.platform.engine)
+    for _ in range(2):
+        assert _evaluate(world.platform, acc) == "allow"
+    loads: list[datetime] = []
+    real_load = history.HotHistory.load
+
+    def counted(self: history.HotHistory, *args: Any, **kwargs: Any) -> None:
+        loads.append(clock.now())
+        real_load(self, *args, **kwargs)
+
+    monkeypatch.setattr(history.HotHistory, "load", counted)
+    device, *others = rules.DEFAULT_RULES.rules
+    stricter = dataclasses.replace(device, threshold=2)
+    rules.do_save_rules(world.platform.uow(world.system()), [stricter, *others], note="stricter")
+    timer.now += 2 * STALENESS
+    # The new threshold counts the two earlier requests (3 > 2) without a reload.
+    assert _evaluate(world.platform, acc) == "step_up"
+    assert loads == []
+    wider = dataclasses.replace(stricter, window_minutes=2 * rules.DAY)
+    rules.do_save_rules(world.platform.uow(world.system()), [wider, *others], note="two days")
+    timer.now += 2 * STALENESS
+    with Statements(world.platform) as seen:
+        seen.on = True
+        # The 36-hour-old requests are read now (the range the window adds): 2 + 1 > 2.
+        assert _evaluate(world.platform, acc, "dev-old") == "step_up"
+    assert loads == []
+    ranged = [s for s in seen.seen if "risk_events.at <" in s]
+    assert len(ranged) == 1
+    # Counted once each: a narrower window again, then one more request on the device.
+    rules.do_save_rules(world.platform.uow(world.system()), [stricter, *others], note="back")
+    timer.now += 2 * STALENESS
+    assert _evaluate(world.platform, acc, "dev-new") == "allow"
+    assert loads == []

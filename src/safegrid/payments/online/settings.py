@@ -44,6 +44,12 @@ class ChannelSettings(BaseSettings):
     # batches are this large only while it catches up after a burst; the accounts of a
     # batch stay locked until it commits, about 1.5 ms per row).
     callback_apply_batch: int = Field(default=1000, ge=1, le=5000)
+    # The idle applier sleeps until the door wakes it (NOTIFY / a local datagram); it looks
+    # anyway after this many seconds (rows a crashed applier left, a lost wake-up).
+    inbox_idle_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # The oldest acknowledged callback not in the ledger after this many minutes raises
+    # an ``inbox_backlog`` alert (job ``payments.inbox_backlog``, every 5 minutes).
+    inbox_backlog_alert_minutes: float = Field(default=10.0, gt=0, le=1440)
     # The WeChat-style channel (:mod:`safegrid.payments.online.wechat`): its v3 API, our
     # merchant number and app, where it posts callbacks, and the keys.
     wechat_api_url: str = "https://api.mch.weixin.qq.com"

@@ -139,6 +139,10 @@ class HotHistory:
     # (a restore) and the history starts over.
     max_sig: tuple[str, str] | None = None
     holes: dict[int, float] = field(default_factory=dict)
+    # Request/paid entries at or after ``floor`` (epoch seconds) are all here; ids of the
+    # few older ones a tail brought in (late commits) so a widening load skips them.
+    floor: float = 0.0
+    below_floor: set[int] = field(default_factory=set)
     # Ids of this process's sessions that are committing: whoever sees the row first (a
     # tail, once it is visible, or the session's commit hook) applies it, exactly once.
     committing: set[int] = field(default_factory=set)
@@ -190,6 +194,8 @@ class HotHistory:
     def apply(self, row: Any) -> None:
         kind, account_id, at = row.kind, row.account_id, row.at.timestamp()
         self.latest = max(self.latest, at)
+        if at < self.floor and kind in (EventKind.PAYMENT, EventKind.PAID):
+            self.below_floor.add(row.id)
         if kind == EventKind.PAYMENT:
             if row.device_id:
                 bisect.insort(self.device[row.device_id], at)
@@ -252,6 +258,8 @@ class HotHistory:
             table.clear()
         for other in (self.suspensions, self.cleared, self.units, self.own_applied):
             other.clear()
+        self.floor = 0.0
+        self.below_floor.clear()
 
     def load(self, session: Session, rules: RuleSet, now: datetime) -> None:
         """(Re)build from the database: the longest window of requests and payments."""
@@ -278,6 +286,7 @@ class HotHistory:
             select(RiskEvent.id).order_by(RiskEvent.id.desc()).limit(1),
             execution_options=unscoped("risk windows see every unit's payments"),
         )
+        self.floor = since.timestamp()
         self.max_id = int(top or 0)
         self.max_sig = self._signature(session, self.max_id) if self.max_id else None
         # Recent ids not visible yet (uncommitted elsewhere): asked again like any hole.
@@ -287,6 +296,33 @@ class HotHistory:
             if i not in seen:
                 self.holes[i] = stamp
         self.loaded = True
+
+    def adopt(self, session: Session, rules: RuleSet, now: datetime) -> None:
+        """A new rule set, without rebuilding the windows (which do not depend on the
+        rules): the same or shorter longest window keeps what is loaded (older entries age
+        out at the next prune); a longer one reads only the range it adds, below
+        ``floor``. A rule change used to reload every window under the lock (~5.6 s)."""
+        horizon = rules.longest_window_minutes * 60.0
+        since = now.timestamp() - horizon
+        if horizon > self.horizon and since < self.floor:
+            rows = session.execute(
+                select(*_COLUMNS)
+                .where(
+                    RiskEvent.kind.in_([EventKind.PAYMENT, EventKind.PAID]),
+                    RiskEvent.at >= datetime.fromtimestamp(since, tz=now.tzinfo),
+                    RiskEvent.at < datetime.fromtimestamp(self.floor, tz=now.tzinfo),
+                    RiskEvent.id <= self.max_id,  # above it: the tail's (not seen yet)
+                )
+                .order_by(RiskEvent.id),
+                execution_options=unscoped("risk windows see every unit's payments"),
+            ).all()
+            own: dict[int, Any] = session.info.get(PENDING, {})
+            skip = self.below_floor
+            self.floor = since
+            for row in rows:
+                if row.id not in skip and row.id not in own:
+                    self.apply(row)
+        self.rules, self.horizon = rules, horizon
 
     @staticmethod
     def _signature(session: Session, event_id: int) -> tuple[str, str] | None:
@@ -367,6 +403,7 @@ class HotHistory:
     def prune(self) -> None:
         """Drop entries older than the longest window (memory stays bounded)."""
         edge = self.latest - self.horizon
+        self.floor = max(self.floor, edge)
         _prune(self.device, edge)
         _prune(self.ip, edge)
         _prune(self.account, edge)
@@ -396,8 +433,10 @@ def synced(uow: UnitOfWork) -> HotHistory:
     hist = for_session(uow.session)
     if hist.loaded and hist.rules is not None and hist.due():
         hist.tail(uow.session)
-    if not hist.loaded or hist.rules is None:  # first use, or a rules event arrived
+    if not hist.loaded:  # first use (or the table was emptied and refilled)
         hist.load(uow.session, active_rules(uow), clock.now())
+    elif hist.rules is None:  # a rules event arrived: the windows stay
+        hist.adopt(uow.session, active_rules(uow), clock.now())
     return hist
 
 

@@ -26,6 +26,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, update
 
 from safegrid.bootstrap import Platform
+from safegrid.payments.online.callbacks import wakeup
 from safegrid.payments.online.callbacks.batch import (
     Answer,
     Callback,
@@ -36,6 +37,7 @@ from safegrid.payments.online.channels import TRADE_SUCCESS, CallbackRejected, V
 from safegrid.payments.online.registry import entry
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform import clock
+from safegrid.platform.uow import UnitOfWork
 from safegrid.security.actor import Actor
 from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.scope import unscoped
@@ -97,24 +99,28 @@ def _item(row: _Row) -> Callback:
 
 
 def _mark(uow: DeferredAuditUnitOfWork, done: list[tuple[int, Answer]], at: datetime) -> None:
-    values = []
-    for row_id, answer in done:
-        outcome = None
-        if isinstance(answer, CallbackRejected):
-            outcome = f"{answer.reason}: {answer.message}"[:500]
-        values.append(
-            {
-                "id": row_id,
-                "state": InboxState.APPLIED if outcome is None else InboxState.REFUSED,
-                "applied_at": at,
-                "outcome": outcome,
-            }
+    """The batch's rows marked: the applied ones (nearly all) in ONE statement by id, the
+    refused ones with their reason each (an executemany by primary key cost a statement
+    per row)."""
+    applied = [row_id for row_id, answer in done if not isinstance(answer, CallbackRejected)]
+    refused = [
+        {"id": row_id, "outcome": f"{answer.reason}: {answer.message}"[:500]}
+        for row_id, answer in done
+        if isinstance(answer, CallbackRejected)
+    ]
+    options = unscoped("the applier works for every org unit")
+    if applied:
+        uow.session.execute(
+            update(CallbackInbox)
+            .where(CallbackInbox.id.in_(applied))
+            .values(state=InboxState.APPLIED, applied_at=at, outcome=None),
+            execution_options={**options, "synchronize_session": False},
         )
-    if values:
+    if refused:
         uow.session.execute(
             update(CallbackInbox),
-            values,
-            execution_options=unscoped("channel callbacks belong to no staff scope"),
+            [{**r, "state": InboxState.REFUSED, "applied_at": at} for r in refused],
+            execution_options=options,
         )
 
 
@@ -167,13 +173,37 @@ def _apply_alone(platform: Platform, row: _Row, item: Callback) -> None:
             uow.commit()
     except Exception as exc:
         log.exception("inbox row %s (trade %s) not applied", row.id, row.trade_no)
-        t = CallbackInbox.__table__.c
-        with platform.engine.begin() as conn:
-            conn.execute(
-                update(CallbackInbox)
-                .where(t.id == row.id)
-                .values(attempts=t.attempts + 1, outcome=f"error: {exc!r}"[:500])
-            )
+        do_count_failure(platform.uow(Actor.system("payments.inbox")), row.id, exc)
+
+
+def do_count_failure(uow: UnitOfWork, row_id: int, exc: BaseException) -> None:
+    """An inbox row that failed unexpectedly: one more attempt counted, with its error, and
+    audited — finance sees who (the applier) changed the row and why, and the entry that
+    makes it stuck (``MAX_ATTEMPTS``) says so."""
+    with uow:
+        row = uow.session.scalars(
+            select(CallbackInbox).where(CallbackInbox.id == row_id).with_for_update(),
+            execution_options=unscoped("the applier works for every org unit"),
+        ).first()
+        if row is None or row.state != InboxState.PENDING:
+            return  # applied or refused meanwhile (by another applier): nothing to count
+        before = {"attempts": row.attempts, "outcome": row.outcome}
+        row.attempts += 1
+        row.outcome = f"error: {exc!r}"[:500]
+        uow.audit(
+            "payment.inbox_failed",
+            object_type="payment_callback_inbox",
+            object_id=row.id,
+            org_unit_id=row.org_unit_id,
+            before=before,
+            after={
+                "attempts": row.attempts,
+                "outcome": row.outcome,
+                "trade_no": row.trade_no,
+                "stuck": row.attempts >= MAX_ATTEMPTS,
+            },
+        )
+        uow.commit()
 
 
 def pending_count(platform: Platform) -> int:
@@ -254,21 +284,33 @@ class InboxApplier:
 applier = InboxApplier()
 
 
-def follow(platform: Platform, stop: threading.Event, *, idle: float = 0.05) -> int:
+def follow(platform: Platform, stop: threading.Event, *, idle: float | None = None) -> int:
     """The applier process's loop (``safegrid payments inbox apply --follow``): apply while
-    there is work, look again every ``idle`` seconds when there is none; returns how many
-    rows it applied when ``stop`` is set."""
+    there is work, then sleep until the door wakes it (:mod:`.wakeup`) or ``idle`` seconds
+    pass (``inbox_idle_poll_seconds``); returns how many rows it applied when ``stop`` is
+    set (setting it also ends the sleep)."""
+    idle = get_channel_settings().inbox_idle_poll_seconds if idle is None else idle
     total = 0
+    current: list[wakeup.Waiter] = []
+
+    def interrupt_when_stopped() -> None:
+        stop.wait()
+        for waiter in current:
+            waiter.interrupt()
+
+    threading.Thread(target=interrupt_when_stopped, name="inbox-stop", daemon=True).start()
     while not stop.is_set():
         try:
-            n = apply_pending(platform)
-        except Exception:  # the database went away for a moment: try again shortly
+            with wakeup.Waiter(platform) as waiter:
+                current[:] = [waiter]
+                while not stop.is_set():
+                    n = apply_pending(platform)
+                    total += n
+                    if n == 0:
+                        waiter.wait(idle)
+        except Exception:  # the database went away for a moment: listen again shortly
             log.exception("callback inbox not applied")
-            n = 0
             stop.wait(1.0)
-        total += n
-        if n == 0:
-            stop.wait(idle)
     return total
 
 

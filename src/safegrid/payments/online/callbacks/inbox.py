@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from safegrid.bootstrap import Platform
+from safegrid.payments.online.callbacks import wakeup
 from safegrid.payments.online.callbacks.applier import applier
 from safegrid.payments.online.callbacks.batch import (
     NOT_RECORDED,
@@ -117,6 +118,7 @@ def receive_batch(platform: Platform, items: Sequence[Callback]) -> list[Answer]
                     answers[i] = ACK
         _conflicts(uow, items, by_trade, taken, orders, answers)
         if taken:
+            wakeup.announce(session)
             uow.audit(
                 "payment.callbacks_received",
                 object_type="payment_callback_inbox",
@@ -166,9 +168,12 @@ def _conflicts(
 
 
 def receive_and_wake(platform: Platform, items: Sequence[Callback]) -> list[Answer]:
-    """The batcher's work at the door: receive, then wake this process's applier thread
-    (when this process is the one that applies; see ``inbox_applier``)."""
+    """The batcher's work at the door: receive, then wake the applier — this process's
+    thread when it is the one that applies (see ``inbox_applier``), else the applier
+    process (:mod:`~safegrid.payments.online.callbacks.wakeup`)."""
     answers = receive_batch(platform, items)
     if get_channel_settings().inbox_applier == "thread":
         applier.wake(platform)
+    elif any(a == ACK for a in answers):
+        wakeup.poke(platform)  # SQLite: the applier process (PostgreSQL: NOTIFY did it)
     return answers

@@ -4,9 +4,9 @@
 Why a process: acknowledging a callback is the latency-critical half — the channel is
 waiting — and it must keep the CPU under load; applying it to the ledger can lag by a
 few seconds. In one Python process the two would share one interpreter lock; as separate
-processes the kernel schedules them, and the applier runs at the lowest priority (nice 19),
-so during a burst the server keeps acknowledging at full speed and the ledger catches up
-as soon as there is CPU to spare. The applier dies with the server (PR_SET_PDEATHSIG) and
+processes the kernel schedules them. The applier runs at the server's own priority (ADR
+0020): at the lowest one (nice 19, ADR 0013) it ran only on CPU nobody else wanted, so on a
+busy host the ledger fell behind without bound while the door kept saying ``success``. The applier dies with the server (PR_SET_PDEATHSIG) and
 is restarted if it exits on its own.
 """
 
@@ -27,7 +27,7 @@ from safegrid.payments.online.settings import get_channel_settings
 log = logging.getLogger(__name__)
 
 ENV = "SAFEGRID_PAY_INBOX_APPLIER"
-NICE = 19
+NICE = 0  # ``--nice`` stays for operators who want the ledger to yield
 _PR_SET_PDEATHSIG = 1
 
 
