@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
-from safegrid.security.actor import Actor
 from safegrid.security.classification import inventory
-from safegrid.security.guards import require_page
-from safegrid.security.policy import Perm
+from safegrid.web.page_access import DataInventoryViewPage
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/data/inventory")
-def data_inventory(
-    request: Request, actor: Actor = Depends(require_page(Perm.DATA_INVENTORY_VIEW))
-) -> Response:
-    rows = inventory(get_platform().uow(actor, readonly=True))
+def data_inventory(request: Request, work: DataInventoryViewPage) -> Response:
+    rows = inventory(work.read())
     return render(request, "data/inventory.html", {"rows": rows})

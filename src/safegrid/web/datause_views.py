@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -21,10 +21,17 @@ from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import SafeGridError, ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.web.forms import FieldErrors, from_pydantic, from_service
 from safegrid.web.i18n import N_, request_locale
+from safegrid.web.page_access import (
+    AccessLogViewPage,
+    DatauseApproveDsoPage,
+    DatauseApproveHeadPage,
+    DatauseRequestPage,
+    ExportCustomersPage,
+    SignedInPage,
+)
 from safegrid.web.redirects import is_htmx, see_other
 from safegrid.web.templating import render
 
@@ -49,22 +56,21 @@ FIELD_LABELS: Final[dict[str, str]] = {
 @router.get("/datause")
 def datause_home(
     request: Request,
-    actor: Actor = Depends(require_page(None)),
+    work: SignedInPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    platform = get_platform()
     context = {
-        "mine": workflow.my_requests(platform.uow(actor, readonly=True)),
-        "grants": workflow.my_grants(platform.uow(actor, readonly=True)),
-        "inbox": workflow.inbox(platform.uow(actor, readonly=True)),
+        "mine": workflow.my_requests(work.read()),
+        "grants": workflow.my_grants(work.read()),
+        "inbox": workflow.inbox(work.read()),
         "done": DONE.get(done),
-        "me": actor.account_id,
+        "me": work.actor.account_id,
         "field_labels": FIELD_LABELS,
-        "can_request": actor.can(Perm.DATAUSE_REQUEST),
-        "can_head": actor.can(Perm.DATAUSE_APPROVE_HEAD),
-        "can_dso": actor.can(Perm.DATAUSE_APPROVE_DSO),
-        "can_export": actor.can(Perm.EXPORT_CUSTOMERS),
-        "can_logs": actor.can(Perm.ACCESS_LOG_VIEW),
+        "can_request": work.actor.can(Perm.DATAUSE_REQUEST),
+        "can_head": work.actor.can(Perm.DATAUSE_APPROVE_HEAD),
+        "can_dso": work.actor.can(Perm.DATAUSE_APPROVE_DSO),
+        "can_export": work.actor.can(Perm.EXPORT_CUSTOMERS),
+        "can_logs": work.actor.can(Perm.ACCESS_LOG_VIEW),
     }
     return render(request, "datause/home.html", context)
 
@@ -90,7 +96,7 @@ def _form_page(
 @router.get("/datause/requests/new")
 def request_form(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_REQUEST)),
+    work: DatauseRequestPage,
     customer_id: int | None = Query(None, gt=0),
 ) -> Response:
     today = clock.business_day()
@@ -98,12 +104,12 @@ def request_form(
         "kind": "view",
         "fields": ["id_number"],
         "customer_ids": str(customer_id or ""),
-        "scope_unit_id": "" if customer_id else str(actor.org_unit_id or ""),
+        "scope_unit_id": "" if customer_id else str(work.actor.org_unit_id or ""),
         "period_from": today.isoformat(),
         "period_to": (today + timedelta(days=6)).isoformat(),
         "purpose": "",
     }
-    return _form_page(request, actor, values)
+    return _form_page(request, work.actor, values)
 
 
 def _day_start(value: str, field: str) -> datetime:
@@ -117,7 +123,7 @@ def _day_start(value: str, field: str) -> datetime:
 @router.post("/datause/requests/new")
 def request_submit(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_REQUEST)),
+    work: DatauseRequestPage,
     kind: Annotated[str, Form(max_length=16)] = "view",
     purpose: Annotated[str, Form(max_length=1000)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
@@ -147,13 +153,13 @@ def request_submit(
                 "period_to": end,
             }
         )
-        workflow.do_file_request(get_platform().uow(actor), data)
+        workflow.do_file_request(work.write(), data)
     except ValidationError as exc:
         errors = from_pydantic(exc, locale, FORM_FIELDS)
-        return _form_page(request, actor, values, errors, 422)
+        return _form_page(request, work.actor, values, errors, 422)
     except SafeGridError as exc:
         errors = from_service(exc, locale, FORM_FIELDS)
-        return _form_page(request, actor, values, errors, exc.status_code)
+        return _form_page(request, work.actor, values, errors, exc.status_code)
     return see_other(request, "/datause?done=filed")
 
 
@@ -169,29 +175,29 @@ def _decide(
 def head_decision(
     request: Request,
     request_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_APPROVE_HEAD)),
+    work: DatauseApproveHeadPage,
     approve: Annotated[str, Form(max_length=3)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, actor, request_id, "head", approve, note)
+    return _decide(request, work.actor, request_id, "head", approve, note)
 
 
 @router.post("/datause/requests/{request_id}/dso-decision")
 def dso_decision(
     request: Request,
     request_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_APPROVE_DSO)),
+    work: DatauseApproveDsoPage,
     approve: Annotated[str, Form(max_length=3)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, actor, request_id, "dso", approve, note)
+    return _decide(request, work.actor, request_id, "dso", approve, note)
 
 
 @router.post("/datause/grants/{grant_id}/revoke")
 def revoke_grant(
     request: Request,
     grant_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_APPROVE_DSO)),
+    work: DatauseApproveDsoPage,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
@@ -200,20 +206,18 @@ def revoke_grant(
         raise ValidationProblem(
             "请填写撤销原因（至少 4 个字）/ give a reason of at least 4 characters", field="reason"
         ) from None
-    workflow.do_revoke_grant(get_platform().uow(actor), grant_id, data)
+    workflow.do_revoke_grant(work.write(), grant_id, data)
     return see_other(request, "/datause/grants?active=1")
 
 
 @router.get("/datause/grants")
 def grants_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogViewPage,
     active: str = Query("", max_length=3),
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    result = workflow.list_grants(
-        get_platform().uow(actor, readonly=True), bool(active), PageQuery(page=page, size=PAGE_SIZE)
-    )
+    result = workflow.list_grants(work.read(), bool(active), PageQuery(page=page, size=PAGE_SIZE))
     context = {
         "result": result,
         "active": active,
@@ -226,7 +230,7 @@ def grants_page(
 @router.get("/datause/access-logs")
 def access_log_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogViewPage,
     staff: str = Query("", max_length=64),
     customer_id: str = Query("", max_length=12),
     since: str = Query("", max_length=10),
@@ -241,7 +245,7 @@ def access_log_page(
             "客户编号须为数字 / customer id must be a number", field="customer_id"
         )
     result = access_log.search(
-        get_platform().uow(actor, readonly=True),
+        work.read(),
         staff or None,
         int(customer_id) if customer_id else None,
         start,
@@ -255,19 +259,17 @@ def access_log_page(
 @router.get("/datause/exports")
 def exports_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogViewPage,
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    result = exports.list_exports(
-        get_platform().uow(actor, readonly=True), PageQuery(page=page, size=PAGE_SIZE)
-    )
+    result = exports.list_exports(work.read(), PageQuery(page=page, size=PAGE_SIZE))
     return render(request, "datause/exports.html", {"result": result, "params": {}})
 
 
 @router.post("/datause/exports")
 def export_download(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.EXPORT_CUSTOMERS)),
+    work: ExportCustomersPage,
     format: Annotated[str, Form(max_length=4)] = "csv",
     request_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
@@ -281,7 +283,7 @@ def export_download(
         raise ValidationProblem(
             "格式须为 csv 或 xlsx / format must be csv or xlsx", field="format"
         ) from None
-    file = exports.do_export_customers(get_platform().uow(actor), data)
+    file = exports.do_export_customers(work.write(), data)
     return Response(
         file.content,
         media_type=file.media_type,
@@ -293,12 +295,12 @@ def export_download(
 def reveal_field(
     request: Request,
     customer_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_REQUEST)),
+    work: DatauseRequestPage,
     field: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """htmx: the value in place of the masked one, or why not (audited either way)."""
     try:
-        out = reveal.do_reveal(get_platform().uow(actor), customer_id, RevealIn(field=field or "-"))
+        out = reveal.do_reveal(work.write(), customer_id, RevealIn(field=field or "-"))
     except reveal.RevealRefusedError as exc:
         if not is_htmx(request):
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -12,13 +12,13 @@ from safegrid.bootstrap import get_platform
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.tariffs import services
 from safegrid.tariffs.schemas import TariffOut, VersionCreate
 from safegrid.web import flash
 from safegrid.web.forms import FieldErrors, from_pydantic, from_service
 from safegrid.web.i18n import request_locale
+from safegrid.web.page_access import TariffsManagePage, TariffsViewPage
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -40,10 +40,8 @@ VERSION_FIELDS: Final = (
 
 
 @router.get("/tariffs")
-def tariff_list(
-    request: Request, actor: Actor = Depends(require_page(Perm.TARIFFS_VIEW))
-) -> Response:
-    tariffs = services.list_tariffs(get_platform().uow(actor, readonly=True))
+def tariff_list(request: Request, work: TariffsViewPage) -> Response:
+    tariffs = services.list_tariffs(work.read())
     today = clock.business_day()
     rows = [(t, t.current(today)) for t in tariffs]
     return render(request, "tariffs/list.html", {"rows": rows})
@@ -86,17 +84,15 @@ def _detail(
 
 
 @router.get("/tariffs/{tariff_id}")
-def tariff_detail(
-    request: Request, tariff_id: int, actor: Actor = Depends(require_page(Perm.TARIFFS_VIEW))
-) -> Response:
-    return _detail(request, actor, tariff_id)
+def tariff_detail(request: Request, tariff_id: int, work: TariffsViewPage) -> Response:
+    return _detail(request, work.actor, tariff_id)
 
 
 @router.post("/tariffs/{tariff_id}/versions")
 def tariff_add_version(
     request: Request,
     tariff_id: int,
-    actor: Actor = Depends(require_page(Perm.TARIFFS_MANAGE)),
+    work: TariffsManagePage,
     effective_from: Annotated[str, Form(max_length=10)] = "",
     effective_to: Annotated[str, Form(max_length=10)] = "",
     base_price: Annotated[str, Form(max_length=16)] = "",
@@ -132,10 +128,10 @@ def tariff_add_version(
         data = VersionCreate.model_validate({**given, "close_current": bool(close_current)})
     except ValidationError as exc:
         errors = from_pydantic(exc, locale, VERSION_FIELDS)
-        return _detail(request, actor, tariff_id, values, errors, 422)
+        return _detail(request, work.actor, tariff_id, values, errors, 422)
     try:
-        services.do_add_tariff_version(get_platform().uow(actor), tariff_id, data)
+        services.do_add_tariff_version(work.write(), tariff_id, data)
     except (ValidationProblem, ConflictError) as exc:
         errors = from_service(exc, locale, VERSION_FIELDS)
-        return _detail(request, actor, tariff_id, values, errors, exc.status_code)
+        return _detail(request, work.actor, tariff_id, values, errors, exc.status_code)
     return flash.flash(see_other(request, f"/tariffs/{tariff_id}"), "tariff_version_added")
