@@ -72,7 +72,7 @@ def password_submit(
     except ValidationProblem as exc:
         return _password_page(request, from_service(exc, locale, PASSWORD_FIELDS), 422)
     target = "/account/totp" if stage == SessionStage.ENROL_TOTP else "/"
-    return flash.flash(see_other(request, target), "password_changed")
+    return flash.redirect(request, target, "password_changed")
 
 
 def _totp_page(
@@ -81,7 +81,7 @@ def _totp_page(
     try:
         secret, uri = accounts.totp_uri(get_platform().uow(actor, readonly=True))
     except ConflictError:
-        return flash.flash(see_other(request, "/"), "totp_already")
+        return flash.redirect(request, "/", "totp_already")
     return render(
         request,
         "account/totp.html",
@@ -112,8 +112,8 @@ def totp_submit(
         errors = from_service(exc, request_locale(request), ("code",))
         return _totp_page(request, work.actor, errors, 422)
     except ConflictError:
-        return flash.flash(see_other(request, "/"), "totp_already")
-    return flash.flash(see_other(request, "/"), "totp_enrolled")
+        return flash.redirect(request, "/", "totp_already")
+    return flash.redirect(request, "/", "totp_enrolled")
 
 
 @router.get("/sessions")
@@ -130,4 +130,4 @@ def revoke_session(request: Request, session_id: int, work: SignedInPage) -> Res
         response = see_other(request, "/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return flash.flash(response, "signed_out")
-    return flash.flash(see_other(request, "/sessions"), "session_revoked")
+    return flash.redirect(request, "/sessions", "session_revoked")

@@ -23,7 +23,7 @@ from safegrid.web import flash
 from safegrid.web.bill_explanation import adjustment_total, exact_text, explain, kwh_text
 from safegrid.web.i18n import localize_message, request_locale
 from safegrid.web.page_access import BillsReversePage, BillsRunPage, BillsViewPage
-from safegrid.web.redirects import is_htmx, see_other
+from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +71,7 @@ def billing_run(
         period = services.check_runnable(work.read(), period)
         if not is_htmx(request):
             run = services.do_run_bills(work.write(), period, due_days=due_days)
-            return flash.flash(see_other(request, f"/billing/runs/{run.id}"), "bill_run_done")
+            return flash.redirect(request, f"/billing/runs/{run.id}", "bill_run_done")
     except ValidationProblem as exc:
         message = localize_message(exc.message, request_locale(request))
         if is_htmx(request):  # htmx swaps only 2xx answers: the error goes in the box
@@ -174,7 +174,7 @@ def bill_reverse(
     except (ValidationProblem, ConflictError) as exc:
         message = localize_message(exc.message, request_locale(request))
         return _bill_page(request, work.actor, bill_id, message, exc.status_code)
-    return flash.flash(see_other(request, f"/bills/{reversal_id}"), "bill_reversed")
+    return flash.redirect(request, f"/bills/{reversal_id}", "bill_reversed")
 
 
 @router.post("/bills/{bill_id}/reprice")
@@ -192,6 +192,6 @@ def bill_reprice(
         message = localize_message(exc.message, request_locale(request))
         return _bill_page(request, work.actor, bill_id, message, exc.status_code)
     if not result.adjustments:
-        return flash.flash(see_other(request, f"/bills/{bill_id}"), "bill_reprice_unchanged")
+        return flash.redirect(request, f"/bills/{bill_id}", "bill_reprice_unchanged")
     first = result.adjustments[0].new_bill_id
-    return flash.flash(see_other(request, f"/bills/{first}"), "bill_repriced")
+    return flash.redirect(request, f"/bills/{first}", "bill_repriced")

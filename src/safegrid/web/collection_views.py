@@ -13,7 +13,6 @@ from typing import Annotated, Any, Final
 
 from fastapi import Form, Query, Request
 from fastapi.routing import APIRouter
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from safegrid.collection import services
@@ -35,7 +34,7 @@ from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
-from safegrid.web.forms import FieldErrors, field_errors
+from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_, request_locale, translate
 from safegrid.web.page_access import (
     ArrearsApprovePage,
@@ -166,18 +165,25 @@ def bill_write_off(
     kind: Annotated[str, Form(max_length=16)] = "adjustment",
 ) -> Response:
     values = {"amount": amount, "reference": reference, "kind": kind}
-    locale = request_locale(request)
-    try:
-        data = WriteOffIn.model_validate(values)
-        services.do_write_off(
+    return submit(
+        request,
+        WriteOffIn,
+        values,
+        ("amount", "reference", "kind"),
+        lambda data: services.do_write_off(
             work.write(), bill_id, data.amount, data.reference, WriteOffKind(data.kind)
-        )
-    except (ValidationError, ValidationProblem) as exc:
-        panel = services.get_bill_collection(work.read(), bill_id)
-        fields = ("amount", "reference", "kind")
-        errors = field_errors(exc, locale, fields)
-        return _bill_page(request, work.actor, panel, errors, values, 422)
-    return see_other(request, f"/collection/bills/{bill_id}?done=write_off")
+        ),
+        done=lambda _: see_other(request, f"/collection/bills/{bill_id}?done=write_off"),
+        again=lambda errors, status: _bill_page(
+            request,
+            work.actor,
+            services.get_bill_collection(work.read(), bill_id),
+            errors,
+            values,
+            status,
+        ),
+        refused=(ValidationProblem,),
+    )
 
 
 @router.post("/collection/bills/{bill_id}/plan")
@@ -190,16 +196,23 @@ def bill_plan(
     interval_days: Annotated[str, Form(max_length=4)] = "30",
 ) -> Response:
     values = {"count": count, "first_due_date": first_due_date, "interval_days": interval_days}
-    locale = request_locale(request)
-    try:
-        data = PlanCreate.model_validate({**values, "bill_ids": [bill_id]})
-        services.do_create_plan(work.write(), data)
-    except (ValidationError, ValidationProblem) as exc:
-        panel = services.get_bill_collection(work.read(), bill_id)
-        fields = ("count", "first_due_date", "interval_days")
-        errors = field_errors(exc, locale, fields)
-        return _bill_page(request, work.actor, panel, errors, values, 422)
-    return see_other(request, f"/collection/bills/{bill_id}?done=plan")
+    return submit(
+        request,
+        PlanCreate,
+        {**values, "bill_ids": [bill_id]},
+        ("count", "first_due_date", "interval_days"),
+        lambda data: services.do_create_plan(work.write(), data),
+        done=lambda _: see_other(request, f"/collection/bills/{bill_id}?done=plan"),
+        again=lambda errors, status: _bill_page(
+            request,
+            work.actor,
+            services.get_bill_collection(work.read(), bill_id),
+            errors,
+            values,
+            status,
+        ),
+        refused=(ValidationProblem,),
+    )
 
 
 @router.get("/arrears/notices")

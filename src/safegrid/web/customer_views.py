@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Query, Request
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
@@ -18,15 +17,14 @@ from safegrid.customers.models import CustomerKind
 from safegrid.customers.schemas import CustomerCreate, DirectDebitOut, DirectDebitUpdate
 from safegrid.datause import reveal as datause_reveal
 from safegrid.org import services as org_services
-from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, describe, from_pydantic, from_service
+from safegrid.web.forms import FieldErrors, describe, submit
 from safegrid.web.i18n import request_locale
 from safegrid.web.page_access import CustomersEditPage, CustomersViewPage, MetersViewPage
-from safegrid.web.redirects import is_htmx, see_other
+from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -124,23 +122,20 @@ def customer_new_submit(
         "org_unit_id": org_unit_id,
         "is_key_customer": "on" if is_key_customer else "",
     }
-    locale = request_locale(request)
-    try:
-        data = CustomerCreate.model_validate(
-            {
-                **{k: v for k, v in values.items() if k != "is_key_customer"},
-                "is_key_customer": bool(is_key_customer),
-            }
-        )
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, CUSTOMER_FIELDS)
-        return _form_page(request, work.actor, values, errors, 422)
-    try:
-        customer_id = services.do_register_customer(work.write(), data)
-    except (ValidationProblem, ConflictError) as exc:
-        errors = from_service(exc, locale, CUSTOMER_FIELDS)
-        return _form_page(request, work.actor, values, errors, exc.status_code)
-    return flash.flash(see_other(request, f"/customers/{customer_id}"), "customer_registered")
+    return submit(
+        request,
+        CustomerCreate,
+        {
+            **{k: v for k, v in values.items() if k != "is_key_customer"},
+            "is_key_customer": bool(is_key_customer),
+        },
+        CUSTOMER_FIELDS,
+        lambda data: services.do_register_customer(work.write(), data),
+        done=lambda customer_id: flash.redirect(
+            request, f"/customers/{customer_id}", "customer_registered"
+        ),
+        again=lambda errors, status: _form_page(request, work.actor, values, errors, status),
+    )
 
 
 @router.get("/customers/{customer_id}")
@@ -215,20 +210,16 @@ def direct_debit_submit(
                 errors.add(field, describe({"type": "missing"}, locale))
     if errors:
         return _direct_debit_page(request, current, values, errors, 422)
-    try:
-        data = DirectDebitUpdate.model_validate(
-            {"bank_name": None, "bank_account": None} if cancel else values
-        )
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, DIRECT_DEBIT_FIELDS)
-        return _direct_debit_page(request, current, values, errors, 422)
-    try:
-        services.do_set_direct_debit(work.write(), power_account_id, data)
-    except (ValidationProblem, ConflictError) as exc:
-        errors = from_service(exc, locale, DIRECT_DEBIT_FIELDS)
-        return _direct_debit_page(request, current, values, errors, exc.status_code)
     notice = "direct_debit_cancelled" if cancel else "direct_debit_set"
-    return flash.flash(see_other(request, f"/customers/{current.customer_id}"), notice)
+    return submit(
+        request,
+        DirectDebitUpdate,
+        {"bank_name": None, "bank_account": None} if cancel else values,
+        DIRECT_DEBIT_FIELDS,
+        lambda data: services.do_set_direct_debit(work.write(), power_account_id, data),
+        done=lambda _: flash.redirect(request, f"/customers/{current.customer_id}", notice),
+        again=lambda errors, status: _direct_debit_page(request, current, values, errors, status),
+    )
 
 
 @router.get("/meters")

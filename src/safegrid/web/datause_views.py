@@ -22,7 +22,7 @@ from safegrid.platform.errors import SafeGridError, ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.forms import FieldErrors, from_service, submit
 from safegrid.web.i18n import N_, request_locale
 from safegrid.web.page_access import (
     AccessLogViewPage,
@@ -136,31 +136,35 @@ def request_submit(
         "kind": kind, "purpose": purpose, "fields": fields or [], "customer_ids": customer_ids,
         "scope_unit_id": scope_unit_id, "period_from": period_from, "period_to": period_to,
     }  # fmt: skip
-    locale = request_locale(request)
     ids = [p for p in customer_ids.replace("，", ",").replace(" ", ",").split(",") if p]
+
+    def again(errors: FieldErrors, status: int) -> Response:
+        return _form_page(request, work.actor, values, errors, status)
+
     try:
         # The last day is included: the grant runs to the end of it (Beijing time).
         start = _day_start(period_from, "period_from")
         end = _day_start(period_to, "period_to") + timedelta(days=1)
-        data = RequestCreate.model_validate(
-            {
-                "kind": kind,
-                "purpose": purpose,
-                "fields": fields or [],
-                "customer_ids": ids or None,
-                "scope_unit_id": None if ids else (scope_unit_id or None),
-                "period_from": max(start, clock.now()),
-                "period_to": end,
-            }
-        )
-        workflow.do_file_request(work.write(), data)
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, FORM_FIELDS)
-        return _form_page(request, work.actor, values, errors, 422)
-    except SafeGridError as exc:
-        errors = from_service(exc, locale, FORM_FIELDS)
-        return _form_page(request, work.actor, values, errors, exc.status_code)
-    return see_other(request, "/datause?done=filed")
+    except ValidationProblem as exc:
+        return again(from_service(exc, request_locale(request), FORM_FIELDS), exc.status_code)
+    return submit(
+        request,
+        RequestCreate,
+        {
+            "kind": kind,
+            "purpose": purpose,
+            "fields": fields or [],
+            "customer_ids": ids or None,
+            "scope_unit_id": None if ids else (scope_unit_id or None),
+            "period_from": max(start, clock.now()),
+            "period_to": end,
+        },
+        FORM_FIELDS,
+        lambda data: workflow.do_file_request(work.write(), data),
+        done=lambda _: see_other(request, "/datause?done=filed"),
+        again=again,
+        refused=(SafeGridError,),
+    )
 
 
 def _decide(

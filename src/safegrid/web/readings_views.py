@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from safegrid.platform import clock
@@ -20,7 +19,7 @@ from safegrid.readings.imports import MAX_FILE_BYTES
 from safegrid.readings.schemas import ReadingEntry
 from safegrid.security.policy import Perm
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.forms import FORM, FieldErrors, from_service, submit
 from safegrid.web.i18n import request_locale
 from safegrid.web.page_access import (
     ReadingsClosePage,
@@ -108,31 +107,31 @@ def reading_submit(
         "valley": valley,
         "estimated": "on" if estimated else "",
     }
-    locale = request_locale(request)
-    try:
-        entry = ReadingEntry.model_validate(
-            {
-                "asset_no": asset_no,
-                "read_on": read_on,
-                "total": total,
-                "peak": peak or None,
-                "valley": valley or None,
-                "estimated": bool(estimated),
-            }
-        )
-    except ValidationError as exc:
-        return _entry_page(request, values, from_pydantic(exc, locale, ENTRY_FIELDS), 422)
-    try:
-        read = services.do_enter_reading(work.write(), entry)
-    except NotFoundError as exc:
-        errors = from_service(exc, locale, ENTRY_FIELDS)
-        errors.add("asset_no", errors.pop("", [""])[0])
-        return _entry_page(request, values, errors, 404)
-    except (ValidationProblem, ConflictError) as exc:
-        return _entry_page(
-            request, values, from_service(exc, locale, ENTRY_FIELDS), exc.status_code
-        )
-    return flash.flash(see_other(request, f"/meters/{read.meter_id}/readings"), "reading_saved")
+
+    def again(errors: FieldErrors, status: int) -> Response:
+        if status == 404:  # no such meter: the message belongs next to the number typed
+            errors.add("asset_no", errors.pop(FORM, [""])[0])
+        return _entry_page(request, values, errors, status)
+
+    return submit(
+        request,
+        ReadingEntry,
+        {
+            "asset_no": asset_no,
+            "read_on": read_on,
+            "total": total,
+            "peak": peak or None,
+            "valley": valley or None,
+            "estimated": bool(estimated),
+        },
+        ENTRY_FIELDS,
+        lambda entry: services.do_enter_reading(work.write(), entry),
+        done=lambda read: flash.redirect(
+            request, f"/meters/{read.meter_id}/readings", "reading_saved"
+        ),
+        again=again,
+        refused=(NotFoundError, ValidationProblem, ConflictError),
+    )
 
 
 @router.get("/readings/import")

@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Request
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform import clock
-from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
 from safegrid.tariffs import services
 from safegrid.tariffs.schemas import TariffOut, VersionCreate
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
-from safegrid.web.i18n import request_locale
+from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.page_access import TariffsManagePage, TariffsViewPage
-from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -120,18 +116,17 @@ def tariff_add_version(
         "note": note,
         "close_current": "on" if close_current else "",
     }
-    locale = request_locale(request)
     given = {k: v.strip() for k, v in values.items() if k != "close_current" and v.strip()}
     for addon in ("tier2_addon", "tier3_addon"):
         given.setdefault(addon, "0")
-    try:
-        data = VersionCreate.model_validate({**given, "close_current": bool(close_current)})
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, VERSION_FIELDS)
-        return _detail(request, work.actor, tariff_id, values, errors, 422)
-    try:
-        services.do_add_tariff_version(work.write(), tariff_id, data)
-    except (ValidationProblem, ConflictError) as exc:
-        errors = from_service(exc, locale, VERSION_FIELDS)
-        return _detail(request, work.actor, tariff_id, values, errors, exc.status_code)
-    return flash.flash(see_other(request, f"/tariffs/{tariff_id}"), "tariff_version_added")
+    return submit(
+        request,
+        VersionCreate,
+        {**given, "close_current": bool(close_current)},
+        VERSION_FIELDS,
+        lambda data: services.do_add_tariff_version(work.write(), tariff_id, data),
+        done=lambda _: flash.redirect(request, f"/tariffs/{tariff_id}", "tariff_version_added"),
+        again=lambda errors, status: _detail(
+            request, work.actor, tariff_id, values, errors, status
+        ),
+    )

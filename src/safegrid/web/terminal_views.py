@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Query, Request
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
 from safegrid.org import services as org_services
-from safegrid.platform.errors import ConflictError, ValidationProblem
+from safegrid.platform.errors import ConflictError
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
@@ -21,10 +20,8 @@ from safegrid.terminals import services
 from safegrid.terminals.models import TerminalStatus
 from safegrid.terminals.schemas import MarkLost, TerminalCreate
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
-from safegrid.web.i18n import request_locale
+from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.page_access import TerminalsManagePage, TerminalsViewPage
-from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -102,19 +99,18 @@ def terminal_new_submit(
         "org_unit_id": org_unit_id,
         "reader_id": reader_id,
     }
-    locale = request_locale(request)
-    try:
-        data = TerminalCreate.model_validate(values)
-    except ValidationError as exc:
-        return _form_page(request, work.actor, values, from_pydantic(exc, locale, FIELDS), 422)
-    try:
-        creds = services.do_register_terminal(work.write(), data)
-    except (ValidationProblem, ConflictError) as exc:
-        return _form_page(
-            request, work.actor, values, from_service(exc, locale, FIELDS), exc.status_code
-        )
-    # The one and only time the secret and the upload key are shown (no-store page).
-    return render(request, "terminals/credentials.html", {"creds": creds}, status_code=201)
+    return submit(
+        request,
+        TerminalCreate,
+        values,
+        FIELDS,
+        lambda data: services.do_register_terminal(work.write(), data),
+        # The one and only time the secret and the upload key are shown (no-store page).
+        done=lambda creds: render(
+            request, "terminals/credentials.html", {"creds": creds}, status_code=201
+        ),
+        again=lambda errors, status: _form_page(request, work.actor, values, errors, status),
+    )
 
 
 @router.get("/terminals/{terminal_id}")
@@ -153,17 +149,13 @@ def terminal_mark_lost(
     work: TerminalsManagePage,
     reason: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    locale = request_locale(request)
-    try:
-        body = MarkLost.model_validate({"reason": reason})
-    except ValidationError as exc:
-        return _detail_page(
-            request, work.actor, terminal_id, from_pydantic(exc, locale, ("reason",)), 422
-        )
-    try:
-        services.do_mark_lost(work.write(), terminal_id, body.reason)
-    except ConflictError as exc:
-        return _detail_page(
-            request, work.actor, terminal_id, from_service(exc, locale, ("reason",)), 409
-        )
-    return flash.flash(see_other(request, f"/terminals/{terminal_id}"), "terminal_lost")
+    return submit(
+        request,
+        MarkLost,
+        {"reason": reason},
+        ("reason",),
+        lambda body: services.do_mark_lost(work.write(), terminal_id, body.reason),
+        done=lambda _: flash.redirect(request, f"/terminals/{terminal_id}", "terminal_lost"),
+        again=lambda errors, status: _detail_page(request, work.actor, terminal_id, errors, status),
+        refused=(ConflictError,),
+    )
