@@ -15,6 +15,7 @@ from safegrid.security import accounts, audit_log
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
 from safegrid.security.schemas import AuditEntryOut, StaffOut
+from safegrid.web.navigation import nav_for
 from safegrid.web.page_access import (
     AuditVerifyPage,
     AuditViewPage,
@@ -23,7 +24,7 @@ from safegrid.web.page_access import (
     StaffViewPage,
 )
 from safegrid.web.redirects import is_htmx
-from safegrid.web.templating import nav_for, render
+from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
