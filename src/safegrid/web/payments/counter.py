@@ -1,7 +1,7 @@
 """Counter console (PAY-1): the cashier's screen (find an account by 户号, see what it owes,
 take the money, print the receipt) and the checker's screen (confirm each receipt of his
 hall against the cash, co-sign voids). The daily settlement and the trace are in
-``counter_settlement_views``.
+``web.payments.settlement``.
 
 Views parse the form, call the services and redirect (PRG); service errors are rendered by
 the app's error pages (403 the checker is the cashier, 404 out of scope, 422 bad amount…).

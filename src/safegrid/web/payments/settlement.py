@@ -25,9 +25,9 @@ from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import NotFoundError, ValidationProblem
-from safegrid.web.counter_views import money
 from safegrid.web.i18n import N_
 from safegrid.web.page_access import CounterSettlePage, CounterTracePage, CounterViewPage
+from safegrid.web.payments.counter import money
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 

@@ -20,7 +20,7 @@ from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
 from safegrid.web import flash
-from safegrid.web.bill_explanation import adjustment_total, exact_text, explain, kwh_text
+from safegrid.web.billing.explanation import adjustment_total, exact_text, explain, kwh_text
 from safegrid.web.i18n import localize_message, request_locale
 from safegrid.web.page_access import BillsReversePage, BillsRunPage, BillsViewPage
 from safegrid.web.redirects import is_htmx
