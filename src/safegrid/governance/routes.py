@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from safegrid.bootstrap import get_platform
 from safegrid.fieldwork import services as fieldwork
 from safegrid.governance import departures, idle, permchange, training
 from safegrid.governance.models import ChangeStatus, ReviewStatus
@@ -21,7 +20,6 @@ from safegrid.governance.schemas import (
     TrainingIn,
     TrainingOut,
 )
-from safegrid.security.actor import Actor
 from safegrid.security.api_access import (
     DeparturesRecord,
     DeparturesView,
@@ -31,6 +29,7 @@ from safegrid.security.api_access import (
     PermchangeExecute,
     StaffLifecycle,
 )
+from safegrid.security.work import Work
 
 router = APIRouter(prefix="/api/governance", tags=["governance 账号治理"])
 
@@ -91,11 +90,11 @@ def list_changes(work: PermchangeApply, state: ChangeStatus | None = None) -> li
 def apply_change(body: ChangeIn, work: PermchangeApply) -> ChangeOut:
     data = permchange.NewChange(body.target_id, body.requested_post, body.reason)
     change_id = permchange.do_apply(work.write(), data)
-    return _change(work.actor, change_id)
+    return _change(work, change_id)
 
 
-def _change(actor: Actor, change_id: int) -> ChangeOut:
-    rows = permchange.list_requests(get_platform().uow(actor, readonly=True))
+def _change(work: Work, change_id: int) -> ChangeOut:
+    rows = permchange.list_requests(work.read())
     return ChangeOut.model_validate(next(r for r in rows if r.id == change_id))
 
 
@@ -106,7 +105,7 @@ def leader_decision(
     work: PermchangeApproveLeader,
 ) -> ChangeOut:
     permchange.do_approve(work.write(), change_id, "leader", approve=body.approve, note=body.note)
-    return _change(work.actor, change_id)
+    return _change(work, change_id)
 
 
 @router.post("/permission-changes/{change_id}/head-decision", response_model=ChangeOut)
@@ -116,13 +115,13 @@ def head_decision(
     work: PermchangeApproveHead,
 ) -> ChangeOut:
     permchange.do_approve(work.write(), change_id, "head", approve=body.approve, note=body.note)
-    return _change(work.actor, change_id)
+    return _change(work, change_id)
 
 
 @router.post("/permission-changes/{change_id}/execute", response_model=ChangeOut)
 def execute_change(change_id: int, work: PermchangeExecute) -> ChangeOut:
     permchange.do_execute(work.write(), change_id)
-    return _change(work.actor, change_id)
+    return _change(work, change_id)
 
 
 @router.get("/idle-accounts", response_model=list[IdleOut])

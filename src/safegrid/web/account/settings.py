@@ -11,9 +11,9 @@ from starlette.responses import Response
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.security import accounts, passwords
-from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import SessionStage
+from safegrid.security.work import Work
 from safegrid.web import flash
 from safegrid.web.forms import FieldErrors, from_service
 from safegrid.web.i18n import N_, request_locale, translate
@@ -76,10 +76,10 @@ def password_submit(
 
 
 def _totp_page(
-    request: Request, actor: Actor, errors: FieldErrors | None = None, status_code: int = 200
+    request: Request, work: Work, errors: FieldErrors | None = None, status_code: int = 200
 ) -> Response:
     try:
-        secret, uri = accounts.totp_uri(get_platform().uow(actor, readonly=True))
+        secret, uri = accounts.totp_uri(work.read())
     except ConflictError:
         return flash.redirect(request, "/", "totp_already")
     return render(
@@ -97,7 +97,7 @@ def _totp_page(
 
 @router.get("/account/totp")
 def totp_form(request: Request, work: SetupPage) -> Response:
-    return _totp_page(request, work.actor)
+    return _totp_page(request, work)
 
 
 @router.post("/account/totp")
@@ -110,7 +110,7 @@ def totp_submit(
         accounts.do_enrol_totp(work.write(), code.strip().replace(" ", ""))
     except ValidationProblem as exc:
         errors = from_service(exc, request_locale(request), ("code",))
-        return _totp_page(request, work.actor, errors, 422)
+        return _totp_page(request, work, errors, 422)
     except ConflictError:
         return flash.redirect(request, "/", "totp_already")
     return flash.redirect(request, "/", "totp_enrolled")

@@ -12,9 +12,9 @@ from safegrid.org import services as org_services
 from safegrid.org.schemas import UnitOut
 from safegrid.platform.paging import Page
 from safegrid.security import accounts, audit_log
-from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
 from safegrid.security.schemas import AuditEntryOut, StaffOut
+from safegrid.security.work import Work
 from safegrid.web.navigation import nav_for
 from safegrid.web.page_access import (
     AuditVerifyPage,
@@ -38,13 +38,13 @@ def dashboard(request: Request, work: SignedInPage) -> Response:
     return render(request, "dashboard.html", {"cards": cards})
 
 
-def _units(actor: Actor) -> list[UnitOut]:
-    return org_services.list_units(get_platform().uow(actor, readonly=True))
+def _units(work: Work) -> list[UnitOut]:
+    return org_services.list_units(work.read())
 
 
 @router.get("/org")
 def org_tree(request: Request, work: OrgViewPage) -> Response:
-    units = _units(work.actor)
+    units = _units(work)
     # Paths are "/1/4/9/": depth is the number of ids, shown relative to the top unit in scope.
     base = min((u.path.count("/") for u in units), default=2)
     rows = [(u, u.path.count("/") - base) for u in units]
@@ -61,12 +61,12 @@ def staff_list(
     result = Page[StaffOut](
         items=[StaffOut.model_validate(a) for a in items], total=total, page=page, size=STAFF_PAGE
     )
-    units = {u.id: u for u in _units(work.actor)}
+    units = {u.id: u for u in _units(work)}
     return render(request, "admin/staff.html", {"result": result, "units": units, "params": {}})
 
 
-def _audit_page(actor: Actor, page: int) -> Page[AuditEntryOut]:
-    return audit_log.list_audit(get_platform().uow(actor, readonly=True), page, AUDIT_PAGE)
+def _audit_page(work: Work, page: int) -> Page[AuditEntryOut]:
+    return audit_log.list_audit(work.read(), page, AUDIT_PAGE)
 
 
 @router.get("/audit")
@@ -79,7 +79,7 @@ def audit_page(
         request,
         "admin/audit.html",
         {
-            "result": _audit_page(work.actor, page),
+            "result": _audit_page(work, page),
             "params": {},
             "can_verify": work.actor.can(Perm.AUDIT_VERIFY),
             "verify": None,
@@ -101,7 +101,7 @@ def audit_verify(request: Request, work: AuditVerifyPage) -> Response:
         "admin/audit.html",
         {
             # Verifying does not imply reading entries: the list needs its own permission.
-            "result": _audit_page(work.actor, 1) if work.actor.can(Perm.AUDIT_VIEW) else None,
+            "result": _audit_page(work, 1) if work.actor.can(Perm.AUDIT_VIEW) else None,
             "params": {},
             "can_verify": True,
             "verify": result,

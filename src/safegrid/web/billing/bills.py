@@ -17,8 +17,8 @@ from safegrid.billing.schemas import DEFAULT_DUE_DAYS
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.web import flash
 from safegrid.web.billing.explanation import adjustment_total, exact_text, explain, kwh_text
 from safegrid.web.i18n import localize_message, request_locale
@@ -33,11 +33,11 @@ PERIOD = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
 
 
 def _billing_page(
-    request: Request, actor: Actor, error: str | None = None, status_code: int = 200
+    request: Request, work: Work, error: str | None = None, status_code: int = 200
 ) -> Response:
     platform = get_platform()
-    periods = queries.period_overview(platform.uow(actor, readonly=True))
-    runs = queries.list_runs(platform.uow(actor, readonly=True), PageQuery(page=1, size=10))
+    periods = queries.period_overview(work.read())
+    runs = queries.list_runs(work.read(), PageQuery(page=1, size=10))
     return render(
         request,
         "billing/runs.html",
@@ -45,8 +45,8 @@ def _billing_page(
             "periods": periods,
             "closed": [p.period for p in periods if p.closed],
             "runs": runs,
-            "can_run": actor.can(Perm.BILLS_RUN),
-            "tracker": background.current(platform, actor),
+            "can_run": work.actor.can(Perm.BILLS_RUN),
+            "tracker": background.current(platform, work.actor),
             "due_days": DEFAULT_DUE_DAYS,
             "error": error,
         },
@@ -56,7 +56,7 @@ def _billing_page(
 
 @router.get("/billing")
 def billing_home(request: Request, work: BillsViewPage) -> Response:
-    return _billing_page(request, work.actor)
+    return _billing_page(request, work)
 
 
 @router.post("/billing/runs")
@@ -78,7 +78,7 @@ def billing_run(
             return render(
                 request, "billing/_progress.html", {"tracker": None, "run_error": message}
             )
-        return _billing_page(request, work.actor, message, 422)
+        return _billing_page(request, work, message, 422)
     tracker = background.start(platform, work.actor, period, due_days)
     return render(request, "billing/_progress.html", {"tracker": tracker, "run_error": None})
 
@@ -135,9 +135,9 @@ def _half(text: str, locale: str) -> str:
 
 
 def _bill_page(
-    request: Request, actor: Actor, bill_id: int, error: str | None = None, status_code: int = 200
+    request: Request, work: Work, bill_id: int, error: str | None = None, status_code: int = 200
 ) -> Response:
-    bill = queries.get_bill(get_platform().uow(actor, readonly=True), bill_id)
+    bill = queries.get_bill(work.read(), bill_id)
     locale = request_locale(request)
     return render(
         request,
@@ -146,8 +146,8 @@ def _bill_page(
             "bill": bill,
             "explanation": explain(bill),
             "adjustment_total": adjustment_total(bill),
-            "can_reverse": actor.can(Perm.BILLS_REVERSE),
-            "can_see_collection": actor.can(Perm.COLLECTION_VIEW),
+            "can_reverse": work.actor.can(Perm.BILLS_REVERSE),
+            "can_see_collection": work.actor.can(Perm.COLLECTION_VIEW),
             "error": error,
             "kwh": kwh_text,
             "exact": exact_text,
@@ -159,7 +159,7 @@ def _bill_page(
 
 @router.get("/bills/{bill_id}")
 def bill_detail(request: Request, bill_id: int, work: BillsViewPage) -> Response:
-    return _bill_page(request, work.actor, bill_id)
+    return _bill_page(request, work, bill_id)
 
 
 @router.post("/bills/{bill_id}/reverse")
@@ -173,7 +173,7 @@ def bill_reverse(
         reversal_id = services.do_reverse_bill(work.write(), bill_id, reason)
     except (ValidationProblem, ConflictError) as exc:
         message = localize_message(exc.message, request_locale(request))
-        return _bill_page(request, work.actor, bill_id, message, exc.status_code)
+        return _bill_page(request, work, bill_id, message, exc.status_code)
     return flash.redirect(request, f"/bills/{reversal_id}", "bill_reversed")
 
 
@@ -190,7 +190,7 @@ def bill_reprice(
         result = reprice.do_reprice_bills(work.write(), [bill.account_number], bill.period, reason)
     except (ValidationProblem, ConflictError) as exc:
         message = localize_message(exc.message, request_locale(request))
-        return _bill_page(request, work.actor, bill_id, message, exc.status_code)
+        return _bill_page(request, work, bill_id, message, exc.status_code)
     if not result.adjustments:
         return flash.redirect(request, f"/bills/{bill_id}", "bill_reprice_unchanged")
     first = result.adjustments[0].new_bill_id

@@ -7,10 +7,9 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.platform import clock
-from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.tariffs import services
 from safegrid.tariffs.schemas import TariffOut, VersionCreate
 from safegrid.web import flash
@@ -58,20 +57,20 @@ def _defaults(tariff: TariffOut) -> dict[str, str]:
 
 def _detail(
     request: Request,
-    actor: Actor,
+    work: Work,
     tariff_id: int,
     values: dict[str, str] | None = None,
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    tariff = services.get_tariff(get_platform().uow(actor, readonly=True), tariff_id)
+    tariff = services.get_tariff(work.read(), tariff_id)
     return render(
         request,
         "tariffs/detail.html",
         {
             "tariff": tariff,
             "current": tariff.current(clock.business_day()),
-            "can_manage": actor.can(Perm.TARIFFS_MANAGE),
+            "can_manage": work.actor.can(Perm.TARIFFS_MANAGE),
             "values": values or _defaults(tariff),
             "errors": errors or FieldErrors(),
         },
@@ -81,7 +80,7 @@ def _detail(
 
 @router.get("/tariffs/{tariff_id}")
 def tariff_detail(request: Request, tariff_id: int, work: TariffsViewPage) -> Response:
-    return _detail(request, work.actor, tariff_id)
+    return _detail(request, work, tariff_id)
 
 
 @router.post("/tariffs/{tariff_id}/versions")
@@ -126,7 +125,5 @@ def tariff_add_version(
         VERSION_FIELDS,
         lambda data: services.do_add_tariff_version(work.write(), tariff_id, data),
         done=lambda _: flash.redirect(request, f"/tariffs/{tariff_id}", "tariff_version_added"),
-        again=lambda errors, status: _detail(
-            request, work.actor, tariff_id, values, errors, status
-        ),
+        again=lambda errors, status: _detail(request, work, tariff_id, values, errors, status),
     )

@@ -11,15 +11,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.customers import services
 from safegrid.customers.models import CustomerKind
 from safegrid.customers.schemas import CustomerCreate, DirectDebitOut, DirectDebitUpdate
 from safegrid.datause import reveal as datause_reveal
 from safegrid.org import services as org_services
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.web import flash
 from safegrid.web.forms import FieldErrors, describe, submit
 from safegrid.web.i18n import request_locale
@@ -72,12 +71,12 @@ def customer_list(
 
 def _form_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     values: dict[str, str],
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    units = org_services.list_units(get_platform().uow(actor, readonly=True))
+    units = org_services.list_units(work.read())
     return render(
         request,
         "customers/new.html",
@@ -96,7 +95,7 @@ def _form_page(
 @router.get("/customers/new")
 def customer_new_form(request: Request, work: CustomersEditPage) -> Response:
     values = {"kind": CustomerKind.RESIDENT.value, "org_unit_id": str(work.actor.org_unit_id or "")}
-    return _form_page(request, work.actor, values)
+    return _form_page(request, work, values)
 
 
 @router.post("/customers/new")
@@ -134,7 +133,7 @@ def customer_new_submit(
         done=lambda customer_id: flash.redirect(
             request, f"/customers/{customer_id}", "customer_registered"
         ),
-        again=lambda errors, status: _form_page(request, work.actor, values, errors, status),
+        again=lambda errors, status: _form_page(request, work, values, errors, status),
     )
 
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.datause import access_log, exports, reveal, workflow
 from safegrid.datause.fields import revealable
 from safegrid.datause.schemas import Decision, ExportCreate, GrantRevoke, RequestCreate, RevealIn
@@ -20,8 +19,8 @@ from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import SafeGridError, ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.web.forms import FieldErrors, from_service, submit
 from safegrid.web.i18n import N_, request_locale
 from safegrid.web.page_access import (
@@ -77,12 +76,12 @@ def datause_home(
 
 def _form_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     values: dict[str, object],
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    units = org_services.list_units(get_platform().uow(actor, readonly=True))
+    units = org_services.list_units(work.read())
     context = {
         "values": values,
         "errors": errors or FieldErrors(),
@@ -109,7 +108,7 @@ def request_form(
         "period_to": (today + timedelta(days=6)).isoformat(),
         "purpose": "",
     }
-    return _form_page(request, work.actor, values)
+    return _form_page(request, work, values)
 
 
 def _day_start(value: str, field: str) -> datetime:
@@ -139,7 +138,7 @@ def request_submit(
     ids = [p for p in customer_ids.replace("，", ",").replace(" ", ",").split(",") if p]
 
     def again(errors: FieldErrors, status: int) -> Response:
-        return _form_page(request, work.actor, values, errors, status)
+        return _form_page(request, work, values, errors, status)
 
     try:
         # The last day is included: the grant runs to the end of it (Beijing time).
@@ -168,10 +167,10 @@ def request_submit(
 
 
 def _decide(
-    request: Request, actor: Actor, request_id: int, step: str, approve: str, note: str
+    request: Request, work: Work, request_id: int, step: str, approve: str, note: str
 ) -> Response:
     decision = Decision(approve=approve == "yes", note=note or None)
-    workflow.do_decide(get_platform().uow(actor), request_id, step, decision)
+    workflow.do_decide(work.write(), request_id, step, decision)
     return see_other(request, "/datause?done=decided")
 
 
@@ -183,7 +182,7 @@ def head_decision(
     approve: Annotated[str, Form(max_length=3)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, work.actor, request_id, "head", approve, note)
+    return _decide(request, work, request_id, "head", approve, note)
 
 
 @router.post("/datause/requests/{request_id}/dso-decision")
@@ -194,7 +193,7 @@ def dso_decision(
     approve: Annotated[str, Form(max_length=3)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, work.actor, request_id, "dso", approve, note)
+    return _decide(request, work, request_id, "dso", approve, note)
 
 
 @router.post("/datause/grants/{grant_id}/revoke")

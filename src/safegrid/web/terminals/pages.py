@@ -10,12 +10,11 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.org import services as org_services
 from safegrid.platform.errors import ConflictError
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.terminals import services
 from safegrid.terminals.models import TerminalStatus
 from safegrid.terminals.schemas import MarkLost, TerminalCreate
@@ -57,13 +56,12 @@ def terminal_list(
 
 def _form_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     values: dict[str, str],
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    platform = get_platform()
-    units = org_services.list_units(platform.uow(actor, readonly=True))
+    units = org_services.list_units(work.read())
     return render(
         request,
         "terminals/new.html",
@@ -71,7 +69,7 @@ def _form_page(
             "values": values,
             "errors": errors or FieldErrors(),
             "units": units,
-            "readers": services.reader_choices(platform.uow(actor, readonly=True)),
+            "readers": services.reader_choices(work.read()),
             "depth_base": min((u.path.count("/") for u in units), default=2),
         },
         status_code=status_code,
@@ -81,7 +79,7 @@ def _form_page(
 # Declared before /terminals/{terminal_id}, which would otherwise read "new" as an id.
 @router.get("/terminals/new")
 def terminal_new_form(request: Request, work: TerminalsManagePage) -> Response:
-    return _form_page(request, work.actor, {"org_unit_id": str(work.actor.org_unit_id or "")})
+    return _form_page(request, work, {"org_unit_id": str(work.actor.org_unit_id or "")})
 
 
 @router.post("/terminals/new")
@@ -109,7 +107,7 @@ def terminal_new_submit(
         done=lambda creds: render(
             request, "terminals/credentials.html", {"creds": creds}, status_code=201
         ),
-        again=lambda errors, status: _form_page(request, work.actor, values, errors, status),
+        again=lambda errors, status: _form_page(request, work, values, errors, status),
     )
 
 
@@ -119,23 +117,23 @@ def terminal_detail(
     terminal_id: int,
     work: TerminalsViewPage,
 ) -> Response:
-    return _detail_page(request, work.actor, terminal_id)
+    return _detail_page(request, work, terminal_id)
 
 
 def _detail_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     terminal_id: int,
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    t = services.get_terminal(get_platform().uow(actor, readonly=True), terminal_id)
+    t = services.get_terminal(work.read(), terminal_id)
     return render(
         request,
         "terminals/detail.html",
         {
             "t": t,
-            "can_manage": actor.can(Perm.TERMINALS_MANAGE),
+            "can_manage": work.actor.can(Perm.TERMINALS_MANAGE),
             "errors": errors or FieldErrors(),
         },
         status_code=status_code,
@@ -156,6 +154,6 @@ def terminal_mark_lost(
         ("reason",),
         lambda body: services.do_mark_lost(work.write(), terminal_id, body.reason),
         done=lambda _: flash.redirect(request, f"/terminals/{terminal_id}", "terminal_lost"),
-        again=lambda errors, status: _detail_page(request, work.actor, terminal_id, errors, status),
+        again=lambda errors, status: _detail_page(request, work, terminal_id, errors, status),
         refused=(ConflictError,),
     )
