@@ -11,7 +11,7 @@ off the route.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends
 
@@ -34,12 +34,13 @@ class Work:
         return get_platform().uow(self.actor)
 
 
-def work_under(guard: Guard) -> Callable[[Actor], Work]:
+def work_under(guard: Guard) -> Callable[[Actor], Awaitable[Work]]:
     """A dependency that runs ``guard`` and wraps the actor it returns."""
 
     # A default, not ``Annotated``: with postponed annotations FastAPI would have to resolve
-    # ``guard`` by name in the module globals, and it is local to this call.
-    def dependency(actor: Actor = Depends(guard)) -> Work:
+    # ``guard`` by name in the module globals, and it is local to this call. async: a plain
+    # ``def`` would cost every request a thread-pool hop for wrapping one object.
+    async def dependency(actor: Actor = Depends(guard)) -> Work:
         return Work(actor)
 
     return dependency
