@@ -20,7 +20,7 @@ from safegrid.security.audit import LAST_SEQ
 from safegrid.security.models import StaffAccount
 
 TOPIC: Final = "alert.event"
-# Kinds raised through this module; the console labels them (web/ops_views.py).
+# Kinds raised through this module; the console labels them (web/admin/ops.py).
 EVENT_KINDS: Final = ("deposit_late", "callback_tampered", "risk_case", "inbox_backlog")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from safegrid.billing import queries, reprice, services
 from safegrid.billing.schemas import (
@@ -14,47 +14,44 @@ from safegrid.billing.schemas import (
     ReverseRequest,
     RunRequest,
 )
-from safegrid.bootstrap import get_platform
 from safegrid.platform.paging import Page, Paging
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import BillsReverse, BillsRun, BillsView
 
 router = APIRouter(prefix="/api", tags=["billing 核算出账"])
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 @router.post("/billing/runs", status_code=status.HTTP_201_CREATED, response_model=BillRunOut)
-def run_bills(body: RunRequest, actor: Actor = Depends(require(Perm.BILLS_RUN))) -> BillRunOut:
+def run_bills(body: RunRequest, work: BillsRun) -> BillRunOut:
     """Issue the period's bills for every account in your scope (the period must be closed).
     Idempotent: accounts already billed for the period are skipped."""
-    return services.do_run_bills(get_platform().uow(actor), body.period, due_days=body.due_days)
+    return services.do_run_bills(work.write(), body.period, due_days=body.due_days)
 
 
 @router.get("/billing/runs", response_model=Page[BillRunOut])
 def list_runs(
     paging: Paging,
-    actor: Actor = Depends(require(Perm.BILLS_VIEW)),
+    work: BillsView,
     period: str | None = Query(None, pattern=PERIOD),
 ) -> Page[BillRunOut]:
-    return queries.list_runs(get_platform().uow(actor, readonly=True), paging, period)
+    return queries.list_runs(work.read(), paging, period)
 
 
 @router.get("/billing/runs/{run_id}", response_model=BillRunOut)
-def read_run(run_id: int, actor: Actor = Depends(require(Perm.BILLS_VIEW))) -> BillRunOut:
-    return queries.get_run(get_platform().uow(actor, readonly=True), run_id)
+def read_run(run_id: int, work: BillsView) -> BillRunOut:
+    return queries.get_run(work.read(), run_id)
 
 
 @router.get("/bills", response_model=Page[BillOut])
 def list_bills(
     paging: Paging,
-    actor: Actor = Depends(require(Perm.BILLS_VIEW)),
+    work: BillsView,
     account_id: int | None = Query(None, gt=0),
     period: str | None = Query(None, pattern=PERIOD),
     run_id: int | None = Query(None, gt=0),
 ) -> Page[BillOut]:
     return queries.list_bills(
-        get_platform().uow(actor, readonly=True),
+        work.read(),
         paging,
         account_id=account_id,
         period=period,
@@ -63,32 +60,25 @@ def list_bills(
 
 
 @router.get("/bills/{bill_id}", response_model=BillDetail)
-def read_bill(bill_id: int, actor: Actor = Depends(require(Perm.BILLS_VIEW))) -> BillDetail:
+def read_bill(bill_id: int, work: BillsView) -> BillDetail:
     """The bill with every line: tier or time band, kWh, price and exact amount."""
-    return queries.get_bill(get_platform().uow(actor, readonly=True), bill_id)
+    return queries.get_bill(work.read(), bill_id)
 
 
 @router.post(
     "/bills/{bill_id}/reverse", status_code=status.HTTP_201_CREATED, response_model=BillDetail
 )
-def reverse_bill(
-    bill_id: int, body: ReverseRequest, actor: Actor = Depends(require(Perm.BILLS_REVERSE))
-) -> BillDetail:
+def reverse_bill(bill_id: int, body: ReverseRequest, work: BillsReverse) -> BillDetail:
     """Cancel an issued bill by a reversal bill; the next run of its period bills it again.
     Answers with the reversal bill."""
-    platform = get_platform()
-    reversal_id = services.do_reverse_bill(platform.uow(actor), bill_id, body.reason)
-    return queries.get_bill(platform.uow(actor, readonly=True), reversal_id)
+    reversal_id = services.do_reverse_bill(work.write(), bill_id, body.reason)
+    return queries.get_bill(work.read(), reversal_id)
 
 
 @router.post("/billing/reprices", response_model=RepriceOut)
-def reprice_bills(
-    body: RepriceRequest, actor: Actor = Depends(require(Perm.BILLS_REVERSE))
-) -> RepriceOut:
+def reprice_bills(body: RepriceRequest, work: BillsReverse) -> RepriceOut:
     """退补 (BILL-7): after a correction of ``from_period`` (e.g. a reading), price the
     accounts' billed months from it on again; each month whose charge changed is reversed
     and re-billed, and the account's next bill shows the differences line by line.
     Idempotent: a month that costs what was billed is left alone."""
-    return reprice.do_reprice_bills(
-        get_platform().uow(actor), body.accounts, body.from_period, body.reason
-    )
+    return reprice.do_reprice_bills(work.write(), body.accounts, body.from_period, body.reason)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from safegrid.bootstrap import get_platform
 from safegrid.customers import services
 from safegrid.customers.schemas import (
     CustomerCreate,
@@ -16,9 +15,7 @@ from safegrid.customers.schemas import (
     MeterOut,
 )
 from safegrid.platform.paging import Page, Paging
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import CustomersEdit, CustomersView, MetersEdit, MetersView
 
 router = APIRouter(prefix="/api", tags=["customers 客户档案"])
 
@@ -26,39 +23,29 @@ router = APIRouter(prefix="/api", tags=["customers 客户档案"])
 @router.get("/customers", response_model=Page[CustomerOut])
 def list_customers(
     paging: Paging,
-    actor: Actor = Depends(require(Perm.CUSTOMERS_VIEW)),
+    work: CustomersView,
     q: str | None = Query(None, max_length=100, description="name, number, mobile or ID number"),
     kind: str | None = Query(None, description="resident | enterprise"),
     org_unit_id: int | None = Query(None, gt=0),
 ) -> Page[CustomerOut]:
-    return services.search_customers(
-        get_platform().uow(actor, readonly=True), q, kind, org_unit_id, paging
-    )
+    return services.search_customers(work.read(), q, kind, org_unit_id, paging)
 
 
 @router.post("/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerDetail)
-def register_customer(
-    body: CustomerCreate, actor: Actor = Depends(require(Perm.CUSTOMERS_EDIT))
-) -> CustomerDetail:
-    platform = get_platform()
-    customer_id = services.do_register_customer(platform.uow(actor), body)
-    return services.get_customer(platform.uow(actor, readonly=True), customer_id)
+def register_customer(body: CustomerCreate, work: CustomersEdit) -> CustomerDetail:
+    customer_id = services.do_register_customer(work.write(), body)
+    return services.get_customer(work.read(), customer_id)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerDetail)
-def read_customer(
-    customer_id: int, actor: Actor = Depends(require(Perm.CUSTOMERS_VIEW))
-) -> CustomerDetail:
-    return services.get_customer(get_platform().uow(actor, readonly=True), customer_id)
+def read_customer(customer_id: int, work: CustomersView) -> CustomerDetail:
+    return services.get_customer(work.read(), customer_id)
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerDetail)
-def update_customer(
-    customer_id: int, body: CustomerUpdate, actor: Actor = Depends(require(Perm.CUSTOMERS_EDIT))
-) -> CustomerDetail:
-    platform = get_platform()
-    services.do_update_customer(platform.uow(actor), customer_id, body)
-    return services.get_customer(platform.uow(actor, readonly=True), customer_id)
+def update_customer(customer_id: int, body: CustomerUpdate, work: CustomersEdit) -> CustomerDetail:
+    services.do_update_customer(work.write(), customer_id, body)
+    return services.get_customer(work.read(), customer_id)
 
 
 @router.put(
@@ -67,32 +54,29 @@ def update_customer(
 def set_direct_debit(
     power_account_id: int,
     body: DirectDebitUpdate,
-    actor: Actor = Depends(require(Perm.CUSTOMERS_EDIT)),
+    work: CustomersEdit,
 ) -> None:
     """Sign a billing account (户号) up for bank direct debit, or cancel it (both null)."""
-    services.do_set_direct_debit(get_platform().uow(actor), power_account_id, body)
+    services.do_set_direct_debit(work.write(), power_account_id, body)
 
 
 @router.post(
     "/customers/{customer_id}/meters", status_code=status.HTTP_201_CREATED, response_model=MeterOut
 )
-def install_meter(
-    customer_id: int, body: MeterCreate, actor: Actor = Depends(require(Perm.METERS_EDIT))
-) -> MeterOut:
-    platform = get_platform()
-    meter_id = services.do_install_meter(platform.uow(actor), customer_id, body)
-    return services.get_meter(platform.uow(actor, readonly=True), meter_id)
+def install_meter(customer_id: int, body: MeterCreate, work: MetersEdit) -> MeterOut:
+    meter_id = services.do_install_meter(work.write(), customer_id, body)
+    return services.get_meter(work.read(), meter_id)
 
 
 @router.get("/meters", response_model=Page[MeterOut])
 def list_meters(
     paging: Paging,
-    actor: Actor = Depends(require(Perm.METERS_VIEW)),
+    work: MetersView,
     reading_area_id: int | None = Query(None, gt=0),
 ) -> Page[MeterOut]:
-    return services.list_meters(get_platform().uow(actor, readonly=True), reading_area_id, paging)
+    return services.list_meters(work.read(), reading_area_id, paging)
 
 
 @router.get("/meters/{meter_id}", response_model=MeterOut)
-def read_meter(meter_id: int, actor: Actor = Depends(require(Perm.METERS_VIEW))) -> MeterOut:
-    return services.get_meter(get_platform().uow(actor, readonly=True), meter_id)
+def read_meter(meter_id: int, work: MetersView) -> MeterOut:
+    return services.get_meter(work.read(), meter_id)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.datause import access_log, exports, reveal, workflow
 from safegrid.datause.schemas import (
     AccessLogOut,
@@ -22,105 +21,93 @@ from safegrid.datause.schemas import (
     RevealOut,
 )
 from safegrid.platform.paging import Page, Paging
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import (
+    AccessLogView,
+    DatauseApproveDso,
+    DatauseApproveHead,
+    DatauseRequest,
+    ExportCustomers,
+    SignedIn,
+)
 
 router = APIRouter(prefix="/api", tags=["data use 数据使用"])
 
 
 @router.post("/datause/requests", status_code=status.HTTP_201_CREATED, response_model=RequestOut)
-def file_request(
-    body: RequestCreate, actor: Actor = Depends(require(Perm.DATAUSE_REQUEST))
-) -> RequestOut:
-    platform = get_platform()
-    request_id = workflow.do_file_request(platform.uow(actor), body)
-    return workflow.get_request(platform.uow(actor, readonly=True), request_id)
+def file_request(body: RequestCreate, work: DatauseRequest) -> RequestOut:
+    request_id = workflow.do_file_request(work.write(), body)
+    return workflow.get_request(work.read(), request_id)
 
 
 @router.get("/datause/requests", response_model=list[RequestOut])
-def my_requests(actor: Actor = Depends(require(None))) -> list[RequestOut]:
+def my_requests(work: SignedIn) -> list[RequestOut]:
     """The caller's own requests, newest first."""
-    return workflow.my_requests(get_platform().uow(actor, readonly=True))
+    return workflow.my_requests(work.read())
 
 
 @router.get("/datause/inbox", response_model=list[RequestOut])
-def inbox(actor: Actor = Depends(require(None))) -> list[RequestOut]:
+def inbox(work: SignedIn) -> list[RequestOut]:
     """Requests of the caller's area waiting at a step the caller's post decides."""
-    return workflow.inbox(get_platform().uow(actor, readonly=True))
+    return workflow.inbox(work.read())
 
 
 @router.get("/datause/requests/{request_id}", response_model=RequestOut)
-def read_request(
-    request_id: int, actor: Actor = Depends(require(Perm.DATAUSE_REQUEST))
-) -> RequestOut:
+def read_request(request_id: int, work: DatauseRequest) -> RequestOut:
     """A request of the caller's area (its requester's unit lies in the caller's subtree)."""
-    return workflow.get_request(get_platform().uow(actor, readonly=True), request_id)
+    return workflow.get_request(work.read(), request_id)
 
 
 @router.post("/datause/requests/{request_id}/head-decision", response_model=RequestOut)
-def head_decision(
-    request_id: int, body: Decision, actor: Actor = Depends(require(Perm.DATAUSE_APPROVE_HEAD))
-) -> RequestOut:
-    return workflow.do_decide(get_platform().uow(actor), request_id, "head", body)
+def head_decision(request_id: int, body: Decision, work: DatauseApproveHead) -> RequestOut:
+    return workflow.do_decide(work.write(), request_id, "head", body)
 
 
 @router.post("/datause/requests/{request_id}/dso-decision", response_model=RequestOut)
-def dso_decision(
-    request_id: int, body: Decision, actor: Actor = Depends(require(Perm.DATAUSE_APPROVE_DSO))
-) -> RequestOut:
-    return workflow.do_decide(get_platform().uow(actor), request_id, "dso", body)
+def dso_decision(request_id: int, body: Decision, work: DatauseApproveDso) -> RequestOut:
+    return workflow.do_decide(work.write(), request_id, "dso", body)
 
 
 @router.post("/datause/grants/{grant_id}/revoke", response_model=GrantOut)
-def revoke_grant(
-    grant_id: int, body: GrantRevoke, actor: Actor = Depends(require(Perm.DATAUSE_APPROVE_DSO))
-) -> GrantOut:
-    return workflow.do_revoke_grant(get_platform().uow(actor), grant_id, body)
+def revoke_grant(grant_id: int, body: GrantRevoke, work: DatauseApproveDso) -> GrantOut:
+    return workflow.do_revoke_grant(work.write(), grant_id, body)
 
 
 @router.get("/datause/grants", response_model=list[GrantOut])
-def my_grants(actor: Actor = Depends(require(None))) -> list[GrantOut]:
-    return workflow.my_grants(get_platform().uow(actor, readonly=True))
+def my_grants(work: SignedIn) -> list[GrantOut]:
+    return workflow.my_grants(work.read())
 
 
 @router.get("/datause/grants/all", response_model=Page[GrantOut])
 def all_grants(
     paging: Paging,
-    actor: Actor = Depends(require(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogView,
     active: bool = Query(False, description="only grants valid now"),
 ) -> Page[GrantOut]:
-    return workflow.list_grants(get_platform().uow(actor, readonly=True), active, paging)
+    return workflow.list_grants(work.read(), active, paging)
 
 
 @router.post("/customers/{customer_id}/reveal", response_model=RevealOut)
-def reveal_value(
-    customer_id: int, body: RevealIn, actor: Actor = Depends(require(Perm.DATAUSE_REQUEST))
-) -> RevealOut:
+def reveal_value(customer_id: int, body: RevealIn, work: DatauseRequest) -> RevealOut:
     """One field of one customer unmasked, under an active grant of the caller; logged."""
-    return reveal.do_reveal(get_platform().uow(actor), customer_id, body)
+    return reveal.do_reveal(work.write(), customer_id, body)
 
 
 @router.get("/datause/access-logs", response_model=Page[AccessLogOut])
 def access_logs(
     paging: Paging,
-    actor: Actor = Depends(require(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogView,
     staff: str | None = Query(None, max_length=64, description="username"),
     customer_id: int | None = Query(None, gt=0),
     since: datetime | None = Query(None),
     until: datetime | None = Query(None),
 ) -> Page[AccessLogOut]:
-    return access_log.search(
-        get_platform().uow(actor, readonly=True), staff, customer_id, since, until, paging
-    )
+    return access_log.search(work.read(), staff, customer_id, since, until, paging)
 
 
 @router.post("/datause/exports", response_class=Response)
-def export_customers(
-    body: ExportCreate, actor: Actor = Depends(require(Perm.EXPORT_CUSTOMERS))
-) -> Response:
+def export_customers(body: ExportCreate, work: ExportCustomers) -> Response:
     """The customer list of the caller's area as a watermarked CSV or Excel file."""
-    file = exports.do_export_customers(get_platform().uow(actor), body)
+    file = exports.do_export_customers(work.write(), body)
     return Response(
         file.content,
         media_type=file.media_type,
@@ -132,7 +119,5 @@ def export_customers(
 
 
 @router.get("/datause/exports", response_model=Page[ExportOut])
-def list_exports(
-    paging: Paging, actor: Actor = Depends(require(Perm.ACCESS_LOG_VIEW))
-) -> Page[ExportOut]:
-    return exports.list_exports(get_platform().uow(actor, readonly=True), paging)
+def list_exports(paging: Paging, work: AccessLogView) -> Page[ExportOut]:
+    return exports.list_exports(work.read(), paging)

@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from safegrid.bootstrap import get_platform
 from safegrid.fieldwork import services
 from safegrid.fieldwork.models import WorkOrderKind, WorkOrderStatus
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import WorkordersAssign, WorkordersView
 
 router = APIRouter(prefix="/api/workorders", tags=["fieldwork 现场作业"])
 
@@ -61,30 +58,22 @@ class WorkOrderCreated(BaseModel):
 
 
 @router.get("", response_model=list[WorkOrderOut])
-def list_orders(
-    live_only: bool = True, actor: Actor = Depends(require(Perm.WORKORDERS_VIEW))
-) -> list[WorkOrderOut]:
-    rows = services.list_work_orders(get_platform().uow(actor, readonly=True), live_only=live_only)
+def list_orders(work: WorkordersView, live_only: bool = True) -> list[WorkOrderOut]:
+    rows = services.list_work_orders(work.read(), live_only=live_only)
     return [WorkOrderOut.model_validate(r) for r in rows]
 
 
 @router.post("", response_model=WorkOrderCreated, status_code=status.HTTP_201_CREATED)
-def open_order(
-    body: WorkOrderIn, actor: Actor = Depends(require(Perm.WORKORDERS_ASSIGN))
-) -> WorkOrderCreated:
+def open_order(body: WorkOrderIn, work: WorkordersAssign) -> WorkOrderCreated:
     data = services.NewWorkOrder(body.kind, body.meter_id, body.planned_on, body.assignee_id)
-    return WorkOrderCreated(id=services.do_open_work_order(get_platform().uow(actor), data))
+    return WorkOrderCreated(id=services.do_open_work_order(work.write(), data))
 
 
 @router.post("/{work_order_id}/assign", status_code=status.HTTP_204_NO_CONTENT)
-def assign(
-    work_order_id: int, body: AssignIn, actor: Actor = Depends(require(Perm.WORKORDERS_ASSIGN))
-) -> None:
-    services.do_assign(get_platform().uow(actor), work_order_id, body.assignee_id)
+def assign(work_order_id: int, body: AssignIn, work: WorkordersAssign) -> None:
+    services.do_assign(work.write(), work_order_id, body.assignee_id)
 
 
 @router.post("/{work_order_id}/close", status_code=status.HTTP_204_NO_CONTENT)
-def close(
-    work_order_id: int, body: CloseIn, actor: Actor = Depends(require(Perm.WORKORDERS_ASSIGN))
-) -> None:
-    services.do_close(get_platform().uow(actor), work_order_id, cancelled=body.cancelled)
+def close(work_order_id: int, body: CloseIn, work: WorkordersAssign) -> None:
+    services.do_close(work.write(), work_order_id, cancelled=body.cancelled)

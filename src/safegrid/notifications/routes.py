@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from safegrid.bootstrap import get_platform
 from safegrid.notifications import services
 from safegrid.notifications.schemas import NotificationOut
 from safegrid.platform.paging import Page, PageQuery
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import NotificationsView
 
 router = APIRouter(prefix="/api", tags=["notifications 通知"])
 
 
 @router.get("/notifications", response_model=Page[NotificationOut])
 def list_notifications(
-    actor: Actor = Depends(require(Perm.NOTIFICATIONS_VIEW)),
+    work: NotificationsView,
     status: str | None = Query(None, max_length=16, description="queued | sent | failed"),
     topic: str | None = Query(None, max_length=48),
     page: int = Query(1, ge=1),
     size: int = Query(20, ge=1, le=200),
 ) -> Page[NotificationOut]:
-    return services.list_notifications(
-        get_platform().uow(actor, readonly=True), status, topic, PageQuery(page=page, size=size)
-    )
+    return services.list_notifications(work.read(), status, topic, PageQuery(page=page, size=size))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, UploadFile, status
+from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import ValidationProblem
 from safegrid.readings import services
 from safegrid.readings.imports import MAX_FILE_BYTES
@@ -20,9 +19,7 @@ from safegrid.readings.schemas import (
     ReadingEntry,
     RegisterReadOut,
 )
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import ReadingsClose, ReadingsEnter, ReadingsImport, ReadingsView
 
 router = APIRouter(prefix="/api", tags=["readings 抄表"])
 
@@ -44,10 +41,8 @@ def _answer(report: ImportReport) -> JSONResponse:
 
 
 @router.post("/readings", status_code=status.HTTP_201_CREATED, response_model=RegisterReadOut)
-def enter_reading(
-    body: ReadingEntry, actor: Actor = Depends(require(Perm.READINGS_ENTER))
-) -> RegisterReadOut:
-    return services.do_enter_reading(get_platform().uow(actor), body)
+def enter_reading(body: ReadingEntry, work: ReadingsEnter) -> RegisterReadOut:
+    return services.do_enter_reading(work.write(), body)
 
 
 @router.post(
@@ -57,13 +52,13 @@ def enter_reading(
     responses=_REJECTED,
 )
 async def import_readings(
+    work: ReadingsImport,
     file: UploadFile = File(
         ..., description="CSV or .xlsx: asset_no,read_on,total[,peak,valley,estimated]"
     ),
-    actor: Actor = Depends(require(Perm.READINGS_IMPORT)),
 ) -> JSONResponse:
     name, data = await _read(file)
-    return _answer(services.do_import_readings(get_platform().uow(actor), name, data))
+    return _answer(services.do_import_readings(work.write(), name, data))
 
 
 @router.post(
@@ -73,27 +68,23 @@ async def import_readings(
     responses=_REJECTED,
 )
 async def ingest_ami(
+    work: ReadingsImport,
     file: UploadFile = File(..., description="Parquet or CSV: asset_no,interval_start,kwh"),
-    actor: Actor = Depends(require(Perm.READINGS_IMPORT)),
 ) -> JSONResponse:
     name, data = await _read(file)
-    return _answer(services.do_ingest_ami(get_platform().uow(actor), name, data))
+    return _answer(services.do_ingest_ami(work.write(), name, data))
 
 
 @router.get("/meters/{meter_id}/readings", response_model=MeterReadings)
-def meter_readings(
-    meter_id: int, actor: Actor = Depends(require(Perm.READINGS_VIEW))
-) -> MeterReadings:
-    return services.meter_readings(get_platform().uow(actor, readonly=True), meter_id)
+def meter_readings(meter_id: int, work: ReadingsView) -> MeterReadings:
+    return services.meter_readings(work.read(), meter_id)
 
 
 @router.get("/reading-periods", response_model=list[PeriodOut])
-def list_periods(actor: Actor = Depends(require(Perm.READINGS_VIEW))) -> list[PeriodOut]:
-    return services.list_periods(get_platform().uow(actor, readonly=True))
+def list_periods(work: ReadingsView) -> list[PeriodOut]:
+    return services.list_periods(work.read())
 
 
 @router.post("/reading-periods/close", response_model=CloseSummary)
-def close_period(
-    body: ClosePeriodRequest, actor: Actor = Depends(require(Perm.READINGS_CLOSE))
-) -> CloseSummary:
-    return services.do_close_period(get_platform().uow(actor), body.period)
+def close_period(body: ClosePeriodRequest, work: ReadingsClose) -> CloseSummary:
+    return services.do_close_period(work.write(), body.period)

@@ -10,9 +10,16 @@ from safegrid.bootstrap import get_platform
 from safegrid.platform.paging import Page
 from safegrid.security import accounts, audit_log, authn, passwords
 from safegrid.security.actor import Actor
-from safegrid.security.guards import Guard, client_ip, public, require
+from safegrid.security.api_access import (
+    AuditVerify,
+    AuditView,
+    Setup,
+    SignedIn,
+    StaffManage,
+    StaffView,
+)
+from safegrid.security.guards import client_ip, public
 from safegrid.security.login_locations import SecondVerificationRequired
-from safegrid.security.policy import Perm
 from safegrid.security.schemas import (
     AuditEntryOut,
     LocationVerify,
@@ -31,7 +38,6 @@ from safegrid.security.schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["auth 认证与审计"])
-_setup = Guard(None, "api", allow_setup=True)
 
 
 def _hasher() -> PasswordHasher:
@@ -101,79 +107,74 @@ def _token_out(result: authn.LoginResult) -> TokenOut:
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(actor: Actor = Depends(_setup)) -> None:
-    if actor.session_id is not None:
-        authn.logout(get_platform().uow(actor), actor.session_id)
+def logout(work: Setup) -> None:
+    if work.actor.session_id is not None:
+        authn.logout(work.write(), work.actor.session_id)
 
 
 @router.get("/auth/me", response_model=MeOut)
-def me(actor: Actor = Depends(_setup)) -> MeOut:
+def me(work: Setup) -> MeOut:
     return MeOut(
-        id=actor.account_id,
-        username=actor.username,
-        real_name=actor.real_name,
-        post=actor.post,
-        org_unit_id=actor.org_unit_id,
-        permissions=sorted(p.value for p in actor.permissions),
+        id=work.actor.account_id,
+        username=work.actor.username,
+        real_name=work.actor.real_name,
+        post=work.actor.post,
+        org_unit_id=work.actor.org_unit_id,
+        permissions=sorted(p.value for p in work.actor.permissions),
     )
 
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, actor: Actor = Depends(_setup)) -> None:
+def change_password(body: PasswordChange, work: Setup) -> None:
     accounts.do_change_password(
-        get_platform().uow(actor), body.current_password, body.new_password, hasher=_hasher()
+        work.write(), body.current_password, body.new_password, hasher=_hasher()
     )
 
 
 @router.get("/auth/totp", response_model=TotpEnrolment)
-def totp_enrolment(actor: Actor = Depends(_setup)) -> TotpEnrolment:
-    secret, uri = accounts.totp_uri(get_platform().uow(actor, readonly=True))
+def totp_enrolment(work: Setup) -> TotpEnrolment:
+    secret, uri = accounts.totp_uri(work.read())
     return TotpEnrolment(secret=secret, otpauth_uri=uri)
 
 
 @router.post("/auth/totp", status_code=status.HTTP_204_NO_CONTENT)
-def confirm_totp(body: TotpConfirm, actor: Actor = Depends(_setup)) -> None:
-    accounts.do_enrol_totp(get_platform().uow(actor), body.code)
+def confirm_totp(body: TotpConfirm, work: Setup) -> None:
+    accounts.do_enrol_totp(work.write(), body.code)
 
 
 @router.get("/auth/sessions", response_model=list[SessionOut])
-def my_sessions(actor: Actor = Depends(require(None))) -> list[SessionOut]:
-    assert actor.account_id is not None
-    rows = accounts.sessions_of(get_platform().uow(actor, readonly=True), actor.account_id)
+def my_sessions(work: SignedIn) -> list[SessionOut]:
+    assert work.actor.account_id is not None
+    rows = accounts.sessions_of(work.read(), work.actor.account_id)
     return [SessionOut.model_validate(s) for s in rows]
 
 
 @router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_session(session_id: int, actor: Actor = Depends(require(None))) -> None:
-    accounts.do_revoke_session(get_platform().uow(actor), session_id)
+def revoke_session(session_id: int, work: SignedIn) -> None:
+    accounts.do_revoke_session(work.write(), session_id)
 
 
 @router.get("/staff", response_model=Page[StaffOut])
 def list_staff(
-    actor: Actor = Depends(require(Perm.STAFF_VIEW)),
+    work: StaffView,
     page: int = Query(1, ge=1),
     size: int = Query(50, ge=1, le=200),
 ) -> Page[StaffOut]:
-    items, total = accounts.list_staff(
-        get_platform().uow(actor, readonly=True), (page - 1) * size, size
-    )
+    items, total = accounts.list_staff(work.read(), (page - 1) * size, size)
     return Page[StaffOut](
         items=[StaffOut.model_validate(a) for a in items], total=total, page=page, size=size
     )
 
 
 @router.get("/staff/{account_id}", response_model=StaffOut)
-def read_staff(account_id: int, actor: Actor = Depends(require(Perm.STAFF_VIEW))) -> StaffOut:
-    return StaffOut.model_validate(
-        accounts.get_staff(get_platform().uow(actor, readonly=True), account_id)
-    )
+def read_staff(account_id: int, work: StaffView) -> StaffOut:
+    return StaffOut.model_validate(accounts.get_staff(work.read(), account_id))
 
 
 @router.post("/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED)
-def create_staff(body: StaffCreate, actor: Actor = Depends(require(Perm.STAFF_MANAGE))) -> StaffOut:
-    platform = get_platform()
+def create_staff(body: StaffCreate, work: StaffManage) -> StaffOut:
     account_id = accounts.do_create_staff(
-        platform.uow(actor),
+        work.write(),
         accounts.NewStaff(
             body.username,
             body.real_name,
@@ -184,33 +185,29 @@ def create_staff(body: StaffCreate, actor: Actor = Depends(require(Perm.STAFF_MA
         ),
         hasher=_hasher(),
     )
-    return StaffOut.model_validate(
-        accounts.get_staff(platform.uow(actor, readonly=True), account_id)
-    )
+    return StaffOut.model_validate(accounts.get_staff(work.read(), account_id))
 
 
 @router.put("/staff/{account_id}/mobile", status_code=status.HTTP_204_NO_CONTENT)
-def set_staff_mobile(
-    account_id: int, body: MobileIn, actor: Actor = Depends(require(Perm.STAFF_MANAGE))
-) -> None:
+def set_staff_mobile(account_id: int, body: MobileIn, work: StaffManage) -> None:
     """The mobile that receives new-location login codes (IAM-3)."""
-    accounts.do_set_mobile(get_platform().uow(actor), account_id, body.mobile)
+    accounts.do_set_mobile(work.write(), account_id, body.mobile)
 
 
 @router.get("/audit", response_model=Page[AuditEntryOut])
 def list_audit(
-    actor: Actor = Depends(require(Perm.AUDIT_VIEW)),
+    work: AuditView,
     page: int = Query(1, ge=1),
     size: int = Query(50, ge=1, le=200),
 ) -> Page[AuditEntryOut]:
-    return audit_log.list_audit(get_platform().uow(actor, readonly=True), page, size)
+    return audit_log.list_audit(work.read(), page, size)
 
 
 @router.post("/audit/verify", response_model=VerifyOut)
-def verify_audit(actor: Actor = Depends(require(Perm.AUDIT_VERIFY))) -> VerifyOut:
+def verify_audit(work: AuditVerify) -> VerifyOut:
     """Walk the whole chain (AUD-2). Verification reads every entry, whatever the caller's scope."""
     platform = get_platform()
-    result = audit_log.do_verify_chain(platform.engine, platform.uow(actor))
+    result = audit_log.do_verify_chain(platform.engine, work.write())
     return VerifyOut(
         ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, reason=result.reason
     )

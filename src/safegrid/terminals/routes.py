@@ -11,9 +11,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.paging import Page, Paging
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import TerminalsManage, TerminalsView
 from safegrid.terminals import services
 from safegrid.terminals.guard import TerminalCall, terminal_guard
 from safegrid.terminals.schemas import (
@@ -63,30 +61,24 @@ def acknowledge_command(
 @router.get("", response_model=Page[TerminalOut])
 def list_terminals(
     paging: Paging,
-    actor: Actor = Depends(require(Perm.TERMINALS_VIEW)),
+    work: TerminalsView,
     status_: str | None = Query(None, alias="status", description="active|lost|wiped|retired"),
 ) -> Page[TerminalOut]:
-    return services.list_terminals(get_platform().uow(actor, readonly=True), status_, paging)
+    return services.list_terminals(work.read(), status_, paging)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Credentials)
-def register_terminal(
-    body: TerminalCreate, actor: Actor = Depends(require(Perm.TERMINALS_MANAGE))
-) -> Credentials:
+def register_terminal(body: TerminalCreate, work: TerminalsManage) -> Credentials:
     """The answer holds the terminal's secret and upload key: shown this once only."""
-    return services.do_register_terminal(get_platform().uow(actor), body)
+    return services.do_register_terminal(work.write(), body)
 
 
 @router.get("/{terminal_id}", response_model=TerminalDetail)
-def read_terminal(
-    terminal_id: int, actor: Actor = Depends(require(Perm.TERMINALS_VIEW))
-) -> TerminalDetail:
-    return services.get_terminal(get_platform().uow(actor, readonly=True), terminal_id)
+def read_terminal(terminal_id: int, work: TerminalsView) -> TerminalDetail:
+    return services.get_terminal(work.read(), terminal_id)
 
 
 @router.post("/{terminal_id}/lost", response_model=TerminalOut)
-def mark_lost(
-    terminal_id: int, body: MarkLost, actor: Actor = Depends(require(Perm.TERMINALS_MANAGE))
-) -> TerminalOut:
+def mark_lost(terminal_id: int, body: MarkLost, work: TerminalsManage) -> TerminalOut:
     """Revoke the credentials at once, queue a wipe command, alert the unit's managers."""
-    return services.do_mark_lost(get_platform().uow(actor), terminal_id, body.reason)
+    return services.do_mark_lost(work.write(), terminal_id, body.reason)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
 from safegrid.web.i18n import N_
+from safegrid.web.redirects import see_other
 
 FLASH_COOKIE: Final = "sg_flash"
 MESSAGES: Final[dict[str, str]] = {
@@ -54,6 +55,11 @@ def flash(response: Response, key: str) -> Response:
         path="/",
     )
     return response
+
+
+def redirect(request: Request, path: str, key: str) -> Response:
+    """303 to ``path`` with the notice ``key`` shown there (post/redirect/get)."""
+    return flash(see_other(request, path), key)
 
 
 def pending(request: Request) -> str | None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
 
-from safegrid.platform.errors import SafeGridError
-from safegrid.web.i18n import N_, localize_message, translate
+from safegrid.platform.errors import ConflictError, SafeGridError, ValidationProblem
+from safegrid.web.i18n import N_, localize_message, request_locale, translate
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 FORM: Final = ""  # key of errors that belong to the whole form, not one field
 
@@ -74,10 +79,31 @@ def from_service(exc: SafeGridError, locale: str, fields: Iterable[str]) -> Fiel
     return errors
 
 
-def field_errors(
-    exc: ValidationError | SafeGridError, locale: str, fields: Iterable[str]
-) -> FieldErrors:
-    """Errors of a form post, whether Pydantic or a service refused it."""
-    if isinstance(exc, ValidationError):
-        return from_pydantic(exc, locale, fields)
-    return from_service(exc, locale, fields)
+def submit(
+    request: Request,
+    schema: type[M],
+    payload: Mapping[str, Any],
+    fields: Iterable[str],
+    act: Callable[[M], R],
+    *,
+    done: Callable[[R], Response],
+    again: Callable[[FieldErrors, int], Response],
+    refused: tuple[type[SafeGridError], ...] = (ValidationProblem, ConflictError),
+) -> Response:
+    """A console form post: payload → ``schema`` → ``act`` (the service) → ``done(result)``.
+
+    A payload the schema rejects comes back through ``again`` with 422 and the messages
+    next to their fields; so does a refusal of the service (one of ``refused``) with its
+    own status. Nothing is written in either case: the service runs in one unit of work.
+    """
+    known = tuple(fields)
+    locale = request_locale(request)
+    try:
+        data = schema.model_validate(payload)
+    except ValidationError as exc:
+        return again(from_pydantic(exc, locale, known), 422)
+    try:
+        result = act(data)
+    except refused as exc:
+        return again(from_service(exc, locale, known), exc.status_code)
+    return done(result)

@@ -11,52 +11,42 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
 from safegrid.security.guards import public
-from safegrid.web import (
-    account_views,
-    admin_views,
-    auth_views,
-    billing_views,
-    collection_views,
-    counter_settlement_views,
-    counter_views,
-    customer_views,
-    data_views,
-    datause_views,
-    demo_views,
-    governance_views,
-    ops_views,
-    payment_views,
-    portal_views,
-    readings_views,
-    risk_views,
-    tariff_views,
-    terminal_views,
-)
+from safegrid.web.account import login, settings
+from safegrid.web.admin import demo_history, ops, overview
+from safegrid.web.billing import bills, tariffs
+from safegrid.web.collection import pages as collection
+from safegrid.web.customers import pages as customers
+from safegrid.web.datause import inventory
+from safegrid.web.datause import pages as datause
+from safegrid.web.governance import pages as governance
+from safegrid.web.payments import counter, ledger, portal, risk, settlement
+from safegrid.web.readings import pages as readings
+from safegrid.web.terminals import pages as terminals
 
 SWAGGER_JS = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
 SWAGGER_CSS = "/static/vendor/swagger-ui/swagger-ui.css"
 FAVICON = "/static/favicon.svg"
 
 router = APIRouter()
-router.include_router(auth_views.router)
-router.include_router(account_views.router)
-router.include_router(customer_views.router)
-router.include_router(datause_views.router)
-router.include_router(readings_views.router)
-router.include_router(tariff_views.router)
-router.include_router(billing_views.router)
-router.include_router(collection_views.router)
-router.include_router(counter_views.router)
-router.include_router(counter_settlement_views.router)
-router.include_router(admin_views.router)
-router.include_router(demo_views.router)
-router.include_router(ops_views.router)
-router.include_router(terminal_views.router)
-router.include_router(data_views.router)
-router.include_router(governance_views.router)
-router.include_router(portal_views.router)
-router.include_router(payment_views.router)
-router.include_router(risk_views.router)
+router.include_router(login.router)
+router.include_router(settings.router)
+router.include_router(customers.router)
+router.include_router(datause.router)
+router.include_router(readings.router)
+router.include_router(tariffs.router)
+router.include_router(bills.router)
+router.include_router(collection.router)
+router.include_router(counter.router)
+router.include_router(settlement.router)
+router.include_router(overview.router)
+router.include_router(demo_history.router)
+router.include_router(ops.router)
+router.include_router(terminals.router)
+router.include_router(inventory.router)
+router.include_router(governance.router)
+router.include_router(portal.router)
+router.include_router(ledger.router)
+router.include_router(risk.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

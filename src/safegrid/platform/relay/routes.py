@@ -4,7 +4,7 @@ utility's events out of the platform."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.relay import services
@@ -17,47 +17,37 @@ from safegrid.platform.relay.schemas import (
     WebhookCreated,
     WebhookOut,
 )
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require
-from safegrid.security.policy import Perm
+from safegrid.security.api_access import EventsManage, EventsView
 
 router = APIRouter(prefix="/api/events", tags=["events 事件"])
 
 
 @router.get("/status", response_model=RelayStatus)
-def relay_status(actor: Actor = Depends(require(Perm.EVENTS_VIEW))) -> RelayStatus:
+def relay_status(work: EventsView) -> RelayStatus:
     platform = get_platform()
-    return services.status(
-        platform.uow(actor, readonly=True), platform.settings.events_stale_minutes
-    )
+    return services.status(work.read(), platform.settings.events_stale_minutes)
 
 
 @router.get("/webhooks", response_model=list[WebhookOut])
-def list_webhooks(actor: Actor = Depends(require(Perm.EVENTS_VIEW))) -> list[WebhookOut]:
-    return services.list_webhooks(get_platform().uow(actor, readonly=True))
+def list_webhooks(work: EventsView) -> list[WebhookOut]:
+    return services.list_webhooks(work.read())
 
 
 @router.post("/webhooks", response_model=WebhookCreated, status_code=201)
-def create_webhook(
-    body: WebhookCreate, actor: Actor = Depends(require(Perm.EVENTS_MANAGE))
-) -> WebhookCreated:
-    return services.do_create_webhook(get_platform().uow(actor), body)
+def create_webhook(body: WebhookCreate, work: EventsManage) -> WebhookCreated:
+    return services.do_create_webhook(work.write(), body)
 
 
 @router.post("/webhooks/{webhook_id}/disable", response_model=WebhookOut)
-def disable_webhook(
-    webhook_id: int, actor: Actor = Depends(require(Perm.EVENTS_MANAGE))
-) -> WebhookOut:
-    return services.do_disable_webhook(get_platform().uow(actor), webhook_id)
+def disable_webhook(webhook_id: int, work: EventsManage) -> WebhookOut:
+    return services.do_disable_webhook(work.write(), webhook_id)
 
 
 @router.get("/deliveries/dead", response_model=list[DeliveryOut])
-def dead_deliveries(actor: Actor = Depends(require(Perm.EVENTS_VIEW))) -> list[DeliveryOut]:
-    return services.list_deliveries(get_platform().uow(actor, readonly=True))
+def dead_deliveries(work: EventsView) -> list[DeliveryOut]:
+    return services.list_deliveries(work.read())
 
 
 @router.post("/deliveries/requeue", response_model=RequeueResult)
-def requeue(
-    body: RequeueRequest, actor: Actor = Depends(require(Perm.EVENTS_MANAGE))
-) -> RequeueResult:
-    return services.do_requeue(get_platform().uow(actor), body.delivery_ids)
+def requeue(body: RequeueRequest, work: EventsManage) -> RequeueResult:
+    return services.do_requeue(work.write(), body.delivery_ids)

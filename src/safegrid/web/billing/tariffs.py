@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.platform import clock
-from safegrid.platform.errors import ConflictError, ValidationProblem
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.tariffs import services
 from safegrid.tariffs.schemas import TariffOut, VersionCreate
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
-from safegrid.web.i18n import request_locale
-from safegrid.web.redirects import see_other
+from safegrid.web.forms import FieldErrors, submit
+from safegrid.web.page_access import TariffsManagePage, TariffsViewPage
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +35,8 @@ VERSION_FIELDS: Final = (
 
 
 @router.get("/tariffs")
-def tariff_list(
-    request: Request, actor: Actor = Depends(require_page(Perm.TARIFFS_VIEW))
-) -> Response:
-    tariffs = services.list_tariffs(get_platform().uow(actor, readonly=True))
+def tariff_list(request: Request, work: TariffsViewPage) -> Response:
+    tariffs = services.list_tariffs(work.read())
     today = clock.business_day()
     rows = [(t, t.current(today)) for t in tariffs]
     return render(request, "tariffs/list.html", {"rows": rows})
@@ -64,20 +57,20 @@ def _defaults(tariff: TariffOut) -> dict[str, str]:
 
 def _detail(
     request: Request,
-    actor: Actor,
+    work: Work,
     tariff_id: int,
     values: dict[str, str] | None = None,
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    tariff = services.get_tariff(get_platform().uow(actor, readonly=True), tariff_id)
+    tariff = services.get_tariff(work.read(), tariff_id)
     return render(
         request,
         "tariffs/detail.html",
         {
             "tariff": tariff,
             "current": tariff.current(clock.business_day()),
-            "can_manage": actor.can(Perm.TARIFFS_MANAGE),
+            "can_manage": work.actor.can(Perm.TARIFFS_MANAGE),
             "values": values or _defaults(tariff),
             "errors": errors or FieldErrors(),
         },
@@ -86,17 +79,15 @@ def _detail(
 
 
 @router.get("/tariffs/{tariff_id}")
-def tariff_detail(
-    request: Request, tariff_id: int, actor: Actor = Depends(require_page(Perm.TARIFFS_VIEW))
-) -> Response:
-    return _detail(request, actor, tariff_id)
+def tariff_detail(request: Request, tariff_id: int, work: TariffsViewPage) -> Response:
+    return _detail(request, work, tariff_id)
 
 
 @router.post("/tariffs/{tariff_id}/versions")
 def tariff_add_version(
     request: Request,
     tariff_id: int,
-    actor: Actor = Depends(require_page(Perm.TARIFFS_MANAGE)),
+    work: TariffsManagePage,
     effective_from: Annotated[str, Form(max_length=10)] = "",
     effective_to: Annotated[str, Form(max_length=10)] = "",
     base_price: Annotated[str, Form(max_length=16)] = "",
@@ -124,18 +115,15 @@ def tariff_add_version(
         "note": note,
         "close_current": "on" if close_current else "",
     }
-    locale = request_locale(request)
     given = {k: v.strip() for k, v in values.items() if k != "close_current" and v.strip()}
     for addon in ("tier2_addon", "tier3_addon"):
         given.setdefault(addon, "0")
-    try:
-        data = VersionCreate.model_validate({**given, "close_current": bool(close_current)})
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, VERSION_FIELDS)
-        return _detail(request, actor, tariff_id, values, errors, 422)
-    try:
-        services.do_add_tariff_version(get_platform().uow(actor), tariff_id, data)
-    except (ValidationProblem, ConflictError) as exc:
-        errors = from_service(exc, locale, VERSION_FIELDS)
-        return _detail(request, actor, tariff_id, values, errors, exc.status_code)
-    return flash.flash(see_other(request, f"/tariffs/{tariff_id}"), "tariff_version_added")
+    return submit(
+        request,
+        VersionCreate,
+        {**given, "close_current": bool(close_current)},
+        VERSION_FIELDS,
+        lambda data: services.do_add_tariff_version(work.write(), tariff_id, data),
+        done=lambda _: flash.redirect(request, f"/tariffs/{tariff_id}", "tariff_version_added"),
+        again=lambda errors, status: _detail(request, work, tariff_id, values, errors, status),
+    )

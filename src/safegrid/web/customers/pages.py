@@ -8,25 +8,22 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.customers import services
 from safegrid.customers.models import CustomerKind
 from safegrid.customers.schemas import CustomerCreate, DirectDebitOut, DirectDebitUpdate
 from safegrid.datause import reveal as datause_reveal
 from safegrid.org import services as org_services
-from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, describe, from_pydantic, from_service
+from safegrid.web.forms import FieldErrors, describe, submit
 from safegrid.web.i18n import request_locale
-from safegrid.web.redirects import is_htmx, see_other
+from safegrid.web.page_access import CustomersEditPage, CustomersViewPage, MetersViewPage
+from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -47,13 +44,13 @@ CUSTOMER_FIELDS: Final = (
 @router.get("/customers")
 def customer_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.CUSTOMERS_VIEW)),
+    work: CustomersViewPage,
     q: str = Query("", max_length=100),
     kind: str = Query("", max_length=16),
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     result = services.search_customers(
-        get_platform().uow(actor, readonly=True),
+        work.read(),
         q.strip() or None,
         kind or None,
         None,
@@ -65,7 +62,7 @@ def customer_list(
         "kind": kind,
         "kinds": list(CustomerKind),
         "params": {"q": q, "kind": kind},
-        "can_register": actor.can(Perm.CUSTOMERS_EDIT),
+        "can_register": work.actor.can(Perm.CUSTOMERS_EDIT),
     }
     # htmx live search swaps only the results; without JS the form reloads the whole page.
     template = "customers/_results.html" if is_htmx(request) else "customers/list.html"
@@ -74,12 +71,12 @@ def customer_list(
 
 def _form_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     values: dict[str, str],
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    units = org_services.list_units(get_platform().uow(actor, readonly=True))
+    units = org_services.list_units(work.read())
     return render(
         request,
         "customers/new.html",
@@ -96,17 +93,15 @@ def _form_page(
 
 # Declared before /customers/{customer_id}, which would otherwise try to read "new" as an id.
 @router.get("/customers/new")
-def customer_new_form(
-    request: Request, actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT))
-) -> Response:
-    values = {"kind": CustomerKind.RESIDENT.value, "org_unit_id": str(actor.org_unit_id or "")}
-    return _form_page(request, actor, values)
+def customer_new_form(request: Request, work: CustomersEditPage) -> Response:
+    values = {"kind": CustomerKind.RESIDENT.value, "org_unit_id": str(work.actor.org_unit_id or "")}
+    return _form_page(request, work, values)
 
 
 @router.post("/customers/new")
 def customer_new_submit(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT)),
+    work: CustomersEditPage,
     kind: Annotated[str, Form(max_length=16)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     id_number: Annotated[str, Form(max_length=64)] = "",
@@ -126,36 +121,33 @@ def customer_new_submit(
         "org_unit_id": org_unit_id,
         "is_key_customer": "on" if is_key_customer else "",
     }
-    locale = request_locale(request)
-    try:
-        data = CustomerCreate.model_validate(
-            {
-                **{k: v for k, v in values.items() if k != "is_key_customer"},
-                "is_key_customer": bool(is_key_customer),
-            }
-        )
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, CUSTOMER_FIELDS)
-        return _form_page(request, actor, values, errors, 422)
-    try:
-        customer_id = services.do_register_customer(get_platform().uow(actor), data)
-    except (ValidationProblem, ConflictError) as exc:
-        errors = from_service(exc, locale, CUSTOMER_FIELDS)
-        return _form_page(request, actor, values, errors, exc.status_code)
-    return flash.flash(see_other(request, f"/customers/{customer_id}"), "customer_registered")
+    return submit(
+        request,
+        CustomerCreate,
+        {
+            **{k: v for k, v in values.items() if k != "is_key_customer"},
+            "is_key_customer": bool(is_key_customer),
+        },
+        CUSTOMER_FIELDS,
+        lambda data: services.do_register_customer(work.write(), data),
+        done=lambda customer_id: flash.redirect(
+            request, f"/customers/{customer_id}", "customer_registered"
+        ),
+        again=lambda errors, status: _form_page(request, work, values, errors, status),
+    )
 
 
 @router.get("/customers/{customer_id}")
 def customer_detail(
     request: Request,
     customer_id: int,
-    actor: Actor = Depends(require_page(Perm.CUSTOMERS_VIEW)),
+    work: CustomersViewPage,
 ) -> Response:
-    customer = services.get_customer(get_platform().uow(actor, readonly=True), customer_id)
+    customer = services.get_customer(work.read(), customer_id)
     # Fields an active data-use grant of the caller covers get a "reveal" button (DATA-4).
     revealable = (
-        datause_reveal.revealable_fields(get_platform().uow(actor, readonly=True), customer_id)
-        if actor.can(Perm.DATAUSE_REQUEST)
+        datause_reveal.revealable_fields(work.read(), customer_id)
+        if work.actor.can(Perm.DATAUSE_REQUEST)
         else []
     )
     return render(
@@ -189,9 +181,9 @@ def _direct_debit_page(
 def direct_debit_form(
     request: Request,
     power_account_id: int,
-    actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT)),
+    work: CustomersEditPage,
 ) -> Response:
-    current = services.get_direct_debit(get_platform().uow(actor, readonly=True), power_account_id)
+    current = services.get_direct_debit(work.read(), power_account_id)
     return _direct_debit_page(request, current, {"bank_name": current.bank_name or ""})
 
 
@@ -199,13 +191,13 @@ def direct_debit_form(
 def direct_debit_submit(
     request: Request,
     power_account_id: int,
-    actor: Actor = Depends(require_page(Perm.CUSTOMERS_EDIT)),
+    work: CustomersEditPage,
     bank_name: Annotated[str, Form(max_length=64)] = "",
     bank_account: Annotated[str, Form(max_length=64)] = "",
     action: Annotated[str, Form(max_length=8)] = "save",
 ) -> Response:
     # Read first: an account outside the caller's region is a 404 before anything else.
-    current = services.get_direct_debit(get_platform().uow(actor, readonly=True), power_account_id)
+    current = services.get_direct_debit(work.read(), power_account_id)
     values = {"bank_name": bank_name, "bank_account": bank_account}
     locale = request_locale(request)
     cancel = action == "cancel"
@@ -217,29 +209,23 @@ def direct_debit_submit(
                 errors.add(field, describe({"type": "missing"}, locale))
     if errors:
         return _direct_debit_page(request, current, values, errors, 422)
-    try:
-        data = DirectDebitUpdate.model_validate(
-            {"bank_name": None, "bank_account": None} if cancel else values
-        )
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, DIRECT_DEBIT_FIELDS)
-        return _direct_debit_page(request, current, values, errors, 422)
-    try:
-        services.do_set_direct_debit(get_platform().uow(actor), power_account_id, data)
-    except (ValidationProblem, ConflictError) as exc:
-        errors = from_service(exc, locale, DIRECT_DEBIT_FIELDS)
-        return _direct_debit_page(request, current, values, errors, exc.status_code)
     notice = "direct_debit_cancelled" if cancel else "direct_debit_set"
-    return flash.flash(see_other(request, f"/customers/{current.customer_id}"), notice)
+    return submit(
+        request,
+        DirectDebitUpdate,
+        {"bank_name": None, "bank_account": None} if cancel else values,
+        DIRECT_DEBIT_FIELDS,
+        lambda data: services.do_set_direct_debit(work.write(), power_account_id, data),
+        done=lambda _: flash.redirect(request, f"/customers/{current.customer_id}", notice),
+        again=lambda errors, status: _direct_debit_page(request, current, values, errors, status),
+    )
 
 
 @router.get("/meters")
 def meter_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.METERS_VIEW)),
+    work: MetersViewPage,
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    result = services.list_meters(
-        get_platform().uow(actor, readonly=True), None, PageQuery(page=page, size=PAGE_SIZE)
-    )
+    result = services.list_meters(work.read(), None, PageQuery(page=page, size=PAGE_SIZE))
     return render(request, "meters/list.html", {"result": result, "params": {}})

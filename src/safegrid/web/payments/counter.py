@@ -1,7 +1,7 @@
 """Counter console (PAY-1): the cashier's screen (find an account by 户号, see what it owes,
 take the money, print the receipt) and the checker's screen (confirm each receipt of his
 hall against the cash, co-sign voids). The daily settlement and the trace are in
-``counter_settlement_views``.
+``web.payments.settlement``.
 
 Views parse the form, call the services and redirect (PRG); service errors are rendered by
 the app's error pages (403 the checker is the cashier, 404 out of scope, 422 bad amount…).
@@ -13,10 +13,9 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.payments.counter import queries as counter_queries
 from safegrid.payments.counter import services as counter
 from safegrid.payments.counter import voids as counter_voids
@@ -30,10 +29,14 @@ from safegrid.payments.counter.schemas import (
 )
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, ValidationProblem
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.web.i18n import N_
+from safegrid.web.page_access import (
+    CounterCheckPage,
+    CounterPayPage,
+    CounterViewPage,
+    CounterVoidPage,
+)
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -61,23 +64,20 @@ def money(value: str, field: str) -> Decimal:
 @router.get("/counter/desk")
 def desk(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COUNTER_PAY)),
+    work: CounterPayPage,
     account_no: str = Query("", max_length=20),
 ) -> Response:
-    platform = get_platform()
     found: AccountAtCounter | None = None
     missing = False
     if account_no.strip():
         try:
-            found = counter_queries.account_at_counter(
-                platform.uow(actor, readonly=True), account_no
-            )
+            found = counter_queries.account_at_counter(work.read(), account_no)
         except NotFoundError:
             missing = True
     mine = counter_queries.receipts(
-        platform.uow(actor, readonly=True),
+        work.read(),
         day=clock.business_day(),
-        cashier_id=actor.account_id or 0,
+        cashier_id=work.actor.account_id or 0,
     )
     return render(
         request,
@@ -86,7 +86,7 @@ def desk(
             "account_no": account_no.strip(),
             "found": found,
             "missing": missing,
-            "halls": counter_queries.my_halls(platform.uow(actor, readonly=True)),
+            "halls": counter_queries.my_halls(work.read()),
             "request_key": uuid.uuid4().hex,
             "mine": mine,
             "today_total": sum(
@@ -99,7 +99,7 @@ def desk(
 @router.post("/counter/desk/payments")
 def take_payment(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COUNTER_PAY)),
+    work: CounterPayPage,
     account_no: Annotated[str, Form(max_length=20)] = "",
     amount: Annotated[str, Form(max_length=20)] = "",
     method: Annotated[str, Form(max_length=8)] = "cash",
@@ -121,7 +121,7 @@ def take_payment(
         card_voucher=card_voucher.strip() or None,
         hall_id=int(hall_id) if hall_id.isdigit() else None,
     )
-    receipt = counter.do_record_payment(get_platform().uow(actor), data)
+    receipt = counter.do_record_payment(work.write(), data)
     return see_other(request, f"/counter/receipts/{receipt.id}")
 
 
@@ -129,20 +129,19 @@ def take_payment(
 def receipt_page(
     request: Request,
     receipt_id: int,
-    actor: Actor = Depends(require_page(Perm.COUNTER_VIEW)),
+    work: CounterViewPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    platform = get_platform()
-    receipt = counter_queries.receipt(platform.uow(actor, readonly=True), receipt_id)
-    halls = {h.id: h for h in counter_queries.my_halls(platform.uow(actor, readonly=True))}
+    receipt = counter_queries.receipt(work.read(), receipt_id)
+    halls = {h.id: h for h in counter_queries.my_halls(work.read())}
     return render(
         request,
         "payments/counter_receipt.html",
         {
             "r": receipt,
             "hall": halls.get(receipt.hall_id),
-            "me": actor.account_id,
-            "can_void": actor.can(Perm.COUNTER_VOID),
+            "me": work.actor.account_id,
+            "can_void": work.actor.can(Perm.COUNTER_VOID),
             "done": DONE.get(done),
         },
     )
@@ -151,16 +150,15 @@ def receipt_page(
 @router.get("/counter/check")
 def check_screen(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COUNTER_CHECK)),
+    work: CounterCheckPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    platform = get_platform()
-    halls = counter_queries.my_halls(platform.uow(actor, readonly=True))
+    halls = counter_queries.my_halls(work.read())
     hall_ids = [h.id for h in halls]
     waiting = [
         r
         for status in (ReceiptStatus.RECORDED, ReceiptStatus.VOID_REQUESTED)
-        for r in counter_queries.receipts(platform.uow(actor, readonly=True), status=status)
+        for r in counter_queries.receipts(work.read(), status=status)
         if r.hall_id in hall_ids
     ]
     return render(
@@ -170,7 +168,7 @@ def check_screen(
             "to_confirm": [r for r in waiting if r.status == ReceiptStatus.RECORDED],
             "to_cosign": [r for r in waiting if r.status == ReceiptStatus.VOID_REQUESTED],
             "halls": halls,
-            "me": actor.account_id,
+            "me": work.actor.account_id,
             "done": DONE.get(done),
         },
     )
@@ -180,11 +178,11 @@ def check_screen(
 def confirm(
     request: Request,
     receipt_id: int,
-    actor: Actor = Depends(require_page(Perm.COUNTER_CHECK)),
+    work: CounterCheckPage,
     counted: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     data = ConfirmIn(counted=money(counted, "counted"))
-    counter.do_confirm(get_platform().uow(actor), receipt_id, data)
+    counter.do_confirm(work.write(), receipt_id, data)
     return see_other(request, "/counter/check?done=confirmed")
 
 
@@ -192,14 +190,12 @@ def confirm(
 def void_request(
     request: Request,
     receipt_id: int,
-    actor: Actor = Depends(require_page(Perm.COUNTER_VOID)),
+    work: CounterVoidPage,
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     if len(reason.strip()) < 2:
         raise ValidationProblem("须填写作废原因 / give the reason for the void", field="reason")
-    counter_voids.do_request_void(
-        get_platform().uow(actor), receipt_id, VoidRequestIn(reason=reason)
-    )
+    counter_voids.do_request_void(work.write(), receipt_id, VoidRequestIn(reason=reason))
     return see_other(request, f"/counter/receipts/{receipt_id}?done=void_asked")
 
 
@@ -207,9 +203,9 @@ def void_request(
 def void_cosign(
     request: Request,
     receipt_id: int,
-    actor: Actor = Depends(require_page(Perm.COUNTER_VOID)),
+    work: CounterVoidPage,
 ) -> Response:
-    counter_voids.do_cosign_void(get_platform().uow(actor), receipt_id)
+    counter_voids.do_cosign_void(work.write(), receipt_id)
     return see_other(request, f"/counter/receipts/{receipt_id}?done=voided")
 
 
@@ -217,8 +213,8 @@ def void_cosign(
 def void_cancel(
     request: Request,
     receipt_id: int,
-    actor: Actor = Depends(require_page(Perm.COUNTER_VOID)),
+    work: CounterVoidPage,
     note: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    counter_voids.do_cancel_void(get_platform().uow(actor), receipt_id, VoidCancelIn(note=note))
+    counter_voids.do_cancel_void(work.write(), receipt_id, VoidCancelIn(note=note))
     return see_other(request, f"/counter/receipts/{receipt_id}?done=void_cancelled")

@@ -11,18 +11,21 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.payments.risk import cases, rules
 from safegrid.payments.risk.models import CaseStatus, RuleAction, RuleKind
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.web.i18n import N_
+from safegrid.web.page_access import (
+    RiskCasesDecidePage,
+    RiskCasesViewPage,
+    RiskRulesManagePage,
+    RiskRulesViewPage,
+)
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -59,15 +62,13 @@ STATUS_LABELS: Final[dict[str, str]] = {
 @router.get(f"{_R}/cases")
 def case_inbox(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.RISK_CASES_VIEW)),
+    work: RiskCasesViewPage,
     status: str = Query("", max_length=16),
     page: int = Query(1, ge=1),
     done: str = Query("", max_length=16),
 ) -> Response:
     chosen = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
-    found = cases.list_cases(
-        get_platform().uow(actor, readonly=True), chosen, PageQuery(page=page, size=20)
-    )
+    found = cases.list_cases(work.read(), chosen, PageQuery(page=page, size=20))
     return render(
         request,
         "payments/risk_cases.html",
@@ -77,7 +78,7 @@ def case_inbox(
             "statuses": list(CaseStatus),
             "status_labels": STATUS_LABELS,
             "action_labels": ACTION_LABELS,
-            "can_decide": actor.can(Perm.RISK_CASES_DECIDE),
+            "can_decide": work.actor.can(Perm.RISK_CASES_DECIDE),
             "undecided": cases.UNDECIDED,
             "done": DONE.get(done),
         },
@@ -88,10 +89,10 @@ def case_inbox(
 def case_lift(
     request: Request,
     risk_case_id: int,
-    actor: Actor = Depends(require_page(Perm.RISK_CASES_DECIDE)),
+    work: RiskCasesDecidePage,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    cases.do_lift(get_platform().uow(actor), risk_case_id, note)
+    cases.do_lift(work.write(), risk_case_id, note)
     return see_other(request, f"{_R}/cases?done=lifted")
 
 
@@ -99,10 +100,10 @@ def case_lift(
 def case_confirm(
     request: Request,
     risk_case_id: int,
-    actor: Actor = Depends(require_page(Perm.RISK_CASES_DECIDE)),
+    work: RiskCasesDecidePage,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    cases.do_confirm(get_platform().uow(actor), risk_case_id, note)
+    cases.do_confirm(work.write(), risk_case_id, note)
     return see_other(request, f"{_R}/cases?done=confirmed")
 
 
@@ -110,21 +111,21 @@ def case_confirm(
 def case_extend(
     request: Request,
     risk_case_id: int,
-    actor: Actor = Depends(require_page(Perm.RISK_CASES_DECIDE)),
+    work: RiskCasesDecidePage,
     hours: Annotated[int, Form(ge=1, le=720)] = 48,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    cases.do_extend(get_platform().uow(actor), risk_case_id, hours, note)
+    cases.do_extend(work.write(), risk_case_id, hours, note)
     return see_other(request, f"{_R}/cases?done=extended")
 
 
 @router.get(f"{_R}/rules")
 def rule_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.RISK_RULES_VIEW)),
+    work: RiskRulesViewPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    versions = rules.list_versions(get_platform().uow(actor, readonly=True))
+    versions = rules.list_versions(work.read())
     return render(
         request,
         "payments/risk_rules.html",
@@ -136,7 +137,7 @@ def rule_page(
             "kind_labels": KIND_LABELS,
             "action_labels": ACTION_LABELS,
             "strict": rules.STRICTLY_MORE,
-            "can_edit": actor.can(Perm.RISK_RULES_MANAGE),
+            "can_edit": work.actor.can(Perm.RISK_RULES_MANAGE),
             "done": DONE.get(done),
         },
     )
@@ -186,9 +187,7 @@ def _rules_from(form: dict[str, str]) -> list[rules.Rule]:
 
 
 @router.post(f"{_R}/rules")
-async def rule_save(
-    request: Request, actor: Actor = Depends(require_page(Perm.RISK_RULES_MANAGE))
-) -> Response:
+async def rule_save(request: Request, work: RiskRulesManagePage) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    rules.do_save_rules(get_platform().uow(actor), _rules_from(form), note=form.get("note", ""))
+    rules.do_save_rules(work.write(), _rules_from(form), note=form.get("note", ""))
     return see_other(request, f"{_R}/rules?done=saved")

@@ -16,6 +16,7 @@ from safegrid.security.login_locations import SecondVerificationRequired
 from safegrid.web import flash
 from safegrid.web.errors import SETUP_PAGES, login_page, render_status
 from safegrid.web.i18n import LANG_COOKIE, as_locale
+from safegrid.web.page_access import SetupPage
 from safegrid.web.redirects import safe_next, see_other
 from safegrid.web.templating import render
 
@@ -130,11 +131,9 @@ def _signed_in(request: Request, result: authn.LoginResult, next_path: str) -> R
 
 
 @router.post("/logout")
-def logout(
-    request: Request, actor: Actor = Depends(require_page(None, allow_setup=True))
-) -> Response:
-    if actor.session_id is not None:
-        authn.logout(get_platform().uow(actor), actor.session_id)
+def logout(request: Request, work: SetupPage) -> Response:
+    if work.actor.session_id is not None:
+        authn.logout(work.write(), work.actor.session_id)
     response = see_other(request, "/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     flash.flash(response, "signed_out")

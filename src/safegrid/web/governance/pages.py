@@ -12,20 +12,28 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.fieldwork import services as fieldwork
 from safegrid.fieldwork.models import WorkOrderKind
 from safegrid.governance import departures, idle, permchange, training
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import ValidationProblem
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm, Post
 from safegrid.web.i18n import N_
+from safegrid.web.page_access import (
+    DeparturesRecordPage,
+    DeparturesViewPage,
+    PermchangeApplyPage,
+    PermchangeApproveHeadPage,
+    PermchangeApproveLeaderPage,
+    PermchangeExecutePage,
+    StaffLifecyclePage,
+    WorkordersAssignPage,
+    WorkordersViewPage,
+)
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -55,12 +63,12 @@ def _done(key: str) -> str | None:
 @router.get(f"{_G}/permission-changes")
 def change_inbox(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.PERMCHANGE_APPLY)),
+    work: PermchangeApplyPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    rows = permchange.list_requests(get_platform().uow(actor, readonly=True))
+    rows = permchange.list_requests(work.read())
     ids = {r.target_id for r in rows} | {r.applicant_id for r in rows}
-    names = permchange.staff_labels(get_platform().uow(actor, readonly=True), ids)
+    names = permchange.staff_labels(work.read(), ids)
     return render(
         request,
         "governance/permission_changes.html",
@@ -68,10 +76,10 @@ def change_inbox(
             "rows": rows,
             "names": names,
             "posts": list(Post),
-            "me": actor.account_id,
-            "can_leader": actor.can(Perm.PERMCHANGE_APPROVE_LEADER),
-            "can_head": actor.can(Perm.PERMCHANGE_APPROVE_HEAD),
-            "can_execute": actor.can(Perm.PERMCHANGE_EXECUTE),
+            "me": work.actor.account_id,
+            "can_leader": work.actor.can(Perm.PERMCHANGE_APPROVE_LEADER),
+            "can_head": work.actor.can(Perm.PERMCHANGE_APPROVE_HEAD),
+            "can_execute": work.actor.can(Perm.PERMCHANGE_EXECUTE),
             "done": _done(done),
         },
     )
@@ -80,7 +88,7 @@ def change_inbox(
 @router.post(f"{_G}/permission-changes")
 def change_apply(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.PERMCHANGE_APPLY)),
+    work: PermchangeApplyPage,
     target_id: Annotated[int, Form(gt=0)] = 0,
     requested_post: Annotated[str, Form(max_length=32)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
@@ -89,7 +97,7 @@ def change_apply(
         post = Post(requested_post)
     except ValueError:
         raise ValidationProblem("请选择岗位 / choose a post", field="requested_post") from None
-    permchange.do_apply(get_platform().uow(actor), permchange.NewChange(target_id, post, reason))
+    permchange.do_apply(work.write(), permchange.NewChange(target_id, post, reason))
     return see_other(request, f"{_G}/permission-changes?done=applied")
 
 
@@ -97,13 +105,11 @@ def change_apply(
 def change_leader(
     request: Request,
     change_id: int,
-    actor: Actor = Depends(require_page(Perm.PERMCHANGE_APPROVE_LEADER)),
+    work: PermchangeApproveLeaderPage,
     approve: Annotated[str, Form(max_length=8)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    permchange.do_approve(
-        get_platform().uow(actor), change_id, "leader", approve=approve == "yes", note=note
-    )
+    permchange.do_approve(work.write(), change_id, "leader", approve=approve == "yes", note=note)
     return see_other(request, f"{_G}/permission-changes?done=decided")
 
 
@@ -111,13 +117,11 @@ def change_leader(
 def change_head(
     request: Request,
     change_id: int,
-    actor: Actor = Depends(require_page(Perm.PERMCHANGE_APPROVE_HEAD)),
+    work: PermchangeApproveHeadPage,
     approve: Annotated[str, Form(max_length=8)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    permchange.do_approve(
-        get_platform().uow(actor), change_id, "head", approve=approve == "yes", note=note
-    )
+    permchange.do_approve(work.write(), change_id, "head", approve=approve == "yes", note=note)
     return see_other(request, f"{_G}/permission-changes?done=decided")
 
 
@@ -125,9 +129,9 @@ def change_head(
 def change_execute(
     request: Request,
     change_id: int,
-    actor: Actor = Depends(require_page(Perm.PERMCHANGE_EXECUTE)),
+    work: PermchangeExecutePage,
 ) -> Response:
-    permchange.do_execute(get_platform().uow(actor), change_id)
+    permchange.do_execute(work.write(), change_id)
     return see_other(request, f"{_G}/permission-changes?done=executed")
 
 
@@ -137,20 +141,18 @@ def change_execute(
 @router.get(f"{_G}/departures")
 def departure_report(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.DEPARTURES_VIEW)),
+    work: DeparturesViewPage,
     late_only: bool = Query(False),
     done: str = Query("", max_length=16),
 ) -> Response:
-    rows = departures.compliance_report(
-        get_platform().uow(actor, readonly=True), late_only=late_only
-    )
+    rows = departures.compliance_report(work.read(), late_only=late_only)
     return render(
         request,
         "governance/departures.html",
         {
             "rows": rows,
             "late_only": late_only,
-            "can_record": actor.can(Perm.DEPARTURES_RECORD),
+            "can_record": work.actor.can(Perm.DEPARTURES_RECORD),
             "now": clock.now().astimezone(BUSINESS_TZ).strftime("%Y-%m-%dT%H:%M"),
             "done": _done(done),
         },
@@ -168,13 +170,13 @@ def _beijing(value: str, field: str) -> datetime:
 @router.post(f"{_G}/departures")
 def departure_record(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.DEPARTURES_RECORD)),
+    work: DeparturesRecordPage,
     account_id: Annotated[int, Form(gt=0)] = 0,
     effective_at: Annotated[str, Form(max_length=32)] = "",
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     data = departures.NewDeparture(account_id, _beijing(effective_at, "effective_at"), reason)
-    departures.do_record_departure(get_platform().uow(actor), data)
+    departures.do_record_departure(work.write(), data)
     return see_other(request, f"{_G}/departures?done=departure")
 
 
@@ -184,10 +186,10 @@ def departure_record(
 @router.get(f"{_G}/idle-accounts")
 def idle_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.STAFF_LIFECYCLE)),
+    work: StaffLifecyclePage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    rows = idle.list_reviews(get_platform().uow(actor, readonly=True))
+    rows = idle.list_reviews(work.read())
     return render(request, "governance/idle.html", {"rows": rows, "done": _done(done)})
 
 
@@ -195,10 +197,10 @@ def idle_list(
 def idle_decide(
     request: Request,
     review_id: int,
-    actor: Actor = Depends(require_page(Perm.STAFF_LIFECYCLE)),
+    work: StaffLifecyclePage,
     disable: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    idle.do_decide(get_platform().uow(actor), review_id, disable=disable == "yes")
+    idle.do_decide(work.write(), review_id, disable=disable == "yes")
     return see_other(request, f"{_G}/idle-accounts?done=idle")
 
 
@@ -208,10 +210,10 @@ def idle_decide(
 @router.get(f"{_G}/training")
 def training_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.STAFF_LIFECYCLE)),
+    work: StaffLifecyclePage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    rows = training.list_training(get_platform().uow(actor, readonly=True))
+    rows = training.list_training(work.read())
     return render(request, "governance/training.html", {"rows": rows, "done": _done(done)})
 
 
@@ -219,7 +221,7 @@ def training_list(
 def training_record(
     request: Request,
     account_id: int,
-    actor: Actor = Depends(require_page(Perm.STAFF_LIFECYCLE)),
+    work: StaffLifecyclePage,
     add_hours: Annotated[str, Form(max_length=8)] = "0",
     exam_passed: Annotated[str, Form(max_length=8)] = "",
     commitment_signed: Annotated[str, Form(max_length=8)] = "",
@@ -231,7 +233,7 @@ def training_record(
             "学时须为数字 / hours must be a number", field="add_hours"
         ) from None
     update = training.TrainingUpdate(hours, exam_passed == "yes", commitment_signed == "yes")
-    training.do_record_training(get_platform().uow(actor), account_id, update)
+    training.do_record_training(work.write(), account_id, update)
     return see_other(request, f"{_G}/training?done=training")
 
 
@@ -239,9 +241,9 @@ def training_record(
 def training_activate(
     request: Request,
     account_id: int,
-    actor: Actor = Depends(require_page(Perm.STAFF_LIFECYCLE)),
+    work: StaffLifecyclePage,
 ) -> Response:
-    training.do_activate(get_platform().uow(actor), account_id)
+    training.do_activate(work.write(), account_id)
     return see_other(request, f"{_G}/training?done=activated")
 
 
@@ -251,17 +253,17 @@ def training_activate(
 @router.get("/workorders")
 def work_orders(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.WORKORDERS_VIEW)),
+    work: WorkordersViewPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    rows = fieldwork.list_work_orders(get_platform().uow(actor, readonly=True))
+    rows = fieldwork.list_work_orders(work.read())
     return render(
         request,
         "governance/work_orders.html",
         {
             "rows": rows,
             "kinds": list(WorkOrderKind),
-            "can_assign": actor.can(Perm.WORKORDERS_ASSIGN),
+            "can_assign": work.actor.can(Perm.WORKORDERS_ASSIGN),
             "today": clock.business_day().isoformat(),
             "done": _done(done),
         },
@@ -271,7 +273,7 @@ def work_orders(
 @router.post("/workorders")
 def work_order_open(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.WORKORDERS_ASSIGN)),
+    work: WorkordersAssignPage,
     kind: Annotated[str, Form(max_length=16)] = "",
     meter_id: Annotated[int, Form(gt=0)] = 0,
     planned_on: Annotated[str, Form(max_length=10)] = "",
@@ -287,7 +289,7 @@ def work_order_open(
         raise ValidationProblem("日期格式不正确 / not a valid date", field="planned_on") from None
     assignee = int(assignee_id) if assignee_id.strip().isdigit() else None
     data = fieldwork.NewWorkOrder(order_kind, meter_id, day, assignee)
-    fieldwork.do_open_work_order(get_platform().uow(actor), data)
+    fieldwork.do_open_work_order(work.write(), data)
     return see_other(request, "/workorders?done=order")
 
 
@@ -295,9 +297,9 @@ def work_order_open(
 def work_order_assign(
     request: Request,
     work_order_id: int,
-    actor: Actor = Depends(require_page(Perm.WORKORDERS_ASSIGN)),
+    work: WorkordersAssignPage,
     assignee_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     assignee = int(assignee_id) if assignee_id.strip().isdigit() else None
-    fieldwork.do_assign(get_platform().uow(actor), work_order_id, assignee)
+    fieldwork.do_assign(work.write(), work_order_id, assignee)
     return see_other(request, "/workorders?done=order")

@@ -3,27 +3,26 @@ until it is finished (``safegrid demo history``, started by ``make demo``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.demo.history import HistoryProgress, history_progress
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
+from safegrid.security.work import Work
+from safegrid.web.page_access import SignedInPage
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def demo_history(actor: Actor, *, finished_too: bool = True) -> HistoryProgress | None:
+def demo_history(work: Work, *, finished_too: bool = True) -> HistoryProgress | None:
     """None outside a demo database (a real utility's start page never shows the box), and
     without ``finished_too`` once the history is complete: the start page shows it while it
     fills in, its last refresh says it is done."""
-    with get_platform().uow(actor, readonly=True) as uow:
+    with work.read() as uow:
         state = history_progress(uow.session)
     return state if state is not None and (finished_too or not state.finished) else None
 
 
 @router.get("/demo/history")
-def demo_history_fragment(request: Request, actor: Actor = Depends(require_page(None))) -> Response:
-    return render(request, "demo/_history.html", {"history": demo_history(actor)})
+def demo_history_fragment(request: Request, work: SignedInPage) -> Response:
+    return render(request, "demo/_history.html", {"history": demo_history(work)})

@@ -5,23 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from argon2 import PasswordHasher
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.security import accounts, passwords
-from safegrid.security.actor import Actor
-from safegrid.security.guards import SESSION_COOKIE, require_page
+from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import SessionStage
+from safegrid.security.work import Work
 from safegrid.web import flash
 from safegrid.web.forms import FieldErrors, from_service
 from safegrid.web.i18n import N_, request_locale, translate
+from safegrid.web.page_access import SetupPage, SignedInPage
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-_setup = require_page(None, allow_setup=True)
 
 PASSWORD_FIELDS = ("current_password", "new_password", "repeat_password")
 
@@ -48,14 +48,14 @@ def _password_page(
 
 
 @router.get("/account/password")
-def password_form(request: Request, actor: Actor = Depends(_setup)) -> Response:
+def password_form(request: Request, work: SetupPage) -> Response:
     return _password_page(request)
 
 
 @router.post("/account/password")
 def password_submit(
     request: Request,
-    actor: Actor = Depends(_setup),
+    work: SetupPage,
     current_password: Annotated[str, Form(max_length=256)] = "",
     new_password: Annotated[str, Form(max_length=256)] = "",
     repeat_password: Annotated[str, Form(max_length=256)] = "",
@@ -67,21 +67,21 @@ def password_submit(
         return _password_page(request, errors, 422)
     try:
         stage = accounts.do_change_password(
-            get_platform().uow(actor), current_password, new_password, hasher=_hasher()
+            work.write(), current_password, new_password, hasher=_hasher()
         )
     except ValidationProblem as exc:
         return _password_page(request, from_service(exc, locale, PASSWORD_FIELDS), 422)
     target = "/account/totp" if stage == SessionStage.ENROL_TOTP else "/"
-    return flash.flash(see_other(request, target), "password_changed")
+    return flash.redirect(request, target, "password_changed")
 
 
 def _totp_page(
-    request: Request, actor: Actor, errors: FieldErrors | None = None, status_code: int = 200
+    request: Request, work: Work, errors: FieldErrors | None = None, status_code: int = 200
 ) -> Response:
     try:
-        secret, uri = accounts.totp_uri(get_platform().uow(actor, readonly=True))
+        secret, uri = accounts.totp_uri(work.read())
     except ConflictError:
-        return flash.flash(see_other(request, "/"), "totp_already")
+        return flash.redirect(request, "/", "totp_already")
     return render(
         request,
         "account/totp.html",
@@ -96,40 +96,38 @@ def _totp_page(
 
 
 @router.get("/account/totp")
-def totp_form(request: Request, actor: Actor = Depends(_setup)) -> Response:
-    return _totp_page(request, actor)
+def totp_form(request: Request, work: SetupPage) -> Response:
+    return _totp_page(request, work)
 
 
 @router.post("/account/totp")
 def totp_submit(
     request: Request,
-    actor: Actor = Depends(_setup),
+    work: SetupPage,
     code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     try:
-        accounts.do_enrol_totp(get_platform().uow(actor), code.strip().replace(" ", ""))
+        accounts.do_enrol_totp(work.write(), code.strip().replace(" ", ""))
     except ValidationProblem as exc:
         errors = from_service(exc, request_locale(request), ("code",))
-        return _totp_page(request, actor, errors, 422)
+        return _totp_page(request, work, errors, 422)
     except ConflictError:
-        return flash.flash(see_other(request, "/"), "totp_already")
-    return flash.flash(see_other(request, "/"), "totp_enrolled")
+        return flash.redirect(request, "/", "totp_already")
+    return flash.redirect(request, "/", "totp_enrolled")
 
 
 @router.get("/sessions")
-def my_sessions(request: Request, actor: Actor = Depends(require_page(None))) -> Response:
-    assert actor.account_id is not None  # a page session always belongs to a staff account
-    rows = accounts.sessions_of(get_platform().uow(actor, readonly=True), actor.account_id)
+def my_sessions(request: Request, work: SignedInPage) -> Response:
+    assert work.actor.account_id is not None  # a page session always belongs to a staff account
+    rows = accounts.sessions_of(work.read(), work.actor.account_id)
     return render(request, "account/sessions.html", {"sessions": rows})
 
 
 @router.post("/sessions/{session_id}/revoke")
-def revoke_session(
-    request: Request, session_id: int, actor: Actor = Depends(require_page(None))
-) -> Response:
-    accounts.do_revoke_session(get_platform().uow(actor), session_id)
-    if session_id == actor.session_id:
+def revoke_session(request: Request, session_id: int, work: SignedInPage) -> Response:
+    accounts.do_revoke_session(work.write(), session_id)
+    if session_id == work.actor.session_id:
         response = see_other(request, "/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return flash.flash(response, "signed_out")
-    return flash.flash(see_other(request, "/sessions"), "session_revoked")
+    return flash.redirect(request, "/sessions", "session_revoked")

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from pydantic import ValidationError
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.readings import services
 from safegrid.readings.imports import MAX_FILE_BYTES
 from safegrid.readings.schemas import ReadingEntry
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.web.forms import FORM, FieldErrors, from_service, submit
 from safegrid.web.i18n import request_locale
+from safegrid.web.page_access import (
+    ReadingsClosePage,
+    ReadingsEnterPage,
+    ReadingsImportPage,
+    ReadingsViewPage,
+)
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -37,16 +39,14 @@ SHOWN_ERRORS: Final = 200
 @router.get("/readings")
 def readings_home(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.READINGS_VIEW)),
+    work: ReadingsViewPage,
     asset_no: str = Query("", max_length=32),
 ) -> Response:
     """Look a meter up by its asset number; links to entry, import and periods."""
     errors = FieldErrors()
     if asset_no.strip():
         try:
-            meter_id = services.meter_id_by_asset(
-                get_platform().uow(actor, readonly=True), asset_no
-            )
+            meter_id = services.meter_id_by_asset(work.read(), asset_no)
         except NotFoundError as exc:
             errors = from_service(exc, request_locale(request), ("asset_no",))
             errors.add("asset_no", errors.pop("", [""])[0])
@@ -58,8 +58,8 @@ def readings_home(
         {
             "asset_no": asset_no,
             "errors": errors,
-            "can_enter": actor.can(Perm.READINGS_ENTER),
-            "can_import": actor.can(Perm.READINGS_IMPORT),
+            "can_enter": work.actor.can(Perm.READINGS_ENTER),
+            "can_import": work.actor.can(Perm.READINGS_IMPORT),
         },
         status_code=404 if errors else 200,
     )
@@ -82,7 +82,7 @@ def _entry_page(
 @router.get("/readings/new")
 def reading_form(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.READINGS_ENTER)),
+    work: ReadingsEnterPage,
     asset_no: str = Query("", max_length=32),
 ) -> Response:
     return _entry_page(request, {"asset_no": asset_no, "read_on": clock.business_day().isoformat()})
@@ -91,7 +91,7 @@ def reading_form(
 @router.post("/readings/new")
 def reading_submit(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.READINGS_ENTER)),
+    work: ReadingsEnterPage,
     asset_no: Annotated[str, Form(max_length=64)] = "",
     read_on: Annotated[str, Form(max_length=32)] = "",
     total: Annotated[str, Form(max_length=32)] = "",
@@ -107,44 +107,42 @@ def reading_submit(
         "valley": valley,
         "estimated": "on" if estimated else "",
     }
-    locale = request_locale(request)
-    try:
-        entry = ReadingEntry.model_validate(
-            {
-                "asset_no": asset_no,
-                "read_on": read_on,
-                "total": total,
-                "peak": peak or None,
-                "valley": valley or None,
-                "estimated": bool(estimated),
-            }
-        )
-    except ValidationError as exc:
-        return _entry_page(request, values, from_pydantic(exc, locale, ENTRY_FIELDS), 422)
-    try:
-        read = services.do_enter_reading(get_platform().uow(actor), entry)
-    except NotFoundError as exc:
-        errors = from_service(exc, locale, ENTRY_FIELDS)
-        errors.add("asset_no", errors.pop("", [""])[0])
-        return _entry_page(request, values, errors, 404)
-    except (ValidationProblem, ConflictError) as exc:
-        return _entry_page(
-            request, values, from_service(exc, locale, ENTRY_FIELDS), exc.status_code
-        )
-    return flash.flash(see_other(request, f"/meters/{read.meter_id}/readings"), "reading_saved")
+
+    def again(errors: FieldErrors, status: int) -> Response:
+        if status == 404:  # no such meter: the message belongs next to the number typed
+            errors.add("asset_no", errors.pop(FORM, [""])[0])
+        return _entry_page(request, values, errors, status)
+
+    return submit(
+        request,
+        ReadingEntry,
+        {
+            "asset_no": asset_no,
+            "read_on": read_on,
+            "total": total,
+            "peak": peak or None,
+            "valley": valley or None,
+            "estimated": bool(estimated),
+        },
+        ENTRY_FIELDS,
+        lambda entry: services.do_enter_reading(work.write(), entry),
+        done=lambda read: flash.redirect(
+            request, f"/meters/{read.meter_id}/readings", "reading_saved"
+        ),
+        again=again,
+        refused=(NotFoundError, ValidationProblem, ConflictError),
+    )
 
 
 @router.get("/readings/import")
-def import_form(
-    request: Request, actor: Actor = Depends(require_page(Perm.READINGS_IMPORT))
-) -> Response:
+def import_form(request: Request, work: ReadingsImportPage) -> Response:
     return render(request, "readings/import.html", {"report": None, "problem": None})
 
 
 @router.post("/readings/import")
 async def import_submit(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.READINGS_IMPORT)),
+    work: ReadingsImportPage,
     file: UploadFile = File(...),
 ) -> Response:
     data = await file.read(MAX_FILE_BYTES + 1)
@@ -152,7 +150,7 @@ async def import_submit(
     try:
         if len(data) > MAX_FILE_BYTES:
             raise ValidationProblem("文件过大 / the file is larger than 200 MB", field="file")
-        uow = get_platform().uow(actor)
+        uow = work.write()
         if name.lower().endswith(".parquet"):
             report = services.do_ingest_ami(uow, name, data)
         else:
@@ -173,16 +171,14 @@ async def import_submit(
 
 
 @router.get("/readings/periods")
-def period_list(
-    request: Request, actor: Actor = Depends(require_page(Perm.READINGS_VIEW))
-) -> Response:
-    periods = services.list_periods(get_platform().uow(actor, readonly=True))
+def period_list(request: Request, work: ReadingsViewPage) -> Response:
+    periods = services.list_periods(work.read())
     return render(
         request,
         "readings/periods.html",
         {
             "periods": periods,
-            "can_close": actor.can(Perm.READINGS_CLOSE),
+            "can_close": work.actor.can(Perm.READINGS_CLOSE),
             "closeable": {p.period for p in periods if services.closeable(p.period)},
             "summary": None,
             "problem": None,
@@ -193,15 +189,15 @@ def period_list(
 @router.post("/readings/periods/close")
 def period_close(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.READINGS_CLOSE)),
+    work: ReadingsClosePage,
     period: Annotated[str, Form(max_length=7)] = "",
 ) -> Response:
     problem, summary, code = None, None, 200
     try:
-        summary = services.do_close_period(get_platform().uow(actor), period)
+        summary = services.do_close_period(work.write(), period)
     except ValidationProblem as exc:
         problem, code = exc.message, exc.status_code
-    periods = services.list_periods(get_platform().uow(actor, readonly=True))
+    periods = services.list_periods(work.read())
     return render(
         request,
         "readings/periods.html",
@@ -217,12 +213,10 @@ def period_close(
 
 
 @router.get("/meters/{meter_id}/readings")
-def meter_readings(
-    request: Request, meter_id: int, actor: Actor = Depends(require_page(Perm.READINGS_VIEW))
-) -> Response:
-    readings = services.meter_readings(get_platform().uow(actor, readonly=True), meter_id)
+def meter_readings(request: Request, meter_id: int, work: ReadingsViewPage) -> Response:
+    readings = services.meter_readings(work.read(), meter_id)
     return render(
         request,
         "readings/meter.html",
-        {"m": readings, "can_enter": actor.can(Perm.READINGS_ENTER)},
+        {"m": readings, "can_enter": work.actor.can(Perm.READINGS_ENTER)},
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.billing import background, queries, reprice, services
@@ -17,13 +17,13 @@ from safegrid.billing.schemas import DEFAULT_DUE_DAYS
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.web import flash
-from safegrid.web.bill_explanation import adjustment_total, exact_text, explain, kwh_text
+from safegrid.web.billing.explanation import adjustment_total, exact_text, explain, kwh_text
 from safegrid.web.i18n import localize_message, request_locale
-from safegrid.web.redirects import is_htmx, see_other
+from safegrid.web.page_access import BillsReversePage, BillsRunPage, BillsViewPage
+from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,11 +33,11 @@ PERIOD = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
 
 
 def _billing_page(
-    request: Request, actor: Actor, error: str | None = None, status_code: int = 200
+    request: Request, work: Work, error: str | None = None, status_code: int = 200
 ) -> Response:
     platform = get_platform()
-    periods = queries.period_overview(platform.uow(actor, readonly=True))
-    runs = queries.list_runs(platform.uow(actor, readonly=True), PageQuery(page=1, size=10))
+    periods = queries.period_overview(work.read())
+    runs = queries.list_runs(work.read(), PageQuery(page=1, size=10))
     return render(
         request,
         "billing/runs.html",
@@ -45,8 +45,8 @@ def _billing_page(
             "periods": periods,
             "closed": [p.period for p in periods if p.closed],
             "runs": runs,
-            "can_run": actor.can(Perm.BILLS_RUN),
-            "tracker": background.current(platform, actor),
+            "can_run": work.actor.can(Perm.BILLS_RUN),
+            "tracker": background.current(platform, work.actor),
             "due_days": DEFAULT_DUE_DAYS,
             "error": error,
         },
@@ -55,44 +55,40 @@ def _billing_page(
 
 
 @router.get("/billing")
-def billing_home(
-    request: Request, actor: Actor = Depends(require_page(Perm.BILLS_VIEW))
-) -> Response:
-    return _billing_page(request, actor)
+def billing_home(request: Request, work: BillsViewPage) -> Response:
+    return _billing_page(request, work)
 
 
 @router.post("/billing/runs")
 def billing_run(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.BILLS_RUN)),
+    work: BillsRunPage,
     period: Annotated[str, Form(max_length=16)] = "",
     due_days: Annotated[int, Form(ge=1, le=90)] = DEFAULT_DUE_DAYS,
 ) -> Response:
     platform = get_platform()
     try:
-        period = services.check_runnable(platform.uow(actor, readonly=True), period)
+        period = services.check_runnable(work.read(), period)
         if not is_htmx(request):
-            run = services.do_run_bills(platform.uow(actor), period, due_days=due_days)
-            return flash.flash(see_other(request, f"/billing/runs/{run.id}"), "bill_run_done")
+            run = services.do_run_bills(work.write(), period, due_days=due_days)
+            return flash.redirect(request, f"/billing/runs/{run.id}", "bill_run_done")
     except ValidationProblem as exc:
         message = localize_message(exc.message, request_locale(request))
         if is_htmx(request):  # htmx swaps only 2xx answers: the error goes in the box
             return render(
                 request, "billing/_progress.html", {"tracker": None, "run_error": message}
             )
-        return _billing_page(request, actor, message, 422)
-    tracker = background.start(platform, actor, period, due_days)
+        return _billing_page(request, work, message, 422)
+    tracker = background.start(platform, work.actor, period, due_days)
     return render(request, "billing/_progress.html", {"tracker": tracker, "run_error": None})
 
 
 @router.get("/billing/runs/progress")
-def billing_run_progress(
-    request: Request, actor: Actor = Depends(require_page(Perm.BILLS_RUN))
-) -> Response:
+def billing_run_progress(request: Request, work: BillsRunPage) -> Response:
     return render(
         request,
         "billing/_progress.html",
-        {"tracker": background.current(get_platform(), actor), "run_error": None},
+        {"tracker": background.current(get_platform(), work.actor), "run_error": None},
     )
 
 
@@ -100,27 +96,24 @@ def billing_run_progress(
 def billing_run_detail(
     request: Request,
     run_id: int,
-    actor: Actor = Depends(require_page(Perm.BILLS_VIEW)),
+    work: BillsViewPage,
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    platform = get_platform()
-    run = queries.get_run(platform.uow(actor, readonly=True), run_id)
-    bills = queries.list_bills(
-        platform.uow(actor, readonly=True), PageQuery(page=page, size=PAGE_SIZE), run_id=run_id
-    )
+    run = queries.get_run(work.read(), run_id)
+    bills = queries.list_bills(work.read(), PageQuery(page=page, size=PAGE_SIZE), run_id=run_id)
     return render(request, "billing/run.html", {"run": run, "result": bills, "params": {}})
 
 
 @router.get("/bills")
 def bill_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.BILLS_VIEW)),
+    work: BillsViewPage,
     account_id: int | None = Query(None, gt=0),
     period: str = Query("", pattern=PERIOD),
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     result = queries.list_bills(
-        get_platform().uow(actor, readonly=True),
+        work.read(),
         PageQuery(page=page, size=PAGE_SIZE),
         account_id=account_id,
         period=period or None,
@@ -142,9 +135,9 @@ def _half(text: str, locale: str) -> str:
 
 
 def _bill_page(
-    request: Request, actor: Actor, bill_id: int, error: str | None = None, status_code: int = 200
+    request: Request, work: Work, bill_id: int, error: str | None = None, status_code: int = 200
 ) -> Response:
-    bill = queries.get_bill(get_platform().uow(actor, readonly=True), bill_id)
+    bill = queries.get_bill(work.read(), bill_id)
     locale = request_locale(request)
     return render(
         request,
@@ -153,8 +146,8 @@ def _bill_page(
             "bill": bill,
             "explanation": explain(bill),
             "adjustment_total": adjustment_total(bill),
-            "can_reverse": actor.can(Perm.BILLS_REVERSE),
-            "can_see_collection": actor.can(Perm.COLLECTION_VIEW),
+            "can_reverse": work.actor.can(Perm.BILLS_REVERSE),
+            "can_see_collection": work.actor.can(Perm.COLLECTION_VIEW),
             "error": error,
             "kwh": kwh_text,
             "exact": exact_text,
@@ -165,45 +158,40 @@ def _bill_page(
 
 
 @router.get("/bills/{bill_id}")
-def bill_detail(
-    request: Request, bill_id: int, actor: Actor = Depends(require_page(Perm.BILLS_VIEW))
-) -> Response:
-    return _bill_page(request, actor, bill_id)
+def bill_detail(request: Request, bill_id: int, work: BillsViewPage) -> Response:
+    return _bill_page(request, work, bill_id)
 
 
 @router.post("/bills/{bill_id}/reverse")
 def bill_reverse(
     request: Request,
     bill_id: int,
-    actor: Actor = Depends(require_page(Perm.BILLS_REVERSE)),
+    work: BillsReversePage,
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
-        reversal_id = services.do_reverse_bill(get_platform().uow(actor), bill_id, reason)
+        reversal_id = services.do_reverse_bill(work.write(), bill_id, reason)
     except (ValidationProblem, ConflictError) as exc:
         message = localize_message(exc.message, request_locale(request))
-        return _bill_page(request, actor, bill_id, message, exc.status_code)
-    return flash.flash(see_other(request, f"/bills/{reversal_id}"), "bill_reversed")
+        return _bill_page(request, work, bill_id, message, exc.status_code)
+    return flash.redirect(request, f"/bills/{reversal_id}", "bill_reversed")
 
 
 @router.post("/bills/{bill_id}/reprice")
 def bill_reprice(
     request: Request,
     bill_id: int,
-    actor: Actor = Depends(require_page(Perm.BILLS_REVERSE)),
+    work: BillsReversePage,
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """退补 (BILL-7) from this bill's month on, for this bill's account."""
-    platform = get_platform()
-    bill = queries.get_bill(platform.uow(actor, readonly=True), bill_id)
+    bill = queries.get_bill(work.read(), bill_id)
     try:
-        result = reprice.do_reprice_bills(
-            platform.uow(actor), [bill.account_number], bill.period, reason
-        )
+        result = reprice.do_reprice_bills(work.write(), [bill.account_number], bill.period, reason)
     except (ValidationProblem, ConflictError) as exc:
         message = localize_message(exc.message, request_locale(request))
-        return _bill_page(request, actor, bill_id, message, exc.status_code)
+        return _bill_page(request, work, bill_id, message, exc.status_code)
     if not result.adjustments:
-        return flash.flash(see_other(request, f"/bills/{bill_id}"), "bill_reprice_unchanged")
+        return flash.redirect(request, f"/bills/{bill_id}", "bill_reprice_unchanged")
     first = result.adjustments[0].new_bill_id
-    return flash.flash(see_other(request, f"/bills/{first}"), "bill_repriced")
+    return flash.redirect(request, f"/bills/{first}", "bill_repriced")

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.datause import access_log, exports, reveal, workflow
 from safegrid.datause.fields import revealable
 from safegrid.datause.schemas import Decision, ExportCreate, GrantRevoke, RequestCreate, RevealIn
@@ -20,11 +19,18 @@ from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import SafeGridError, ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
+from safegrid.security.work import Work
+from safegrid.web.forms import FieldErrors, from_service, submit
 from safegrid.web.i18n import N_, request_locale
+from safegrid.web.page_access import (
+    AccessLogViewPage,
+    DatauseApproveDsoPage,
+    DatauseApproveHeadPage,
+    DatauseRequestPage,
+    ExportCustomersPage,
+    SignedInPage,
+)
 from safegrid.web.redirects import is_htmx, see_other
 from safegrid.web.templating import render
 
@@ -49,34 +55,33 @@ FIELD_LABELS: Final[dict[str, str]] = {
 @router.get("/datause")
 def datause_home(
     request: Request,
-    actor: Actor = Depends(require_page(None)),
+    work: SignedInPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    platform = get_platform()
     context = {
-        "mine": workflow.my_requests(platform.uow(actor, readonly=True)),
-        "grants": workflow.my_grants(platform.uow(actor, readonly=True)),
-        "inbox": workflow.inbox(platform.uow(actor, readonly=True)),
+        "mine": workflow.my_requests(work.read()),
+        "grants": workflow.my_grants(work.read()),
+        "inbox": workflow.inbox(work.read()),
         "done": DONE.get(done),
-        "me": actor.account_id,
+        "me": work.actor.account_id,
         "field_labels": FIELD_LABELS,
-        "can_request": actor.can(Perm.DATAUSE_REQUEST),
-        "can_head": actor.can(Perm.DATAUSE_APPROVE_HEAD),
-        "can_dso": actor.can(Perm.DATAUSE_APPROVE_DSO),
-        "can_export": actor.can(Perm.EXPORT_CUSTOMERS),
-        "can_logs": actor.can(Perm.ACCESS_LOG_VIEW),
+        "can_request": work.actor.can(Perm.DATAUSE_REQUEST),
+        "can_head": work.actor.can(Perm.DATAUSE_APPROVE_HEAD),
+        "can_dso": work.actor.can(Perm.DATAUSE_APPROVE_DSO),
+        "can_export": work.actor.can(Perm.EXPORT_CUSTOMERS),
+        "can_logs": work.actor.can(Perm.ACCESS_LOG_VIEW),
     }
     return render(request, "datause/home.html", context)
 
 
 def _form_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     values: dict[str, object],
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    units = org_services.list_units(get_platform().uow(actor, readonly=True))
+    units = org_services.list_units(work.read())
     context = {
         "values": values,
         "errors": errors or FieldErrors(),
@@ -90,7 +95,7 @@ def _form_page(
 @router.get("/datause/requests/new")
 def request_form(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_REQUEST)),
+    work: DatauseRequestPage,
     customer_id: int | None = Query(None, gt=0),
 ) -> Response:
     today = clock.business_day()
@@ -98,12 +103,12 @@ def request_form(
         "kind": "view",
         "fields": ["id_number"],
         "customer_ids": str(customer_id or ""),
-        "scope_unit_id": "" if customer_id else str(actor.org_unit_id or ""),
+        "scope_unit_id": "" if customer_id else str(work.actor.org_unit_id or ""),
         "period_from": today.isoformat(),
         "period_to": (today + timedelta(days=6)).isoformat(),
         "purpose": "",
     }
-    return _form_page(request, actor, values)
+    return _form_page(request, work, values)
 
 
 def _day_start(value: str, field: str) -> datetime:
@@ -117,7 +122,7 @@ def _day_start(value: str, field: str) -> datetime:
 @router.post("/datause/requests/new")
 def request_submit(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_REQUEST)),
+    work: DatauseRequestPage,
     kind: Annotated[str, Form(max_length=16)] = "view",
     purpose: Annotated[str, Form(max_length=1000)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
@@ -130,38 +135,42 @@ def request_submit(
         "kind": kind, "purpose": purpose, "fields": fields or [], "customer_ids": customer_ids,
         "scope_unit_id": scope_unit_id, "period_from": period_from, "period_to": period_to,
     }  # fmt: skip
-    locale = request_locale(request)
     ids = [p for p in customer_ids.replace("，", ",").replace(" ", ",").split(",") if p]
+
+    def again(errors: FieldErrors, status: int) -> Response:
+        return _form_page(request, work, values, errors, status)
+
     try:
         # The last day is included: the grant runs to the end of it (Beijing time).
         start = _day_start(period_from, "period_from")
         end = _day_start(period_to, "period_to") + timedelta(days=1)
-        data = RequestCreate.model_validate(
-            {
-                "kind": kind,
-                "purpose": purpose,
-                "fields": fields or [],
-                "customer_ids": ids or None,
-                "scope_unit_id": None if ids else (scope_unit_id or None),
-                "period_from": max(start, clock.now()),
-                "period_to": end,
-            }
-        )
-        workflow.do_file_request(get_platform().uow(actor), data)
-    except ValidationError as exc:
-        errors = from_pydantic(exc, locale, FORM_FIELDS)
-        return _form_page(request, actor, values, errors, 422)
-    except SafeGridError as exc:
-        errors = from_service(exc, locale, FORM_FIELDS)
-        return _form_page(request, actor, values, errors, exc.status_code)
-    return see_other(request, "/datause?done=filed")
+    except ValidationProblem as exc:
+        return again(from_service(exc, request_locale(request), FORM_FIELDS), exc.status_code)
+    return submit(
+        request,
+        RequestCreate,
+        {
+            "kind": kind,
+            "purpose": purpose,
+            "fields": fields or [],
+            "customer_ids": ids or None,
+            "scope_unit_id": None if ids else (scope_unit_id or None),
+            "period_from": max(start, clock.now()),
+            "period_to": end,
+        },
+        FORM_FIELDS,
+        lambda data: workflow.do_file_request(work.write(), data),
+        done=lambda _: see_other(request, "/datause?done=filed"),
+        again=again,
+        refused=(SafeGridError,),
+    )
 
 
 def _decide(
-    request: Request, actor: Actor, request_id: int, step: str, approve: str, note: str
+    request: Request, work: Work, request_id: int, step: str, approve: str, note: str
 ) -> Response:
     decision = Decision(approve=approve == "yes", note=note or None)
-    workflow.do_decide(get_platform().uow(actor), request_id, step, decision)
+    workflow.do_decide(work.write(), request_id, step, decision)
     return see_other(request, "/datause?done=decided")
 
 
@@ -169,29 +178,29 @@ def _decide(
 def head_decision(
     request: Request,
     request_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_APPROVE_HEAD)),
+    work: DatauseApproveHeadPage,
     approve: Annotated[str, Form(max_length=3)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, actor, request_id, "head", approve, note)
+    return _decide(request, work, request_id, "head", approve, note)
 
 
 @router.post("/datause/requests/{request_id}/dso-decision")
 def dso_decision(
     request: Request,
     request_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_APPROVE_DSO)),
+    work: DatauseApproveDsoPage,
     approve: Annotated[str, Form(max_length=3)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, actor, request_id, "dso", approve, note)
+    return _decide(request, work, request_id, "dso", approve, note)
 
 
 @router.post("/datause/grants/{grant_id}/revoke")
 def revoke_grant(
     request: Request,
     grant_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_APPROVE_DSO)),
+    work: DatauseApproveDsoPage,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
@@ -200,20 +209,18 @@ def revoke_grant(
         raise ValidationProblem(
             "请填写撤销原因（至少 4 个字）/ give a reason of at least 4 characters", field="reason"
         ) from None
-    workflow.do_revoke_grant(get_platform().uow(actor), grant_id, data)
+    workflow.do_revoke_grant(work.write(), grant_id, data)
     return see_other(request, "/datause/grants?active=1")
 
 
 @router.get("/datause/grants")
 def grants_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogViewPage,
     active: str = Query("", max_length=3),
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    result = workflow.list_grants(
-        get_platform().uow(actor, readonly=True), bool(active), PageQuery(page=page, size=PAGE_SIZE)
-    )
+    result = workflow.list_grants(work.read(), bool(active), PageQuery(page=page, size=PAGE_SIZE))
     context = {
         "result": result,
         "active": active,
@@ -226,7 +233,7 @@ def grants_page(
 @router.get("/datause/access-logs")
 def access_log_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogViewPage,
     staff: str = Query("", max_length=64),
     customer_id: str = Query("", max_length=12),
     since: str = Query("", max_length=10),
@@ -241,7 +248,7 @@ def access_log_page(
             "客户编号须为数字 / customer id must be a number", field="customer_id"
         )
     result = access_log.search(
-        get_platform().uow(actor, readonly=True),
+        work.read(),
         staff or None,
         int(customer_id) if customer_id else None,
         start,
@@ -255,19 +262,17 @@ def access_log_page(
 @router.get("/datause/exports")
 def exports_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.ACCESS_LOG_VIEW)),
+    work: AccessLogViewPage,
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    result = exports.list_exports(
-        get_platform().uow(actor, readonly=True), PageQuery(page=page, size=PAGE_SIZE)
-    )
+    result = exports.list_exports(work.read(), PageQuery(page=page, size=PAGE_SIZE))
     return render(request, "datause/exports.html", {"result": result, "params": {}})
 
 
 @router.post("/datause/exports")
 def export_download(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.EXPORT_CUSTOMERS)),
+    work: ExportCustomersPage,
     format: Annotated[str, Form(max_length=4)] = "csv",
     request_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
@@ -281,7 +286,7 @@ def export_download(
         raise ValidationProblem(
             "格式须为 csv 或 xlsx / format must be csv or xlsx", field="format"
         ) from None
-    file = exports.do_export_customers(get_platform().uow(actor), data)
+    file = exports.do_export_customers(work.write(), data)
     return Response(
         file.content,
         media_type=file.media_type,
@@ -293,12 +298,12 @@ def export_download(
 def reveal_field(
     request: Request,
     customer_id: int,
-    actor: Actor = Depends(require_page(Perm.DATAUSE_REQUEST)),
+    work: DatauseRequestPage,
     field: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """htmx: the value in place of the masked one, or why not (audited either way)."""
     try:
-        out = reveal.do_reveal(get_platform().uow(actor), customer_id, RevealIn(field=field or "-"))
+        out = reveal.do_reveal(work.write(), customer_id, RevealIn(field=field or "-"))
     except reveal.RevealRefusedError as exc:
         if not is_htmx(request):
             raise

@@ -7,24 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.org import services as org_services
-from safegrid.platform.errors import ConflictError, ValidationProblem
+from safegrid.platform.errors import ConflictError
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.terminals import services
 from safegrid.terminals.models import TerminalStatus
 from safegrid.terminals.schemas import MarkLost, TerminalCreate
 from safegrid.web import flash
-from safegrid.web.forms import FieldErrors, from_pydantic, from_service
-from safegrid.web.i18n import request_locale
-from safegrid.web.redirects import see_other
+from safegrid.web.forms import FieldErrors, submit
+from safegrid.web.page_access import TerminalsManagePage, TerminalsViewPage
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,12 +32,12 @@ FIELDS: Final = ("serial_no", "model", "org_unit_id", "reader_id")
 @router.get("/terminals")
 def terminal_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.TERMINALS_VIEW)),
+    work: TerminalsViewPage,
     status: str = Query("", max_length=16),
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     result = services.list_terminals(
-        get_platform().uow(actor, readonly=True),
+        work.read(),
         status or None,
         PageQuery(page=page, size=PAGE_SIZE),
     )
@@ -53,20 +49,19 @@ def terminal_list(
             "status": status,
             "statuses": list(TerminalStatus),
             "params": {"status": status},
-            "can_manage": actor.can(Perm.TERMINALS_MANAGE),
+            "can_manage": work.actor.can(Perm.TERMINALS_MANAGE),
         },
     )
 
 
 def _form_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     values: dict[str, str],
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    platform = get_platform()
-    units = org_services.list_units(platform.uow(actor, readonly=True))
+    units = org_services.list_units(work.read())
     return render(
         request,
         "terminals/new.html",
@@ -74,7 +69,7 @@ def _form_page(
             "values": values,
             "errors": errors or FieldErrors(),
             "units": units,
-            "readers": services.reader_choices(platform.uow(actor, readonly=True)),
+            "readers": services.reader_choices(work.read()),
             "depth_base": min((u.path.count("/") for u in units), default=2),
         },
         status_code=status_code,
@@ -83,16 +78,14 @@ def _form_page(
 
 # Declared before /terminals/{terminal_id}, which would otherwise read "new" as an id.
 @router.get("/terminals/new")
-def terminal_new_form(
-    request: Request, actor: Actor = Depends(require_page(Perm.TERMINALS_MANAGE))
-) -> Response:
-    return _form_page(request, actor, {"org_unit_id": str(actor.org_unit_id or "")})
+def terminal_new_form(request: Request, work: TerminalsManagePage) -> Response:
+    return _form_page(request, work, {"org_unit_id": str(work.actor.org_unit_id or "")})
 
 
 @router.post("/terminals/new")
 def terminal_new_submit(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.TERMINALS_MANAGE)),
+    work: TerminalsManagePage,
     serial_no: Annotated[str, Form(max_length=128)] = "",
     model: Annotated[str, Form(max_length=128)] = "",
     org_unit_id: Annotated[str, Form(max_length=12)] = "",
@@ -104,44 +97,43 @@ def terminal_new_submit(
         "org_unit_id": org_unit_id,
         "reader_id": reader_id,
     }
-    locale = request_locale(request)
-    try:
-        data = TerminalCreate.model_validate(values)
-    except ValidationError as exc:
-        return _form_page(request, actor, values, from_pydantic(exc, locale, FIELDS), 422)
-    try:
-        creds = services.do_register_terminal(get_platform().uow(actor), data)
-    except (ValidationProblem, ConflictError) as exc:
-        return _form_page(
-            request, actor, values, from_service(exc, locale, FIELDS), exc.status_code
-        )
-    # The one and only time the secret and the upload key are shown (no-store page).
-    return render(request, "terminals/credentials.html", {"creds": creds}, status_code=201)
+    return submit(
+        request,
+        TerminalCreate,
+        values,
+        FIELDS,
+        lambda data: services.do_register_terminal(work.write(), data),
+        # The one and only time the secret and the upload key are shown (no-store page).
+        done=lambda creds: render(
+            request, "terminals/credentials.html", {"creds": creds}, status_code=201
+        ),
+        again=lambda errors, status: _form_page(request, work, values, errors, status),
+    )
 
 
 @router.get("/terminals/{terminal_id}")
 def terminal_detail(
     request: Request,
     terminal_id: int,
-    actor: Actor = Depends(require_page(Perm.TERMINALS_VIEW)),
+    work: TerminalsViewPage,
 ) -> Response:
-    return _detail_page(request, actor, terminal_id)
+    return _detail_page(request, work, terminal_id)
 
 
 def _detail_page(
     request: Request,
-    actor: Actor,
+    work: Work,
     terminal_id: int,
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    t = services.get_terminal(get_platform().uow(actor, readonly=True), terminal_id)
+    t = services.get_terminal(work.read(), terminal_id)
     return render(
         request,
         "terminals/detail.html",
         {
             "t": t,
-            "can_manage": actor.can(Perm.TERMINALS_MANAGE),
+            "can_manage": work.actor.can(Perm.TERMINALS_MANAGE),
             "errors": errors or FieldErrors(),
         },
         status_code=status_code,
@@ -152,20 +144,16 @@ def _detail_page(
 def terminal_mark_lost(
     request: Request,
     terminal_id: int,
-    actor: Actor = Depends(require_page(Perm.TERMINALS_MANAGE)),
+    work: TerminalsManagePage,
     reason: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    locale = request_locale(request)
-    try:
-        body = MarkLost.model_validate({"reason": reason})
-    except ValidationError as exc:
-        return _detail_page(
-            request, actor, terminal_id, from_pydantic(exc, locale, ("reason",)), 422
-        )
-    try:
-        services.do_mark_lost(get_platform().uow(actor), terminal_id, body.reason)
-    except ConflictError as exc:
-        return _detail_page(
-            request, actor, terminal_id, from_service(exc, locale, ("reason",)), 409
-        )
-    return flash.flash(see_other(request, f"/terminals/{terminal_id}"), "terminal_lost")
+    return submit(
+        request,
+        MarkLost,
+        {"reason": reason},
+        ("reason",),
+        lambda body: services.do_mark_lost(work.write(), terminal_id, body.reason),
+        done=lambda _: flash.redirect(request, f"/terminals/{terminal_id}", "terminal_lost"),
+        again=lambda errors, status: _detail_page(request, work, terminal_id, errors, status),
+        refused=(ConflictError,),
+    )

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.payments.counter import deposit_slips, receipts, settlement
 from safegrid.payments.counter import queries as counter_queries
 from safegrid.payments.counter import trace as counter_trace
@@ -26,11 +25,9 @@ from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.errors import NotFoundError, ValidationProblem
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
-from safegrid.security.policy import Perm
-from safegrid.web.counter_views import money
 from safegrid.web.i18n import N_
+from safegrid.web.page_access import CounterSettlePage, CounterTracePage, CounterViewPage
+from safegrid.web.payments.counter import money
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -63,17 +60,16 @@ def _int(value: str, field: str) -> int:
 @router.get(_S)
 def settlement_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COUNTER_SETTLE)),
+    work: CounterSettlePage,
     day: str = Query("", max_length=10),
     done: str = Query("", max_length=16),
 ) -> Response:
-    platform = get_platform()
     the_day = _day(day, "day")
-    halls = counter_queries.my_halls(platform.uow(actor, readonly=True))
+    halls = counter_queries.my_halls(work.read())
     hall_ids = [h.id for h in halls]
     rows = [
         r
-        for r in counter_queries.receipts(platform.uow(actor, readonly=True), day=the_day)
+        for r in counter_queries.receipts(work.read(), day=the_day)
         if r.hall_id in hall_ids and r.status != ReceiptStatus.VOIDED
     ]
     by_cashier: dict[int, dict[str, object]] = {}
@@ -84,11 +80,7 @@ def settlement_page(
         entry["count"] = int(str(entry["count"])) + 1
         entry["waiting"] = int(str(entry["waiting"])) + (r.status != ReceiptStatus.CONFIRMED)
         entry["open"] = int(str(entry["open"])) + (r.settlement_id is None)
-    staff = (
-        counter_queries.hall_staff_choices(platform.uow(actor, readonly=True), halls[0].id)
-        if halls
-        else []
-    )
+    staff = counter_queries.hall_staff_choices(work.read(), halls[0].id) if halls else []
     return render(
         request,
         "payments/counter_settlement.html",
@@ -98,13 +90,11 @@ def settlement_page(
             "by_cashier": by_cashier,
             "settlements": [
                 s
-                for s in counter_queries.settlements(platform.uow(actor, readonly=True), the_day)
+                for s in counter_queries.settlements(work.read(), the_day)
                 if s.hall_id in hall_ids
             ],
             "deposits": [
-                d
-                for d in counter_queries.deposits(platform.uow(actor, readonly=True), the_day)
-                if d.hall_id in hall_ids
+                d for d in counter_queries.deposits(work.read(), the_day) if d.hall_id in hall_ids
             ],
             "staff": staff,
             "deadline": settlement.deadline_for(the_day),
@@ -117,7 +107,7 @@ def settlement_page(
 @router.post(f"{_S}/drawers")
 def count_drawer(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COUNTER_SETTLE)),
+    work: CounterSettlePage,
     cashier_id: Annotated[str, Form(max_length=12)] = "",
     business_day: Annotated[str, Form(max_length=10)] = "",
     counted_cash: Annotated[str, Form(max_length=20)] = "",
@@ -129,7 +119,7 @@ def count_drawer(
         counted_cash=money(counted_cash, "counted_cash"),
         note=note or None,
     )
-    s = settlement.do_count_drawer(get_platform().uow(actor), data)
+    s = settlement.do_count_drawer(work.write(), data)
     return see_other(request, f"{_S}?day={s.business_day}&done=counted")
 
 
@@ -137,19 +127,19 @@ def count_drawer(
 def put_in_safe(
     request: Request,
     settlement_id: int,
-    actor: Actor = Depends(require_page(Perm.COUNTER_SETTLE)),
+    work: CounterSettlePage,
     bag_no: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     if not bag_no.strip():
         raise ValidationProblem("须填写封包号 / give the sealed bag's number", field="bag_no")
-    s = settlement.do_put_in_safe(get_platform().uow(actor), settlement_id, SafeIn(bag_no=bag_no))
+    s = settlement.do_put_in_safe(work.write(), settlement_id, SafeIn(bag_no=bag_no))
     return see_other(request, f"{_S}?day={s.business_day}&done=safe")
 
 
 @router.post(f"{_S}/deposits")
 def record_deposit(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COUNTER_SETTLE)),
+    work: CounterSettlePage,
     business_day: Annotated[str, Form(max_length=10)] = "",
     bank_voucher: Annotated[str, Form(max_length=64)] = "",
     depositor_a_id: Annotated[str, Form(max_length=12)] = "",
@@ -177,27 +167,25 @@ def record_deposit(
         depositor_b_id=_int(depositor_b_id, "depositor_b_id"),
         deposited_at=at,
     )
-    d = settlement.do_record_deposit(get_platform().uow(actor), data)
+    d = settlement.do_record_deposit(work.write(), data)
     return see_other(request, f"{_S}?day={d.business_day}&done=deposited")
 
 
 @router.post(f"{_S}/deposits/{{deposit_id}}/slip")
 async def upload_slip(
+    work: CounterSettlePage,
     request: Request,
     deposit_id: int,
     slip: UploadFile = File(...),
-    actor: Actor = Depends(require_page(Perm.COUNTER_SETTLE)),
 ) -> Response:
     content = await slip.read(get_counter_settings().slip_max_bytes + 1)
-    d = deposit_slips.do_upload_slip(get_platform().uow(actor), deposit_id, content)
+    d = deposit_slips.do_upload_slip(work.write(), deposit_id, content)
     return see_other(request, f"{_S}?day={d.business_day}&done=slip")
 
 
 @router.get(f"{_S}/deposits/{{deposit_id}}/slip")
-def download_slip(
-    deposit_id: int, actor: Actor = Depends(require_page(Perm.COUNTER_VIEW))
-) -> Response:
-    slip = deposit_slips.read_slip(get_platform().uow(actor, readonly=True), deposit_id)
+def download_slip(deposit_id: int, work: CounterViewPage) -> Response:
+    slip = deposit_slips.read_slip(work.read(), deposit_id)
     return Response(
         slip.content,
         media_type=slip.media_type,
@@ -211,11 +199,10 @@ def download_slip(
 @router.get("/counter/trace")
 def trace_page(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COUNTER_TRACE)),
+    work: CounterTracePage,
     q: str = Query("", max_length=64),
 ) -> Response:
     """One box: a receipt number traces forward, anything else is taken as a voucher."""
-    platform = get_platform()
     forward: TraceOut | None = None
     backward: VoucherTraceOut | None = None
     missing = False
@@ -223,11 +210,9 @@ def trace_page(
     if text:
         try:
             if receipts.RECEIPT_NO.match(text.upper()):
-                forward = counter_trace.trace_receipt(
-                    platform.uow(actor, readonly=True), receipt_no=text
-                )
+                forward = counter_trace.trace_receipt(work.read(), receipt_no=text)
             else:
-                backward = counter_trace.trace_voucher(platform.uow(actor, readonly=True), text)
+                backward = counter_trace.trace_voucher(work.read(), text)
         except NotFoundError:
             missing = True
     return render(

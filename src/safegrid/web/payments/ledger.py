@@ -11,20 +11,23 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.payments.ledger import refunds, search
 from safegrid.payments.ledger.models import PaymentChannel, PaymentStatus, RefundStatus
 from safegrid.payments.ledger.schemas import PaymentFilter
 from safegrid.payments.online.callbacks import queries as inbox_queries
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
 from safegrid.web.i18n import N_
+from safegrid.web.page_access import (
+    PaymentsInboxManagePage,
+    PaymentsViewPage,
+    RefundsApprovePage,
+    RefundsRequestPage,
+)
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -76,7 +79,7 @@ def _day(value: str, field: str) -> date | None:
 @router.get("/payments")
 def payment_search(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.PAYMENTS_VIEW)),
+    work: PaymentsViewPage,
     account_number: str = Query("", max_length=20),
     receipt_no: str = Query("", max_length=32),
     key: str = Query("", max_length=64),
@@ -95,9 +98,7 @@ def payment_search(
         date_from=_day(date_from, "date_from"),
         date_to=_day(date_to, "date_to"),
     )
-    found = search.search(
-        get_platform().uow(actor, readonly=True), f, PageQuery(page=page, size=50)
-    )
+    found = search.search(work.read(), f, PageQuery(page=page, size=50))
     return render(
         request,
         "payments/search.html",
@@ -112,17 +113,15 @@ def payment_search(
 
 
 @router.get("/payments/trace/{payment_id}")
-def payment_trace(
-    request: Request, payment_id: int, actor: Actor = Depends(require_page(Perm.PAYMENTS_VIEW))
-) -> Response:
-    trace = search.trace(get_platform().uow(actor, readonly=True), payment_id)
+def payment_trace(request: Request, payment_id: int, work: PaymentsViewPage) -> Response:
+    trace = search.trace(work.read(), payment_id)
     return render(
         request,
         "payments/trace.html",
         {
             "t": trace,
             "labels": STATUS_LABELS,
-            "can_request": actor.can(Perm.REFUNDS_REQUEST),
+            "can_request": work.actor.can(Perm.REFUNDS_REQUEST),
         },
     )
 
@@ -130,20 +129,20 @@ def payment_trace(
 @router.get("/payments/refunds")
 def refund_inbox(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.PAYMENTS_VIEW)),
+    work: PaymentsViewPage,
     done: str = Query("", max_length=16),
     payment_id: int | None = Query(None, ge=1),
 ) -> Response:
-    rows = refunds.list_requests(get_platform().uow(actor, readonly=True))
+    rows = refunds.list_requests(work.read())
     return render(
         request,
         "payments/refunds.html",
         {
             "rows": rows,
-            "me": actor.account_id,
+            "me": work.actor.account_id,
             "labels": STATUS_LABELS,
-            "can_request": actor.can(Perm.REFUNDS_REQUEST),
-            "can_approve": actor.can(Perm.REFUNDS_APPROVE),
+            "can_request": work.actor.can(Perm.REFUNDS_REQUEST),
+            "can_approve": work.actor.can(Perm.REFUNDS_APPROVE),
             "open": (RefundStatus.PENDING, RefundStatus.HELD),
             "payment_id": payment_id,
             "done": DONE.get(done),
@@ -154,7 +153,7 @@ def refund_inbox(
 @router.post("/payments/refunds")
 def refund_request(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.REFUNDS_REQUEST)),
+    work: RefundsRequestPage,
     payment_id: Annotated[int, Form(gt=0)] = 0,
     amount: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=200)] = "",
@@ -163,9 +162,7 @@ def refund_request(
         value = Decimal(amount.strip())
     except InvalidOperation:
         raise ValidationProblem("金额格式不正确 / amount is not a number", field="amount") from None
-    row = refunds.do_request_refund(
-        get_platform().uow(actor), refunds.RefundAsk(payment_id, value, reason)
-    )
+    row = refunds.do_request_refund(work.write(), refunds.RefundAsk(payment_id, value, reason))
     key = "held" if row.status == RefundStatus.HELD else "requested"
     return see_other(request, f"/payments/refunds?done={key}")
 
@@ -174,32 +171,30 @@ def refund_request(
 def refund_decision(
     request: Request,
     refund_id: int,
-    actor: Actor = Depends(require_page(Perm.REFUNDS_APPROVE)),
+    work: RefundsApprovePage,
     approve: Annotated[str, Form(max_length=8)] = "",
     note: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    refunds.do_decide_refund(
-        get_platform().uow(actor), refund_id, approve=approve == "yes", note=note
-    )
+    refunds.do_decide_refund(work.write(), refund_id, approve=approve == "yes", note=note)
     return see_other(request, "/payments/refunds?done=decided")
 
 
 @router.get("/payments/inbox")
 def callback_inbox(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.PAYMENTS_VIEW)),
+    work: PaymentsViewPage,
     done: str = Query("", max_length=16),
 ) -> Response:
     """Acknowledged channel callbacks: waiting for the ledger, and the rows that need a
     person (refused at apply time, failed repeatedly)."""
-    view = inbox_queries.inbox_view(get_platform().uow(actor, readonly=True))
+    view = inbox_queries.inbox_view(work.read())
     return render(
         request,
         "payments/inbox.html",
         {
             "v": view,
             "done": INBOX_DONE.get(done),
-            "can_put_back": actor.can(Perm.PAYMENTS_INBOX_MANAGE),
+            "can_put_back": work.actor.can(Perm.PAYMENTS_INBOX_MANAGE),
         },
     )
 
@@ -208,7 +203,7 @@ def callback_inbox(
 def callback_inbox_put_back(
     request: Request,
     inbox_id: int,
-    actor: Actor = Depends(require_page(Perm.PAYMENTS_INBOX_MANAGE)),
+    work: PaymentsInboxManagePage,
 ) -> Response:
-    inbox_queries.do_put_back(get_platform().uow(actor), inbox_id)
+    inbox_queries.do_put_back(work.write(), inbox_id)
     return see_other(request, "/payments/inbox?done=put_back")

@@ -11,12 +11,10 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.routing import APIRouter
-from pydantic import ValidationError
 from starlette.responses import Response
 
-from safegrid.bootstrap import get_platform
 from safegrid.collection import services
 from safegrid.collection.models import WriteOffKind
 from safegrid.collection.monitoring import default_period
@@ -35,10 +33,15 @@ from safegrid.platform import clock
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
-from safegrid.security.guards import require_page
 from safegrid.security.policy import Perm
-from safegrid.web.forms import FieldErrors, field_errors
+from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_, request_locale, translate
+from safegrid.web.page_access import (
+    ArrearsApprovePage,
+    CollectionManagePage,
+    CollectionViewPage,
+    NotificationsViewPage,
+)
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -71,14 +74,14 @@ def _chart_data(result: SummaryOut, locale: str) -> dict[str, Any]:
 @router.get("/collection")
 def collection_dashboard(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_VIEW)),
+    work: CollectionViewPage,
     period: str = Query("", max_length=7),
 ) -> Response:
     period = period or default_period()
     errors = FieldErrors()
     result = None
     if re.fullmatch(PERIOD_PATTERN, period):
-        result = services.summary(get_platform().uow(actor, readonly=True), period)
+        result = services.summary(work.read(), period)
     else:
         errors.add("period", translate(request_locale(request), N_("Choose a month.")))
     locale = request_locale(request)
@@ -98,20 +101,18 @@ def collection_dashboard(
 @router.get("/arrears")
 def arrears_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_VIEW)),
+    work: CollectionViewPage,
     page: int = Query(1, ge=1, le=100_000),
     done: str = Query("", max_length=16),
 ) -> Response:
-    result = services.list_arrears(
-        get_platform().uow(actor, readonly=True), PageQuery(page=page, size=PAGE_SIZE)
-    )
+    result = services.list_arrears(work.read(), PageQuery(page=page, size=PAGE_SIZE))
     return render(
         request,
         "collection/arrears.html",
         {
             "result": result,
             "params": {},
-            "can_manage": actor.can(Perm.COLLECTION_MANAGE),
+            "can_manage": work.actor.can(Perm.COLLECTION_MANAGE),
             "done": DONE.get(done),
         },
     )
@@ -147,77 +148,89 @@ def _bill_page(
 def bill_panel(
     request: Request,
     bill_id: int,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_VIEW)),
+    work: CollectionViewPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    panel = services.get_bill_collection(get_platform().uow(actor, readonly=True), bill_id)
-    return _bill_page(request, actor, panel, done=DONE.get(done))
+    panel = services.get_bill_collection(work.read(), bill_id)
+    return _bill_page(request, work.actor, panel, done=DONE.get(done))
 
 
 @router.post("/collection/bills/{bill_id}/write-offs")
 def bill_write_off(
     request: Request,
     bill_id: int,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_MANAGE)),
+    work: CollectionManagePage,
     amount: Annotated[str, Form(max_length=20)] = "",
     reference: Annotated[str, Form(max_length=64)] = "",
     kind: Annotated[str, Form(max_length=16)] = "adjustment",
 ) -> Response:
-    platform = get_platform()
     values = {"amount": amount, "reference": reference, "kind": kind}
-    locale = request_locale(request)
-    try:
-        data = WriteOffIn.model_validate(values)
-        services.do_write_off(
-            platform.uow(actor), bill_id, data.amount, data.reference, WriteOffKind(data.kind)
-        )
-    except (ValidationError, ValidationProblem) as exc:
-        panel = services.get_bill_collection(platform.uow(actor, readonly=True), bill_id)
-        fields = ("amount", "reference", "kind")
-        errors = field_errors(exc, locale, fields)
-        return _bill_page(request, actor, panel, errors, values, 422)
-    return see_other(request, f"/collection/bills/{bill_id}?done=write_off")
+    return submit(
+        request,
+        WriteOffIn,
+        values,
+        ("amount", "reference", "kind"),
+        lambda data: services.do_write_off(
+            work.write(), bill_id, data.amount, data.reference, WriteOffKind(data.kind)
+        ),
+        done=lambda _: see_other(request, f"/collection/bills/{bill_id}?done=write_off"),
+        again=lambda errors, status: _bill_page(
+            request,
+            work.actor,
+            services.get_bill_collection(work.read(), bill_id),
+            errors,
+            values,
+            status,
+        ),
+        refused=(ValidationProblem,),
+    )
 
 
 @router.post("/collection/bills/{bill_id}/plan")
 def bill_plan(
     request: Request,
     bill_id: int,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_MANAGE)),
+    work: CollectionManagePage,
     count: Annotated[str, Form(max_length=4)] = "",
     first_due_date: Annotated[str, Form(max_length=10)] = "",
     interval_days: Annotated[str, Form(max_length=4)] = "30",
 ) -> Response:
-    platform = get_platform()
     values = {"count": count, "first_due_date": first_due_date, "interval_days": interval_days}
-    locale = request_locale(request)
-    try:
-        data = PlanCreate.model_validate({**values, "bill_ids": [bill_id]})
-        services.do_create_plan(platform.uow(actor), data)
-    except (ValidationError, ValidationProblem) as exc:
-        panel = services.get_bill_collection(platform.uow(actor, readonly=True), bill_id)
-        fields = ("count", "first_due_date", "interval_days")
-        errors = field_errors(exc, locale, fields)
-        return _bill_page(request, actor, panel, errors, values, 422)
-    return see_other(request, f"/collection/bills/{bill_id}?done=plan")
+    return submit(
+        request,
+        PlanCreate,
+        {**values, "bill_ids": [bill_id]},
+        ("count", "first_due_date", "interval_days"),
+        lambda data: services.do_create_plan(work.write(), data),
+        done=lambda _: see_other(request, f"/collection/bills/{bill_id}?done=plan"),
+        again=lambda errors, status: _bill_page(
+            request,
+            work.actor,
+            services.get_bill_collection(work.read(), bill_id),
+            errors,
+            values,
+            status,
+        ),
+        refused=(ValidationProblem,),
+    )
 
 
 @router.get("/arrears/notices")
 def notice_list(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_VIEW)),
+    work: CollectionViewPage,
     done: str = Query("", max_length=16),
 ) -> Response:
-    notices = services.list_notices(get_platform().uow(actor, readonly=True))
+    notices = services.list_notices(work.read())
     return render(
         request,
         "collection/notices.html",
         {
             "notices": notices,
             "today": clock.business_day(),
-            "can_manage": actor.can(Perm.COLLECTION_MANAGE),
-            "can_approve": actor.can(Perm.ARREARS_APPROVE),
-            "me": actor.username,
+            "can_manage": work.actor.can(Perm.COLLECTION_MANAGE),
+            "can_approve": work.actor.can(Perm.ARREARS_APPROVE),
+            "me": work.actor.username,
             "done": DONE.get(done),
         },
     )
@@ -226,12 +239,12 @@ def notice_list(
 @router.post("/arrears/notices")
 def notice_create(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_MANAGE)),
+    work: CollectionManagePage,
     account_id: Annotated[int, Form(gt=0)] = 0,
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     data = NoticeCreate(account_id=account_id, reason=reason or "欠费逾期 / overdue arrears")
-    services.do_create_notice(get_platform().uow(actor), data)
+    services.do_create_notice(work.write(), data)
     return see_other(request, "/arrears/notices?done=notice")
 
 
@@ -239,12 +252,12 @@ def notice_create(
 def notice_decide(
     request: Request,
     notice_id: int,
-    actor: Actor = Depends(require_page(Perm.ARREARS_APPROVE)),
+    work: ArrearsApprovePage,
     approve: Annotated[str, Form(max_length=8)] = "",
     note: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     decision = NoticeDecision(approve=approve == "yes", note=note or None)
-    services.do_decide_notice(get_platform().uow(actor), notice_id, decision)
+    services.do_decide_notice(work.write(), notice_id, decision)
     done = "approved" if decision.approve else "rejected"
     return see_other(request, f"/arrears/notices?done={done}")
 
@@ -253,19 +266,19 @@ def notice_decide(
 def notice_execute(
     request: Request,
     notice_id: int,
-    actor: Actor = Depends(require_page(Perm.COLLECTION_MANAGE)),
+    work: CollectionManagePage,
 ) -> Response:
-    services.do_execute_notice(get_platform().uow(actor), notice_id)
+    services.do_execute_notice(work.write(), notice_id)
     return see_other(request, "/arrears/notices?done=executed")
 
 
 @router.get("/notifications")
 def notification_outbox(
     request: Request,
-    actor: Actor = Depends(require_page(Perm.NOTIFICATIONS_VIEW)),
+    work: NotificationsViewPage,
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     result = notification_services.list_notifications(
-        get_platform().uow(actor, readonly=True), None, None, PageQuery(page=page, size=PAGE_SIZE)
+        work.read(), None, None, PageQuery(page=page, size=PAGE_SIZE)
     )
     return render(request, "collection/notifications.html", {"result": result, "params": {}})

@@ -1,0 +1,1 @@
+"""Console pages of administration: dashboard, org tree, staff, audit log, alerts and jobs."""

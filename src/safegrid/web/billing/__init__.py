@@ -1,0 +1,1 @@
+"""Console pages of tariffs, bill runs and bills."""

@@ -1,0 +1,1 @@
+"""Console pages of data use and the data inventory."""

@@ -1,0 +1,1 @@
+"""Console pages of the account lifecycle (work orders, permission changes, departures)."""

@@ -1,0 +1,130 @@
+"""How enum values read on screen, grouped by the domain they belong to.
+
+Templates look a value up with ``label(value)``; the msgids are translated in the catalog.
+The lookup is by value alone, so one value must read the same wherever it appears:
+:func:`_merge` refuses a value two domains would label differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from safegrid.web.i18n import N_
+
+# Customers and org units (BILL-1, ORG-1); record states shared by them.
+PARTY_LABELS: Final[dict[str, str]] = {
+    "resident": N_("Resident"),
+    "enterprise": N_("Enterprise"),
+    "active": N_("Active"),
+    "closed": N_("Closed"),
+    "frozen": N_("Frozen"),
+    "disabled": N_("Disabled"),
+    "province": N_("Province"),
+    "city": N_("City"),
+    "county": N_("County"),
+    "station": N_("Station"),
+    "hall": N_("Service hall"),
+}
+
+# Where a change came from, as the audit log records it.
+CHANNEL_LABELS: Final[dict[str, str]] = {
+    "console": N_("Console"),
+    "api": N_("API"),
+    "web": N_("Web"),
+    "cli": N_("CLI"),
+    "job": N_("Job"),
+}
+
+# Tariffs and bills (BILL-3, BILL-4).
+BILLING_LABELS: Final[dict[str, str]] = {
+    "residential": N_("Residential"),
+    "commercial": N_("Commercial"),
+    "industrial": N_("Industrial"),
+    "issued": N_("Issued"),
+    "reversed": N_("Reversed"),
+    "normal": N_("Normal"),
+    "running": N_("Running"),
+    "completed": N_("Completed"),
+    "open": N_("Open"),
+    "tiered_annual": N_("Annual tiers"),
+    "tiered_monthly": N_("Monthly tiers"),
+    "flat": N_("Flat price"),
+    "tou": N_("Time of use"),
+    "annual": N_("annual"),
+    "monthly": N_("monthly"),
+}
+
+# Collection and arrears (BILL-5, BILL-6).
+COLLECTION_LABELS: Final[dict[str, str]] = {
+    "payment": N_("Payment"),
+    "adjustment": N_("Adjustment"),
+    "reversal": N_("Reversal"),
+    "pending": N_("Pending approval"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "executed": N_("Disconnected"),
+    "cancelled": N_("Cancelled"),
+    "paid": N_("Paid"),
+    "partly_paid": N_("Partly paid"),
+    "due": N_("Due"),
+    "overdue": N_("Overdue"),
+    "queued": N_("Queued"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+}
+
+# Scheduled job runs.
+JOB_LABELS: Final[dict[str, str]] = {
+    "succeeded": N_("Succeeded"),
+    "skipped": N_("Skipped"),
+}
+
+# Data use (DATA-4).
+DATAUSE_LABELS: Final[dict[str, str]] = {
+    "pending_head": N_("Waiting for department head"),
+    "pending_dso": N_("Waiting for data security officer"),
+    "view": N_("View"),
+    "export": N_("Export"),
+}
+
+# Field terminals and their commands (DATA-7).
+TERMINAL_LABELS: Final[dict[str, str]] = {
+    "lost": N_("Lost"),
+    "wiped": N_("Wiped"),
+    "retired": N_("Retired"),
+    "wipe": N_("Wipe"),
+    "delivered": N_("Delivered"),
+    "acknowledged": N_("Acknowledged"),
+}
+
+# Classes of sensitive data in the inventory (DATA-1).
+DATA_CLASS_LABELS: Final[dict[str, str]] = {
+    "class_id_number": N_("ID number"),
+    "class_phone": N_("Phone number"),
+    "class_address": N_("Detailed address"),
+    "class_bank_account": N_("Bank account"),
+    "class_credit_code": N_("Credit code"),
+    "class_secret": N_("Credential secret"),
+}
+
+
+def _merge(*groups: Mapping[str, str]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for group in groups:
+        for value, msgid in group.items():
+            if merged.setdefault(value, msgid) != msgid:
+                raise ValueError(f"enum value {value!r} has two labels")
+    return merged
+
+
+ENUM_LABELS: Final[dict[str, str]] = _merge(
+    PARTY_LABELS,
+    CHANNEL_LABELS,
+    BILLING_LABELS,
+    COLLECTION_LABELS,
+    JOB_LABELS,
+    DATAUSE_LABELS,
+    TERMINAL_LABELS,
+    DATA_CLASS_LABELS,
+)

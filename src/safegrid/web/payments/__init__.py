@@ -1,0 +1,1 @@
+"""Console pages of payments: counter, daily cash, ledger and refunds, risk, customer portal."""
