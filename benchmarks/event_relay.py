@@ -28,7 +28,7 @@ from safegrid.bootstrap import Platform
 from safegrid.config import Settings
 from safegrid.platform import events
 from safegrid.platform.events import Event, EventRecord
-from safegrid.platform.relay import relay
+from safegrid.relay import relay
 from safegrid.security.actor import Actor
 
 

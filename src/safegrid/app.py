@@ -35,8 +35,8 @@ from safegrid.payments.online.settings import get_channel_settings
 from safegrid.payments.risk.routes import router as risk_router
 from safegrid.platform import integrity, scheduler
 from safegrid.platform.errors import ConflictError, SafeGridError
-from safegrid.platform.relay.routes import router as events_router
 from safegrid.readings.routes import router as readings_router
+from safegrid.relay.routes import router as events_router
 from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
 from safegrid.tariffs.routes import router as tariffs_router

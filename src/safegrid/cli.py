@@ -14,8 +14,8 @@ from safegrid.db_cli import app as db_app
 from safegrid.demo.cli import app as demo_app
 from safegrid.jobs_cli import app as jobs_app
 from safegrid.payments.online.callbacks.cli import app as payments_app
-from safegrid.platform.relay.cli import app as events_app
 from safegrid.readings.cli import app as readings_app
+from safegrid.relay.cli import app as events_app
 from safegrid.security.keys_cli import app as keys_app
 from safegrid.security.keys_cli import data_app
 from safegrid.staff_cli import app as staff_app

@@ -17,8 +17,8 @@ from safegrid.payments.online import models as online_payment_models
 from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
-from safegrid.platform.relay import models as relay_models
 from safegrid.readings import models as reading_models
+from safegrid.relay import models as relay_models
 from safegrid.security import key_store
 from safegrid.security import models as security_models
 from safegrid.tariffs import models as tariff_models

@@ -15,9 +15,9 @@ from safegrid.alerts.models import Alert
 from safegrid.customers.models import Meter
 from safegrid.platform import clock
 from safegrid.platform.outbox import OutboxMessage
-from safegrid.platform.relay import services as relay_services
-from safegrid.platform.relay.models import DeliveryState, EventDelivery
-from safegrid.platform.relay.schemas import WebhookCreate
+from safegrid.relay import services as relay_services
+from safegrid.relay.models import DeliveryState, EventDelivery
+from safegrid.relay.schemas import WebhookCreate
 from tests.fixtures.world import Staff, World
 
 if TYPE_CHECKING:  # inputs.py imports this module

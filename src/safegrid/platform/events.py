@@ -1,7 +1,7 @@
 """Domain events (named in the past tense) and the registry of in-process subscribers.
 
 Events are written to the outbox in the same transaction as the change (``uow.emit``) and
-leave it only through the relay (:mod:`safegrid.platform.relay`), which hands them to the
+leave it only through the relay (:mod:`safegrid.relay`), which hands them to the
 subscribers registered here and to the registered webhooks, retrying failures, and marks
 them published once every one of them has them (ADR 0016). There is no second path: no
 handler ever runs inside the service that emitted the event, nor sees a rolled-back fact.

@@ -49,7 +49,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.datause.jobs",
     "safegrid.governance.jobs",
     "safegrid.payments.counter.jobs",
-    "safegrid.platform.relay.jobs",
+    "safegrid.relay.jobs",
     "safegrid.payments.online.callbacks.backlog",
 )
 

@@ -19,8 +19,8 @@ from safegrid.platform import clock, events, jobs
 from safegrid.platform.errors import ConflictError, NotFoundError
 from safegrid.platform.job_runs import RunStatus
 from safegrid.platform.outbox import OutboxMessage
-from safegrid.platform.relay import relay, services
-from safegrid.platform.relay.models import DeliveryState, EventDelivery
+from safegrid.relay import relay, services
+from safegrid.relay.models import DeliveryState, EventDelivery
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post

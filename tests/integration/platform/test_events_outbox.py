@@ -11,7 +11,7 @@ from sqlalchemy import select
 from safegrid.customers.events import CustomerRegistered
 from safegrid.platform import events
 from safegrid.platform.outbox import OutboxMessage
-from safegrid.platform.relay import relay
+from safegrid.relay import relay
 from tests.fixtures.world import World
 
 

@@ -20,8 +20,8 @@ from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.cli import app as cli_app
 from safegrid.platform import clock, events
-from safegrid.platform.relay import relay, services, signing
-from safegrid.platform.relay.models import DeliveryState, EventDelivery
+from safegrid.relay import relay, services, signing
+from safegrid.relay.models import DeliveryState, EventDelivery
 from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from safegrid.platform import events
-from safegrid.platform.relay import signing
+from safegrid.relay import signing
 
 AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 

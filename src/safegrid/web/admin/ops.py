@@ -14,7 +14,7 @@ from safegrid.platform import jobs
 from safegrid.platform.errors import NotFoundError
 from safegrid.platform.job_runs import JobRun
 from safegrid.platform.paging import PageQuery
-from safegrid.platform.relay import services as relay_services
+from safegrid.relay import services as relay_services
 from safegrid.security.policy import Perm
 from safegrid.web.i18n import N_
 from safegrid.web.page_access import (

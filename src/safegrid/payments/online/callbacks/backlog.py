@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from safegrid.bootstrap import Platform
 
 KIND: Final = "inbox_backlog"
-_ALL_UNITS: Final = "the inbox backlog is one queue for every org unit"
 
 
 def do_check_backlog(uow: UnitOfWork, max_age: timedelta) -> int | None:
@@ -46,14 +45,14 @@ def do_check_backlog(uow: UnitOfWork, max_age: timedelta) -> int | None:
                 func.count(),
                 func.count().filter(CallbackInbox.attempts >= MAX_ATTEMPTS),
             ).where(pending),
-            execution_options=unscoped(_ALL_UNITS),
+            execution_options=unscoped("the inbox backlog is the whole utility's"),
         ).one()
         now = clock.now()
         if oldest is None or now - oldest <= max_age:
             return None
         last = s.scalar(
             select(func.max(Alert.raised_at)).where(Alert.key_field == KIND),
-            execution_options=unscoped(_ALL_UNITS),
+            execution_options=unscoped("backlog alerts are raised for the whole utility"),
         )
         if last is not None and last >= oldest:
             return None  # this backlog was alerted already

@@ -7,8 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from safegrid.bootstrap import get_platform
-from safegrid.platform.relay import services
-from safegrid.platform.relay.schemas import (
+from safegrid.relay import services
+from safegrid.relay.schemas import (
     DeliveryOut,
     RelayStatus,
     RequeueRequest,

@@ -14,8 +14,8 @@ import httpx
 
 from safegrid.platform import clock
 from safegrid.platform.events import Subscriber
-from safegrid.platform.relay import signing
-from safegrid.platform.relay.deliveries import Claimed, Outcome
+from safegrid.relay import signing
+from safegrid.relay.deliveries import Claimed, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError
 from safegrid.platform.outbox import OutboxMessage
-from safegrid.platform.relay import deliveries
-from safegrid.platform.relay.models import DeliveryState, EventDelivery, EventWebhook
-from safegrid.platform.relay.schemas import (
+from safegrid.platform.uow import UnitOfWork
+from safegrid.relay import deliveries
+from safegrid.relay.models import DeliveryState, EventDelivery, EventWebhook
+from safegrid.relay.schemas import (
     DeliveryOut,
     RelayStatus,
     RequeueResult,
@@ -24,7 +25,6 @@ from safegrid.platform.relay.schemas import (
     WebhookCreated,
     WebhookOut,
 )
-from safegrid.platform.uow import UnitOfWork
 
 NO_WEBHOOK = "回调订阅不存在 / no such webhook"
 PURGE_CHUNK = 5000

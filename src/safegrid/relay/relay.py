@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from safegrid.platform import clock, events
-from safegrid.platform.relay import deliveries, dispatch
+from safegrid.relay import deliveries, dispatch
 from safegrid.security.actor import Actor
 
 if TYPE_CHECKING:

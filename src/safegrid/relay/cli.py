@@ -14,8 +14,8 @@ from rich.table import Table
 from safegrid.bootstrap import get_platform
 from safegrid.cli_support import AS_OPTION, acting_with, run
 from safegrid.platform.clock import BUSINESS_TZ
-from safegrid.platform.relay import relay, services
-from safegrid.platform.relay.schemas import WebhookCreate
+from safegrid.relay import relay, services
+from safegrid.relay.schemas import WebhookCreate
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
 

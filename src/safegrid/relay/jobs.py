@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from safegrid.platform import jobs
-from safegrid.platform.relay import relay, services
+from safegrid.relay import relay, services
 from safegrid.security.actor import Actor
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from safegrid.platform.events import EventRecord, Subscriber, parse_patterns, topic_matches
 from safegrid.platform.outbox import OutboxMessage
-from safegrid.platform.relay.models import SETTLED, DeliveryState, EventDelivery, EventWebhook
 from safegrid.platform.sql_dialect import claim_skipping_locked
+from safegrid.relay.models import SETTLED, DeliveryState, EventDelivery, EventWebhook
 
 # How long a claimed delivery stays invisible to other relays while this one delivers it;
 # the deliverer stops starting new attempts well before (dispatch.LEASE_USE).
