@@ -70,7 +70,7 @@ def platform(
 
 
 @pytest.fixture(scope="session")
-def _reset(platform: Platform) -> databases.Reset:
+def database_reset(platform: Platform) -> databases.Reset:
     return databases.Reset(platform.engine)
 
 
@@ -80,7 +80,7 @@ def _clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     p: Platform = request.getfixturevalue("platform")
-    reset: databases.Reset = request.getfixturevalue("_reset")
+    reset: databases.Reset = request.getfixturevalue("database_reset")
     set_platform(p)
     yield
     clock.set_clock(clock.SystemClock())
