@@ -26,8 +26,9 @@ endef
 
 # pytest-xdist workers for the SQLite and PostgreSQL stages (ADR 0017): each worker has
 # its own database cloned from one migrated template. TEST_WORKERS=0 runs in one process.
+# The 20 slowest tests are listed after each stage, to see where the next minutes go.
 TEST_WORKERS ?= 2
-PYTEST_WORKERS := -n $(TEST_WORKERS) --dist worksteal
+PYTEST_WORKERS := -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 # Stage times of `make test`, printed at its end (also when a stage fails).
 STAGE_TIMES := var/make-test-stages.tsv
