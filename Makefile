@@ -26,7 +26,15 @@ if [ "$$rc" -eq 5 ]; then echo "(no tests collected - treated as success)"; rc=0
 exit $$rc
 endef
 
-banner = @printf '\n==> %s\n' '$(1)'
+# pytest-xdist workers for the SQLite and PostgreSQL stages (ADR 0017): each worker has
+# its own database cloned from one migrated template. TEST_WORKERS=0 runs in one process.
+# The 20 slowest tests are listed after each stage, to see where the next minutes go.
+TEST_WORKERS ?= 2
+PYTEST_WORKERS := -n $(TEST_WORKERS) --dist worksteal --durations=20
+
+# Stage times of `make test`, printed at its end (also when a stage fails).
+STAGE_TIMES := var/make-test-stages.tsv
+stage = scripts/timed-stage.sh $(STAGE_TIMES) '$(1)' $(2)
 
 .PHONY: help venv demo lint test-sqlite test-postgres test-browser test clean
 
@@ -71,29 +79,25 @@ lint: venv
 	$(BIN)/mypy
 
 test-sqlite: venv
-	$(call pytest,env -u SAFEGRID_DATABASE_URL $(BIN)/pytest -m "not browser" -q)
+	$(call pytest,env -u SAFEGRID_DATABASE_URL $(BIN)/pytest -m "not browser" -q $(PYTEST_WORKERS))
 
 test-postgres: venv
-	$(call pytest,scripts/with-postgres.sh $(BIN)/pytest -m "not browser" -q)
+	$(call pytest,scripts/with-postgres.sh $(BIN)/pytest -m "not browser" -q $(PYTEST_WORKERS))
 
 test-browser: venv
 	@if [ ! -d tests/e2e ]; then echo "tests/e2e does not exist - no browser tests"; exit 0; fi; \
 	$(call pytest,$(BIN)/pytest -m browser -q tests/e2e)
 
 test:
-	$(call banner,system dependencies)
-	scripts/ensure-system-deps.sh
-	$(call banner,venv)
-	@$(MAKE) --no-print-directory venv
-	$(call banner,lint)
-	@$(MAKE) --no-print-directory lint
-	$(call banner,tests: SQLite)
-	@$(MAKE) --no-print-directory test-sqlite
-	$(call banner,tests: PostgreSQL)
-	@$(MAKE) --no-print-directory test-postgres
-	$(call banner,tests: browser)
-	@$(MAKE) --no-print-directory test-browser
-	$(call banner,all stages passed)
+	@mkdir -p var; rm -f $(STAGE_TIMES); \
+	trap 'scripts/timed-stage.sh $(STAGE_TIMES) --report' EXIT; \
+	$(call stage,system dependencies,scripts/ensure-system-deps.sh); \
+	$(call stage,venv,$(MAKE) --no-print-directory venv); \
+	$(call stage,lint,$(MAKE) --no-print-directory lint); \
+	$(call stage,tests: SQLite,$(MAKE) --no-print-directory test-sqlite); \
+	$(call stage,tests: PostgreSQL,$(MAKE) --no-print-directory test-postgres); \
+	$(call stage,tests: browser,$(MAKE) --no-print-directory test-browser); \
+	printf '\n==> all stages passed\n'
 
 clean:
 	rm -rf $(VENV) var/

@@ -102,8 +102,9 @@ fi
 started=0
 for _attempt in 1 2 3 4 5; do
     port=$(free_port)
+    # Each pytest-xdist worker has its own database and connection pool (ADR 0017).
     if as_pg "$pgbin/pg_ctl" -D "$datadir" -l "$logfile" -w -t 60 -o "-p $port -k $datadir \
--c listen_addresses=127.0.0.1 $durability" start >/dev/null 2>&1; then
+-c listen_addresses=127.0.0.1 -c max_connections=200 $durability" start >/dev/null 2>&1; then
         started=1
         break
     fi
