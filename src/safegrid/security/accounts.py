@@ -257,12 +257,20 @@ def sessions_of(uow: UnitOfWork, account_id: int) -> list[AuthSession]:
         )
 
 
-def set_session_locale(uow: UnitOfWork, locale: str) -> None:
-    """A display preference of the session, not business state: no audit entry needed."""
+def do_set_session_locale(uow: UnitOfWork, locale: str) -> None:
+    """The session's display language. Only a preference, but a change to a stored row all
+    the same: the unit of work sees the UPDATE and it is audited like every other change."""
     with uow:
         uow.session.execute(
             update(AuthSession).where(AuthSession.id == uow.actor.session_id).values(locale=locale),
             execution_options=unscoped("one's own sign-in session row"),
+        )
+        uow.audit(
+            "session.locale",
+            object_type="auth_session",
+            object_id=uow.actor.session_id,
+            org_unit_id=uow.actor.org_unit_id,
+            after={"locale": locale},
         )
         uow.commit()
 

@@ -154,7 +154,7 @@ def switch_language(
             actor = None
         if actor is not None and actor.session_id is not None:
             # Stored on the session too, so the choice follows the user, not just the browser.
-            accounts.set_session_locale(get_platform().uow(actor), locale)
+            accounts.do_set_session_locale(get_platform().uow(actor), locale)
     response = see_other(request, safe_next(next_path, allow_auth_pages=True))
     response.set_cookie(
         LANG_COOKIE,
