@@ -225,30 +225,7 @@ class ChainWriter:
     """The unit of work's :class:`~safegrid.platform.uow.AuditWriter`: each entry is
     appended to the chain when it is recorded (``safegrid.bootstrap`` wires it)."""
 
-    def record(
-        self,
-        session: Session,
-        actor: Actor,
-        action: str,
-        *,
-        object_type: str,
-        object_id: object | None = None,
-        org_unit_id: int | None = None,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        note: str | None = None,
-    ) -> AuditEntry:
-        return record(
-            session,
-            actor,
-            action,
-            object_type=object_type,
-            object_id=object_id,
-            org_unit_id=org_unit_id,
-            before=before,
-            after=after,
-            note=note,
-        )
+    record = staticmethod(record)
 
 
 CHAIN = ChainWriter()
