@@ -8,6 +8,7 @@ the app's error pages (403 for approving one's own notice, 404 out of scope, 409
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Final
 
@@ -34,6 +35,7 @@ from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.paging import PageQuery
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
 from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_, request_locale, translate
 from safegrid.web.page_access import (
@@ -144,6 +146,20 @@ def _bill_page(
     )
 
 
+def _bill_again(
+    request: Request, work: Work, bill_id: int, values: dict[str, str]
+) -> Callable[[FieldErrors, int], Response]:
+    """The bill's panel again, with a refused form's values and messages beside it."""
+    return lambda errors, status: _bill_page(
+        request,
+        work.actor,
+        services.get_bill_collection(work.read(), bill_id),
+        errors,
+        values,
+        status,
+    )
+
+
 @router.get("/collection/bills/{bill_id}")
 def bill_panel(
     request: Request,
@@ -174,14 +190,7 @@ def bill_write_off(
             work.write(), bill_id, data.amount, data.reference, WriteOffKind(data.kind)
         ),
         done=lambda _: see_other(request, f"/collection/bills/{bill_id}?done=write_off"),
-        again=lambda errors, status: _bill_page(
-            request,
-            work.actor,
-            services.get_bill_collection(work.read(), bill_id),
-            errors,
-            values,
-            status,
-        ),
+        again=_bill_again(request, work, bill_id, values),
         refused=(ValidationProblem,),
     )
 
@@ -203,14 +212,7 @@ def bill_plan(
         ("count", "first_due_date", "interval_days"),
         lambda data: services.do_create_plan(work.write(), data),
         done=lambda _: see_other(request, f"/collection/bills/{bill_id}?done=plan"),
-        again=lambda errors, status: _bill_page(
-            request,
-            work.actor,
-            services.get_bill_collection(work.read(), bill_id),
-            errors,
-            values,
-            status,
-        ),
+        again=_bill_again(request, work, bill_id, values),
         refused=(ValidationProblem,),
     )
 
