@@ -57,7 +57,7 @@ def _unpublished(platform: Platform) -> int:
         )
 
 
-def test_events_of_a_real_service_reach_a_subscriber_exactly_once(
+def test_hall_8_events_of_a_real_service_reach_a_subscriber_exactly_once(
     world: World, recorder: Recorder
 ) -> None:
     ids = [world.customer("stationA") for _ in range(3)]
@@ -80,7 +80,7 @@ def test_events_of_a_real_service_reach_a_subscriber_exactly_once(
     assert actions == {"events.relay_claimed", "events.relayed"}
 
 
-def test_an_event_nobody_wants_is_published_without_deliveries(world: World) -> None:
+def test_hall_8_an_event_nobody_wants_is_published_without_deliveries(world: World) -> None:
     emit_probes(world.platform, 5)
     report = relay.drain(world.platform)
     assert report.published == 5 and report.delivered == 0
@@ -88,7 +88,7 @@ def test_an_event_nobody_wants_is_published_without_deliveries(world: World) -> 
     assert _deliveries(world.platform) == []
 
 
-def test_a_failing_subscriber_loses_nothing_retried_then_dead_then_requeued(
+def test_hall_8_a_failing_subscriber_loses_nothing_retried_then_dead_then_requeued(
     world: World, platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock.set_clock(at := clock.FixedClock(T0))
@@ -144,7 +144,9 @@ def test_a_failing_subscriber_loses_nothing_retried_then_dead_then_requeued(
         events.unsubscribe("test.relay.flaky")
 
 
-def test_two_relays_at_once_never_deliver_an_event_twice(world: World, recorder: Recorder) -> None:
+def test_hall_8_two_relays_at_once_never_deliver_an_event_twice(
+    world: World, recorder: Recorder
+) -> None:
     """On PostgreSQL the relays claim with SKIP LOCKED; on SQLite the claims serialise."""
     total = 1200
     for start in range(0, total, 400):
@@ -174,7 +176,7 @@ def test_two_relays_at_once_never_deliver_an_event_twice(world: World, recorder:
     }
 
 
-def test_purge_removes_only_published_events_past_the_retention(
+def test_hall_8_purge_removes_only_published_events_past_the_retention(
     world: World, platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(platform.settings, "events_retention_days", 30)
@@ -210,7 +212,7 @@ def test_purge_removes_only_published_events_past_the_retention(
     assert purged.actor_name == "system:events.purge"
 
 
-def test_status_asks_for_a_person_when_an_event_waits_too_long(
+def test_hall_8_status_asks_for_a_person_when_an_event_waits_too_long(
     world: World, platform: Platform
 ) -> None:
     clock.set_clock(at := clock.FixedClock(T0))
@@ -230,13 +232,13 @@ def test_status_asks_for_a_person_when_an_event_waits_too_long(
     assert status.needs_attention and status.oldest_age_seconds == 16 * 60
 
 
-def test_relay_and_purge_are_scheduled_jobs() -> None:
+def test_hall_8_relay_and_purge_are_scheduled_jobs() -> None:
     registered = jobs.load()
     assert registered["events.relay"].schedule == "* * * * *"
     assert registered["events.purge"].schedule == "40 3 * * *"
 
 
-def test_follow_relays_events_as_they_arrive_until_stopped(
+def test_hall_8_follow_relays_events_as_they_arrive_until_stopped(
     world: World, recorder: Recorder
 ) -> None:
     stop = threading.Event()

@@ -9,7 +9,7 @@ import pytest
 from benchmarks import event_relay
 
 
-def test_relay_benchmark_runs_batched_two_relays_and_the_baseline(
+def test_hall_8_relay_benchmark_runs_batched_two_relays_and_the_baseline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rates = event_relay.main(

@@ -93,7 +93,7 @@ def _deliveries(platform: Platform) -> list[EventDelivery]:
         return list(rows)
 
 
-def test_receiver_gets_a_signature_it_can_verify_and_a_replay_it_can_refuse(
+def test_hall_7_receiver_gets_a_signature_it_can_verify_and_a_replay_it_can_refuse(
     world: World, platform: Platform, receiver: Receiver
 ) -> None:
     client = _admin_client(world, platform)
@@ -123,7 +123,7 @@ def test_receiver_gets_a_signature_it_can_verify_and_a_replay_it_can_refuse(
     assert client.get("/api/events/status").json()["unpublished"] == 0
 
 
-def test_failing_receiver_is_retried_with_backoff_then_dead_and_requeued(
+def test_hall_7_failing_receiver_is_retried_with_backoff_then_dead_and_requeued(
     world: World, platform: Platform, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(platform.settings, "events_max_attempts", 4)
@@ -167,7 +167,7 @@ def test_failing_receiver_is_retried_with_backoff_then_dead_and_requeued(
     assert result.exit_code == 0, result.output
 
 
-def test_an_unreachable_receiver_is_tried_once_per_batch_and_disabling_drops_its_events(
+def test_hall_7_an_unreachable_receiver_is_tried_once_per_batch_and_disabling_drops_its_events(
     world: World, platform: Platform
 ) -> None:
     client = _admin_client(world, platform)
@@ -202,7 +202,7 @@ def test_an_unreachable_receiver_is_tried_once_per_batch_and_disabling_drops_its
     assert actions == ["events.webhook_created", "events.webhook_disabled"]
 
 
-def test_bad_webhook_input_is_a_clear_4xx_and_writes_nothing(
+def test_hall_7_bad_webhook_input_is_a_clear_4xx_and_writes_nothing(
     world: World, platform: Platform
 ) -> None:
     client = _admin_client(world, platform)
@@ -224,7 +224,9 @@ def test_bad_webhook_input_is_a_clear_4xx_and_writes_nothing(
     assert len(services.list_webhooks(platform.uow(world.system(), readonly=True))) == 1
 
 
-def test_cli_manages_webhooks_as_a_named_administrator(world: World, platform: Platform) -> None:
+def test_hall_7_cli_manages_webhooks_as_a_named_administrator(
+    world: World, platform: Platform
+) -> None:
     admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
     cashier = world.staff(Post.CASHIER, "stationA")
     args = ["events", "webhooks", "add", "--name", "ops", "--url", "https://ops.example/in"]
@@ -252,7 +254,9 @@ def test_cli_manages_webhooks_as_a_named_administrator(world: World, platform: P
     assert missing.exit_code == 1 and "987654" in missing.output
 
 
-def test_console_jobs_page_counts_the_event_backlog(world: World, platform: Platform) -> None:
+def test_hall_7_console_jobs_page_counts_the_event_backlog(
+    world: World, platform: Platform
+) -> None:
     admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
     client = TestClient(create_app(platform))
     client.cookies.set(SESSION_COOKIE, world.token(admin, "console"))
@@ -266,7 +270,7 @@ def test_console_jobs_page_counts_the_event_backlog(world: World, platform: Plat
     assert 'data-testid="event-backlog">0<' in client.get("/jobs").text
 
 
-def test_console_lists_dead_deliveries_and_an_administrator_requeues_them(
+def test_hall_7_console_lists_dead_deliveries_and_an_administrator_requeues_them(
     world: World, platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(platform.settings, "events_max_attempts", 1)

@@ -22,7 +22,7 @@ class MoneyMoved(events.Event):
     note: str | None = None
 
 
-def test_patterns_are_names_prefixes_or_everything() -> None:
+def test_hall_8_patterns_are_names_prefixes_or_everything() -> None:
     assert events.parse_patterns(" Payment* , CustomerRegistered,Payment*") == (
         "Payment*",
         "CustomerRegistered",
@@ -36,7 +36,7 @@ def test_patterns_are_names_prefixes_or_everything() -> None:
     assert events.topic_matches("*", "Anything")
 
 
-def test_subscribers_are_named_and_not_replaced_by_another_handler() -> None:
+def test_hall_8_subscribers_are_named_and_not_replaced_by_another_handler() -> None:
     def a(records: object) -> None: ...
 
     def b(records: object) -> None: ...
@@ -54,7 +54,7 @@ def test_subscribers_are_named_and_not_replaced_by_another_handler() -> None:
     assert "test.unit.money" not in events.subscribers()
 
 
-def test_a_record_gives_back_the_typed_event() -> None:
+def test_hall_8_a_record_gives_back_the_typed_event() -> None:
     moved = MoneyMoved(Decimal("12.30"), date(2026, 11, 1), AT)
     record = events.EventRecord(7, moved.topic, moved.payload(), AT)
     assert record.payload["amount"] == "12.30"  # JSON in the outbox
@@ -62,7 +62,7 @@ def test_a_record_gives_back_the_typed_event() -> None:
     assert events.EventRecord(8, "NoSuchEvent", {}, AT).event() is None
 
 
-def test_signature_verifies_only_the_same_body_secret_and_recent_time() -> None:
+def test_hall_8_signature_verifies_only_the_same_body_secret_and_recent_time() -> None:
     record = events.EventRecord(7, "MoneyMoved", {"amount": "12.30"}, AT)
     body = signing.body_of(record)
     headers = signing.headers("s3cret", record, body, AT)
