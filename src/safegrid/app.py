@@ -42,6 +42,7 @@ from safegrid.security.routes import router as security_router
 from safegrid.tariffs.routes import router as tariffs_router
 from safegrid.terminals.routes import router as terminals_router
 from safegrid.web import errors as web_errors
+from safegrid.web.csrf import CsrfGuard
 from safegrid.web.routes import router as web_router
 from safegrid.web.templating import STATIC_DIR
 
@@ -194,6 +195,12 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             return web_errors.render_status(request, 404)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
+    # Inside SecurityHeaders, so its refusals carry them too (ADR 0022).
+    app.add_middleware(
+        CsrfGuard,
+        secret_key=lambda: get_platform().settings.secret_key,
+        secure=lambda: get_platform().settings.cookie_secure,
+    )
     app.add_middleware(SecurityHeaders)
     # Added last: outermost, so a channel callback skips the rest (ADR 0013).
     app.add_middleware(CallbackFastPath, headers=SECURITY_HEADERS)

@@ -56,6 +56,8 @@ def _post_from_page(page: Page, action: str, fields: dict[str, str]) -> None:
                 const form = document.createElement("form");
                 form.method = "post";
                 form.action = action;
+                // The page's CSRF token, as a user copying the page's own form would (ADR 0022).
+                fields = {csrf_token: document.querySelector('meta[name="csrf-token"]').content, ...fields};
                 for (const [name, value] of Object.entries(fields)) {
                     const input = document.createElement("input");
                     input.type = "hidden"; input.name = name; input.value = value;

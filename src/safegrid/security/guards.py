@@ -20,6 +20,7 @@ from safegrid.security.models import SessionStage
 from safegrid.security.policy import Perm
 
 SESSION_COOKIE = "sg_session"
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SetupRequiredError(PermissionDeniedError):
@@ -57,6 +58,12 @@ class Guard:
         if found is None:
             raise AuthenticationError("未登录 / not signed in")
         token, kind = found
+        if self.kind == "api" and kind == "console" and request.method not in _READS:
+            # The console's cookie rides along on any request the browser makes, also one a
+            # foreign page starts; the API takes writes with a bearer token only (ADR 0022).
+            raise AuthenticationError(
+                "接口写操作须使用令牌 / API writes need an Authorization: Bearer token"
+            )
         platform = get_platform()
         resolved = authn.resolve(
             platform.uow(Actor.system("session-resolver", "web"), readonly=True), token, kind

@@ -20,6 +20,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.models import SessionStage
 from safegrid.security.policy import POST_LABELS, Post
 from safegrid.web import flash
+from safegrid.web.csrf import CsrfFormExtension
 from safegrid.web.i18n import localize_message, request_locale, translate
 from safegrid.web.labels import ENUM_LABELS
 from safegrid.web.navigation import nav_for
@@ -100,6 +101,8 @@ def _ui_context(request: Request) -> dict[str, Any]:
         "nav_active": lambda item: path == "/" if item.path == "/" else path.startswith(item.path),
         "here": current_path(request),
         "flash_msgid": flash.pending(request),
+        # Set by web.csrf.CsrfGuard; every POST form and htmx request carries it (ADR 0022).
+        "csrf_token": getattr(request.state, "csrf_token", None),
     }
 
 
@@ -110,6 +113,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,  # a misspelt variable fails the render, not silently
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=[CsrfFormExtension],
     )
     env.globals.update(_=_gettext, label=_label, post_label=_post_label, unit_name=_unit_name)
     env.filters.update(localtime=_localtime, msg=_message)
