@@ -19,7 +19,7 @@ from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
 from safegrid.relay import models as relay_models
-from safegrid.security import key_store
+from safegrid.security import key_store, lockout
 from safegrid.security import models as security_models
 from safegrid.tariffs import models as tariff_models
 from safegrid.terminals import models as terminal_models
@@ -38,6 +38,7 @@ __all__ = [
     "governance_models",
     "job_runs",
     "key_store",
+    "lockout",
     "metadata",
     "notification_models",
     "numbering",

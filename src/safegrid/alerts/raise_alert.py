@@ -21,7 +21,13 @@ from safegrid.security.models import StaffAccount
 
 TOPIC: Final = "alert.event"
 # Kinds raised through this module; the console labels them (web/admin/ops.py).
-EVENT_KINDS: Final = ("deposit_late", "callback_tampered", "risk_case", "inbox_backlog")
+EVENT_KINDS: Final = (
+    "deposit_late",
+    "callback_tampered",
+    "risk_case",
+    "inbox_backlog",
+    "login_spray",  # security.lockout: many failed sign-ins from one address
+)
 
 
 def raise_alert(

@@ -19,7 +19,10 @@ class AuthenticationError(SafeGridError):
 
 
 class AccountLockedError(AuthenticationError):
-    status_code = 423
+    """Told apart inside the platform (audit, tests); answered exactly like a wrong password,
+    so a lock does not reveal that the username exists (issue 12)."""
+
+    status_code = 401
 
 
 class PermissionDeniedError(SafeGridError):

@@ -12,7 +12,7 @@ from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security import passwords
+from safegrid.security import lockout, passwords
 from safegrid.security.masking import snapshot
 from safegrid.security.models import (
     AccountStatus,
@@ -126,7 +126,20 @@ def do_change_password(
     now = clock.now()
     with uow:
         account = _own_account(uow)
+        # A stolen session guessing the password is a sign-in guessing it (issue 12): the
+        # same throttles and the same 5-failure lock, which also ends this session.
+        lockout.check(uow, uow.actor.ip, account.username, now)
         if not passwords.verify(hasher, account.password_hash, current):
+            note = lockout.note_account_failure(uow, account, now)
+            lockout.note_failure(uow, uow.actor.ip, account.username, now)
+            uow.audit(
+                "auth.password_change_failed",
+                object_type="staff_account",
+                object_id=account.id,
+                org_unit_id=account.org_unit_id,
+                note=f"wrong current password: {note}",
+            )
+            uow.commit()
             raise ValidationProblem(
                 "当前密码不正确 / current password is wrong", field="current_password"
             )

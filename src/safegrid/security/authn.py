@@ -10,11 +10,11 @@ import dataclasses
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NoReturn
 
 import pyotp
 from argon2 import PasswordHasher
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safegrid.org.models import OrgUnit
@@ -24,7 +24,7 @@ from safegrid.platform.errors import (
     AuthenticationError,
 )
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security import login_locations, passwords
+from safegrid.security import lockout, login_locations, passwords
 from safegrid.security.actor import Actor, Channel
 from safegrid.security.models import (
     AccountStatus,
@@ -35,8 +35,8 @@ from safegrid.security.models import (
 from safegrid.security.policy import Post, permissions_of
 from safegrid.security.scope import ContractorView, Scope, unscoped
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=30)
+MAX_FAILURES = lockout.MAX_FAILURES
+LOCK_FOR = lockout.LOCK_FOR
 BAD_CREDENTIALS = "用户名、密码或动态口令错误 / wrong username, password or one-time code"
 
 SessionKind = Literal["console", "api"]
@@ -119,24 +119,33 @@ def login(
 ) -> LoginResult:
     now = clock.now()
     with uow:
-        account = _find_account(uow, username.strip())
-        if account is None:
-            passwords.verify(hasher, _DUMMY_HASH(hasher), password)  # same time as a real check
+        try:
+            lockout.check(uow, ip, username, now)
+        except lockout.LoginThrottledError:
             uow.audit(
-                "auth.login_failed",
+                "auth.login_throttled",
                 object_type="staff_account",
-                note=f"unknown user {username[:64]!r}",
+                note=f"{username[:64]!r} from {ip}: attempt refused unanswered while throttled",
             )
             uow.commit()
-            raise AuthenticationError(BAD_CREDENTIALS)
+            raise
+        account = _find_account(uow, username.strip())
+        # Unknown, wrong and locked answer alike, after the same password hash work; the
+        # audit log keeps the truth (issue 12).
+        if account is None:
+            passwords.verify(hasher, _DUMMY_HASH(hasher), password)  # same time as a real check
+            _refuse(uow, None, ip, username, now, f"unknown user {username[:64]!r}")
         uow.actor = actor_for(account, _org_path(uow, account.org_unit_id), uow.actor.channel, ip)
-        _refuse_unusable(account, now)
         password_ok = passwords.verify(hasher, account.password_hash, password)
+        if lockout.is_locked(account, now):
+            _refuse(uow, account, ip, username, now, f"locked until {account.locked_until}", True)
         step = _otp_step(account, otp, now) if account.totp_enrolled else None
         if not password_ok or (account.totp_enrolled and step is None):
-            _record_failure(uow, account, now)
-            uow.commit()
-            raise AuthenticationError(BAD_CREDENTIALS)
+            note = lockout.note_account_failure(uow, account, now)
+            _refuse(uow, account, ip, username, now, note)
+        # Only someone holding the password and the code learns why the account is unusable.
+        _refuse_unusable(account, now)
+        lockout.forget_username(uow, username)
         account.failed_logins = 0
         account.locked_until = None
         if step is not None:
@@ -284,34 +293,33 @@ def _refuse_unusable(account: StaffAccount, now: datetime) -> None:
         raise AuthenticationError(
             _STATUS_REFUSALS.get(account.status, f"account is {account.status.value}")
         )
-    if account.locked_until is not None and account.locked_until > now:
-        raise AccountLockedError(
-            f"账号已锁定至 {account.locked_until:%H:%M} UTC / account locked until "
-            f"{account.locked_until:%H:%M} UTC after {MAX_FAILURES} failed attempts"
-        )
+    if lockout.is_locked(account, now):
+        raise AccountLockedError(BAD_CREDENTIALS)
 
 
-def _record_failure(uow: UnitOfWork, account: StaffAccount, now: datetime) -> None:
-    # Incremented in SQL so concurrent failures are all counted.
-    uow.session.execute(
-        update(StaffAccount)
-        .where(StaffAccount.id == account.id)
-        .values(failed_logins=StaffAccount.failed_logins + 1),
-        execution_options=unscoped("failed logins count before any scope exists"),
-    )
-    uow.session.refresh(account)
-    note = f"failure {account.failed_logins} of {MAX_FAILURES}"
-    if account.failed_logins >= MAX_FAILURES:
-        account.locked_until = now + LOCK_FOR
-        account.failed_logins = 0
-        note = f"locked for {int(LOCK_FOR.total_seconds() // 60)} minutes"
+def _refuse(
+    uow: UnitOfWork,
+    account: StaffAccount | None,
+    ip: str | None,
+    username: str,
+    now: datetime,
+    truth: str,
+    locked: bool = False,
+) -> NoReturn:
+    """Counts the failure against the address and the typed name, audits what really
+    happened, commits, and answers as for a wrong password."""
+    lockout.note_failure(uow, ip, username, now)
     uow.audit(
         "auth.login_failed",
         object_type="staff_account",
-        object_id=account.id,
-        org_unit_id=account.org_unit_id,
-        note=note,
+        object_id=None if account is None else account.id,
+        org_unit_id=None if account is None else account.org_unit_id,
+        note=truth,
     )
+    uow.commit()
+    if locked:
+        raise AccountLockedError(BAD_CREDENTIALS)
+    raise AuthenticationError(BAD_CREDENTIALS)
 
 
 _dummy: dict[int, str] = {}
@@ -374,7 +382,8 @@ def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
         sess, account, path = row
         if sess.revoked_at is not None or sess.expires_at <= now:
             raise AuthenticationError("会话已过期或已注销 / session expired or revoked")
-        if account.status != AccountStatus.ACTIVE:
+        if account.status != AccountStatus.ACTIVE or lockout.is_locked(account, now):
+            # Frozen or locked: a session or token issued before it stops working too.
             raise AuthenticationError("账号不可用 / account is not active")
         areas = reading_areas_of(uow.session, account)
         return ResolvedSession(

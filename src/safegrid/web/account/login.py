@@ -12,6 +12,7 @@ from safegrid.platform.errors import AuthenticationError
 from safegrid.security import accounts, authn, passwords
 from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE, client_ip, public, require_page
+from safegrid.security.lockout import LoginThrottledError
 from safegrid.security.login_locations import SecondVerificationRequired
 from safegrid.web import flash
 from safegrid.web.errors import SETUP_PAGES, login_page, render_status
@@ -57,7 +58,7 @@ def login_submit(
         )
     except SecondVerificationRequired as challenge:
         return _verify_page(request, challenge.challenge_id, challenge.sent_to, next_path)
-    except AuthenticationError as exc:  # includes AccountLockedError (423)
+    except (AuthenticationError, LoginThrottledError) as exc:  # locked: same as wrong
         # The service's message never says which of the three was wrong.
         return login_page(
             request,

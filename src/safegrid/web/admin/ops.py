@@ -49,6 +49,7 @@ KEY_FIELD_LABELS: Final[dict[str, str]] = {
     "callback_tampered": N_("Tampered payment callback"),
     "risk_case": N_("Payment risk case"),
     "inbox_backlog": N_("Payment callbacks waiting for the ledger"),
+    "login_spray": N_("Failed sign-ins from one address"),
 }
 
 
