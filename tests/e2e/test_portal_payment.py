@@ -17,14 +17,22 @@ if TYPE_CHECKING:  # the fixture's type; tests never import conftest at run time
 
 @pytest.mark.browser
 def test_pay_3_pay_6_portal_payment_through_the_sandbox_gateway(page: Page, server: Server) -> None:
-    number = server.scalar(
-        "SELECT a.number FROM accounts a JOIN customers c ON c.id = a.customer_id "
+    row = server.row(
+        "SELECT a.number, c.name FROM accounts a JOIN customers c ON c.id = a.customer_id "
         "WHERE c.kind = 'resident' AND a.status = 'active' ORDER BY a.id LIMIT 1"
     )
-    assert isinstance(number, str)
+    assert row is not None
+    number, customer_name = str(row[0]), str(row[1])
     page.goto("/portal/pay")
     expect(page.get_by_role("heading", name="电费缴纳")).to_be_visible()
+    # The number alone shows nothing (issue 12): a wrong name is refused like a wrong number.
     page.fill("#f-account_no", number)
+    page.fill("#f-proof", "不是户名")
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_test_id("portal-error")).to_be_visible()
+    expect(page.get_by_test_id("portal-summary")).to_have_count(0)
+    page.fill("#f-account_no", number)
+    page.fill("#f-proof", customer_name)
     page.get_by_role("button", name="查询").click()
     name = page.get_by_test_id("portal-name")
     expect(name).to_contain_text("*")
@@ -66,5 +74,6 @@ def test_portal_in_english(page: Page, server: Server) -> None:
     page.goto("/lang/en?next=/portal/pay")
     expect(page.get_by_role("heading", name="Pay your electricity bill")).to_be_visible()
     page.fill("#f-account_no", "0000000000")
+    page.fill("#f-proof", "Nobody")
     page.get_by_role("button", name="Look up").click()
     expect(page.get_by_test_id("portal-error")).to_contain_text("account not found")

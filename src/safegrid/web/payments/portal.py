@@ -1,5 +1,6 @@
-"""Customer payment portal (public): enter the account number (户号), see what is owed with
-the name masked, pay through the online channel; answer an SMS code when the risk engine
+"""Customer payment portal (public): enter the account number (户号) and a second fact the
+payer knows (the customer name or the last digits of a meter number), see the name masked
+and what is owed, pay through the online channel; answer an SMS code when the risk engine
 asks for step-up verification (PAY-3, PAY-4, PAY-6).
 
 The page sets a long-lived random device cookie: the risk engine's "same device" rules
@@ -26,7 +27,7 @@ from safegrid.payments.online.orders import (
     order_status,
     portal_actor,
 )
-from safegrid.payments.online.portal import account_summary
+from safegrid.payments.online.portal import do_look_up
 from safegrid.payments.online.settings import get_channel_settings
 from safegrid.platform.errors import SafeGridError, ValidationProblem
 from safegrid.security.guards import client_ip, public
@@ -76,17 +77,19 @@ def _page(
 def _summary_page(
     request: Request,
     account_no: str,
+    proof: str,
     *,
+    look_up: bool,
     error: str | None = None,
     error_field: str | None = None,
     amount: str = "",
     status_code: int = 200,
 ) -> Response:
     summary = None
-    if account_no:
+    if look_up:
         try:
-            summary = account_summary(
-                get_platform().uow(portal_actor(client_ip(request)), readonly=True), account_no
+            summary = do_look_up(
+                get_platform().uow(portal_actor(client_ip(request))), account_no, proof
             )
         except SafeGridError as exc:
             error, error_field, status_code = exc.message, exc.field, exc.status_code
@@ -97,6 +100,7 @@ def _summary_page(
         "payments/portal.html",
         {
             "account_no": account_no,
+            "proof": proof if summary is not None else "",
             "summary": summary,
             "amount": amount,
             "error": error,
@@ -108,7 +112,8 @@ def _summary_page(
 
 @router.get("/portal/pay", dependencies=[Depends(public("customer payment portal"))])
 def portal(request: Request, account_no: str = Query("", max_length=20)) -> Response:
-    return _summary_page(request, account_no.strip())
+    # The number alone shows nothing (issue 12): it only fills in the form.
+    return _summary_page(request, account_no.strip(), "", look_up=False)
 
 
 def _go(request: Request, outcome: OrderOutcome) -> Response:
@@ -135,9 +140,26 @@ def _return_url(request: Request) -> str:
 def portal_pay(
     request: Request,
     account_no: Annotated[str, Form(max_length=20)] = "",
-    amount: Annotated[str, Form(max_length=20)] = "",
+    proof: Annotated[str, Form(max_length=100)] = "",
+    amount: Annotated[str | None, Form(max_length=20)] = None,
 ) -> Response:
+    """Without ``amount``: look the account up. With it: pay — the second fact is checked
+    again, so the payment form cannot be posted for an account the payer never proved."""
     account_no = account_no.strip()
+    if amount is None:
+        return _summary_page(request, account_no, proof, look_up=True)
+    try:
+        do_look_up(get_platform().uow(portal_actor(client_ip(request))), account_no, proof)
+    except SafeGridError as exc:
+        return _summary_page(
+            request,
+            account_no,
+            "",
+            look_up=False,
+            error=exc.message,
+            error_field=exc.field,
+            status_code=exc.status_code,
+        )
     try:
         try:
             value = Decimal(amount.strip())
@@ -155,6 +177,8 @@ def portal_pay(
         return _summary_page(
             request,
             account_no,
+            proof,
+            look_up=True,
             error=exc.message,
             error_field=exc.field,
             amount=amount,
