@@ -67,11 +67,20 @@ DOCS_CSP = (
 )
 
 
+# Browsers keep to HTTPS for a year once they have seen this over HTTPS (prod only: a dev
+# server on plain http://127.0.0.1 must not pin anything).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# Everything but the static files may carry personal data (API bodies, console pages,
+# redirects naming records): no cache, shared or the browser's own, keeps a copy (issue 12).
+NO_STORE = (b"cache-control", b"no-store")
+
+
 class SecurityHeaders:
     """Adds SECURITY_HEADERS to every response (a header the route set wins, except the
-    docs' CSP). Plain ASGI rather than ``@app.middleware("http")``: Starlette's
-    BaseHTTPMiddleware runs every request through an extra task and stream, a cost the
-    payment callbacks pay thousands of times a second (ADR 0013)."""
+    docs' CSP), ``Cache-Control: no-store`` outside /static and HSTS in prod. Plain ASGI
+    rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs every
+    request through an extra task and stream, a cost the payment callbacks pay thousands
+    of times a second (ADR 0013)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,6 +91,9 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         docs = scope["path"].startswith(("/docs", "/redoc"))
+        extra = [] if scope["path"].startswith("/static/") else [NO_STORE]
+        if get_platform().settings.env == "prod":
+            extra.append(HSTS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -93,6 +105,7 @@ class SecurityHeaders:
                         headers.append((key, DOCS_CSP.encode()))
                     elif key not in present:
                         headers.append((key, value))
+                headers.extend(item for item in extra if item[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

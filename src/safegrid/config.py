@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Argon2 cost; tests lower it so a suite of hundreds of logins stays fast.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Unset: true in prod, false elsewhere (a dev server on http://127.0.0.1); prod refuses
+    # an explicit false (issue 12).
     cookie_secure: bool = False
     default_locale: Literal["zh", "en"] = "zh"
     # Raw AMI interval data (15-minute kWh), Parquet files queried with DuckDB (ADR 0005).
@@ -58,6 +60,13 @@ class Settings(BaseSettings):
     # `safegrid events status` exits 1 when an unpublished event is older than this.
     events_stale_minutes: int = Field(default=15, ge=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _secure_cookie_in_prod(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("cookie_secure") is None:
+            data = {**data, "cookie_secure": data.get("env") == "prod"}
+        return data
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env == "dev":
@@ -66,6 +75,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"SAFEGRID_SECRET_KEY must be a real secret of at least 32 characters "
                 f"when SAFEGRID_ENV={self.env}"
+            )
+        if self.env == "prod" and not self.cookie_secure:
+            # The session cookie would travel over plain HTTP to anyone on the path.
+            raise ValueError(
+                "SAFEGRID_COOKIE_SECURE must be true when SAFEGRID_ENV=prod (serve over HTTPS)"
             )
         return self
 
