@@ -202,3 +202,36 @@ def test_ops_8_spray_from_one_address_is_slowed_and_alerted_not_a_mass_lock(
     own = TestClient(create_app(world.platform), client=("10.9.9.9", 50000))
     fixed.advance(timedelta(seconds=31))
     assert _token(own, staff[0].username, PASSWORD, _code(staff[0])).status_code == 200
+
+
+def test_iam_3_counters_hold_under_concurrent_failures(world: World) -> None:
+    """Several server processes count into one row: 8 callers x 3 failures each, at once,
+    leave exactly 24 on the address (an atomic upsert, not read-then-write)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from safegrid.security import lockout
+    from safegrid.security.actor import Actor
+
+    if world.platform.settings.is_sqlite:
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE); the race is run on PostgreSQL")
+    now = clock.now()
+
+    def fail(_: int) -> None:
+        for _ in range(3):
+            with world.platform.uow(Actor.system("authn", "api")) as uow:
+                lockout.count_failure(uow, "ip", "10.66.0.1", now)
+                uow.audit("auth.login_failed", object_type="staff_account", note="test")
+                uow.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(fail, range(8)))
+    with world.platform.engine.connect() as conn:
+        failures, alerted = conn.execute(
+            text(
+                "SELECT failures, alerted_at FROM login_throttles "
+                "WHERE source = 'ip' AND key = '10.66.0.1'"
+            )
+        ).one()
+        alerts = conn.scalar(text("SELECT COUNT(*) FROM alerts WHERE key_field = 'login_spray'"))
+    assert failures == 24 and alerted is not None
+    assert alerts == 1  # one alert per address and window, however many callers crossed
