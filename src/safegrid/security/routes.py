@@ -49,7 +49,13 @@ def _hasher() -> PasswordHasher:
     "/auth/token",
     response_model=TokenOut,
     dependencies=[Depends(public("login"))],
-    responses={401: {"model": SecondVerificationOut}},
+    responses={
+        401: {"model": SecondVerificationOut},
+        429: {
+            "description": "too many failed sign-ins from this address or for this name "
+            "(ADR 0022); the Retry-After header says when to try again"
+        },
+    },
 )
 def issue_token(body: TokenRequest, request: Request) -> TokenOut | JSONResponse:
     """Bearer token for API clients: password plus one-time code (IAM-3). From a network
@@ -124,7 +130,11 @@ def me(work: Setup) -> MeOut:
     )
 
 
-@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={429: {"description": "too many failed attempts; see Retry-After (ADR 0022)"}},
+)
 def change_password(body: PasswordChange, work: Setup) -> None:
     accounts.do_change_password(
         work.write(), body.current_password, body.new_password, hasher=_hasher()
