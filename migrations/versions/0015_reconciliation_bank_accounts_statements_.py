@@ -1,8 +1,8 @@
-"""reconciliation: bank accounts, statements, entries, match items, cases
+"""reconciliation: bank accounts, statements, entries, system groups, match items, cases
 
 Revision ID: 0015
 Revises: 0011
-Create Date: 2026-12-07 10:21:09.325318
+Create Date: 2026-12-07 10:24:44.920721
 """
 from __future__ import annotations
 
@@ -59,13 +59,31 @@ def upgrade() -> None:
     sa.Column('org_unit_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_recon_items_org_unit_id_org_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recon_items')),
+    sa.UniqueConstraint('period', 'bank_entry_id', name='uq_recon_items_bank_entry'),
     sa.UniqueConstraint('period', 'item_key', name='uq_recon_items_key')
     )
     with op.batch_alter_table('recon_items', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_recon_items_bank_entry_id'), ['bank_entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recon_items_colour'), ['colour'], unique=False)
         batch_op.create_index(batch_op.f('ix_recon_items_org_unit_id'), ['org_unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recon_items_period'), ['period'], unique=False)
+
+    op.create_table('recon_system_groups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('ref', sa.String(length=140), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('amount', safegrid.platform.money.Money(precision=18, scale=2), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_recon_system_groups_org_unit_id_org_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recon_system_groups')),
+    sa.UniqueConstraint('period', 'kind', 'ref', name='uq_recon_system_groups_key')
+    )
+    with op.batch_alter_table('recon_system_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recon_system_groups_org_unit_id'), ['org_unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_recon_system_groups_period'), ['period'], unique=False)
+        batch_op.create_index(batch_op.f('ix_recon_system_groups_ref'), ['ref'], unique=False)
 
     op.create_table('recon_cases',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -168,11 +186,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_recon_cases_due_on'))
 
     op.drop_table('recon_cases')
+    with op.batch_alter_table('recon_system_groups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recon_system_groups_ref'))
+        batch_op.drop_index(batch_op.f('ix_recon_system_groups_period'))
+        batch_op.drop_index(batch_op.f('ix_recon_system_groups_org_unit_id'))
+
+    op.drop_table('recon_system_groups')
     with op.batch_alter_table('recon_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recon_items_period'))
         batch_op.drop_index(batch_op.f('ix_recon_items_org_unit_id'))
         batch_op.drop_index(batch_op.f('ix_recon_items_colour'))
-        batch_op.drop_index(batch_op.f('ix_recon_items_bank_entry_id'))
 
     op.drop_table('recon_items')
     with op.batch_alter_table('recon_bank_accounts', schema=None) as batch_op:

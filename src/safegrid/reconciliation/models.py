@@ -72,6 +72,23 @@ class StatementEntry(OrgScoped, Base):
     references_json: Mapped[str] = mapped_column(Text)
 
 
+class SystemGroup(OrgScoped, Base):
+    """What SafeGrid says arrived at (or left) the bank, as the bank should show it: one
+    deposit, one voucher payment, one channel's day, one refund. Rebuilt by every run of a
+    period from the ledger and the counter (the matcher's left side)."""
+
+    __tablename__ = "recon_system_groups"
+    __table_args__ = (UniqueConstraint("period", "kind", "ref", name="uq_recon_system_groups_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(140), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class Colour(enum.StrEnum):
     GREEN = "green"
     YELLOW = "yellow"
@@ -88,7 +105,11 @@ class MatchItem(OrgScoped, Base):
     ``item_key`` names the pair so a re-run finds the same row (unique per period)."""
 
     __tablename__ = "recon_items"
-    __table_args__ = (UniqueConstraint("period", "item_key", name="uq_recon_items_key"),)
+    __table_args__ = (
+        UniqueConstraint("period", "item_key", name="uq_recon_items_key"),
+        # A bank entry is the right side of at most one conclusion.
+        UniqueConstraint("period", "bank_entry_id", name="uq_recon_items_bank_entry"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     period: Mapped[str] = mapped_column(String(7), index=True)
@@ -99,7 +120,7 @@ class MatchItem(OrgScoped, Base):
     system_ref: Mapped[str | None] = mapped_column(String(140), default=None)
     system_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     system_count: Mapped[int] = mapped_column(Integer, default=0)
-    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
+    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None)
     bank_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     difference: Mapped[Decimal] = mapped_column(Money)  # bank − system
     day: Mapped[date | None] = mapped_column(Date, default=None)
