@@ -11,7 +11,7 @@ from rich.console import Console
 
 from safegrid.bootstrap import get_platform
 from safegrid.cli_support import AS_OPTION, acting_with, err, run
-from safegrid.reconciliation import formats, statements
+from safegrid.reconciliation import formats, matching, statements
 from safegrid.security.policy import Perm
 
 app = typer.Typer(help="银行对账单 / bank statements (REC-1)", no_args_is_help=True)
@@ -87,3 +87,20 @@ def add_account(
         )
     )
     out.print(f"bank account #{account_id} {account_no}")
+
+
+recon_app = typer.Typer(help="对账 / reconciliation (REC-2..4)", no_args_is_help=True)
+
+
+@recon_app.command("run")
+def run_month(
+    period: str = typer.Option(..., "--period", help="YYYY-MM"), username: str | None = AS_OPTION
+) -> None:
+    """Match a month (the monthly job's code; re-running keeps human decisions)."""
+    actor = acting_with(username, Perm.RECON_WORK)
+    result = run(lambda: matching.do_run_month(get_platform().uow(actor), period))
+    out.print(
+        f"{result.period}: {result.system_groups} system groups — [green]{result.green} green[/green], "
+        f"[yellow]{result.yellow} yellow[/yellow], [red]{result.red} red[/red]; "
+        f"{result.cases_opened} cases opened"
+    )

@@ -19,6 +19,7 @@ with their sides, so a re-run never loses a decision.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, cast
 
@@ -39,6 +40,7 @@ from sqlalchemy.orm import Session, aliased
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import PermissionDeniedError
+from safegrid.platform.sql_dialect import insert_skipping_conflicts
 from safegrid.platform.uow import UnitOfWork
 from safegrid.reconciliation import cases, periods, system_side
 from safegrid.reconciliation.events import MatchRunFinished
@@ -48,8 +50,10 @@ from safegrid.reconciliation.models import (
     ReconCase,
     StatementEntry,
     SystemGroup,
+    WorkEntry,
+    WorkGroup,
 )
-from safegrid.reconciliation.sql_days import days_between
+from safegrid.reconciliation.sql_days import days_between, plus_days
 from safegrid.security.policy import Perm
 
 WINDOW_DAYS: Final = 3
@@ -81,8 +85,10 @@ def do_run_month(uow: UnitOfWork, period: str) -> RunResult:
         _forget_undecided(session, period)
         groups = system_side.rebuild(session, period)
         now = clock.now()
-        for rule in ("reference", "amount_date", "fuzzy_reference"):
-            _match(session, period, rule, first, last, now)
+        _by_reference(session, period, first, last, now)
+        _fill_work(session, period, first, last)
+        _by_amount_and_day(session, period, now)
+        _by_fuzzy_reference(session, period, now)
         _leftovers(session, period, first, last, now)
         opened = cases.open_for_red_items(uow, period)
         counts = dict(
@@ -119,15 +125,15 @@ def _forget_undecided(session: Session, period: str) -> None:
 
 
 def _free_groups(period: str) -> Any:
+    # By item_key: the (period, item_key) unique index answers it.
     taken = exists().where(
         MatchItem.period == period,
-        MatchItem.system_kind == SystemGroup.kind,
-        MatchItem.system_ref == SystemGroup.ref,
+        MatchItem.item_key == "sys:" + SystemGroup.kind + ":" + SystemGroup.ref,
     )
     return select(SystemGroup).where(SystemGroup.period == period, ~taken).subquery("g")
 
 
-def _free_entries(first: Any, last: Any) -> Any:
+def _free_entries(first: date, last: date) -> Any:
     taken = exists().where(MatchItem.bank_entry_id == StatementEntry.id)
     return (
         select(StatementEntry)
@@ -144,76 +150,138 @@ def _colour(diff: Any, system_amount: Any) -> Any:
     )
 
 
-def _match(session: Session, period: str, rule: str, first: Any, last: Any, now: Any) -> None:
-    from datetime import timedelta
+def _insert_items(session: Session, chosen: Any) -> None:
+    table = cast(Table, MatchItem.__table__)
+    stmt = insert_skipping_conflicts(table, session.get_bind().dialect.name)
+    session.execute(stmt.from_select(ITEM_COLUMNS, chosen), execution_options=WHOLE)
 
+
+def _pairs(period: str, rule: str, g: Any, e: Any, now: datetime) -> Any:
+    diff = e.c.amount - g.c.amount
+    reason = f"{rule}: " + g.c.kind + " " + g.c.ref + " ↔ bank " + func.coalesce(e.c.reference, "-")
+    return select(
+        literal(period), "sys:" + g.c.kind + ":" + g.c.ref, _colour(diff, g.c.amount),
+        literal(rule), g.c.kind, g.c.ref, g.c.amount, g.c.count, e.c.id, e.c.amount, diff,
+        g.c.day, reason, literal(now), g.c.org_unit_id,
+    )  # fmt: skip
+
+
+def _by_reference(session: Session, period: str, first: date, last: date, now: datetime) -> None:
+    """Rule 1 over the whole month: an index lookup per group."""
     g = _free_groups(period)
-    # Deposits of the month's last days reach the bank early next month.
     e = _free_entries(first - timedelta(days=WINDOW_DAYS), last + timedelta(days=WINDOW_DAYS))
-    distance = func.abs(days_between(e.c.value_date, g.c.day))
-    if rule == "reference":
-        on = e.c.reference == g.c.ref
-    elif rule == "amount_date":
-        gu, eu = aliased(OrgUnit), aliased(OrgUnit)
-        same_unit = exists().where(
-            gu.id == g.c.org_unit_id, eu.id == e.c.org_unit_id, gu.path.startswith(eu.path)
-        )
-        on = and_(
-            func.round((e.c.amount - g.c.amount) * 100) == 0, distance <= WINDOW_DAYS, same_unit
-        )
-    else:
-        on = and_(
-            func.length(g.c.ref) >= 6,
-            or_(
-                e.c.references_json.contains(g.c.ref),
-                and_(func.length(e.c.reference) >= 6, g.c.ref.contains(e.c.reference)),
-            ),
-            distance <= WINDOW_DAYS,
-        )
-    pairs = (
-        select(
-            g.c.id.label("g_id"),
-            e.c.id.label("e_id"),
-            func.row_number().over(partition_by=g.c.id, order_by=(distance, e.c.id)).label("rn_g"),
-            func.row_number().over(partition_by=e.c.id, order_by=(distance, g.c.id)).label("rn_e"),
-        )
-        .select_from(g.join(e, on))
-        .subquery("p")
-    )
-    grp, ent = aliased(SystemGroup), aliased(StatementEntry)
-    diff = ent.amount - grp.amount
-    reason = f"{rule}: " + grp.kind + " " + grp.ref + " ↔ bank " + func.coalesce(ent.reference, "-")
-    chosen = (
-        select(
-            literal(period),
-            "sys:" + grp.kind + ":" + grp.ref,
-            _colour(diff, grp.amount),
-            literal(rule),
-            grp.kind,
-            grp.ref,
-            grp.amount,
-            grp.count,
-            ent.id,
-            ent.amount,
-            diff,
-            grp.day,
-            reason,
-            literal(now),
-            grp.org_unit_id,
-        )
-        .select_from(pairs)
-        .join(grp, grp.id == pairs.c.g_id)
-        .join(ent, ent.id == pairs.c.e_id)
-        .where(pairs.c.rn_g == 1, pairs.c.rn_e == 1)
-    )
+    chosen = _pairs(period, "reference", g, e, now).select_from(g.join(e, e.c.reference == g.c.ref))
+    # SQLite: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse.
+    _insert_items(session, chosen.where(literal(True)))
+
+
+def _fill_work(session: Session, period: str, first: date, last: date) -> None:
+    """What rule 1 left (about 1 % of a month) into the scratch tables the others join."""
+    _clear_work(session, period)
+    g = _free_groups(period)
     session.execute(
-        insert(cast(Table, MatchItem.__table__)).from_select(ITEM_COLUMNS, chosen),
+        insert(cast(Table, WorkGroup.__table__)).from_select(
+            ["group_id", "period", "amount", "day"],
+            select(g.c.id, literal(period), g.c.amount, g.c.day),
+        ),
+        execution_options=WHOLE,
+    )
+    e = _free_entries(first - timedelta(days=WINDOW_DAYS), last + timedelta(days=WINDOW_DAYS))
+    session.execute(
+        insert(cast(Table, WorkEntry.__table__)).from_select(
+            ["entry_id", "period", "amount", "value_date"],
+            select(e.c.id, literal(period), e.c.amount, e.c.value_date),
+        ),
         execution_options=WHOLE,
     )
 
 
-def _leftovers(session: Session, period: str, first: Any, last: Any, now: Any) -> None:
-    g = _free_groups(period)
+def _clear_work(session: Session, period: str) -> None:
+    session.execute(delete(WorkGroup).where(WorkGroup.period == period), execution_options=WHOLE)
+    session.execute(delete(WorkEntry).where(WorkEntry.period == period), execution_options=WHOLE)
+
+
+def _drop_taken(session: Session, period: str) -> None:
+    # Explicitly correlated: inside a DELETE, SQLAlchemy would not correlate on its own.
+    group_taken = (
+        select(literal(1))
+        .select_from(SystemGroup)
+        .join(
+            MatchItem,
+            and_(
+                MatchItem.period == period,
+                MatchItem.item_key == "sys:" + SystemGroup.kind + ":" + SystemGroup.ref,
+            ),
+        )
+        .where(SystemGroup.id == WorkGroup.group_id)
+        .correlate(WorkGroup)
+    )
+    session.execute(
+        delete(WorkGroup).where(WorkGroup.period == period, exists(group_taken)),
+        execution_options=WHOLE,
+    )
+    entry_taken = exists().where(MatchItem.bank_entry_id == WorkEntry.entry_id).correlate(WorkEntry)
+    session.execute(
+        delete(WorkEntry).where(WorkEntry.period == period, entry_taken), execution_options=WHOLE
+    )
+
+
+def _work_sides(period: str) -> tuple[Any, Any, Any, Any]:
+    wg, we = aliased(WorkGroup), aliased(WorkEntry)
+    g = (
+        select(SystemGroup)
+        .join(wg, wg.group_id == SystemGroup.id)
+        .where(wg.period == period)
+        .subquery("g")
+    )
+    e = (
+        select(StatementEntry, we.value_date.label("work_day"))
+        .join(we, we.entry_id == StatementEntry.id)
+        .where(we.period == period)
+        .subquery("e")
+    )
+    return g, e, wg, we
+
+
+def _by_amount_and_day(session: Session, period: str, now: datetime) -> None:
+    """Rule 2 on what is left: the same amount within the window, the bank account's unit
+    being the group's or one above it."""
+    g, e, _, _ = _work_sides(period)
+    gu, eu = aliased(OrgUnit), aliased(OrgUnit)
+    same_unit = exists().where(
+        gu.id == g.c.org_unit_id, eu.id == e.c.org_unit_id, gu.path.startswith(eu.path)
+    )
+    on = and_(
+        e.c.amount == g.c.amount,
+        e.c.value_date.between(plus_days(g.c.day, -WINDOW_DAYS), plus_days(g.c.day, WINDOW_DAYS)),
+        same_unit,
+    )
+    distance = func.abs(days_between(e.c.value_date, g.c.day))
+    chosen = _pairs(period, "amount_date", g, e, now).select_from(g.join(e, on))
+    _insert_items(session, chosen.where(literal(True)).order_by(distance, g.c.id, e.c.id))
+    _drop_taken(session, period)
+
+
+def _by_fuzzy_reference(session: Session, period: str, now: datetime) -> None:
+    """Rule 3 on what is left: the group's reference anywhere in the entry's references
+    (or the entry's inside the group's), within the window."""
+    g, e, _, _ = _work_sides(period)
+    on = and_(
+        e.c.value_date.between(plus_days(g.c.day, -WINDOW_DAYS), plus_days(g.c.day, WINDOW_DAYS)),
+        func.length(g.c.ref) >= 6,
+        or_(
+            e.c.references_json.contains(g.c.ref),
+            and_(func.length(e.c.reference) >= 6, g.c.ref.contains(e.c.reference)),
+        ),
+    )
+    distance = func.abs(days_between(e.c.value_date, g.c.day))
+    chosen = _pairs(period, "fuzzy_reference", g, e, now).select_from(g.join(e, on))
+    _insert_items(session, chosen.where(literal(True)).order_by(distance, g.c.id, e.c.id))
+    _drop_taken(session, period)
+
+
+def _leftovers(session: Session, period: str, first: date, last: date, now: datetime) -> None:
+    g, e, _, _ = _work_sides(period)
     missing_at_bank = select(
         literal(period), "sys:" + g.c.kind + ":" + g.c.ref, literal(Colour.RED.value),
         literal("missing_at_bank"), g.c.kind, g.c.ref, g.c.amount, g.c.count, literal(None),
@@ -221,19 +289,13 @@ def _leftovers(session: Session, period: str, first: Any, last: Any, now: Any) -
         "missing_at_bank: " + g.c.kind + " " + g.c.ref + " not on any bank statement",
         literal(now), g.c.org_unit_id,
     )  # fmt: skip
-    session.execute(
-        insert(cast(Table, MatchItem.__table__)).from_select(ITEM_COLUMNS, missing_at_bank),
-        execution_options=WHOLE,
-    )
-    e = _free_entries(first, last)
+    _insert_items(session, missing_at_bank.where(literal(True)))
     missing_in_system = select(
         literal(period), "bank:" + func.cast(e.c.id, MatchItem.item_key.type),
         literal(Colour.RED.value), literal("missing_in_system"), literal(None), literal(None),
         literal(None), literal(0), e.c.id, e.c.amount, e.c.amount, e.c.value_date,
         "missing_in_system: bank " + func.coalesce(e.c.reference, "-") + " not in SafeGrid",
         literal(now), e.c.org_unit_id,
-    )  # fmt: skip
-    session.execute(
-        insert(cast(Table, MatchItem.__table__)).from_select(ITEM_COLUMNS, missing_in_system),
-        execution_options=WHOLE,
-    )
+    ).where(e.c.value_date.between(first, last))  # fmt: skip
+    _insert_items(session, missing_in_system)
+    _clear_work(session, period)

@@ -14,7 +14,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -89,6 +89,34 @@ class SystemGroup(OrgScoped, Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class WorkGroup(Base):
+    """A system group still unmatched after the reference rule: the later rules join these
+    few rows instead of scanning the month again (a run's scratch, cleared at its end)."""
+
+    __tablename__ = "recon_work_groups"
+    __table_args__ = (Index("ix_recon_work_groups_amount", "period", "amount", "day"),)
+
+    group_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    day: Mapped[date] = mapped_column(Date)
+
+
+class WorkEntry(Base):
+    """A bank entry still unmatched after the reference rule (see :class:`WorkGroup`)."""
+
+    __tablename__ = "recon_work_entries"
+    __table_args__ = (
+        Index("ix_recon_work_entries_amount", "period", "amount", "value_date"),
+        Index("ix_recon_work_entries_day", "period", "value_date"),
+    )
+
+    entry_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    value_date: Mapped[date] = mapped_column(Date)
+
+
 class Colour(enum.StrEnum):
     GREEN = "green"
     YELLOW = "yellow"
@@ -112,15 +140,16 @@ class MatchItem(OrgScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    period: Mapped[str] = mapped_column(String(7), index=True)
+    # Looked up by (period, item_key) and (period, bank_entry_id): both unique indexes.
+    period: Mapped[str] = mapped_column(String(7))
     item_key: Mapped[str] = mapped_column(String(160))
-    colour: Mapped[Colour] = mapped_column(str_enum(Colour, 8), index=True)
+    colour: Mapped[Colour] = mapped_column(str_enum(Colour, 8))
     rule: Mapped[str] = mapped_column(String(32))
     system_kind: Mapped[str | None] = mapped_column(String(32), default=None)
     system_ref: Mapped[str | None] = mapped_column(String(140), default=None)
     system_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     system_count: Mapped[int] = mapped_column(Integer, default=0)
-    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
     bank_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     difference: Mapped[Decimal] = mapped_column(Money)  # bank − system
     day: Mapped[date | None] = mapped_column(Date, default=None)

@@ -46,3 +46,22 @@ def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str
 def _days_between_pg(element: days_between, compiler: Any, **kw: Any) -> str:
     a, b = (compiler.process(c, **kw) for c in element.clauses)
     return f"({a} - {b})"
+
+
+class plus_days(FunctionElement[Any]):
+    """A DATE value moved by a whole number of days (a literal)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(plus_days, "sqlite")
+def _plus_days_sqlite(element: plus_days, compiler: Any, **kw: Any) -> str:
+    day, n = (compiler.process(c, **kw) for c in element.clauses)
+    return f"date({day}, ({n}) || ' days')"
+
+
+@compiles(plus_days, "postgresql")
+def _plus_days_pg(element: plus_days, compiler: Any, **kw: Any) -> str:
+    day, n = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({day} AS DATE) + CAST({n} AS INTEGER))"

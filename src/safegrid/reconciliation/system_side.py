@@ -58,7 +58,8 @@ def rebuild(session: Session, period: str) -> int:
     first, last = periods.bounds(period)
     start, end = periods.utc_bounds(period)
     session.execute(
-        delete(SystemGroup).where(SystemGroup.period == period), execution_options=WHOLE_UTILITY
+        delete(SystemGroup).where(SystemGroup.period == period),
+        execution_options={**WHOLE_UTILITY, "synchronize_session": False},
     )
     root = (
         select(OrgUnit.id)
