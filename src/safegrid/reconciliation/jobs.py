@@ -136,6 +136,14 @@ def open_cases(uow: UnitOfWork) -> int:
     )
 
 
+def purge_reports(platform: Platform, actor: Actor) -> dict[str, int]:
+    """Remove signed reconciliation reports past their 3 years (REC-4)"""
+    from safegrid.reconciliation.reports import do_purge_expired  # reports imports this module
+
+    return {"purged": do_purge_expired(platform.uow(actor))}
+
+
+jobs.register("reconciliation.report_retention", "0 3 2 * *", purge_reports)
 jobs.register("reconciliation.monthly_run", "30 2 1 * *", run_monthly)
 jobs.register("reconciliation.month_complete", "0 9 5 * *", check_complete)
 jobs.register("reconciliation.overdue_cases", "0 8 * * *", escalate_overdue)

@@ -193,3 +193,21 @@ class ReconCase(OrgScoped, Base):
     closed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class MonthlyReport(Base):
+    """REC-4: the month's report, generated as Excel and PDF, signed off by the leader in
+    charge; once signed its files never change (their SHA-256 is kept and checked)."""
+
+    __tablename__ = "recon_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)
+    xlsx_path: Mapped[str] = mapped_column(String(255))
+    pdf_path: Mapped[str] = mapped_column(String(255))
+    xlsx_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    signed_by: Mapped[str] = mapped_column(String(64))
+    signed_by_name: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retain_until: Mapped[date] = mapped_column(Date, index=True)

@@ -19,6 +19,9 @@ class ReconSettings(BaseSettings):
     # Case evidence: written once, named by its SHA-256, never overwritten.
     evidence_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "recon-evidence")
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # REC-4: signed monthly reports (Excel + PDF), kept this many years, then purged.
+    report_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "recon-reports")
+    report_retention_years: int = Field(default=3, ge=3)
 
 
 @lru_cache

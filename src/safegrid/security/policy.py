@@ -122,6 +122,7 @@ class Perm(enum.StrEnum):
     # Reconciliation (REC-1..4): statements, matching, cases.
     RECON_VIEW = "reconciliation.view"
     RECON_WORK = "reconciliation.work"
+    RECON_SIGN = "reconciliation.sign"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -314,5 +315,6 @@ def permissions_of(post: Post) -> frozenset[Perm]:
 # Reconciliation (REC-1..4): finance imports statements, runs the matching and works the
 # cases; a department head owns and closes cases as the second person; auditors read.
 POLICY[Post.FINANCE] |= {Perm.RECON_VIEW, Perm.RECON_WORK}
-POLICY[Post.DEPARTMENT_HEAD] |= {Perm.RECON_VIEW, Perm.RECON_WORK}
+# The leader in charge signs the monthly report off (REC-4).
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.RECON_VIEW, Perm.RECON_WORK, Perm.RECON_SIGN}
 POLICY[Post.AUDITOR] |= {Perm.RECON_VIEW}

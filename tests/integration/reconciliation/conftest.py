@@ -49,6 +49,7 @@ class Month:
 def _file_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SAFEGRID_COUNTER_SLIP_DIR", str(tmp_path / "slips"))
     monkeypatch.setenv("SAFEGRID_RECON_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("SAFEGRID_RECON_REPORT_DIR", str(tmp_path / "reports"))
     get_counter_settings.cache_clear()
     get_recon_settings.cache_clear()
     yield
