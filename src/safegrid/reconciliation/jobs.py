@@ -143,6 +143,27 @@ def purge_reports(platform: Platform, actor: Actor) -> dict[str, int]:
     return {"purged": do_purge_expired(platform.uow(actor))}
 
 
+def fetch_settlements(platform: Platform, actor: Actor) -> dict[str, object]:
+    """Fetch and verify yesterday's sandbox channel settlement file (REC-5, T+1 morning)"""
+    from datetime import timedelta
+
+    from safegrid.payments.online.registry import get_channel
+    from safegrid.payments.online.sandbox import SandboxChannel
+    from safegrid.reconciliation.settlements import do_fetch
+
+    channel = get_channel()
+    if not isinstance(
+        channel, SandboxChannel
+    ):  # pragma: no cover - only the sandbox settles files today
+        return {"skipped": type(channel).__name__}
+    day = clock.business_day() - timedelta(days=1)
+    settlement_id = do_fetch(
+        platform.uow(actor), channel, "online_sandbox", channel.settings.merchant_id, day
+    )
+    return {"day": day.isoformat(), "settlement": settlement_id}
+
+
+jobs.register("reconciliation.fetch_settlements", "30 7 * * *", fetch_settlements)
 jobs.register("reconciliation.report_retention", "0 3 2 * *", purge_reports)
 jobs.register("reconciliation.monthly_run", "30 2 1 * *", run_monthly)
 jobs.register("reconciliation.month_complete", "0 9 5 * *", check_complete)

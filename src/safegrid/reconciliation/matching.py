@@ -42,7 +42,7 @@ from safegrid.platform import clock
 from safegrid.platform.errors import PermissionDeniedError
 from safegrid.platform.sql_dialect import insert_skipping_conflicts
 from safegrid.platform.uow import UnitOfWork
-from safegrid.reconciliation import cases, periods, system_side
+from safegrid.reconciliation import cases, periods, system_side, three_way
 from safegrid.reconciliation.events import MatchRunFinished
 from safegrid.reconciliation.models import (
     Colour,
@@ -90,6 +90,7 @@ def do_run_month(uow: UnitOfWork, period: str) -> RunResult:
         _by_amount_and_day(session, period, now)
         _by_fuzzy_reference(session, period, now)
         _leftovers(session, period, first, last, now)
+        three_way.check(session, period, now, _insert_items)
         opened = cases.open_for_red_items(uow, period)
         counts = dict(
             session.execute(

@@ -211,3 +211,40 @@ class MonthlyReport(Base):
     signed_by_name: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retain_until: Mapped[date] = mapped_column(Date, index=True)
+
+
+class ChannelSettlement(Base):
+    """REC-5: a channel's signed daily settlement file, verified and stored once per channel
+    and day (its lines in :class:`SettlementLine`)."""
+
+    __tablename__ = "recon_channel_settlements"
+    __table_args__ = (UniqueConstraint("channel", "settle_date", name="uq_recon_settlements_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(24))
+    settle_date: Mapped[date] = mapped_column(Date)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    gross: Mapped[Decimal] = mapped_column(Money)
+    fee: Mapped[Decimal] = mapped_column(Money)
+    net: Mapped[Decimal] = mapped_column(Money)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SettlementLine(Base):
+    __tablename__ = "recon_settlement_lines"
+    __table_args__ = (
+        UniqueConstraint("channel", "trade_no", name="uq_recon_settlement_lines_trade"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(
+        ForeignKey("recon_channel_settlements.id"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(24))
+    trade_no: Mapped[str] = mapped_column(String(64))
+    merchant_order_no: Mapped[str] = mapped_column(String(32), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    fee: Mapped[Decimal] = mapped_column(Money)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)

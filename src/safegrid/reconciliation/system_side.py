@@ -41,7 +41,7 @@ from safegrid.payments.ledger.models import (
     PaymentStatus,
 )
 from safegrid.reconciliation import periods
-from safegrid.reconciliation.models import SystemGroup
+from safegrid.reconciliation.models import ChannelSettlement, SystemGroup
 from safegrid.reconciliation.sql_days import business_date
 from safegrid.security.scope import unscoped
 
@@ -87,11 +87,27 @@ def rebuild(session: Session, period: str) -> int:
         + "-"
         + _yyyymmdd(day)
     )
-    channels = (
-        select(root, literal("channel"), channel_ref, day, func.sum(Payment.amount), func.count())
+    gross = (
+        select(
+            Payment.channel.label("channel"),
+            channel_ref.label("ref"),
+            day.label("day"),
+            func.sum(Payment.amount).label("gross"),
+            func.count().label("n"),
+        )
         .where(in_month, Payment.channel.in_(ONLINE), Payment.bank_voucher.is_(None))
         .group_by(Payment.channel, day)
+        .subquery("gross")
     )
+    # The bank receives the day's net: less the fees of the channel's settlement file
+    # (REC-5) once it has been fetched.
+    fee = ChannelSettlement
+    channels = select(
+        root, literal("channel"), gross.c.ref, gross.c.day,
+        gross.c.gross - func.coalesce(fee.fee, 0), gross.c.n,
+    ).outerjoin(
+        fee, and_(fee.channel == gross.c.channel, fee.settle_date == gross.c.day)
+    )  # fmt: skip
     debit_days = (
         select(
             root,
