@@ -103,3 +103,28 @@ def test_rec_1_cli_parse_json_and_import(world: World, finance, tmp_path: Path) 
     again = runner.invoke(app, ["statements", "import", str(path), "--as", finance.username])
     assert again.exit_code == 1 and "already imported" in again.output
     assert _counts(world) == (1, 1)
+
+
+def test_rec_1_concurrent_imports_of_one_statement_store_it_once(world: World, finance) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    actor = world.actor(finance)
+    data = writers.camt053([_sheet("A-1", "ST-RACE")])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            do_import_statements(world.platform.uow(actor), "race.xml", data)
+            outcomes.append("stored")
+        except ConflictError:
+            outcomes.append("duplicate")
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["duplicate", "stored"]
+    assert _counts(world) == (1, 1)
