@@ -148,6 +148,14 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Thresholds, windows and actions of the payment risk rules, by version."),
     ),
     NavItem(
+        "/reconciliation",
+        N_("Reconciliation"),
+        Perm.RECON_VIEW,
+        N_(
+            "The month's payments against the bank statements: green, yellow and red items and their cases."
+        ),
+    ),
+    NavItem(
         "/workorders",
         N_("Work orders"),
         Perm.WORKORDERS_VIEW,
