@@ -6,8 +6,8 @@ same service as any file, and matched, with planted discrepancies so a newcomer 
 three colours: a day the bank never credited (red), a day short by a bank charge within
 0.1 % (yellow), a credit SafeGrid knows nothing of (red).
 
-Resumable: statements are stored once (their unique keys), so a second run imports
-nothing new; the month's match run is idempotent.
+Resumable: statements are stored once (their unique keys), so a run interrupted after
+some imports imports the rest; once the month is matched the step is skipped.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from safegrid.bootstrap import Platform
 from safegrid.org.models import OrgUnit
 from safegrid.payments.ledger.models import Payment, PaymentChannel
 from safegrid.platform.errors import ConflictError
 from safegrid.reconciliation import matching, periods, writers
-from safegrid.reconciliation.models import BankAccount
+from safegrid.reconciliation.models import BankAccount, MatchItem
 from safegrid.reconciliation.sql_days import business_date
 from safegrid.reconciliation.statements import do_import_statements, do_register_bank_account
 from safegrid.reconciliation.system_side import WHOLE_UTILITY
@@ -81,7 +81,20 @@ def _file(n: int, sheet: writers.Sheet) -> tuple[str, bytes]:
     return "city_bank.xlsx", writers.bank_xlsx(sheet, "city_bank")
 
 
+def _matched(platform: Platform, period: str) -> bool:
+    with platform.uow(ACTOR, readonly=True) as uow:
+        return bool(
+            uow.session.scalar(
+                select(exists().where(MatchItem.period == period)), execution_options=WHOLE_UTILITY
+            )
+        )
+
+
 def fill_month(platform: Platform, period: str) -> matching.RunResult | None:
+    """None when there is nothing to do: too few days of debits, or the month already
+    matched (a finished history's next run changes nothing)."""
+    if _matched(platform, period):
+        return None
     sums = _day_sums(platform, period)
     if len(sums) < 4:
         return None

@@ -32,9 +32,8 @@ def test_rec_1_demo_month_in_every_format_shows_three_colours(world: World, bill
         second = demo_reconciliation.fill_month(world.platform, "2026-11")
     finally:
         clock.set_clock(clock.SystemClock())
-    assert first is not None and second is not None
+    assert first is not None and second is None  # matched: the next run does nothing
     assert (first.green, first.yellow, first.red) == (6, 1, 2)
-    assert (second.green, second.yellow, second.red) == (6, 1, 2)
     with world.platform.uow(world.system(), readonly=True) as uow:
         formats = sorted(uow.session.scalars(select(BankStatement.format)))
     assert formats == ["camt.053.001.08", "csv:icbc", "mt940", "xlsx:city_bank"]
