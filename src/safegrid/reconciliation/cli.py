@@ -11,7 +11,8 @@ from rich.console import Console
 
 from safegrid.bootstrap import get_platform
 from safegrid.cli_support import AS_OPTION, acting_with, err, run
-from safegrid.reconciliation import formats, matching, statements
+from safegrid.reconciliation import cases, formats, matching, reports, statements
+from safegrid.reconciliation.models import CaseCause
 from safegrid.security.policy import Perm
 
 app = typer.Typer(help="银行对账单 / bank statements (REC-1)", no_args_is_help=True)
@@ -104,3 +105,94 @@ def run_month(
         f"[yellow]{result.yellow} yellow[/yellow], [red]{result.red} red[/red]; "
         f"{result.cases_opened} cases opened"
     )
+
+
+@recon_app.command("review")
+def review(
+    item_id: int,
+    accept: bool = typer.Option(
+        ..., "--accept/--turn-red", help="accept the yellow difference or send it to a case"
+    ),
+    reason: str = typer.Option(..., "--reason"),
+    username: str | None = AS_OPTION,
+) -> None:
+    """Review a yellow item (REC-2/REC-3)."""
+    actor = acting_with(username, Perm.RECON_WORK)
+    case_id = run(
+        lambda: cases.do_review_yellow(
+            get_platform().uow(actor), item_id, accept=accept, reason=reason
+        )
+    )
+    out.print(f"item #{item_id}: {'accepted' if accept else f'turned red, case #{case_id}'}")
+
+
+@recon_app.command("resolve")
+def resolve(
+    case_id: int,
+    cause: CaseCause = typer.Option(..., "--cause"),
+    detail: str = typer.Option(..., "--detail"),
+    ticket: str | None = typer.Option(
+        None, "--ticket", help="interface fix ticket (technical cause)"
+    ),
+    responsible: str | None = typer.Option(None, "--responsible", help="the person (human cause)"),
+    payment_id: int | None = typer.Option(
+        None, "--payment", help="the payment that made the shortfall up"
+    ),
+    evidence: Path | None = typer.Option(None, "--evidence", help="a file kept with the case"),
+    username: str | None = AS_OPTION,
+) -> None:
+    """Record a case's cause (and evidence); a second person closes it (REC-3)."""
+    actor = acting_with(username, Perm.RECON_WORK)
+    platform = get_platform()
+    if evidence is not None:
+        data = _bytes(evidence)
+        run(lambda: cases.do_attach_evidence(platform.uow(actor), case_id, evidence.name, data))
+    run(
+        lambda: cases.do_resolve(
+            platform.uow(actor),
+            case_id,
+            cause=cause,
+            detail=detail,
+            ticket=ticket,
+            responsible=responsible,
+            made_up_by_payment_id=payment_id,
+        )
+    )
+    out.print(f"case #{case_id} resolved; a second person closes it")
+
+
+@recon_app.command("close")
+def close(
+    case_id: int, note: str = typer.Option(..., "--note"), username: str | None = AS_OPTION
+) -> None:
+    """Close a resolved case as the second person (REC-3)."""
+    actor = acting_with(username, Perm.RECON_WORK)
+    run(lambda: cases.do_close(get_platform().uow(actor), case_id, note))
+    out.print(f"case #{case_id} closed")
+
+
+@recon_app.command("sign")
+def sign(
+    period: str = typer.Option(..., "--period"),
+    otp: str = typer.Option(..., "--otp", help="your current one-time code"),
+    username: str | None = AS_OPTION,
+) -> None:
+    """Sign the month's report off (leader in charge, second factor; REC-4)."""
+    actor = acting_with(username, Perm.RECON_SIGN)
+    report = run(lambda: reports.do_sign(get_platform().uow(actor), period, otp))
+    out.print(
+        f"{period} signed: {report.xlsx_path} {report.xlsx_sha256}, {report.pdf_path} {report.pdf_sha256}"
+    )
+
+
+@recon_app.command("verify-report")
+def verify_report(
+    period: str = typer.Option(..., "--period"), username: str | None = AS_OPTION
+) -> None:
+    """Check the archived report is byte for byte the signed one (exit 1 if not)."""
+    actor = acting_with(username, Perm.RECON_VIEW)
+    verdict = run(lambda: reports.verify(get_platform().uow(actor), period))
+    if not verdict.intact:
+        err.print(f"[red]{period}:[/red] {'; '.join(verdict.problems)}")
+        raise typer.Exit(1)
+    out.print(f"{period}: intact")

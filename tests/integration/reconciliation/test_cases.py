@@ -108,3 +108,29 @@ def test_rec_1_month_incomplete_raises_an_alert(month: Month) -> None:
     month.import_lines([writers.Line(D("1.00"), date(2026, 11, 30), "X-1")])
     do_run_month(w.platform.uow(w.actor(month.finance)), "2026-11")
     assert jobs.do_check_month_complete(w.platform.uow(w.system()), "2026-11") == []
+
+
+def test_rec_3_cli_resolve_with_evidence_and_close_by_another(month: Month, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from safegrid.cli import app
+
+    runner = CliRunner()
+    case_id = _red_case(month)
+    proof = tmp_path / "slip.pdf"
+    proof.write_bytes(b"%PDF-1.4 bank slip")
+    done = runner.invoke(app, [
+        "reconciliation", "resolve", str(case_id), "--cause", "technical", "--detail", "回调丢失",
+        "--ticket", "IF-7", "--evidence", str(proof), "--as", month.finance.username,
+    ])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    same = runner.invoke(
+        app,
+        ["reconciliation", "close", str(case_id), "--note", "x", "--as", month.finance.username],
+    )
+    assert same.exit_code == 1 and "second person" in same.output
+    other = runner.invoke(
+        app,
+        ["reconciliation", "close", str(case_id), "--note", "核实", "--as", month.head.username],
+    )
+    assert other.exit_code == 0, other.output
