@@ -156,6 +156,12 @@ NAV: Final[tuple[NavItem, ...]] = (
         ),
     ),
     NavItem(
+        "/reconciliation/statements",
+        N_("Bank statements"),
+        Perm.RECON_WORK,
+        N_("Upload a bank statement: preview what it holds, then import it all or nothing."),
+    ),
+    NavItem(
         "/workorders",
         N_("Work orders"),
         Perm.WORKORDERS_VIEW,

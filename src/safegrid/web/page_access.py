@@ -83,3 +83,4 @@ TerminalsViewPage = Annotated[Work, Depends(work_under(require_page(Perm.TERMINA
 WorkordersAssignPage = Annotated[Work, Depends(work_under(require_page(Perm.WORKORDERS_ASSIGN)))]
 WorkordersViewPage = Annotated[Work, Depends(work_under(require_page(Perm.WORKORDERS_VIEW)))]
 ReconViewPage = Annotated[Work, Depends(work_under(require_page(Perm.RECON_VIEW)))]
+ReconWorkPage = Annotated[Work, Depends(work_under(require_page(Perm.RECON_WORK)))]

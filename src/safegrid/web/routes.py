@@ -22,6 +22,7 @@ from safegrid.web.governance import pages as governance
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.readings import pages as readings
 from safegrid.web.reconciliation import pages as reconciliation
+from safegrid.web.reconciliation import statements as recon_statements
 from safegrid.web.terminals import pages as terminals
 
 SWAGGER_JS = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
@@ -49,6 +50,7 @@ router.include_router(portal.router)
 router.include_router(ledger.router)
 router.include_router(risk.router)
 router.include_router(reconciliation.router)
+router.include_router(recon_statements.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -35,3 +36,30 @@ def test_rec_2_match_board_by_colour_with_case(month: Month) -> None:
     county.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.FINANCE, "countyB"), "console"))
     other = county.get("/reconciliation", params={"period": "2026-11"})
     assert other.status_code == 200 and "UNKNOWN-1" not in other.text
+
+
+def test_rec_1_upload_preview_then_import_once(month: Month) -> None:
+    w = month.world
+    client = TestClient(create_app(w.platform))
+    client.cookies.set(SESSION_COOKIE, w.token(month.finance, "console"))
+    sheet = writers.Sheet(
+        "3301000000001", "UP-1", Decimal("5.00"),
+        [writers.Line(Decimal("150.50"), date(2026, 11, 3), "BOC-20261103-01")],
+    )  # fmt: skip
+    data = writers.bank_csv(sheet, "icbc", "gbk")
+
+    def post(action: str, body: bytes = data) -> Any:
+        return client.post(
+            "/reconciliation/statements",
+            files={"file": ("nov.csv", body, "text/csv")},
+            data={"action": action},
+        )
+
+    preview = post("preview")
+    assert preview.status_code == 200 and "BOC-20261103-01" in preview.text
+    assert "文件余额核对无误" in preview.text
+    unbalanced = post("preview", data.replace(b"155.50", b"155.51"))
+    assert "do not reconcile" in unbalanced.text
+    assert post("import").status_code == 200
+    again = post("import")
+    assert again.status_code == 409 and "already imported" in again.text
