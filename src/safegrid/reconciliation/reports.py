@@ -21,6 +21,7 @@ from safegrid.platform.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
+    SafeGridError,
     ValidationProblem,
 )
 from safegrid.platform.integrity import conflict_on
@@ -28,6 +29,7 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.reconciliation import jobs, periods, report_data, report_files, system_side
 from safegrid.reconciliation.models import MonthlyReport
 from safegrid.reconciliation.settings import get_recon_settings
+from safegrid.reconciliation.statements import refused
 from safegrid.security.authn import confirm_second_factor
 from safegrid.security.models import StaffAccount
 from safegrid.security.policy import Perm
@@ -43,6 +45,14 @@ class Verdict:
 
 
 def do_sign(uow: UnitOfWork, period: str, otp: str) -> MonthlyReport:
+    try:
+        return _sign(uow, period, otp)
+    except SafeGridError as exc:
+        refused(uow, "recon.report_sign_refused", period, exc)
+        raise
+
+
+def _sign(uow: UnitOfWork, period: str, otp: str) -> MonthlyReport:
     periods.bounds(period)
     if not uow.actor.can(Perm.RECON_SIGN):
         raise PermissionDeniedError(

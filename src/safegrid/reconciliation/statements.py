@@ -16,7 +16,12 @@ from sqlalchemy import Table, insert, select
 
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
-from safegrid.platform.errors import ConflictError, PermissionDeniedError, ValidationProblem
+from safegrid.platform.errors import (
+    ConflictError,
+    PermissionDeniedError,
+    SafeGridError,
+    ValidationProblem,
+)
 from safegrid.platform.integrity import conflict_on
 from safegrid.platform.uow import UnitOfWork
 from safegrid.reconciliation import formats
@@ -92,11 +97,25 @@ def do_import_statements(
 ) -> ImportResult:
     if not uow.actor.can(Perm.RECON_WORK):
         raise PermissionDeniedError("无对账权限 / not allowed to import statements")
-    parsed = formats.read(filename, data, bank=bank)
-    with uow:
-        ids = _store(uow, filename, parsed)
-        uow.commit()
+    try:
+        parsed = formats.read(filename, data, bank=bank)
+        with uow:
+            ids = _store(uow, filename, parsed)
+            uow.commit()
+    except SafeGridError as exc:
+        refused(uow, "recon.statement_refused", filename, exc)
+        raise
     return ImportResult(parsed.format, ids, sum(len(s.entries) for s in parsed.statements))
+
+
+def refused(uow: UnitOfWork, action: str, what: str, exc: SafeGridError) -> None:
+    """A refusal on record (who, what, why) in a transaction of its own: the refused change
+    itself left nothing behind."""
+    with uow.fresh() as log:
+        log.audit(
+            action, object_type="recon", object_id=what[:64], after={"problem": exc.message[:500]}
+        )
+        log.commit()
 
 
 def _store(uow: UnitOfWork, filename: str, parsed: ParsedFile) -> list[int]:

@@ -55,7 +55,7 @@ def test_rec_4_sign_off_rules_and_immutable_archive(month: Month) -> None:
     assert not verdict.intact and "changed since signing" in verdict.problems[0]
     with w.platform.uow(w.system(), readonly=True) as uow:
         actions = set(uow.session.scalars(select(AuditEntry.action)).all())
-    assert {"recon.report_signed", "recon.report_tampered"} <= actions
+    assert {"recon.report_signed", "recon.report_tampered", "recon.report_sign_refused"} <= actions
 
 
 def test_rec_4_retention_keeps_reports_three_years(month: Month) -> None:

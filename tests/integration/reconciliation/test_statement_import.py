@@ -81,6 +81,11 @@ def test_rec_1_unbalanced_file_refused_before_storing(world: World, finance) -> 
     with pytest.raises(ValidationProblem, match="do not reconcile"):
         do_import_statements(world.platform.uow(world.actor(finance)), "nov.csv", data)
     assert _counts(world) == (0, 0)
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        logged = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "recon.statement_refused")
+        ).one()
+    assert logged.actor_name == finance.username and logged.object_id == "nov.csv"
 
 
 def test_rec_1_cashier_may_not_import(world: World, finance) -> None:  # type: ignore[no-untyped-def]
