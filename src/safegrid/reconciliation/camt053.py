@@ -67,8 +67,15 @@ def parse(data: bytes) -> ParsedFile:
 
 
 def _text(el: Element, path: str, ns: dict[str, str]) -> str | None:
-    found = el.find(path, ns)
-    if found is None or found.text is None or not found.text.strip():
+    # One child at a time by its Clark name ({namespace}Tag): ElementTree's C find takes
+    # that fast path, while a prefixed multi-step path goes through ElementPath in Python.
+    found: Element = el
+    for step in path.split("/"):
+        child = found.find("{" + ns["c"] + "}" + step[2:])
+        if child is None:
+            return None
+        found = child
+    if found.text is None or not found.text.strip():
         return None
     return found.text.strip()
 
@@ -83,7 +90,7 @@ def _required(el: Element, path: str, ns: dict[str, str], where: str) -> str:
 
 
 def _amount(el: Element, ns: dict[str, str], where: str) -> tuple[Decimal, str]:
-    amt = el.find("c:Amt", ns)
+    amt = el.find("{" + ns["c"] + "}Amt")
     if amt is None or not (amt.text or "").strip():
         raise StatementError("缺少金额 / missing amount", where=f"{where}/Amt")
     text = (amt.text or "").strip()
