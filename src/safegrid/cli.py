@@ -15,6 +15,8 @@ from safegrid.demo.cli import app as demo_app
 from safegrid.jobs_cli import app as jobs_app
 from safegrid.payments.online.callbacks.cli import app as payments_app
 from safegrid.readings.cli import app as readings_app
+from safegrid.reconciliation.cli import app as statements_app
+from safegrid.reconciliation.cli import recon_app
 from safegrid.relay.cli import app as events_app
 from safegrid.security.keys_cli import app as keys_app
 from safegrid.security.keys_cli import data_app
@@ -39,6 +41,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(data_app, name="data")
 app.add_typer(payments_app, name="payments")
 app.add_typer(events_app, name="events")
+app.add_typer(statements_app, name="statements")
+app.add_typer(recon_app, name="reconciliation")
 
 
 @app.command()

@@ -18,6 +18,7 @@ from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
+from safegrid.reconciliation import models as recon_models
 from safegrid.relay import models as relay_models
 from safegrid.security import key_store, lockout
 from safegrid.security import models as security_models
@@ -47,6 +48,7 @@ __all__ = [
     "outbox",
     "payment_models",
     "reading_models",
+    "recon_models",
     "relay_models",
     "risk_models",
     "security_models",

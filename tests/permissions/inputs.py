@@ -51,6 +51,7 @@ from tests.permissions.payments_risk_inputs import (
     RISK_PARAMS,
 )
 from tests.permissions.readings_inputs import READINGS_BODIES
+from tests.permissions.reconciliation_inputs import RECON_BODIES
 from tests.permissions.terminals_inputs import TERMINALS_BODIES, TERMINALS_PARAMS
 
 INSIDE_COUNTY, OUTSIDE_COUNTY = "countyA", "countyB"
@@ -339,6 +340,7 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
 }
 
 BODIES.update(READINGS_BODIES)
+BODIES.update(RECON_BODIES)
 BODIES.update(BILLING_BODIES)
 PARAMS.update(BILLING_PARAMS)
 ALLOWED_BUSINESS.update(BILLING_ALLOWED_BUSINESS)

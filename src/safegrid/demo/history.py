@@ -38,10 +38,12 @@ from safegrid.bootstrap import Platform
 from safegrid.customers.models import Meter
 from safegrid.demo import billing, profiles, readings
 from safegrid.demo import payments as demo_payments
+from safegrid.demo import reconciliation as demo_reconciliation
 from safegrid.demo.archive import MeterPlan
 from safegrid.demo.models import DemoHistory, DemoHistoryMonth, DemoMeterLoad
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
+from safegrid.reconciliation import periods
 from safegrid.security.actor import Actor
 
 ACTOR_NAME = "demo-history"
@@ -195,11 +197,14 @@ def complete_history(
             max((m.period for m in months if m.billed), default=None),
         )
         pending = [m for m in months if m.done_at is None]
+        plan_last = plan.last_day
         meters = _meter_plans(uow.session) if pending else []
     if pending:
         billing.seed_tariffs(platform)
     for month in pending:
         _fill_month(platform, actor, month, window, meters, advance)
+    # The last whole month's bank statements and its reconciliation (idempotent).
+    demo_reconciliation.fill_month(platform, periods.previous(plan_last))
     return totals(platform)
 
 

@@ -410,3 +410,13 @@ def logout(uow: UnitOfWork, session_id: int) -> None:
             org_unit_id=uow.actor.org_unit_id,
         )
         uow.commit()
+
+
+def confirm_second_factor(account: StaffAccount, otp: str, now: datetime) -> bool:
+    """Step-up at a signature (e.g. the monthly reconciliation report, REC-4): the account's
+    current one-time code, never one already used (its step is then spent)."""
+    step = _otp_step(account, otp, now) if account.totp_enrolled else None
+    if step is None:
+        return False
+    account.totp_last_step = step
+    return True

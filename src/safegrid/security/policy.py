@@ -119,6 +119,10 @@ class Perm(enum.StrEnum):
     # The outbox relay (ADR 0016): see the backlog; manage webhooks, re-queue dead deliveries.
     EVENTS_VIEW = "events.view"
     EVENTS_MANAGE = "events.manage"
+    # Reconciliation (REC-1..4): statements, matching, cases.
+    RECON_VIEW = "reconciliation.view"
+    RECON_WORK = "reconciliation.work"
+    RECON_SIGN = "reconciliation.sign"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -306,3 +310,11 @@ POLICY[Post.AUDITOR] |= {Perm.PAYMENTS_VIEW}
 
 def permissions_of(post: Post) -> frozenset[Perm]:
     return POLICY[post]
+
+
+# Reconciliation (REC-1..4): finance imports statements, runs the matching and works the
+# cases; a department head owns and closes cases as the second person; auditors read.
+POLICY[Post.FINANCE] |= {Perm.RECON_VIEW, Perm.RECON_WORK}
+# The leader in charge signs the monthly report off (REC-4).
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.RECON_VIEW, Perm.RECON_WORK, Perm.RECON_SIGN}
+POLICY[Post.AUDITOR] |= {Perm.RECON_VIEW}

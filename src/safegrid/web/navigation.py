@@ -148,6 +148,20 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Thresholds, windows and actions of the payment risk rules, by version."),
     ),
     NavItem(
+        "/reconciliation",
+        N_("Reconciliation"),
+        Perm.RECON_VIEW,
+        N_(
+            "The month's payments against the bank statements: green, yellow and red items and their cases."
+        ),
+    ),
+    NavItem(
+        "/reconciliation/statements",
+        N_("Bank statements"),
+        Perm.RECON_WORK,
+        N_("Upload a bank statement: preview what it holds, then import it all or nothing."),
+    ),
+    NavItem(
         "/workorders",
         N_("Work orders"),
         Perm.WORKORDERS_VIEW,

@@ -82,3 +82,5 @@ TerminalsManagePage = Annotated[Work, Depends(work_under(require_page(Perm.TERMI
 TerminalsViewPage = Annotated[Work, Depends(work_under(require_page(Perm.TERMINALS_VIEW)))]
 WorkordersAssignPage = Annotated[Work, Depends(work_under(require_page(Perm.WORKORDERS_ASSIGN)))]
 WorkordersViewPage = Annotated[Work, Depends(work_under(require_page(Perm.WORKORDERS_VIEW)))]
+ReconViewPage = Annotated[Work, Depends(work_under(require_page(Perm.RECON_VIEW)))]
+ReconWorkPage = Annotated[Work, Depends(work_under(require_page(Perm.RECON_WORK)))]

@@ -21,6 +21,8 @@ from safegrid.web.datause import pages as datause
 from safegrid.web.governance import pages as governance
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.readings import pages as readings
+from safegrid.web.reconciliation import pages as reconciliation
+from safegrid.web.reconciliation import statements as recon_statements
 from safegrid.web.terminals import pages as terminals
 
 SWAGGER_JS = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
@@ -47,6 +49,8 @@ router.include_router(governance.router)
 router.include_router(portal.router)
 router.include_router(ledger.router)
 router.include_router(risk.router)
+router.include_router(reconciliation.router)
+router.include_router(recon_statements.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from safegrid_sandbox.gateway.core import GatewayError, SandboxGateway, fen_text
 from safegrid_sandbox.gateway.notifier import Notifier, Sender
 from safegrid_sandbox.gateway.page import message_page, pay_page
+from safegrid_sandbox.gateway.settlement import daily_file
 from safegrid_sandbox.gateway.store import Delivery
 
 
@@ -68,6 +69,10 @@ def create_gateway_app(
             "pay_url": pay_url,
             "status": order.status,
         }
+
+    @app.get("/gateway/settlements/{settle_date}")
+    def settlement_file(settle_date: str, merchant_id: str) -> dict[str, str]:
+        return daily_file(gateway, merchant_id, settle_date)
 
     @app.get("/gateway/orders/{merchant_order_no}")
     def order_status(merchant_order_no: str) -> dict[str, Any]:

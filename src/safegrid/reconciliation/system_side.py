@@ -1,0 +1,142 @@
+"""The matcher's left side (REC-2): what SafeGrid says a month moved through the bank,
+grouped as the bank shows it, written by INSERT … SELECT (no rows through Python).
+
+- ``deposit``: a hall's counter cash of a day, deposited as one sum (its bank voucher);
+- ``voucher``: a payment carrying its own bank voucher (card at the counter, a direct debit
+  with its bank's voucher) — one-to-one;
+- ``channel``: an online channel's day, settled as one sum to the utility's merchant
+  account (ref ``<CHANNEL>-YYYYMMDD``) — booked at the root unit that holds that account;
+- ``debit_day``: direct debits without vouchers, one sum per day (ref ``DD-YYYYMMDD``);
+- ``refund``: money given back, a debit on the bank side (its event reference).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
+from sqlalchemy.orm import Session
+
+from safegrid.org.models import OrgUnit
+from safegrid.payments.counter.models import BankDeposit
+from safegrid.payments.ledger.models import (
+    Payment,
+    PaymentChannel,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentStatus,
+)
+from safegrid.reconciliation import periods
+from safegrid.reconciliation.models import ChannelSettlement, SystemGroup
+from safegrid.reconciliation.sql_days import business_date
+from safegrid.security.scope import unscoped
+
+WHOLE_UTILITY = unscoped("monthly reconciliation compares the whole utility's money")
+ONLINE = (PaymentChannel.ONLINE_SANDBOX, PaymentChannel.ONLINE_WECHAT)
+KEPT = (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED)
+
+
+def _yyyymmdd(day: Any) -> Any:
+    return func.replace(sql_cast(day, String), "-", "")
+
+
+def rebuild(session: Session, period: str) -> int:
+    first, last = periods.bounds(period)
+    start, end = periods.utc_bounds(period)
+    session.execute(
+        delete(SystemGroup).where(SystemGroup.period == period),
+        execution_options={**WHOLE_UTILITY, "synchronize_session": False},
+    )
+    root = (
+        select(OrgUnit.id)
+        .where(OrgUnit.parent_id.is_(None))
+        .order_by(OrgUnit.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    in_month = and_(
+        Payment.captured_at >= start, Payment.captured_at < end, Payment.status.in_(KEPT)
+    )
+    day = business_date(Payment.captured_at)
+    deposits = select(
+        BankDeposit.org_unit_id, literal("deposit"), BankDeposit.bank_voucher,
+        BankDeposit.business_day, BankDeposit.amount, literal(1, Integer),
+    ).where(BankDeposit.business_day.between(first, last))  # fmt: skip
+    vouchers = select(
+        Payment.org_unit_id, literal("voucher"), Payment.bank_voucher, day, Payment.amount,
+        literal(1, Integer),
+    ).where(
+        in_month, Payment.bank_voucher.is_not(None), Payment.channel != PaymentChannel.COUNTER_CASH
+    )  # fmt: skip
+    channel_ref = (
+        func.upper(func.replace(sql_cast(Payment.channel, String), "online_", ""))
+        + "-"
+        + _yyyymmdd(day)
+    )
+    gross = (
+        select(
+            Payment.channel.label("channel"),
+            channel_ref.label("ref"),
+            day.label("day"),
+            func.sum(Payment.amount).label("gross"),
+            func.count().label("n"),
+        )
+        .where(in_month, Payment.channel.in_(ONLINE), Payment.bank_voucher.is_(None))
+        .group_by(Payment.channel, day)
+        .subquery("gross")
+    )
+    # The bank receives the day's net: less the fees of the channel's settlement file
+    # (REC-5) once it has been fetched.
+    fee = ChannelSettlement
+    channels = select(
+        root, literal("channel"), gross.c.ref, gross.c.day,
+        gross.c.gross - func.coalesce(fee.fee, 0), gross.c.n,
+    ).outerjoin(
+        fee, and_(fee.channel == gross.c.channel, fee.settle_date == gross.c.day)
+    )  # fmt: skip
+    debit_days = (
+        select(
+            root,
+            literal("debit_day"),
+            "DD-" + _yyyymmdd(day),
+            day,
+            func.sum(Payment.amount),
+            func.count(),
+        )
+        .where(
+            in_month,
+            Payment.channel == PaymentChannel.BANK_DIRECT_DEBIT,
+            Payment.bank_voucher.is_(None),
+        )
+        .group_by(day)
+    )
+    refunds = select(
+        PaymentEvent.org_unit_id, literal("refund"), PaymentEvent.reference,
+        business_date(PaymentEvent.at), -PaymentEvent.amount, literal(1, Integer),
+    ).where(
+        PaymentEvent.kind == PaymentEventKind.REFUNDED, PaymentEvent.at >= start, PaymentEvent.at < end
+    )  # fmt: skip
+    everything = union_all(deposits, vouchers, channels, debit_days, refunds).subquery()
+    cols = list(everything.c)
+    result = session.execute(
+        insert(cast(Table, SystemGroup.__table__)).from_select(
+            ["org_unit_id", "kind", "ref", "day", "amount", "count", "period"],
+            select(*cols, literal(period)),
+        ),
+        execution_options=WHOLE_UTILITY,
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

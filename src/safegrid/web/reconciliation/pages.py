@@ -1,0 +1,50 @@
+"""Reconciliation console (REC-2): the match board — a month's items by colour with both
+sides and the reason each was matched, the case of a red item and its due day."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from safegrid.platform import clock
+from safegrid.platform.paging import PageQuery
+from safegrid.reconciliation import board, periods
+from safegrid.reconciliation.models import Colour
+from safegrid.web.i18n import N_
+from safegrid.web.page_access import ReconViewPage
+from safegrid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+COLOUR_LABELS: Final[dict[str, str]] = {
+    Colour.GREEN: N_("Green: exact match"),
+    Colour.YELLOW: N_("Yellow: difference within 0.1 %, to review"),
+    Colour.RED: N_("Red: larger difference or missing on one side"),
+}
+
+
+@router.get("/reconciliation")
+def match_board(
+    request: Request,
+    work: ReconViewPage,
+    period: str = Query("", max_length=7),
+    colour: str = Query("", max_length=8),
+    page: int = Query(1, ge=1),
+) -> Response:
+    chosen_period = (
+        period if periods.PERIOD.match(period) else periods.previous(clock.business_day())
+    )
+    chosen = Colour(colour) if colour in {c.value for c in Colour} else None
+    found = board.board(work.read(), chosen_period, chosen, PageQuery(page=page, size=50))
+    return render(
+        request,
+        "reconciliation/board.html",
+        {
+            "board": found,
+            "colour": chosen.value if chosen else "",
+            "colours": list(Colour),
+            "colour_labels": COLOUR_LABELS,
+        },
+    )
