@@ -17,7 +17,12 @@ from safegrid.config import Settings
 from safegrid.platform import clock
 from tests.fixtures import databases
 
-pytest_plugins = ["tests.fixtures.world", "tests.fixtures.bills", "tests.fixtures.online"]
+pytest_plugins = [
+    "tests.fixtures.world",
+    "tests.fixtures.bills",
+    "tests.fixtures.online",
+    "tests.fixtures.hall",
+]
 
 # pytest-xdist workers start with COLUMNS=80 and LINES=24 set, which fixes the width of
 # every Rich console created afterwards and truncates the CLI tables tests read; a run in

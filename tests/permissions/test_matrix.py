@@ -117,4 +117,6 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/portal/pay",
         "/portal/pay/verify",
         "/portal/pay/return",
+        # HALL-7: the hall event feed, opened by a subscriber's own bearer credential.
+        "/api/hall/feed",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

@@ -21,7 +21,15 @@ from safegrid.security.models import StaffAccount
 
 TOPIC: Final = "alert.event"
 # Kinds raised through this module; the console labels them (web/admin/ops.py).
-EVENT_KINDS: Final = ("deposit_late", "callback_tampered", "risk_case", "inbox_backlog")
+EVENT_KINDS: Final = (
+    "deposit_late",
+    "callback_tampered",
+    "risk_case",
+    "inbox_backlog",
+    "hall_queue",
+    "hall_wait",
+    "hall_terminal",
+)
 
 
 def raise_alert(

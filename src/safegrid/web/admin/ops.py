@@ -49,6 +49,9 @@ KEY_FIELD_LABELS: Final[dict[str, str]] = {
     "callback_tampered": N_("Tampered payment callback"),
     "risk_case": N_("Payment risk case"),
     "inbox_backlog": N_("Payment callbacks waiting for the ledger"),
+    "hall_queue": N_("Hall queue over its threshold"),
+    "hall_wait": N_("Hall waiting time over its limit"),
+    "hall_terminal": N_("Hall terminal fault"),
 }
 
 
