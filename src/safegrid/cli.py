@@ -12,6 +12,7 @@ from safegrid.customers.cli import app as customers_app
 from safegrid.datause.cli import app as export_app
 from safegrid.db_cli import app as db_app
 from safegrid.demo.cli import app as demo_app
+from safegrid.hall.cli import app as hall_app
 from safegrid.jobs_cli import app as jobs_app
 from safegrid.payments.online.callbacks.cli import app as payments_app
 from safegrid.readings.cli import app as readings_app
@@ -39,6 +40,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(data_app, name="data")
 app.add_typer(payments_app, name="payments")
 app.add_typer(events_app, name="events")
+app.add_typer(hall_app, name="hall")
 
 
 @app.command()
