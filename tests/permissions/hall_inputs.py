@@ -144,9 +144,14 @@ HALL_BODIES = {
             "org_unit_id": c.world.units["hallA"],
         }
     },
+    # Console forms.
+    "POST /hall/windows/{window_id}/call-next": lambda c: {"data": {}},
+    "POST /hall/tickets/{ticket_id}/step": lambda c: {"data": {"step": "recall"}},
+    "POST /hall/tickets/{ticket_id}/rating": lambda c: {"data": {"score": "5"}},
 }
 HALL_ALLOWED_BUSINESS = {
     # The example ticket is at a window, not yet served: a rating is refused (409), which
     # proves the guard let the caller through.
     "POST /api/hall/tickets/{ticket_id}/rating": {409},
+    "POST /hall/tickets/{ticket_id}/rating": {409},
 }

@@ -12,12 +12,13 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import datetime, time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from safegrid.hall import store
-from safegrid.hall.catalogue import BusinessType, TicketStatus
+from safegrid.hall.catalogue import BusinessType, TicketStatus, WindowStatus
 from safegrid.hall.halls import hall_with_profile
-from safegrid.hall.models import HallEvent, HallWindow, Ticket
+from safegrid.hall.models import HallEvent, HallProfile, HallWindow, Ticket
+from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.uow import UnitOfWork
@@ -187,3 +188,57 @@ def rebuild(uow: UnitOfWork, hall_id: int) -> HallState:
             state.no_show += 1
     state.recent_calls = calls[::-1][:RECENT_CALLS]
     return state
+
+
+@dataclasses.dataclass(frozen=True)
+class HallSummary:
+    hall_id: int
+    name: str
+    path: str
+    windows_open: int
+    waiting: int
+    completed: int
+    average_rating: float | None
+
+
+def region(uow: UnitOfWork) -> list[HallSummary]:
+    """Every hall the caller sees (HALL-9: a province all, a city its own, a hall itself)
+    with today's figures, in tree order."""
+    s = uow.session
+    day = clock.business_day()
+    tickets = dict(
+        (
+            hall_id,
+            (int(waiting or 0), int(done or 0), None if avg is None else round(float(avg), 2)),
+        )
+        for hall_id, waiting, done, avg in s.execute(
+            select(
+                Ticket.org_unit_id,
+                func.sum(case((Ticket.status == TicketStatus.WAITING, 1), else_=0)),
+                func.sum(case((Ticket.status == TicketStatus.COMPLETED, 1), else_=0)),
+                func.avg(Ticket.rating),
+            )
+            .where(Ticket.business_day == day)
+            .group_by(Ticket.org_unit_id)
+        )
+    )
+    windows = dict(
+        s.execute(
+            select(HallWindow.org_unit_id, func.count())
+            .where(HallWindow.status == WindowStatus.OPEN)
+            .group_by(HallWindow.org_unit_id)
+        ).all()
+    )
+    out = []
+    for unit in s.scalars(
+        select(OrgUnit)
+        .join(HallProfile, HallProfile.org_unit_id == OrgUnit.id)
+        .order_by(OrgUnit.path)
+    ):
+        waiting, done, avg = tickets.get(unit.id, (0, 0, None))
+        out.append(
+            HallSummary(
+                unit.id, unit.name, unit.path, int(windows.get(unit.id, 0)), waiting, done, avg
+            )
+        )
+    return out

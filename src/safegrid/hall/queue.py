@@ -50,6 +50,7 @@ def _out(t: Ticket, people_ahead: int = 0, wait: int = 0, window: int | None = N
         taken_at=t.taken_at,
         people_ahead=people_ahead,
         predicted_wait_minutes=wait,
+        window_id=t.window_id,
         window_number=window,
     )
 

@@ -118,6 +118,7 @@ class TicketOut(BaseModel):
     taken_at: datetime
     people_ahead: int
     predicted_wait_minutes: int
+    window_id: int | None = None
     window_number: int | None = None
 
 
