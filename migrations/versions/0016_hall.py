@@ -1,8 +1,8 @@
-"""hall: halls, windows, queue, event store, feed
+"""hall: halls, windows, queue, event store, feed, terminals
 
 Revision ID: 0016
 Revises: 0011
-Create Date: 2026-12-07 10:22:36.823633
+Create Date: 2026-12-07 10:44:26.475820
 """
 from __future__ import annotations
 
@@ -86,6 +86,47 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hall_service_stats', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hall_service_stats_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('hall_terminals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('serial_no', sa.String(length=64), nullable=False),
+    sa.Column('vendor', sa.String(length=64), nullable=False),
+    sa.Column('model', sa.String(length=64), nullable=False),
+    sa.Column('secret_digest', sa.String(length=64), nullable=False),
+    sa.Column('alert_phone', sa.String(length=20), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('registered_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('registered_by', sa.String(length=64), nullable=False),
+    sa.Column('last_heartbeat_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('silent_since', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_hall_terminals_org_unit_id_org_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hall_terminals')),
+    sa.UniqueConstraint('code', name=op.f('uq_hall_terminals_code')),
+    sa.UniqueConstraint('serial_no', name=op.f('uq_hall_terminals_serial_no'))
+    )
+    with op.batch_alter_table('hall_terminals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hall_terminals_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('hall_terminal_faults',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('terminal_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reported_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('handled_by', sa.String(length=64), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=True),
+    sa.Column('closed_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_hall_terminal_faults_org_unit_id_org_units')),
+    sa.ForeignKeyConstraint(['terminal_id'], ['hall_terminals.id'], name=op.f('fk_hall_terminal_faults_terminal_id_hall_terminals')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hall_terminal_faults'))
+    )
+    with op.batch_alter_table('hall_terminal_faults', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hall_terminal_faults_org_unit_id'), ['org_unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hall_terminal_faults_terminal_id'), ['terminal_id'], unique=False)
 
     op.create_table('hall_windows',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -176,6 +217,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hall_windows_org_unit_id'))
 
     op.drop_table('hall_windows')
+    with op.batch_alter_table('hall_terminal_faults', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hall_terminal_faults_terminal_id'))
+        batch_op.drop_index(batch_op.f('ix_hall_terminal_faults_org_unit_id'))
+
+    op.drop_table('hall_terminal_faults')
+    with op.batch_alter_table('hall_terminals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hall_terminals_org_unit_id'))
+
+    op.drop_table('hall_terminals')
     with op.batch_alter_table('hall_service_stats', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hall_service_stats_org_unit_id'))
 

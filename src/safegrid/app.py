@@ -25,6 +25,7 @@ from safegrid.datause.routes import router as datause_router
 from safegrid.fieldwork.routes import router as fieldwork_router
 from safegrid.governance.routes import router as governance_router
 from safegrid.hall.routes import router as hall_router
+from safegrid.hall.terminal_routes import router as hall_terminal_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
 from safegrid.payments.counter.routes import router as counter_router
@@ -152,6 +153,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(risk_router)
     app.include_router(events_router)
     app.include_router(hall_router)
+    app.include_router(hall_terminal_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

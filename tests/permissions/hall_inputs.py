@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from safegrid.hall import queue
+from safegrid.hall import queue, terminals
 from safegrid.hall.catalogue import BusinessType
 from safegrid.hall.models import Appointment, HallProfile
 from safegrid.hall.schemas import TicketTake
@@ -85,6 +85,28 @@ def _appointment(w: World, s: Staff) -> tuple[int, int]:
     return a, b
 
 
+def _fault_in(w: World, key: str) -> int:
+    hall_id = _opened(w, key)
+    made = terminals.do_register(
+        w.platform.uow(w.system()),
+        terminals.TerminalCreate(
+            hall_id=hall_id,
+            serial_no=f"PERM-{secrets.token_hex(5)}",
+            vendor="新大陆",
+            model="NL-8",
+            alert_phone="13900001111",
+        ),
+    )
+    device = terminals.Device(made.id, made.code, hall_id)
+    report = terminals.FaultReport(code="CARD_READER", description="读卡器无响应")
+    return terminals.do_report_fault(w.platform.uow(w.system()), device, report)
+
+
+def _fault(w: World, s: Staff) -> tuple[int, int]:
+    a, b = (_fault_in(w, k) for k in HALLS)
+    return a, b
+
+
 def _tomorrow_ten() -> str:
     day = clock.business_day() + timedelta(days=1)
     return datetime.combine(day, time(10), BUSINESS_TZ).isoformat()
@@ -107,6 +129,7 @@ HALL_PARAMS = {
     "window_id": _window,
     "ticket_id": _ticket,
     "appointment_id": _appointment,
+    "fault_id": _fault,
 }
 HALL_BODIES = {
     "POST /api/hall/halls": _hall_json,
@@ -144,6 +167,16 @@ HALL_BODIES = {
             "org_unit_id": c.world.units["hallA"],
         }
     },
+    "POST /api/hall/terminals": lambda c: {
+        "json": {
+            "hall_id": _opened(c.world, "hallA"),
+            "serial_no": f"PERM-{secrets.token_hex(5)}",
+            "vendor": "新大陆",
+            "model": "NL-8",
+            "alert_phone": "13900001111",
+        }
+    },
+    "PUT /api/hall/faults/{fault_id}": lambda c: {"json": {"action": "handle", "note": "已派人"}},
     # Console forms.
     "POST /hall/windows/{window_id}/call-next": lambda c: {"data": {}},
     "POST /hall/tickets/{ticket_id}/step": lambda c: {"data": {"step": "recall"}},

@@ -5,13 +5,15 @@ services, as a named staff account."""
 from __future__ import annotations
 
 import json
+import time
 
+import httpx
 import typer
 from rich.console import Console
 
 from safegrid.bootstrap import get_platform
 from safegrid.cli_support import AS_OPTION, acting_with, err, run
-from safegrid.hall import days, feed, monitor
+from safegrid.hall import days, feed, monitor, terminals
 from safegrid.hall.schemas import FeedSubscriberCreate
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.policy import Perm
@@ -63,3 +65,53 @@ def feed_add(
     out.print(f"subscriber {made.id} {made.name}")
     out.print(f"token (Authorization: Bearer …, shown once): {made.token}")
     out.print(f"signing secret (shown once): {made.signing_secret}")
+
+
+@app.command("terminal-register")
+def terminal_register(
+    hall_id: int = typer.Option(...),
+    serial_no: str = typer.Option(...),
+    vendor: str = typer.Option(...),
+    model: str = typer.Option(...),
+    alert_phone: str = typer.Option(..., help="duty phone for fault SMS"),
+    as_user: str = AS_OPTION,
+) -> None:
+    """Register a self-service terminal; prints its code and secret once."""
+    actor = acting_with(as_user, Perm.HALL_MANAGE)
+    data = terminals.TerminalCreate(
+        hall_id=hall_id, serial_no=serial_no, vendor=vendor, model=model, alert_phone=alert_phone
+    )
+    made = run(lambda: terminals.do_register(get_platform().uow(actor), data))
+    out.print(f"terminal {made.id} code {made.code}")
+    out.print(f"secret (shown once): {made.secret}")
+
+
+@app.command("terminal-sim")
+def terminal_sim(
+    server: str = typer.Option("http://127.0.0.1:8000"),
+    code: str = typer.Option(...),
+    secret: str = typer.Option(...),
+    heartbeats: int = typer.Option(3, min=0),
+    interval: float = typer.Option(terminals.MIN_HEARTBEAT_SECONDS + 1, min=0),
+    fault: str = typer.Option(None, help="CODE:description, reported after the heartbeats"),
+) -> None:
+    """Act as a vendor's terminal over the documented HTTP protocol: heartbeats, then a
+    fault report."""
+    headers = {"Authorization": f"Terminal {code}:{secret}"}
+    with httpx.Client(base_url=server, headers=headers, timeout=10) as client:
+        for n in range(heartbeats):
+            if n:
+                time.sleep(interval)
+            resp = client.post("/api/hall/device/heartbeat", json={})
+            out.print(f"heartbeat {n + 1}: HTTP {resp.status_code} {resp.text}")
+            if resp.status_code == 401:
+                raise typer.Exit(1)
+        if fault:
+            fault_code, _, description = fault.partition(":")
+            resp = client.post(
+                "/api/hall/device/faults",
+                json={"code": fault_code, "description": description or fault_code},
+            )
+            out.print(f"fault: HTTP {resp.status_code} {resp.text}")
+            if not resp.is_success:
+                raise typer.Exit(1)

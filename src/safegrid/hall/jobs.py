@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from safegrid.hall import alarms, days
+from safegrid.hall import alarms, days, terminals
 from safegrid.platform import jobs
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.actor import Actor
@@ -34,3 +34,11 @@ def run_close_day(platform: Platform, actor: Actor) -> dict[str, int]:
 
 jobs.register("hall.wait_check", "* * * * *", run_wait_check)
 jobs.register("hall.close_day", "30 23 * * *", run_close_day)
+
+
+def run_terminal_watch(platform: Platform, actor: Actor) -> dict[str, int]:
+    """Raise a fault and SMS for hall terminals that stopped sending heartbeats (HALL-5)"""
+    return {"silent": terminals.do_flag_silent(platform.uow(actor))}
+
+
+jobs.register("hall.terminal_watch", "* * * * *", run_terminal_watch)

@@ -176,3 +176,40 @@ class FeedSubscriber(OrgScoped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class HallTerminal(OrgScoped, Base):
+    """A self-service terminal of any vendor in a hall (HALL-5). It authenticates with its
+    public ``code`` and a secret shown once; only the secret's SHA-256 is stored (the field
+    terminals' scheme, ``safegrid.terminals.keys``)."""
+
+    __tablename__ = "hall_terminals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    serial_no: Mapped[str] = mapped_column(String(64), unique=True)
+    vendor: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(64))
+    secret_digest: Mapped[str] = mapped_column(String(64), info={"secret": True})
+    # Who gets the SMS about a fault or missed heartbeats (the hall's duty phone).
+    alert_phone: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set when missed heartbeats were reported; cleared by the next heartbeat.
+    silent_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class TerminalFault(OrgScoped, Base):
+    __tablename__ = "hall_terminal_faults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("hall_terminals.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))  # open / handling / closed
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str | None] = mapped_column(String(300), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
