@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from safegrid.hall import desk, monitor, queue
+from safegrid.hall import desk, monitor, queue, staffing
 from safegrid.hall.catalogue import BusinessType, type_label
 from safegrid.hall.halls import get_hall
 from safegrid.hall.schemas import Rating, Step
@@ -43,10 +43,12 @@ def region(request: Request, work: HallViewPage) -> Response:
 def hall_monitor(request: Request, hall_id: int, work: HallViewPage) -> Response:
     """The whole page, or (polled by htmx every few seconds) only its live part."""
     hall = get_hall(work.read(), hall_id)
+    live_only = is_htmx(request)
     with work.read() as uow:
         state = monitor.live(uow, hall_id)
-    template = "hall/monitor_live.html" if is_htmx(request) else "hall/monitor.html"
-    return render(request, template, {"hall": hall, "state": state, "types": TYPES})
+        plans = [] if live_only else staffing.recommend(uow, hall_id)
+    template = "hall/monitor_live.html" if live_only else "hall/monitor.html"
+    return render(request, template, {"hall": hall, "state": state, "types": TYPES, "plans": plans})
 
 
 def _desk_page(
