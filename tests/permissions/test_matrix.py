@@ -122,6 +122,7 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         # HALL-2, HALL-3: the hall's kiosk and display board (numbers only, no customer data).
         "/hall/kiosk/{hall_id}",
         "/hall/board/{hall_id}",
+        "/hall/board/{hall_id}/stream",
         # HALL-5: hall terminals, opened by the terminal's own credential.
         "/api/hall/device/heartbeat",
         "/api/hall/device/faults",

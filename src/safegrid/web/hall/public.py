@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from safegrid.bootstrap import get_platform
 from safegrid.hall import monitor, queue
+from safegrid.hall.board_stream import TAIL
 from safegrid.hall.catalogue import Channel, Priority
 from safegrid.hall.halls import get_hall
 from safegrid.hall.schemas import TicketTake
@@ -84,3 +85,17 @@ def board(request: Request, hall_id: int) -> Response:
         state = monitor.live(uow, hall_id)
     template = "hall/board_live.html" if is_htmx(request) else "hall/board.html"
     return render(request, template, {"hall": hall, "state": state, "types": TYPES})
+
+
+@router.get(
+    "/hall/board/{hall_id}/stream",
+    dependencies=[Depends(public("hall display board: live calls as server-sent events"))],
+)
+def board_stream(hall_id: int) -> StreamingResponse:
+    """Each call at this hall as it happens (``event: call``, ``{"number", "window"}``)."""
+    get_hall(get_platform().uow(BOARD, readonly=True), hall_id)
+    return StreamingResponse(
+        TAIL.subscribe(hall_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
