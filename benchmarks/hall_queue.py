@@ -115,6 +115,8 @@ def bench_app() -> FastAPI:
 
 
 def scratch_platform(url: str) -> Platform:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     p = Platform(
         Settings(env="test", database_url=url, secret_key="b" * 40, scheduler_enabled=False)
     )
