@@ -15,9 +15,9 @@ import math
 import random
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from safegrid.hall import store
@@ -199,9 +199,18 @@ def _history(
             )
     if not rows:
         return 0
-    ids = session.scalars(
-        insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True), rows
-    ).all()
+    # Core executemany without RETURNING (the ORM's bulk path with RETURNING goes row by
+    # row on SQLite); the ids come back by the (hall, day, number) unique key.
+    session.execute(insert(cast(Table, Ticket.__table__)), rows)
+    id_of = {
+        (day, number): ticket_id
+        for ticket_id, day, number in session.execute(
+            select(Ticket.id, Ticket.business_day, Ticket.number).where(
+                Ticket.org_unit_id == hall_id
+            )
+        )
+    }
+    ids = [id_of[(r["business_day"], r["number"])] for r in rows]
     numbers = {w.id: w.number for w in windows}
     events = [
         {
@@ -260,7 +269,7 @@ def _history(
                     "occurred_at": at,
                 }
             )
-    session.execute(insert(HallEvent), events)
+    session.execute(insert(cast(Table, HallEvent.__table__)), events)
     by_type: dict[BusinessType, list[int]] = defaultdict(list)
     for r in rows:
         if r["service_seconds"]:
