@@ -20,6 +20,7 @@ from safegrid.alerts.routes import router as alerts_router
 from safegrid.billing.routes import router as billing_router
 from safegrid.bootstrap import Platform, get_platform, set_platform
 from safegrid.collection.routes import router as collection_router
+from safegrid.customers.completeness_routes import router as completeness_router
 from safegrid.customers.routes import router as customers_router
 from safegrid.datause.routes import router as datause_router
 from safegrid.fieldwork.routes import router as fieldwork_router
@@ -138,6 +139,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(security_router)
     app.include_router(org_router)
     app.include_router(customers_router)
+    app.include_router(completeness_router)
     app.include_router(datause_router)
     app.include_router(readings_router)
     app.include_router(tariffs_router)
