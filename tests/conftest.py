@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.bills",
     "tests.fixtures.online",
     "tests.fixtures.csrf",
+    "tests.fixtures.hall",
 ]
 
 # pytest-xdist workers start with COLUMNS=80 and LINES=24 set, which fixes the width of

@@ -20,10 +20,13 @@ from safegrid.alerts.routes import router as alerts_router
 from safegrid.billing.routes import router as billing_router
 from safegrid.bootstrap import Platform, get_platform, set_platform
 from safegrid.collection.routes import router as collection_router
+from safegrid.customers.completeness_routes import router as completeness_router
 from safegrid.customers.routes import router as customers_router
 from safegrid.datause.routes import router as datause_router
 from safegrid.fieldwork.routes import router as fieldwork_router
 from safegrid.governance.routes import router as governance_router
+from safegrid.hall.routes import router as hall_router
+from safegrid.hall.terminal_routes import router as hall_terminal_router
 from safegrid.notifications.routes import router as notifications_router
 from safegrid.org.routes import router as org_router
 from safegrid.payments.counter.routes import router as counter_router
@@ -150,6 +153,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(security_router)
     app.include_router(org_router)
     app.include_router(customers_router)
+    app.include_router(completeness_router)
     app.include_router(datause_router)
     app.include_router(readings_router)
     app.include_router(tariffs_router)
@@ -164,6 +168,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(ledger_router)
     app.include_router(risk_router)
     app.include_router(events_router)
+    app.include_router(hall_router)
+    app.include_router(hall_terminal_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

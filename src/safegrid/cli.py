@@ -12,6 +12,7 @@ from safegrid.customers.cli import app as customers_app
 from safegrid.datause.cli import app as export_app
 from safegrid.db_cli import app as db_app
 from safegrid.demo.cli import app as demo_app
+from safegrid.hall.cli import app as hall_app
 from safegrid.jobs_cli import app as jobs_app
 from safegrid.payments.online.callbacks.cli import app as payments_app
 from safegrid.readings.cli import app as readings_app
@@ -43,6 +44,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(events_app, name="events")
 app.add_typer(statements_app, name="statements")
 app.add_typer(recon_app, name="reconciliation")
+app.add_typer(hall_app, name="hall")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from safegrid.datause import models as datause_models
 from safegrid.demo import models as demo_models
 from safegrid.fieldwork import models as fieldwork_models
 from safegrid.governance import models as governance_models
+from safegrid.hall import models as hall_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
 from safegrid.payments.counter import models as counter_models
@@ -37,6 +38,7 @@ __all__ = [
     "demo_models",
     "fieldwork_models",
     "governance_models",
+    "hall_models",
     "job_runs",
     "key_store",
     "lockout",

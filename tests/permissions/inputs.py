@@ -38,6 +38,7 @@ from tests.permissions.governance_inputs import (
     GOVERNANCE_BODIES,
     GOVERNANCE_PARAMS,
 )
+from tests.permissions.hall_inputs import HALL_ALLOWED_BUSINESS, HALL_BODIES, HALL_PARAMS
 from tests.permissions.ops_inputs import OPS_BODIES, OPS_PARAMS
 from tests.permissions.payments_counter_inputs import (
     COUNTER_ALLOWED_BUSINESS,
@@ -362,3 +363,6 @@ PARAMS.update(LEDGER_PARAMS)
 BODIES.update(RISK_BODIES)
 PARAMS.update(RISK_PARAMS)
 ALLOWED_BUSINESS.update(RISK_ALLOWED_BUSINESS)
+BODIES.update(HALL_BODIES)
+PARAMS.update(HALL_PARAMS)
+ALLOWED_BUSINESS.update(HALL_ALLOWED_BUSINESS)

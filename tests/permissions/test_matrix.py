@@ -117,4 +117,13 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/portal/pay",
         "/portal/pay/verify",
         "/portal/pay/return",
+        # HALL-7: the hall event feed, opened by a subscriber's own bearer credential.
+        "/api/hall/feed",
+        # HALL-2, HALL-3: the hall's kiosk and display board (numbers only, no customer data).
+        "/hall/kiosk/{hall_id}",
+        "/hall/board/{hall_id}",
+        "/hall/board/{hall_id}/stream",
+        # HALL-5: hall terminals, opened by the terminal's own credential.
+        "/api/hall/device/heartbeat",
+        "/api/hall/device/faults",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

@@ -27,6 +27,9 @@ EVENT_KINDS: Final = (
     "risk_case",
     "inbox_backlog",
     "login_spray",  # security.lockout: many failed sign-ins from one address
+    "hall_queue",
+    "hall_wait",
+    "hall_terminal",
 )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from safegrid.bootstrap import Platform
 from safegrid.demo import archive, billing, history, lifecycle, organisation
 from safegrid.demo.geography import ZHEJIANG
+from safegrid.hall import demo as hall_demo
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
@@ -134,6 +135,7 @@ def generate(
         area_ids = organisation.create_reading_areas(session, tree, staff_ids)
         step(1)
         terminal_demo.seed_terminals(session, now, actor.username)
+        hall_demo.seed_halls(session, _phase_rng(seed, "halls"), now, actor.username, last_day)
 
         plans, counts = archive.create_customers(
             session,

@@ -52,6 +52,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.relay.jobs",
     "safegrid.payments.online.callbacks.backlog",
     "safegrid.reconciliation.jobs",
+    "safegrid.hall.jobs",
 )
 
 # A run still marked running after this long is taken to have died with its process.

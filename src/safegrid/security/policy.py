@@ -123,6 +123,11 @@ class Perm(enum.StrEnum):
     RECON_VIEW = "reconciliation.view"
     RECON_WORK = "reconciliation.work"
     RECON_SIGN = "reconciliation.sign"
+    # Business hall (HALL-1..9): watch the monitor, serve at a window, configure halls,
+    # windows and the outbound feed's subscribers.
+    HALL_VIEW = "hall.view"
+    HALL_SERVE = "hall.serve"
+    HALL_MANAGE = "hall.manage"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -306,6 +311,14 @@ POLICY[Post.FINANCE] |= {
 }
 POLICY[Post.DEPARTMENT_HEAD] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_APPROVE}
 POLICY[Post.AUDITOR] |= {Perm.PAYMENTS_VIEW}
+
+
+# Business hall (HALL-1..9): agents serve at windows, the hall manager also configures the
+# hall; department heads and auditors watch the monitor of their region (HALL-9: ORG-2).
+POLICY[Post.HALL_AGENT] |= {Perm.HALL_VIEW, Perm.HALL_SERVE}
+POLICY[Post.HALL_MANAGER] |= {Perm.HALL_VIEW, Perm.HALL_SERVE, Perm.HALL_MANAGE}
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.HALL_VIEW, Perm.HALL_MANAGE}
+POLICY[Post.AUDITOR] |= {Perm.HALL_VIEW}
 
 
 def permissions_of(post: Post) -> frozenset[Perm]:

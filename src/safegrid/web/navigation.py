@@ -76,6 +76,12 @@ NAV: Final[tuple[NavItem, ...]] = (
     NavItem("/org", N_("Org units"), Perm.ORG_VIEW, N_("The unit tree you are responsible for.")),
     NavItem("/staff", N_("Staff"), Perm.STAFF_VIEW, N_("Staff accounts, posts and last sign-in.")),
     NavItem(
+        "/hall",
+        N_("Business halls"),
+        Perm.HALL_VIEW,
+        N_("Live queues, windows and ratings of the halls you are responsible for."),
+    ),
+    NavItem(
         "/terminals",
         N_("Field terminals"),
         Perm.TERMINALS_VIEW,

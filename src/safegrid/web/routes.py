@@ -19,6 +19,8 @@ from safegrid.web.customers import pages as customers
 from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
 from safegrid.web.governance import pages as governance
+from safegrid.web.hall import pages as hall
+from safegrid.web.hall import public as hall_public
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.readings import pages as readings
 from safegrid.web.reconciliation import pages as reconciliation
@@ -51,6 +53,8 @@ router.include_router(ledger.router)
 router.include_router(risk.router)
 router.include_router(reconciliation.router)
 router.include_router(recon_statements.router)
+router.include_router(hall.router)
+router.include_router(hall_public.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

@@ -411,3 +411,29 @@ def test_bill_5_demo_bills_are_mostly_paid_through_the_ledger(tmp_path: Path) ->
     finally:
         set_platform(None)
         platform.dispose()
+
+
+def test_hall_1_demo_halls_have_windows_terminals_and_a_month_of_queue_history(
+    demo: tuple[Platform, DemoSummary],
+) -> None:
+    from safegrid.hall import monitor, staffing
+    from safegrid.hall.models import HallEvent, HallTerminal, HallWindow, TerminalFault, Ticket
+    from safegrid.security.actor import Actor
+
+    platform, _ = demo
+    halls = _all(platform, select(OrgUnit.id).where(OrgUnit.kind == UnitKind.HALL))
+    assert len(_all(platform, select(HallWindow.id))) == 4 * len(halls)
+    assert len(_all(platform, select(HallTerminal.id))) == 2 * len(halls)
+    assert len(_all(platform, select(TerminalFault.id))) == len(halls)
+    days = _all(platform, select(Ticket.business_day).distinct())
+    assert len(days) == 30
+    tickets = len(_all(platform, select(Ticket.id)))
+    assert tickets > 30 * len(halls) * 50
+    assert len(_all(platform, select(HallEvent.id))) > 3 * tickets
+    first = int(halls[0][0])
+    with platform.uow(Actor.system("tests"), readonly=True) as uow:
+        plans = staffing.recommend(uow, first)
+        # The morning peak needs more windows than the lunch hour.
+        by_hour = {p.hour: p for p in plans}
+        assert by_hour[9].recommended > by_hour[12].recommended >= 1
+        assert monitor.rebuild(uow, first).comparable() == monitor.live(uow, first).comparable()

@@ -50,6 +50,9 @@ KEY_FIELD_LABELS: Final[dict[str, str]] = {
     "risk_case": N_("Payment risk case"),
     "inbox_backlog": N_("Payment callbacks waiting for the ledger"),
     "login_spray": N_("Failed sign-ins from one address"),
+    "hall_queue": N_("Hall queue over its threshold"),
+    "hall_wait": N_("Hall waiting time over its limit"),
+    "hall_terminal": N_("Hall terminal fault"),
 }
 
 

@@ -1,0 +1,524 @@
+"""Hall queue under a province's load (HALL-2, HALL-3; target in the hall issue: 300 queue
+operations/s over HTTP on 2 cores with PostgreSQL, call-next p99 ≤ 20 ms, no ticket called
+twice, while 1,000 display boards stay subscribed to live updates).
+
+Seeds ``--halls`` halls (4 windows each, one agent per county with an API token) in a
+scratch database, starts the real server (uvicorn, ``--workers``) as its own process, then
+drives an open-loop mix at ``--rate`` operations/s for ``--seconds``: take a ticket, call
+next at a window of that hall, complete it, rate one in four (a real day's proportions:
+about 31 % each of take / call / complete and 8 % ratings), while ``--boards`` display
+boards hold one server-sent-event stream each (``/hall/board/{id}/stream``).
+
+Baseline, same run, same server process kind: call-next as a row-locking
+``SELECT … ORDER BY … LIMIT 1 FOR UPDATE`` then ``UPDATE`` per call, and boards that
+poll the hall's state every 2 s instead of subscribing. The baseline's two routes are
+mounted only by this script's app factory (``bench_app``); production has one call-next.
+
+    SAFEGRID_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python benchmarks/hall_queue.py \
+        [--halls 1000] [--boards 1000] [--rate 300] [--seconds 60] [--workers 2]
+
+Prints p50/p99 of call-next and of all operations, the sustained rate, errors, tickets
+called twice (must be 0), board events received, and the ratios against the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import time as time_of_day
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from fastapi import APIRouter, FastAPI, Response
+from sqlalchemy import Table, func, insert, select, text, update
+
+from safegrid.app import create_app
+from safegrid.bootstrap import Platform
+from safegrid.config import Settings
+from safegrid.hall import monitor
+from safegrid.hall.catalogue import TicketStatus, WindowStatus
+from safegrid.hall.models import HallEvent, HallProfile, HallWindow, Ticket
+from safegrid.org.models import OrgUnit, UnitKind
+from safegrid.platform import clock
+from safegrid.security import authn
+from safegrid.security.api_access import HallServe, HallView
+from safegrid.security.models import AuthSession, SessionStage, StaffAccount
+from safegrid.security.policy import Post
+
+WINDOWS = 4
+PER_COUNTY = 20  # halls per county: one agent's token serves them
+
+
+# --- the baseline, mounted only here ---------------------------------------------------
+
+naive = APIRouter(prefix="/bench/naive")
+
+
+@naive.post("/windows/{window_id}/call-next")
+def naive_call_next(window_id: int, work: HallServe) -> Any:
+    """Row locking per call: lock the first waiting ticket, then update it."""
+    with work.write() as uow:
+        s = uow.session
+        w = s.get(HallWindow, window_id)
+        if w is None:
+            return Response(status_code=404)
+        row = s.execute(
+            select(Ticket.id)
+            .where(
+                Ticket.org_unit_id == w.org_unit_id,
+                Ticket.business_day == clock.business_day(),
+                Ticket.status == TicketStatus.WAITING,
+            )
+            .order_by(Ticket.priority.desc(), Ticket.id)
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if row is None:
+            return Response(status_code=204)
+        s.execute(
+            update(Ticket)
+            .where(Ticket.id == row.id)
+            .values(status=TicketStatus.CALLED, window_id=w.id, called_at=clock.now(), call_count=1)
+        )
+        uow.audit("bench.naive_call", object_type="hall_ticket", object_id=row.id)
+        uow.commit()
+        return {"id": row.id}
+
+
+@naive.get("/board/{hall_id}")
+def naive_board(hall_id: int, work: HallView) -> dict[str, Any]:
+    with work.read() as uow:
+        state = monitor.live(uow, hall_id)
+    return {"calls": state.recent_calls, "waiting": state.waiting}
+
+
+def bench_app() -> FastAPI:
+    app = create_app()
+    app.include_router(naive)
+    return app
+
+
+# --- seeding ------------------------------------------------------------------------------
+
+
+def scratch_platform(url: str) -> Platform:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    p = Platform(
+        Settings(env="test", database_url=url, secret_key="b" * 40, scheduler_enabled=False)
+    )
+    if not p.settings.is_sqlite:
+        with p.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    p.migrate()
+    return p
+
+
+@dataclass
+class Seeded:
+    halls: list[int]
+    windows: dict[int, list[int]]
+    token_of: dict[int, str]  # hall → agent's token
+
+
+def seed(p: Platform, n_halls: int) -> Seeded:
+    now = clock.now()
+    with p.engine.begin() as c:
+        units = cast(Table, OrgUnit.__table__)
+        prov = c.execute(
+            insert(units)
+            .values(code="p", name="省", name_en="P", kind=UnitKind.PROVINCE, path="x")
+            .returning(units.c.id)
+        ).scalar_one()
+        c.execute(update(units).where(units.c.id == prov).values(path=f"/{prov}/"))
+        halls: list[int] = []
+        windows: dict[int, list[int]] = {}
+        token_of: dict[int, str] = {}
+        for k in range((n_halls + PER_COUNTY - 1) // PER_COUNTY):
+            county = c.execute(
+                insert(units)
+                .values(
+                    code=f"c{k}",
+                    name=f"县{k}",
+                    name_en=f"C{k}",
+                    kind=UnitKind.COUNTY,
+                    parent_id=prov,
+                    path=f"t{k}",
+                )
+                .returning(units.c.id)
+            ).scalar_one()
+            c.execute(update(units).where(units.c.id == county).values(path=f"/{prov}/{county}/"))
+            agent = c.execute(
+                insert(StaffAccount)
+                .values(
+                    username=f"agent{k}",
+                    real_name="柜员",
+                    post=Post.HALL_AGENT,
+                    org_unit_id=county,
+                    password_hash="x",
+                    password_changed_at=now,
+                    must_change_password=False,
+                    totp_secret=None,
+                    totp_enrolled=True,
+                    created_at=now,
+                )
+                .returning(StaffAccount.id)
+            ).scalar_one()
+            token = secrets.token_urlsafe(24)
+            c.execute(
+                insert(AuthSession).values(
+                    account_id=agent,
+                    token_hash=authn.token_digest(token),
+                    kind="api",
+                    stage=SessionStage.FULL.value,
+                    ip="127.0.0.1",
+                    user_agent="bench",
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + timedelta(hours=6),
+                )
+            )
+            for j in range(min(PER_COUNTY, n_halls - len(halls))):
+                hall = c.execute(
+                    insert(units)
+                    .values(
+                        code=f"h{k}-{j}",
+                        name=f"厅{k}-{j}",
+                        name_en="H",
+                        kind=UnitKind.HALL,
+                        parent_id=county,
+                        path=f"u{k}-{j}",
+                    )
+                    .returning(units.c.id)
+                ).scalar_one()
+                c.execute(
+                    update(units).where(units.c.id == hall).values(path=f"/{prov}/{county}/{hall}/")
+                )
+                c.execute(
+                    insert(HallProfile).values(
+                        org_unit_id=hall,
+                        address="地址",
+                        opens_at=time_of_day(0, 0),
+                        closes_at=time_of_day(23, 59),
+                        queue_threshold=10**6,
+                        wait_limit_minutes=10**5,
+                        updated_at=now,
+                    )
+                )
+                ids = (
+                    c.execute(
+                        insert(HallWindow).returning(HallWindow.id),
+                        [
+                            {
+                                "org_unit_id": hall,
+                                "number": n + 1,
+                                "name": f"{n + 1}",
+                                "skills": "payment,consult,new_connection,capacity,transfer,complaint",
+                                "status": WindowStatus.OPEN,
+                            }
+                            for n in range(WINDOWS)
+                        ],
+                    )
+                    .scalars()
+                    .all()
+                )
+                halls.append(hall)
+                windows[hall] = list(ids)
+                token_of[hall] = token
+    return Seeded(halls, windows, token_of)
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(url: str, workers: int, log: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SAFEGRID_DATABASE_URL": url,
+        "SAFEGRID_ENV": "dev",
+        "SAFEGRID_SCHEDULER_ENABLED": "false",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "benchmarks.hall_queue:bench_app",
+                "--factory",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited:\n{log.read_text()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("server not healthy")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# --- the load -----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    latencies: dict[str, list[float]] = field(
+        default_factory=lambda: {k: [] for k in ("take", "call", "complete", "rate")}
+    )
+    errors: int = 0
+    ops: int = 0
+    seconds: float = 0.0
+    board_events: int = 0
+    board_polls: int = 0
+
+    def pct(self, kind: str | None, q: float) -> float:
+        values = sorted(v for k, vs in self.latencies.items() if kind in (None, k) for v in vs)
+        return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
+
+
+async def drive(
+    base: str, s: Seeded, rate: float, seconds: float, boards: int, naive_mode: bool
+) -> Run:
+    run = Run()
+    rng = random.Random(7)
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with (
+        httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client,
+        httpx.AsyncClient(
+            base_url=base, limits=httpx.Limits(max_connections=boards + 10), timeout=None
+        ) as board_client,
+    ):
+        stop = asyncio.Event()
+
+        async def subscribed(hall: int) -> None:
+            with contextlib.suppress(httpx.HTTPError, asyncio.CancelledError):
+                async with board_client.stream("GET", f"/hall/board/{hall}/stream") as resp:
+                    async for line in resp.aiter_lines():
+                        if line.startswith("event: call"):
+                            run.board_events += 1
+
+        async def polling(hall: int) -> None:
+            headers = {"Authorization": f"Bearer {s.token_of[hall]}"}
+            await asyncio.sleep(rng.uniform(0, 2))
+            while not stop.is_set():
+                with contextlib.suppress(httpx.HTTPError):
+                    await board_client.get(f"/bench/naive/board/{hall}", headers=headers)
+                    run.board_polls += 1
+                await asyncio.sleep(2)
+
+        board_halls = s.halls[:boards]
+        board_tasks = [
+            asyncio.create_task((polling if naive_mode else subscribed)(h)) for h in board_halls
+        ]
+        await asyncio.sleep(2)  # boards connected
+
+        waiting: deque[int] = deque()  # halls with a ticket taken
+        serving: deque[tuple[int, int]] = deque()  # (hall, ticket) at a window
+        done: deque[tuple[int, int]] = deque()
+        free_windows = {h: deque(ws) for h, ws in s.windows.items()}
+        busy: dict[int, int] = {}  # ticket → window
+        pending: set[asyncio.Task[None]] = set()
+
+        async def op(
+            kind: str, hall: int, path: str, body: dict[str, Any] | None, after: Any
+        ) -> None:
+            headers = {"Authorization": f"Bearer {s.token_of[hall]}"}
+            t0 = time.perf_counter()
+            try:
+                resp = await client.post(path, json=body, headers=headers)
+            except httpx.HTTPError:
+                run.errors += 1
+                return
+            run.latencies[kind].append(time.perf_counter() - t0)
+            run.ops += 1
+            if resp.status_code >= 400:
+                run.errors += 1
+                return
+            after(resp)
+
+        pattern = ["take", "call", "complete"] * 4 + ["rate"]
+
+        def next_op(kind: str) -> Any:
+            """The coroutine of the next operation (a take when the chosen one has nothing)."""
+            if kind == "call" and waiting and free_windows[waiting[0]]:
+                hall = waiting.popleft()
+                window = free_windows[hall].popleft()
+                prefix = "/bench/naive" if naive_mode else "/api/hall"
+
+                def called(resp: httpx.Response) -> None:
+                    if resp.status_code == 204:
+                        free_windows[hall].append(window)
+                        return
+                    ticket = int(resp.json()["id"])
+                    busy[ticket] = window
+                    serving.append((hall, ticket))
+
+                return op("call", hall, f"{prefix}/windows/{window}/call-next", None, called)
+            if kind == "complete" and serving:
+                hall, ticket = serving.popleft()
+
+                def completed(resp: httpx.Response) -> None:
+                    free_windows[hall].append(busy.pop(ticket))
+                    done.append((hall, ticket))
+
+                return op(
+                    "complete",
+                    hall,
+                    f"/api/hall/tickets/{ticket}/step",
+                    {"step": "complete"},
+                    completed,
+                )
+            if kind == "rate" and done:
+                hall, ticket = done.popleft()
+                body = {"score": rng.randint(3, 5)}
+                return op("rate", hall, f"/api/hall/tickets/{ticket}/rating", body, lambda r: None)
+            hall = rng.choice(s.halls)
+            body = {"business_type": "payment", "channel": "kiosk"}
+            return op(
+                "take",
+                hall,
+                f"/api/hall/halls/{hall}/tickets",
+                body,
+                lambda r: waiting.append(hall),
+            )
+
+        started = time.perf_counter()
+        n = 0
+        while (now := time.perf_counter() - started) < seconds:
+            due = n / rate
+            if due > now:
+                await asyncio.sleep(due - now)
+            task = asyncio.create_task(next_op(pattern[n % len(pattern)]))
+            n += 1
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        if pending:
+            await asyncio.wait(pending)
+        run.seconds = time.perf_counter() - started
+        stop.set()
+        await asyncio.sleep(1)
+        for t in board_tasks:
+            t.cancel()
+        await asyncio.gather(*board_tasks, return_exceptions=True)
+    return run
+
+
+def called_twice(p: Platform) -> int:
+    with p.engine.connect() as c:
+        return int(
+            c.scalar(
+                select(func.count()).select_from(
+                    select(HallEvent.ticket_id)
+                    .where(HallEvent.kind == "ticket_called")
+                    .group_by(HallEvent.ticket_id)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            )
+            or 0
+        )
+
+
+def reset_queue(p: Platform) -> None:
+    with p.engine.begin() as c:
+        for table in ("hall_events", "hall_tickets", "outbox_messages", "audit_entries"):
+            c.execute(text(f"DELETE FROM {table}"))
+
+
+def report(name: str, r: Run) -> None:
+    print(
+        f"{name}: {r.ops} ops in {r.seconds:.1f} s = {r.ops / r.seconds:.0f} ops/s, errors {r.errors}"
+    )
+    print(
+        f"  call-next p50 {r.pct('call', 0.5):.1f} ms  p99 {r.pct('call', 0.99):.1f} ms; all ops p50 {r.pct(None, 0.5):.1f} ms  p99 {r.pct(None, 0.99):.1f} ms"
+    )
+    print(f"  board events {r.board_events}, board polls {r.board_polls}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--halls", type=int, default=1000)
+    parser.add_argument("--boards", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    url = (
+        os.environ.get("SAFEGRID_DATABASE_URL")
+        or f"sqlite:///{Path('var/tmp/hall-bench.db').resolve()}"
+    )
+    Path("var/tmp").mkdir(parents=True, exist_ok=True)
+    p = scratch_platform(url)
+    s = seed(p, args.halls)
+    print(
+        f"seeded {len(s.halls)} halls × {WINDOWS} windows on {p.engine.dialect.name}; load avg {os.getloadavg()}"
+    )
+    results = {}
+    for name, naive_mode in (
+        ("ours (SKIP LOCKED claim + SSE boards)", False),
+        ("naive (FOR UPDATE + polling boards)", True),
+    ):
+        reset_queue(p)
+        boards = min(args.boards, len(s.halls))
+        with server(url, args.workers, Path("var/tmp/hall-bench-server.log")) as base:
+            results[name] = r = asyncio.run(
+                drive(base, s, args.rate, args.seconds, boards, naive_mode)
+            )
+        report(name, r)
+        twice = called_twice(p)
+        print(f"  tickets called twice: {twice}")
+    ours, base = results.values()
+    print(
+        f"ratio call-next p99 naive/ours: {base.pct('call', 0.99) / ours.pct('call', 0.99):.2f}×; "
+        f"sustained ours/naive: {(ours.ops / ours.seconds) / (base.ops / base.seconds):.2f}×"
+    )
+    p.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,375 @@
+"""The hall queue (HALL-2): take a ticket, call the next one to a window, re-call,
+transfer, no-show, complete, rate.
+
+Calling next is one conditional UPDATE whose target is chosen by a sub-select that skips
+rows another caller has locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite
+serialises writers), and which only changes a ticket still ``waiting``: two windows
+pressing "next" in the same millisecond get two different tickets, never one twice. Every
+other transition is a conditional UPDATE on the ticket's current status too, so a lost
+race is a 409, not a double change.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from safegrid.customers.models import Customer
+from safegrid.hall import alarms, store, waits
+from safegrid.hall.catalogue import BusinessType, TicketStatus, WindowStatus, letter
+from safegrid.hall.halls import hall_with_profile, window_in_scope
+from safegrid.hall.models import HallWindow, Ticket
+from safegrid.hall.schemas import Rating, TicketOut, TicketTake, Transfer
+from safegrid.org.models import OrgUnit
+from safegrid.payments.counter.halls import works_at
+from safegrid.platform import clock, numbering
+from safegrid.platform.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationProblem,
+)
+from safegrid.platform.sql_dialect import claim_skipping_locked
+from safegrid.platform.uow import UnitOfWork
+
+NO_TICKET = "排队号不存在 / ticket not found"
+OTHER_HALL = "该窗口不属于您所在的营业厅 / this window belongs to another hall"
+T = cast(Table, Ticket.__table__)
+
+
+def _out(t: Ticket, people_ahead: int = 0, wait: int = 0, window: int | None = None) -> TicketOut:
+    return TicketOut(
+        id=t.id,
+        hall_id=t.org_unit_id,
+        number=t.number,
+        business_type=t.business_type,
+        status=t.status.value,
+        business_day=t.business_day,
+        taken_at=t.taken_at,
+        people_ahead=people_ahead,
+        predicted_wait_minutes=wait,
+        window_id=t.window_id,
+        window_number=window,
+    )
+
+
+def _facts(t: Ticket) -> dict[str, Any]:
+    return {"number": t.number, "business_type": t.business_type.value, "priority": t.priority}
+
+
+def do_take_ticket(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
+    """A numbered ticket for today (from the kiosk, the portal, the phone line or an agent),
+    with the people ahead of it and the wait predicted from the hall's own history."""
+    with uow:
+        out = take(uow, hall_id, data)
+        uow.commit()
+        return out
+
+
+def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
+    """The ticket inside the caller's unit of work (an appointment's check-in adds its link)."""
+    s = uow.session
+    _unit, profile = hall_with_profile(uow, hall_id)
+    if data.customer_id is not None and s.get(Customer, data.customer_id) is None:
+        raise ValidationProblem("客户不存在 / unknown customer", field="customer_id")
+    now = clock.now()
+    day = clock.business_day(now)
+    code = letter(data.business_type)
+    # One counter row per hall, day and type: numbers are gapless per line and never
+    # handed out twice, however many kiosks take at once (platform.numbering).
+    prefix = f"Q{hall_id}-{day:%Y%m%d}-{code}"
+    [full] = numbering.take(s, prefix, digits=4)
+    ticket = Ticket(
+        org_unit_id=hall_id,
+        business_day=day,
+        business_type=data.business_type,
+        number=code + full[len(prefix) :],
+        priority=int(data.priority),
+        channel=data.channel,
+        customer_id=data.customer_id,
+        status=TicketStatus.WAITING,
+        taken_at=now,
+        call_count=0,
+    )
+    s.add(ticket)
+    s.flush()
+    ahead = waits.people_ahead(s, ticket)
+    minutes = waits.predicted_minutes(s, hall_id, data.business_type, ahead)
+    uow.audit(
+        "hall.ticket_take",
+        object_type="hall_ticket",
+        object_id=ticket.id,
+        org_unit_id=hall_id,
+        after={**_facts(ticket), "channel": data.channel.value},
+    )
+    store.append(
+        uow,
+        [
+            store.Fact(
+                hall_id,
+                store.TICKET_TAKEN,
+                {**_facts(ticket), "channel": data.channel.value, "predicted": minutes},
+                ticket_id=ticket.id,
+                customer_id=ticket.customer_id,
+            )
+        ],
+    )
+    alarms.queue_over_threshold(uow, profile, data.business_type, ahead + 1)
+    return _out(ticket, ahead, minutes)
+
+
+def _window_for_agent(uow: UnitOfWork, window_id: int) -> HallWindow:
+    """The window, if the caller works at its hall (system actors drive simulations)."""
+    window = window_in_scope(uow, window_id)
+    actor = uow.actor
+    if actor.account_id is not None:
+        hall = uow.session.get(OrgUnit, window.org_unit_id)
+        if hall is None or not works_at(actor.org_unit_id, hall):
+            raise PermissionDeniedError(OTHER_HALL)
+    return window
+
+
+def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
+    """Call the next ticket this window serves: first one transferred to it by name, then
+    by priority (优先 > 预约 > normal), then the earliest. None when nobody waits."""
+    with uow:
+        s = uow.session
+        window = _window_for_agent(uow, window_id)
+        if window.status != WindowStatus.OPEN:
+            raise ConflictError("窗口未开放 / the window is not open", field="window_id")
+        serving = s.scalar(
+            select(T.c.number).where(T.c.window_id == window.id, T.c.status == TicketStatus.CALLED)
+        )
+        if serving is not None:
+            raise ConflictError(
+                f"请先办结 {serving} / finish ticket {serving} first", field="window_id"
+            )
+        now = clock.now()
+        skills = [BusinessType(k) for k in window.skills.split(",")]
+        pick = claim_skipping_locked(
+            select(T.c.id)
+            .where(
+                T.c.org_unit_id == window.org_unit_id,
+                T.c.business_day == clock.business_day(now),
+                T.c.status == TicketStatus.WAITING,
+                or_(
+                    T.c.target_window_id == window.id,
+                    and_(T.c.target_window_id.is_(None), T.c.business_type.in_(skills)),
+                ),
+            )
+            .order_by(T.c.target_window_id.is_(None), T.c.priority.desc(), T.c.id)
+            .limit(1)
+        ).scalar_subquery()
+        try:
+            row = s.execute(
+                update(T)
+                .where(T.c.id == pick, T.c.status == TicketStatus.WAITING)
+                .values(
+                    status=TicketStatus.CALLED,
+                    window_id=window.id,
+                    target_window_id=None,
+                    called_at=now,
+                    call_count=1,
+                    served_by=uow.actor.username[:64],
+                )
+                .returning(T.c.id)
+            ).first()
+        except IntegrityError:
+            # Another press at this same window won the one serving slot.
+            raise ConflictError(
+                "该窗口正在叫号 / this window is already calling", field="window_id"
+            ) from None
+        if row is None:
+            return None
+        ticket = s.get_one(Ticket, row.id)
+        s.refresh(ticket)
+        uow.audit(
+            "hall.ticket_call",
+            object_type="hall_ticket",
+            object_id=ticket.id,
+            org_unit_id=ticket.org_unit_id,
+            after={"number": ticket.number, "window": window.number},
+        )
+        store.append(uow, [_fact(ticket, store.TICKET_CALLED, window.number)])
+        uow.commit()
+        return _out(ticket, window=window.number)
+
+
+def _fact(t: Ticket, kind: str, window_number: int | None, **extra: Any) -> store.Fact:
+    return store.Fact(
+        t.org_unit_id,
+        kind,
+        {**_facts(t), "window": window_number, **extra},
+        ticket_id=t.id,
+        customer_id=t.customer_id,
+        window_id=t.window_id,
+    )
+
+
+def _serving(uow: UnitOfWork, ticket_id: int) -> tuple[Ticket, HallWindow]:
+    """A ticket being served at a window of the caller's hall."""
+    ticket = uow.session.scalars(select(Ticket).where(Ticket.id == ticket_id)).first()
+    if ticket is None:
+        raise NotFoundError(NO_TICKET)
+    if ticket.status != TicketStatus.CALLED or ticket.window_id is None:
+        raise ConflictError(
+            f"{ticket.number} 不在办理中 / ticket {ticket.number} is not being served",
+            field="ticket_id",
+        )
+    return ticket, _window_for_agent(uow, ticket.window_id)
+
+
+def _move(uow: UnitOfWork, ticket: Ticket, expect: TicketStatus, **values: Any) -> None:
+    """Change the ticket only if it is still in ``expect`` (a concurrent change → 409)."""
+    done = uow.session.execute(
+        update(T)
+        .where(T.c.id == ticket.id, T.c.status == expect)
+        .values(**values)
+        .returning(T.c.id)
+    ).first()
+    if done is None:
+        raise ConflictError(
+            f"{ticket.number} 状态已变化 / ticket {ticket.number} changed meanwhile",
+            field="ticket_id",
+        )
+    uow.session.refresh(ticket)
+
+
+def _finish(uow: UnitOfWork, ticket_id: int, kind: str, to: TicketStatus) -> TicketOut:
+    with uow:
+        ticket, window = _serving(uow, ticket_id)
+        if kind == store.TICKET_RECALLED:
+            _move(uow, ticket, TicketStatus.CALLED, call_count=T.c.call_count + 1)
+        else:
+            now = clock.now()
+            called = ticket.called_at or now
+            _move(
+                uow,
+                ticket,
+                TicketStatus.CALLED,
+                status=to,
+                finished_at=now,
+                service_seconds=int((now - called).total_seconds()),
+            )
+        uow.audit(
+            f"hall.{kind}",
+            object_type="hall_ticket",
+            object_id=ticket.id,
+            org_unit_id=ticket.org_unit_id,
+            after={"number": ticket.number, "status": ticket.status.value},
+        )
+        store.append(uow, [_fact(ticket, kind, window.number, calls=ticket.call_count)])
+        uow.commit()
+        return _out(ticket, window=window.number)
+
+
+_STEPS = {
+    "recall": (store.TICKET_RECALLED, TicketStatus.CALLED),
+    "no_show": (store.TICKET_NO_SHOW, TicketStatus.NO_SHOW),
+    "complete": (store.TICKET_COMPLETED, TicketStatus.COMPLETED),
+}
+
+
+def do_step(uow: UnitOfWork, ticket_id: int, step: str) -> TicketOut:
+    """Call the ticket at its window again, record a no-show, or complete it."""
+    if step not in _STEPS:
+        raise ValidationProblem(f"未知操作 / unknown step {step!r}", field="step")
+    return _finish(uow, ticket_id, *_STEPS[step])
+
+
+def do_transfer(uow: UnitOfWork, ticket_id: int, data: Transfer) -> TicketOut:
+    """Back into the queue for another business type or a named window of the same hall;
+    it keeps its number and place (its id), so it is called before later arrivals."""
+    with uow:
+        ticket, window = _serving(uow, ticket_id)
+        values: dict[str, Any] = {"status": TicketStatus.WAITING, "window_id": None}
+        if data.window_id is not None:
+            target = uow.session.scalars(
+                select(HallWindow).where(HallWindow.id == data.window_id)
+            ).first()
+            if target is None or target.org_unit_id != ticket.org_unit_id:
+                raise ValidationProblem(
+                    "目标窗口不在本厅 / the target window is not in this hall", field="window_id"
+                )
+            if target.id == window.id:
+                raise ValidationProblem(
+                    "不能转给本窗口 / transfer to another window", field="window_id"
+                )
+            values["target_window_id"] = target.id
+        else:
+            values["business_type"] = data.business_type
+        _move(uow, ticket, TicketStatus.CALLED, **values)
+        uow.audit(
+            "hall.ticket_transfer",
+            object_type="hall_ticket",
+            object_id=ticket.id,
+            org_unit_id=ticket.org_unit_id,
+            after={"number": ticket.number, **data.model_dump(mode="json")},
+        )
+        store.append(
+            uow,
+            [
+                _fact(
+                    ticket,
+                    store.TICKET_TRANSFERRED,
+                    window.number,
+                    to_window=data.window_id,
+                )
+            ],
+        )
+        uow.commit()
+        return _out(ticket)
+
+
+def do_rate(uow: UnitOfWork, ticket_id: int, data: Rating) -> TicketOut:
+    """The evaluation pad's 1–5 and comment, once, for a ticket that was served."""
+    with uow:
+        ticket = uow.session.scalars(select(Ticket).where(Ticket.id == ticket_id)).first()
+        if ticket is None:
+            raise NotFoundError(NO_TICKET)
+        if ticket.status != TicketStatus.COMPLETED:
+            raise ConflictError(
+                "只能评价已办结的业务 / only a served ticket can be rated", field="ticket_id"
+            )
+        done = uow.session.execute(
+            update(T)
+            .where(T.c.id == ticket.id, T.c.rating.is_(None))
+            .values(rating=data.score, rating_comment=data.comment or None)
+            .returning(T.c.id)
+        ).first()
+        if done is None:
+            raise ConflictError("该业务已评价 / this ticket is already rated", field="ticket_id")
+        uow.session.refresh(ticket)
+        uow.audit(
+            "hall.ticket_rate",
+            object_type="hall_ticket",
+            object_id=ticket.id,
+            org_unit_id=ticket.org_unit_id,
+            after={"number": ticket.number, "rating": data.score},
+        )
+        store.append(
+            uow, [_fact(ticket, store.TICKET_RATED, None, score=data.score, comment=data.comment)]
+        )
+        uow.commit()
+        return _out(ticket)
+
+
+def ticket_status(uow: UnitOfWork, ticket_id: int) -> TicketOut:
+    with uow:
+        ticket = uow.session.scalars(select(Ticket).where(Ticket.id == ticket_id)).first()
+        if ticket is None:
+            raise NotFoundError(NO_TICKET)
+        ahead = waits.people_ahead(uow.session, ticket)
+        window = (
+            uow.session.scalar(select(HallWindow.number).where(HallWindow.id == ticket.window_id))
+            if ticket.window_id
+            else None
+        )
+        minutes = (
+            waits.predicted_minutes(uow.session, ticket.org_unit_id, ticket.business_type, ahead)
+            if ticket.status == TicketStatus.WAITING
+            else 0
+        )
+        return _out(ticket, ahead, minutes, window)
