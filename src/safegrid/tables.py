@@ -8,6 +8,8 @@ from safegrid.customers import models as customer_models
 from safegrid.datause import models as datause_models
 from safegrid.demo import models as demo_models
 from safegrid.fieldwork import models as fieldwork_models
+from safegrid.fieldwork import rectification as field_rectification
+from safegrid.fieldwork import safety_models as field_safety_models
 from safegrid.governance import models as governance_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
@@ -34,6 +36,8 @@ __all__ = [
     "customer_models",
     "datause_models",
     "demo_models",
+    "field_rectification",
+    "field_safety_models",
     "fieldwork_models",
     "governance_models",
     "job_runs",
