@@ -22,14 +22,16 @@ from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
 
-AHEAD = timedelta(days=1)
 SUPERVISOR_METRES = 3.0
 FRESH_FIX = timedelta(minutes=5)
 PREPARATIONS = ("belt", "anti_slip_shoes", "rope", "first_aid_kit")
 
 
 def dispatch_problem(order: WorkOrder) -> str | None:
-    if order.reported_ahead_at is None or order.reported_ahead_at > order.window_start - AHEAD:
+    if (
+        order.reported_ahead_at is None
+        or clock.business_day(order.reported_ahead_at) >= order.planned_on
+    ):
         return "须提前一天报告作业地点和时间 / site and time not reported a day ahead (FLD-3)"
     if order.prepared_at is None:
         return "安全带、防滑鞋、绳索、急救包未确认 / preparations not confirmed (FLD-3)"
@@ -43,16 +45,16 @@ def _orders(uow: UnitOfWork, ids: Sequence[int]) -> list[WorkOrder]:
 
 
 def do_report_ahead(uow: UnitOfWork, order_ids: Sequence[int]) -> None:
-    """Report the orders' site and time; counts only a full day before the window."""
+    """Report the orders' site and time; counts only on a business day before the work."""
     with logged(uow, "workorder.report_refused", "work_order", order_ids), uow:
         now = clock.now()
         for o in _orders(uow, order_ids):
             if o.risk not in (WorkRisk.HIGH, WorkRisk.LIVE):
                 raise ValidationProblem(f"工单 {o.number} 非高风险作业 / not high-risk work")
-            if now > o.window_start - AHEAD:
+            if clock.business_day(now) >= o.planned_on:
                 raise ValidationProblem(
-                    f"工单 {o.number} 须在作业前一天报告 / must be reported a day ahead "
-                    f"(before {o.window_start - AHEAD:%Y-%m-%d %H:%M} UTC)",
+                    f"工单 {o.number} 须在作业日 {o.planned_on} 前一天报告 / must be reported "
+                    "a day ahead, by the day before the work",
                     field="ids",
                 )
             o.reported_ahead_at = now
