@@ -200,6 +200,83 @@ def upgrade() -> None:
     with op.batch_alter_table('field_team_results', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_field_team_results_org_unit_id'), ['org_unit_id'], unique=False)
 
+    op.create_table('field_sync_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_key', sa.String(length=64), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('actions', sa.Integer(), nullable=False),
+    sa.Column('applied', sa.Integer(), nullable=False),
+    sa.Column('replayed', sa.Integer(), nullable=False),
+    sa.Column('refused', sa.Integer(), nullable=False),
+    sa.Column('received_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['staff_accounts.id'], name=op.f('fk_field_sync_batches_account_id_staff_accounts')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_field_sync_batches_org_unit_id_org_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_field_sync_batches')),
+    sa.UniqueConstraint('batch_key', name=op.f('uq_field_sync_batches_batch_key'))
+    )
+    with op.batch_alter_table('field_sync_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_field_sync_batches_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('field_sync_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('batch_key', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('message', sa.String(length=400), nullable=True),
+    sa.Column('received_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['staff_accounts.id'], name=op.f('fk_field_sync_receipts_account_id_staff_accounts')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_field_sync_receipts_org_unit_id_org_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_field_sync_receipts')),
+    sa.UniqueConstraint('key', name=op.f('uq_field_sync_receipts_key'))
+    )
+    with op.batch_alter_table('field_sync_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_field_sync_receipts_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('supervision_draws',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('seed', sa.BigInteger(), nullable=False),
+    sa.Column('population', sa.JSON(), nullable=False),
+    sa.Column('drawn', sa.JSON(), nullable=False),
+    sa.Column('drawn_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('drawn_by', sa.Integer(), nullable=True),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['drawn_by'], ['staff_accounts.id'], name=op.f('fk_supervision_draws_drawn_by_staff_accounts')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_supervision_draws_org_unit_id_org_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_draws')),
+    sa.UniqueConstraint('org_unit_id', 'period', name=op.f('uq_supervision_draws_org_unit_id_period'))
+    )
+    with op.batch_alter_table('supervision_draws', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_draws_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('supervision_reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draw_id', sa.Integer(), nullable=False),
+    sa.Column('work_order_id', sa.Integer(), nullable=False),
+    sa.Column('record_ok', sa.Boolean(), nullable=False),
+    sa.Column('video_ok', sa.Boolean(), nullable=False),
+    sa.Column('tool_ledger_ok', sa.Boolean(), nullable=False),
+    sa.Column('gps_track_ok', sa.Boolean(), nullable=False),
+    sa.Column('findings', sa.String(length=1000), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=True),
+    sa.Column('reviewed_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['draw_id'], ['supervision_draws.id'], name=op.f('fk_supervision_reviews_draw_id_supervision_draws')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_supervision_reviews_org_unit_id_org_units')),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['staff_accounts.id'], name=op.f('fk_supervision_reviews_reviewer_id_staff_accounts')),
+    sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_supervision_reviews_work_order_id_work_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_reviews')),
+    sa.UniqueConstraint('work_order_id', name=op.f('uq_supervision_reviews_work_order_id'))
+    )
+    with op.batch_alter_table('supervision_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_reviews_draw_id'), ['draw_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_reviews_org_unit_id'), ['org_unit_id'], unique=False)
+
     # Existing orders: normal risk, the planned day 07:00-19:00 Beijing (23:00 UTC the day
     # before to 11:00 UTC), the meter's position as the site; then the columns are required.
     _backfill_work_orders()
@@ -245,6 +322,24 @@ _orders = sa.table(
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('supervision_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_reviews_org_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_reviews_draw_id'))
+
+    op.drop_table('supervision_reviews')
+    with op.batch_alter_table('supervision_draws', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_draws_org_unit_id'))
+
+    op.drop_table('supervision_draws')
+    with op.batch_alter_table('field_sync_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_field_sync_receipts_org_unit_id'))
+
+    op.drop_table('field_sync_receipts')
+    with op.batch_alter_table('field_sync_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_field_sync_batches_org_unit_id'))
+
+    op.drop_table('field_sync_batches')
+
     with op.batch_alter_table('field_team_results', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_field_team_results_org_unit_id'))
 

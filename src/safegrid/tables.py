@@ -10,6 +10,8 @@ from safegrid.demo import models as demo_models
 from safegrid.fieldwork import models as fieldwork_models
 from safegrid.fieldwork import rectification as field_rectification
 from safegrid.fieldwork import safety_models as field_safety_models
+from safegrid.fieldwork import supervision as field_supervision
+from safegrid.fieldwork import sync_models as field_sync_models
 from safegrid.fieldwork import team_results as field_team_results
 from safegrid.governance import models as governance_models
 from safegrid.notifications import models as notification_models
@@ -39,6 +41,8 @@ __all__ = [
     "demo_models",
     "field_rectification",
     "field_safety_models",
+    "field_supervision",
+    "field_sync_models",
     "field_team_results",
     "fieldwork_models",
     "governance_models",

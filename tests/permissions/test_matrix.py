@@ -117,4 +117,7 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/portal/pay",
         "/portal/pay/verify",
         "/portal/pay/return",
+        # OPS-6: the offline field app's shell and service worker, no data in either.
+        "/field",
+        "/field/sw.js",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

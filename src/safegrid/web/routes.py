@@ -18,6 +18,7 @@ from safegrid.web.collection import pages as collection
 from safegrid.web.customers import pages as customers
 from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
+from safegrid.web.fieldwork import pages as fieldwork
 from safegrid.web.governance import pages as governance
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.readings import pages as readings
@@ -42,6 +43,7 @@ router.include_router(overview.router)
 router.include_router(demo_history.router)
 router.include_router(ops.router)
 router.include_router(terminals.router)
+router.include_router(fieldwork.router)
 router.include_router(inventory.router)
 router.include_router(governance.router)
 router.include_router(portal.router)
