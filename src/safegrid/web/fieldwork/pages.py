@@ -58,12 +58,12 @@ KINDS: Final = {
     "theft_inspection": N_("Theft inspection"),
 }
 STATUSES: Final = {
-    "dispatched": N_("Dispatched"),
-    "accepted": N_("Accepted"),
-    "started": N_("Started"),
-    "stopped": N_("Stopped"),
-    "finished": N_("Finished"),
-    "submitted": N_("Submitted"),
+    "dispatched": N_("Order dispatched"),
+    "accepted": N_("Order accepted"),
+    "started": N_("Work started"),
+    "stopped": N_("Work stopped"),
+    "finished": N_("Work finished"),
+    "submitted": N_("Order submitted"),
 }
 
 

@@ -13,6 +13,7 @@
   var KEY = { token: "sg.field.token", orders: "sg.field.orders", queue: "sg.field.queue",
               readings: "sg.field.readings", terminal: "sg.field.terminal", refused: "sg.field.refused" };
   var current = null;
+  var syncing = null;  // one sync at a time: a second click waits for the running one
 
   function load(k, dflt) { try { var v = localStorage.getItem(k); return v ? JSON.parse(v) : dflt; } catch (e) { return dflt; } }
   function save(k, v) { localStorage.setItem(k, JSON.stringify(v)); }
@@ -132,6 +133,12 @@
   }
 
   function sync() {
+    if (syncing) { return syncing; }
+    syncing = runSync().then(function () { syncing = null; }, function () { syncing = null; });
+    return syncing;
+  }
+
+  function runSync() {
     var queue = load(KEY.queue, []);
     if (!navigator.onLine) { $("sync-result").textContent = S.offline_kept; return Promise.resolve(); }
     var send = queue.length ? api("POST", "/api/field/sync", { batch_key: newKey(), actions: queue }) : Promise.resolve(null);
