@@ -19,13 +19,11 @@ from safegrid.security.models import AccountStatus, StaffAccount
 from safegrid.security.policy import Post
 from safegrid.security.scope import unscoped
 
-_WHY = "the order's supervisor and team leader are told wherever their rows live"
-
 
 def _recipients(uow: UnitOfWork, order: WorkOrder) -> list[StaffAccount]:
     path = uow.session.scalar(
         select(OrgUnit.path).where(OrgUnit.id == order.org_unit_id),
-        execution_options=unscoped(_WHY),
+        execution_options=unscoped("the supervisor and team leader are told"),
     )
     chain = [int(p) for p in (path or "").strip("/").split("/") if p][::-1]
     leaders = uow.session.scalars(
@@ -34,7 +32,7 @@ def _recipients(uow: UnitOfWork, order: WorkOrder) -> list[StaffAccount]:
             StaffAccount.post == Post.TEAM_LEADER,
             StaffAccount.status == AccountStatus.ACTIVE,
         ),
-        execution_options=unscoped(_WHY),
+        execution_options=unscoped("the supervisor and team leader are told"),
     ).all()
     nearest: list[StaffAccount] = []
     for unit_id in chain:
@@ -45,7 +43,7 @@ def _recipients(uow: UnitOfWork, order: WorkOrder) -> list[StaffAccount]:
     if order.supervisor_id is not None:
         supervisor = uow.session.scalar(
             select(StaffAccount).where(StaffAccount.id == order.supervisor_id),
-            execution_options=unscoped(_WHY),
+            execution_options=unscoped("the supervisor and team leader are told"),
         )
         if supervisor is not None:
             people.insert(0, supervisor)

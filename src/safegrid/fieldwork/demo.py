@@ -30,23 +30,22 @@ def seed_field_work(platform: Platform) -> int:
     """Returns the number of kits issued."""
     system = Actor.system("demo-generate", channel="cli")
     with platform.uow(system, readonly=True) as uow:
-        why = unscoped("the demo seeds every station")
         stations = uow.session.scalars(
             select(OrgUnit.id).where(OrgUnit.kind == UnitKind.STATION).order_by(OrgUnit.id),
-            execution_options=why,
+            execution_options=unscoped("the demo seeds every station"),
         ).all()
         staff = uow.session.execute(
             select(
                 StaffAccount.id, StaffAccount.username, StaffAccount.post, StaffAccount.org_unit_id
             ).where(StaffAccount.org_unit_id.in_(stations)),
-            execution_options=why,
+            execution_options=unscoped("the demo seeds every station"),
         ).all()
         meters = dict(
             uow.session.execute(
                 select(Meter.org_unit_id, func.min(Meter.id))
                 .where(Meter.org_unit_id.in_(stations))
                 .group_by(Meter.org_unit_id),
-                execution_options=why,
+                execution_options=unscoped("the demo seeds every station"),
             ).all()
         )
     by = {(unit, post): (sid, name) for sid, name, post, unit in staff}
