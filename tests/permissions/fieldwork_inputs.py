@@ -4,10 +4,28 @@ for the sync, 200 with the action refused — cheap enough for every post."""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
+
+from safegrid.fieldwork.supervision import do_draw
+from tests.fixtures.world import Staff, World
 
 if TYPE_CHECKING:  # inputs.py imports this module
     from tests.permissions.inputs import Ctx
+
+_months = itertools.count()
+
+
+def _draw_in(w: World, unit: str) -> int:
+    """A supervision draw of a long-past month (one per unit and month: a new month each)."""
+    n = next(_months)
+    period = f"{2019 - n // 12:04d}-{12 - n % 12:02d}"
+    return do_draw(w.platform.uow(w.system()), w.units[unit], period).id
+
+
+def _draws(w: World, s: Staff) -> tuple[int, int]:
+    return _draw_in(w, "stationA"), _draw_in(w, "stationB")
+
 
 NONE = 999_999
 
@@ -40,7 +58,11 @@ FIELDWORK_BODIES = {
         "json": {"worker_id": NONE, "colour": "yellow", "reason": "权限矩阵"}
     },
     "POST /fieldwork/dispatch": lambda c: {"data": {"order_id": str(NONE)}},
+    "POST /fieldwork/supervision/{draw_id}/review": lambda c: {
+        "data": {"work_order_id": str(NONE), "record": "1"}
+    },
 }
+FIELDWORK_PARAMS = {"draw_id": _draws}
 FIELDWORK_ALLOWED_BUSINESS = {
     "POST /api/workorders/dispatch": {404},
     "POST /api/workorders/review": {404},
@@ -49,4 +71,6 @@ FIELDWORK_ALLOWED_BUSINESS = {
     "POST /api/field/kit-tests": {404},
     "POST /api/field/rectifications": {404},
     "POST /fieldwork/dispatch": {404},
+    # the draw of an empty month holds no order: "not in this draw" proves the guard passed
+    "POST /fieldwork/supervision/{draw_id}/review": {422},
 }

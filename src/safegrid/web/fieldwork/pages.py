@@ -22,6 +22,7 @@ from safegrid.fieldwork.safety_models import CheckItem
 from safegrid.security.guards import public
 from safegrid.security.policy import Perm
 from safegrid.security.work import Work
+from safegrid.web.fieldwork import supervision_pages
 from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_, request_locale, translate
 from safegrid.web.page_access import FieldSafetyViewPage, WorkordersAssignPage
@@ -29,6 +30,7 @@ from safegrid.web.redirects import see_other
 from safegrid.web.templating import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(supervision_pages.router)
 
 ITEMS: Final = (
     (CheckItem.CASING, N_("Meter box casing intact"), None),
