@@ -7,17 +7,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from safegrid.fieldwork.models import WorkOrder, WorkOrderStatus
 from safegrid.fieldwork.supervision import (
     LOOKS,
     ReviewIn,
+    SupervisionDraw,
     do_draw,
     do_review_drawn,
     draw_ids,
     verify_draw,
 )
+from safegrid.fieldwork.team_results import TeamResult
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.security.policy import Post
@@ -59,3 +61,25 @@ def test_fld_7_monthly_draw_recorded_and_reviewed(crew: Crew, fixed_now: clock.F
             crew.uow(head), draw.id, [ReviewIn(draw.drawn[0], {**looks, "gps_track": False})]
         )
     assert do_review_drawn(crew.uow(head), draw.id, [ReviewIn(draw.drawn[0], looks)])
+
+
+def test_fld_7_fld_8_monthly_jobs_draw_and_publish_once(
+    crew: Crew, fixed_now: clock.FixedClock
+) -> None:
+    from safegrid.platform import jobs
+
+    jobs.load()
+    fixed_now._at = datetime(2026, 12, 1, 3, tzinfo=UTC)
+    first = jobs.run_job(crew.world.platform, "fieldwork.monthly_draw")
+    assert first.status.value == "succeeded", first.error
+    again = jobs.run_job(crew.world.platform, "fieldwork.monthly_draw")  # the first draw stands
+    assert again.status.value == "succeeded"
+    results = jobs.run_job(crew.world.platform, "fieldwork.monthly_results")
+    assert results.status.value == "succeeded"
+    with crew.world.platform.engine.connect() as conn:
+        draws = conn.execute(
+            select(SupervisionDraw.period, func.count()).group_by(SupervisionDraw.period)
+        ).all()
+        teams = conn.execute(select(func.count()).select_from(TeamResult)).scalar_one()
+    assert draws == [("2026-11", 2)]  # one per county, not two
+    assert teams == 2  # one row per station
