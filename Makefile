@@ -63,13 +63,15 @@ demo: venv
 	$(BIN)/safegrid demo logins
 	@echo "customer payment portal: http://127.0.0.1:$(DEMO_PORT)/portal/pay (e.g. 户号 3301000001);"
 	@echo "it pays through the sandbox payment gateway started here on http://127.0.0.1:8090"
+	@echo "field app (phone): http://127.0.0.1:$(DEMO_PORT)/field; sandbox weather on http://127.0.0.1:8091"
 	@echo "the demo's history fills in at low priority (progress on the console's start page,"
 	@echo "log in var/demo-history.log); stopped early, the next make demo resumes it"
 	@# The gateway is its own process, as a real channel is; it and the history stop with
 	@# the server.
 	$(BIN)/safegrid-sandbox gateway --host 127.0.0.1 --port 8090 & gw=$$!; \
+	$(BIN)/safegrid-sandbox weather --host 127.0.0.1 --port 8091 & wx=$$!; \
 	nice -n 10 $(BIN)/safegrid demo history > var/demo-history.log 2>&1 & hist=$$!; \
-	trap 'kill $$gw $$hist 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$gw $$wx $$hist 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/safegrid serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 # --- checks -------------------------------------------------------------------

@@ -8,6 +8,11 @@ from safegrid.customers import models as customer_models
 from safegrid.datause import models as datause_models
 from safegrid.demo import models as demo_models
 from safegrid.fieldwork import models as fieldwork_models
+from safegrid.fieldwork import rectification as field_rectification
+from safegrid.fieldwork import safety_models as field_safety_models
+from safegrid.fieldwork import supervision as field_supervision
+from safegrid.fieldwork import sync_models as field_sync_models
+from safegrid.fieldwork import team_results as field_team_results
 from safegrid.governance import models as governance_models
 from safegrid.hall import models as hall_models
 from safegrid.notifications import models as notification_models
@@ -36,6 +41,11 @@ __all__ = [
     "customer_models",
     "datause_models",
     "demo_models",
+    "field_rectification",
+    "field_safety_models",
+    "field_supervision",
+    "field_sync_models",
+    "field_team_results",
     "fieldwork_models",
     "governance_models",
     "hall_models",

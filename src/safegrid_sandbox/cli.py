@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from safegrid_sandbox.gateway.cli import gateway
+from safegrid_sandbox.weather.cli import weather
 
 app = typer.Typer(help="开发用模拟器 / development simulators", no_args_is_help=True)
 
@@ -15,6 +16,7 @@ def simulators() -> None:
 
 
 app.command("gateway")(gateway)
+app.command("weather")(weather)
 
 
 def main() -> None:

@@ -79,6 +79,7 @@ class Server:
     env: dict[str, str]
     log_path: Path
     gateway_url: str = ""  # the sandbox payment gateway process (PAY-6)
+    weather_url: str = ""  # the sandbox weather process (FLD-5)
 
     def db(self) -> sqlite3.Connection:
         """The server's own database, read directly for the expected answers."""
@@ -244,6 +245,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    # The sandbox weather service, its own process too (FLD-5).
+    weather_port = _free_port()
+    weather_url = f"http://127.0.0.1:{weather_port}"
+    env["SAFEGRID_FIELD_WEATHER_URL"] = weather_url
+    weather_log = workdir / "weather.log"
+    with weather_log.open("w") as log:
+        weather = subprocess.Popen(
+            [sys.executable, "-m", "safegrid_sandbox", "weather", "--port", str(weather_port)],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     log_path = workdir / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -267,8 +281,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         _wait_healthy(base_url, proc, log_path)
         _wait_healthy(gateway_url, gateway, gateway_log, "/control/health")
-        yield Server(base_url, db_path, env, log_path, gateway_url)
+        _wait_healthy(weather_url, weather, weather_log, "/v1/areas")
+        yield Server(base_url, db_path, env, log_path, gateway_url, weather_url)
     finally:
+        weather.terminate()
+        weather.wait(timeout=10)
         gateway.terminate()
         try:
             gateway.wait(timeout=10)

@@ -33,6 +33,11 @@ from tests.permissions.datause_inputs import (
     DATAUSE_BODIES,
     DATAUSE_PARAMS,
 )
+from tests.permissions.fieldwork_inputs import (
+    FIELDWORK_ALLOWED_BUSINESS,
+    FIELDWORK_BODIES,
+    FIELDWORK_PARAMS,
+)
 from tests.permissions.governance_inputs import (
     GOVERNANCE_ALLOWED_BUSINESS,
     GOVERNANCE_BODIES,
@@ -366,3 +371,6 @@ ALLOWED_BUSINESS.update(RISK_ALLOWED_BUSINESS)
 BODIES.update(HALL_BODIES)
 PARAMS.update(HALL_PARAMS)
 ALLOWED_BUSINESS.update(HALL_ALLOWED_BUSINESS)
+BODIES.update(FIELDWORK_BODIES)
+PARAMS.update(FIELDWORK_PARAMS)
+ALLOWED_BUSINESS.update(FIELDWORK_ALLOWED_BUSINESS)

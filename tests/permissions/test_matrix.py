@@ -126,4 +126,7 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         # HALL-5: hall terminals, opened by the terminal's own credential.
         "/api/hall/device/heartbeat",
         "/api/hall/device/faults",
+        # OPS-6: the offline field app's shell and service worker, no data in either.
+        "/field",
+        "/field/sw.js",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from safegrid.bootstrap import Platform
 from safegrid.demo import archive, billing, history, lifecycle, organisation
 from safegrid.demo.geography import ZHEJIANG
+from safegrid.fieldwork import demo as field_demo
 from safegrid.hall import demo as hall_demo
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
@@ -173,6 +174,8 @@ def generate(
         uow.commit()
     # Prices before anyone signs in: the tariff pages and bill explanations need them.
     billing.seed_tariffs(platform)
+    # Kits, tests and a few planned orders per station (FLD-1..5): seconds, not minutes.
+    field_demo.seed_field_work(platform)
     if not with_history:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
     done = complete_history(platform, progress)

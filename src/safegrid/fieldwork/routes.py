@@ -8,11 +8,11 @@ from decimal import Decimal
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from safegrid.fieldwork import services
+from safegrid.fieldwork import safety_routes, services
 from safegrid.fieldwork.models import WorkOrderKind, WorkOrderStatus
 from safegrid.security.api_access import WorkordersAssign, WorkordersView
 
-router = APIRouter(prefix="/api/workorders", tags=["fieldwork 现场作业"])
+orders = APIRouter(prefix="/api/workorders", tags=["fieldwork 现场作业"])
 
 
 class WorkOrderIn(BaseModel):
@@ -57,23 +57,29 @@ class WorkOrderCreated(BaseModel):
     id: int
 
 
-@router.get("", response_model=list[WorkOrderOut])
+@orders.get("", response_model=list[WorkOrderOut])
 def list_orders(work: WorkordersView, live_only: bool = True) -> list[WorkOrderOut]:
     rows = services.list_work_orders(work.read(), live_only=live_only)
     return [WorkOrderOut.model_validate(r) for r in rows]
 
 
-@router.post("", response_model=WorkOrderCreated, status_code=status.HTTP_201_CREATED)
+@orders.post("", response_model=WorkOrderCreated, status_code=status.HTTP_201_CREATED)
 def open_order(body: WorkOrderIn, work: WorkordersAssign) -> WorkOrderCreated:
     data = services.NewWorkOrder(body.kind, body.meter_id, body.planned_on, body.assignee_id)
     return WorkOrderCreated(id=services.do_open_work_order(work.write(), data))
 
 
-@router.post("/{work_order_id}/assign", status_code=status.HTTP_204_NO_CONTENT)
+@orders.post("/{work_order_id}/assign", status_code=status.HTTP_204_NO_CONTENT)
 def assign(work_order_id: int, body: AssignIn, work: WorkordersAssign) -> None:
     services.do_assign(work.write(), work_order_id, body.assignee_id)
 
 
-@router.post("/{work_order_id}/close", status_code=status.HTTP_204_NO_CONTENT)
+@orders.post("/{work_order_id}/close", status_code=status.HTTP_204_NO_CONTENT)
 def close(work_order_id: int, body: CloseIn, work: WorkordersAssign) -> None:
     services.do_close(work.write(), work_order_id, cancelled=body.cancelled)
+
+
+# app.py includes ``router``: the orders above and the field safety routes (FLD-1..8, OPS-6).
+router = APIRouter()
+router.include_router(orders)
+router.include_router(safety_routes.router)

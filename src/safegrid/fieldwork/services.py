@@ -1,16 +1,25 @@
-"""Work order use cases: open, assign, close; a contractor's service end date (IAM-7)."""
+"""Work order use cases: open (type, site + route, crew, risk, window), plan the crew,
+close; a contractor's service end date (IAM-7). Dispatch and the field steps after it are
+in :mod:`safegrid.fieldwork.lifecycle`."""
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from safegrid.customers.models import Meter, SupplyPoint
-from safegrid.fieldwork.models import LIVE_STATUSES, WorkOrder, WorkOrderKind, WorkOrderStatus
+from safegrid.fieldwork.models import (
+    LIVE_STATUSES,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+    WorkRisk,
+)
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
@@ -25,6 +34,47 @@ class NewWorkOrder:
     meter_id: int
     planned_on: date
     assignee_id: int | None = None
+    supervisor_id: int | None = None
+    risk: WorkRisk = WorkRisk.NORMAL
+    # Working window; default the planned business day 07:00-19:00 Beijing.
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    # Site; default the meter's position. Route: [[lon, lat], ...] ending at the site.
+    site_lat: Decimal | None = None
+    site_lon: Decimal | None = None
+    route: list[list[float]] | None = None
+    parent_id: int | None = None
+
+
+DAY_START, DAY_END = time(7), time(19)
+
+
+def _window(data: NewWorkOrder) -> tuple[datetime, datetime]:
+    start = data.window_start or datetime.combine(
+        data.planned_on, DAY_START, tzinfo=clock.BUSINESS_TZ
+    )
+    end = data.window_end or datetime.combine(data.planned_on, DAY_END, tzinfo=clock.BUSINESS_TZ)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValidationProblem("时间须带时区 / times need a time zone", field="window_start")
+    if not start < end <= start + timedelta(days=2):
+        raise ValidationProblem(
+            "作业时段须在开始之后且不超过两天 / the window must end after it starts, within 2 days",
+            field="window_end",
+        )
+    return start, end
+
+
+def _route(route: list[list[float]] | None) -> list[Any] | None:
+    if route is None:
+        return None
+    if len(route) < 2 or any(
+        len(p) != 2 or not (-180 <= p[0] <= 180 and -90 <= p[1] <= 90) for p in route
+    ):
+        raise ValidationProblem(
+            "路线须为至少两个 [经度, 纬度] 点 / the route needs at least two [lon, lat] points",
+            field="route",
+        )
+    return [[float(p[0]), float(p[1])] for p in route]
 
 
 def _assignee(uow: UnitOfWork, account_id: int, planned_on: date) -> StaffAccount:
@@ -47,35 +97,57 @@ def _assignee(uow: UnitOfWork, account_id: int, planned_on: date) -> StaffAccoun
 
 
 def do_open_work_order(uow: UnitOfWork, data: NewWorkOrder) -> int:
-    now = clock.now()
     with uow:
-        meter = uow.session.scalars(select(Meter).where(Meter.id == data.meter_id)).first()
-        if meter is None:
-            raise NotFoundError("电能表不存在 / meter not found", field="meter_id")
-        assignee = _assignee(uow, data.assignee_id, data.planned_on) if data.assignee_id else None
-        order = WorkOrder(
-            number=f"tmp-{secrets.token_hex(8)}",
-            kind=data.kind,
-            meter_id=meter.id,
-            org_unit_id=meter.org_unit_id,
-            assignee_id=assignee.id if assignee else None,
-            status=WorkOrderStatus.ASSIGNED if assignee else WorkOrderStatus.OPEN,
-            planned_on=data.planned_on,
-            created_at=now,
-        )
-        uow.session.add(order)
-        uow.session.flush()
-        order.number = f"WO{clock.business_day(now):%Y%m%d}{order.id:06d}"
-        uow.session.flush()
-        uow.audit(
-            "workorder.opened",
-            object_type="work_order",
-            object_id=order.id,
-            org_unit_id=order.org_unit_id,
-            after=snapshot(order),
-        )
+        order = open_in(uow, data)
         uow.commit()
         return order.id
+
+
+def open_in(uow: UnitOfWork, data: NewWorkOrder) -> WorkOrder:
+    """Insert and audit one order in the caller's transaction (a repair order is opened
+    inside the checklist's transaction this way)."""
+    now = clock.now()
+    meter = uow.session.scalars(select(Meter).where(Meter.id == data.meter_id)).first()
+    if meter is None:
+        raise NotFoundError("电能表不存在 / meter not found", field="meter_id")
+    assignee = _assignee(uow, data.assignee_id, data.planned_on) if data.assignee_id else None
+    supervisor = _assignee(uow, data.supervisor_id, data.planned_on) if data.supervisor_id else None
+    if supervisor is not None and assignee is not None and supervisor.id == assignee.id:
+        raise ValidationProblem(
+            "监护人不能是作业人本人 / the supervisor cannot be the operator",
+            field="supervisor_id",
+        )
+    start, end = _window(data)
+    order = WorkOrder(
+        number=f"tmp-{secrets.token_hex(8)}",
+        kind=data.kind,
+        meter_id=meter.id,
+        org_unit_id=meter.org_unit_id,
+        assignee_id=assignee.id if assignee else None,
+        supervisor_id=supervisor.id if supervisor else None,
+        status=WorkOrderStatus.ASSIGNED if assignee else WorkOrderStatus.OPEN,
+        risk=data.risk,
+        planned_on=data.planned_on,
+        window_start=start,
+        window_end=end,
+        site_lat=data.site_lat if data.site_lat is not None else meter.latitude,
+        site_lon=data.site_lon if data.site_lon is not None else meter.longitude,
+        route=_route(data.route),
+        parent_id=data.parent_id,
+        created_at=now,
+    )
+    uow.session.add(order)
+    uow.session.flush()
+    order.number = f"WO{clock.business_day(now):%Y%m%d}{order.id:06d}"
+    uow.session.flush()
+    uow.audit(
+        "workorder.opened",
+        object_type="work_order",
+        object_id=order.id,
+        org_unit_id=order.org_unit_id,
+        after=snapshot(order),
+    )
+    return order
 
 
 def _order(uow: UnitOfWork, order_id: int) -> WorkOrder:
@@ -86,10 +158,10 @@ def _order(uow: UnitOfWork, order_id: int) -> WorkOrder:
 
 
 def do_assign(uow: UnitOfWork, order_id: int, assignee_id: int | None) -> None:
-    """Assign (or, with None, unassign) a live work order."""
+    """Plan (or, with None, clear) the operator of an order not yet dispatched."""
     with uow:
         order = _order(uow, order_id)
-        if order.status not in LIVE_STATUSES:
+        if order.status not in (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED):
             raise ConflictError(f"工单已{order.status.value} / work order is {order.status.value}")
         before = snapshot(order)
         assignee = _assignee(uow, assignee_id, order.planned_on) if assignee_id else None

@@ -53,6 +53,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.payments.online.callbacks.backlog",
     "safegrid.reconciliation.jobs",
     "safegrid.hall.jobs",
+    "safegrid.fieldwork.jobs",
 )
 
 # A run still marked running after this long is taken to have died with its process.

@@ -79,6 +79,11 @@ class Perm(enum.StrEnum):
     STAFF_LIFECYCLE = "staff.lifecycle"
     WORKORDERS_VIEW = "workorders.view"
     WORKORDERS_ASSIGN = "workorders.assign"
+    # Field work safety (FLD-1..8): the crew's own steps and sync; the safety dashboard;
+    # kits, kit tests, rectification, team results, supervision draws.
+    FIELD_WORK = "fieldwork.work"
+    FIELD_SAFETY_VIEW = "fieldwork.safety_view"
+    FIELD_SAFETY_MANAGE = "fieldwork.safety_manage"
     # Data use (DATA-4, DATA-5): request a grant, the two approval steps, the access log.
     DATAUSE_REQUEST = "datause.request"
     DATAUSE_APPROVE_HEAD = "datause.approve_head"
@@ -311,6 +316,12 @@ POLICY[Post.FINANCE] |= {
 }
 POLICY[Post.DEPARTMENT_HEAD] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_APPROVE}
 POLICY[Post.AUDITOR] |= {Perm.PAYMENTS_VIEW}
+# Field work safety (FLD-1..8)
+for _post in (Post.FIELD_WORKER, Post.SAFETY_SUPERVISOR, Post.CONTRACTOR, Post.METER_READER):
+    POLICY[_post] |= {Perm.FIELD_WORK}
+for _post in (Post.SAFETY_SUPERVISOR, Post.TEAM_LEADER, Post.DEPARTMENT_HEAD):
+    POLICY[_post] |= {Perm.FIELD_SAFETY_VIEW, Perm.FIELD_SAFETY_MANAGE}
+POLICY[Post.AUDITOR] |= {Perm.FIELD_SAFETY_VIEW}
 
 
 # Business hall (HALL-1..9): agents serve at windows, the hall manager also configures the

@@ -18,6 +18,7 @@ from safegrid.web.collection import pages as collection
 from safegrid.web.customers import pages as customers
 from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
+from safegrid.web.fieldwork import pages as fieldwork
 from safegrid.web.governance import pages as governance
 from safegrid.web.hall import pages as hall
 from safegrid.web.hall import public as hall_public
@@ -46,6 +47,7 @@ router.include_router(overview.router)
 router.include_router(demo_history.router)
 router.include_router(ops.router)
 router.include_router(terminals.router)
+router.include_router(fieldwork.router)
 router.include_router(inventory.router)
 router.include_router(governance.router)
 router.include_router(portal.router)

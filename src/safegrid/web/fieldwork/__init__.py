@@ -1,0 +1,1 @@
+"""Field work console pages: the offline field app shell, dispatch, the safety dashboard."""

@@ -1,0 +1,207 @@
+/* SafeGrid field app (OPS-6 field side, ADR 0027).
+ *
+ * Works with no network: orders are cached in localStorage, every action the worker takes
+ * is queued there with its own idempotency key, and "Sync" (or the network coming back)
+ * sends the queue to /api/field/sync under a fresh batch key. The server answers each
+ * action applied / replayed / refused; only answered actions leave the queue, so a lost
+ * answer loses nothing (the resent actions come back "replayed"). Readings are sealed with
+ * the paired terminal's SM4 key (sm-crypto-v2, GCM) and go through the DATA-7 upload.
+ */
+(function () {
+  "use strict";
+  var S = JSON.parse(document.getElementById("i18n").textContent);
+  var KEY = { token: "sg.field.token", orders: "sg.field.orders", queue: "sg.field.queue",
+              readings: "sg.field.readings", terminal: "sg.field.terminal", refused: "sg.field.refused" };
+  var current = null;
+  var syncing = null;  // one sync at a time: a second click waits for the running one
+
+  function load(k, dflt) { try { var v = localStorage.getItem(k); return v ? JSON.parse(v) : dflt; } catch (e) { return dflt; } }
+  function save(k, v) { localStorage.setItem(k, JSON.stringify(v)); }
+  function hex(bytes) { return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join(""); }
+  function newKey() { var b = new Uint8Array(16); crypto.getRandomValues(b); return hex(b); }
+  function $(id) { return document.getElementById(id); }
+  function show(id) { ["signin", "orders", "order", "pair"].forEach(function (s) { $(s).hidden = s !== id; }); }
+
+  function status() {
+    $("net").textContent = navigator.onLine ? S.online : S.offline;
+    $("net").className = "pill " + (navigator.onLine ? "ok" : "warn");
+    var n = load(KEY.queue, []).length + load(KEY.readings, []).length;
+    $("queue").textContent = S.queued.replace("%(n)s", n);
+  }
+
+  function enqueue(action) {
+    action.key = newKey();
+    var q = load(KEY.queue, []); q.push(action); save(KEY.queue, q);
+    status();
+  }
+
+  function api(method, url, body, extra) {
+    var headers = { "Content-Type": "application/json", "Authorization": "Bearer " + load(KEY.token, "") };
+    Object.assign(headers, extra || {});
+    return fetch(url, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, body: j }; }); });
+  }
+
+  function renderOrders() {
+    var list = $("order-list"); list.textContent = "";
+    load(KEY.orders, []).forEach(function (o) {
+      var li = document.createElement("li");
+      var a = document.createElement("a"); a.href = "#"; a.dataset.id = o.id;
+      a.textContent = o.number + " · " + (S.kinds[o.kind] || o.kind) + " · " + (S.statuses[o.status] || o.status);
+      a.addEventListener("click", function (ev) { ev.preventDefault(); openOrder(o.id); });
+      li.appendChild(a); list.appendChild(li);
+    });
+    var ref = $("refused"); ref.textContent = "";
+    load(KEY.refused, []).forEach(function (m) { var li = document.createElement("li"); li.textContent = m; ref.appendChild(li); });
+  }
+
+  function refresh() {
+    if (!navigator.onLine) { renderOrders(); return Promise.resolve(); }
+    return api("GET", "/api/field/orders").then(function (r) {
+      if (r.status === 401) { show("signin"); return; }
+      if (r.status === 200) { save(KEY.orders, r.body); }
+      renderOrders();
+    }).catch(renderOrders);
+  }
+
+  function localStatus(orderId, st) {
+    var orders = load(KEY.orders, []);
+    orders.forEach(function (o) { if (o.id === orderId) { o.status = st; } });
+    save(KEY.orders, orders);
+  }
+
+  function openOrder(id) {
+    current = load(KEY.orders, []).filter(function (o) { return o.id === id; })[0];
+    if (!current) { return; }
+    $("order-title").textContent = current.number;
+    $("order-meta").textContent = (S.statuses[current.status] || current.status) + " · " + current.meter_asset_no + " · " + (current.address || "");
+    $("checklist-error").textContent = "";
+    show("order");
+  }
+
+  function readFile(file) {
+    return new Promise(function (resolve, reject) {
+      var fr = new FileReader();
+      fr.onload = function () { resolve(String(fr.result).split(",")[1]); };
+      fr.onerror = reject; fr.readAsDataURL(file);
+    });
+  }
+
+  function saveChecklist(ev) {
+    ev.preventDefault();
+    var form = ev.target, orderId = current.id, jobs = [];
+    Array.prototype.forEach.call(form.querySelectorAll("fieldset.check"), function (fs) {
+      var item = fs.dataset.item, file = form.elements["photo-" + item].files[0];
+      var value = form.elements["value-" + item] ? form.elements["value-" + item].value.trim() : null;
+      if (!file) { jobs.push(Promise.reject(new Error(S.photo_missing + ": " + fs.querySelector("legend").textContent))); return; }
+      jobs.push(readFile(file).then(function (b64) {
+        return { kind: "check", order_id: orderId, item: item, ok: form.elements["ok-" + item].checked,
+                 value: value || null, photo: b64 };
+      }));
+    });
+    Promise.all(jobs).then(function (actions) {
+      actions.forEach(enqueue);
+      $("checklist-error").textContent = S.saved_locally;
+    }).catch(function (e) { $("checklist-error").textContent = e.message; });
+  }
+
+  function saveReading(ev) {
+    ev.preventDefault();
+    var total = ev.target.elements.total.value.trim();
+    var r = load(KEY.readings, []);
+    r.push({ asset_no: current.meter_asset_no, read_on: new Date().toISOString().slice(0, 10), total: total });
+    save(KEY.readings, r); ev.target.reset(); status();
+  }
+
+  function sealAndUpload() {
+    var readings = load(KEY.readings, []), t = load(KEY.terminal, null);
+    if (!readings.length || !t || !window.SmCryptoV2) { return Promise.resolve(); }
+    var batch = "fa-" + newKey(), sent = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    var iv = new Uint8Array(12); crypto.getRandomValues(iv);
+    var aad = new TextEncoder().encode("safegrid-terminal-upload-v1|" + t.code + "|" + batch + "|" + sent);
+    var keyHex = hex(Uint8Array.from(atob(t.key), function (c) { return c.charCodeAt(0); }));
+    var out = window.SmCryptoV2.sm4.encrypt(JSON.stringify({ readings: readings }), keyHex,
+      { mode: "gcm", iv: hex(iv), associatedData: aad, outputTag: true, output: "array" });
+    var blob = new Uint8Array(12 + out.output.length + out.tag.length);
+    blob.set(iv, 0); blob.set(out.output, 12); blob.set(out.tag, 12 + out.output.length);
+    var sealed = btoa(String.fromCharCode.apply(null, blob));
+    return fetch("/api/terminals/uploads", { method: "POST",
+      headers: { "Content-Type": "application/json", "Authorization": "Terminal " + t.code + ":" + t.secret,
+                 "X-Reader-Token": load(KEY.token, "") },
+      body: JSON.stringify({ batch_id: batch, sent_at: sent, sealed: sealed }) })
+      .then(function (r) { if (r.status === 200) { save(KEY.readings, []); } });
+  }
+
+  function sync() {
+    if (syncing) { return syncing; }
+    syncing = runSync().then(function () { syncing = null; }, function () { syncing = null; });
+    return syncing;
+  }
+
+  function runSync() {
+    var queue = load(KEY.queue, []);
+    if (!navigator.onLine) { $("sync-result").textContent = S.offline_kept; return Promise.resolve(); }
+    var send = queue.length ? api("POST", "/api/field/sync", { batch_key: newKey(), actions: queue }) : Promise.resolve(null);
+    return send.then(function (r) {
+      if (r && r.status === 200) {
+        var answered = {}, refused = load(KEY.refused, []), counts = { applied: 0, replayed: 0, refused: 0 };
+        r.body.forEach(function (res) {
+          answered[res.key] = true; counts[res.status] += 1;
+          if (res.status === "refused") { refused.push(res.message); }
+        });
+        save(KEY.queue, load(KEY.queue, []).filter(function (a) { return !answered[a.key]; }));
+        save(KEY.refused, refused.slice(-20));
+        $("sync-result").textContent = S.synced.replace("%(applied)s", counts.applied)
+          .replace("%(replayed)s", counts.replayed).replace("%(refused)s", counts.refused);
+      } else if (r) {
+        $("sync-result").textContent = (r.body && r.body.detail) || String(r.status);
+      }
+      return sealAndUpload();
+    }).then(refresh).catch(function () { $("sync-result").textContent = S.offline_kept; }).then(status);
+  }
+
+  function signIn(ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    fetch("/api/auth/token", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: f.elements.username.value, password: f.elements.password.value, otp: f.elements.otp.value }) })
+      .then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j }; }); })
+      .then(function (r) {
+        if (r.status !== 200) { $("signin-error").textContent = r.body.detail || String(r.status); return; }
+        save(KEY.token, r.body.access_token || r.body.token); show("orders"); refresh();
+      });
+  }
+
+  function init() {
+    if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/field/sw.js", { scope: "/field" }); }
+    $("signin-form").addEventListener("submit", signIn);
+    $("checklist").addEventListener("submit", saveChecklist);
+    $("reading").addEventListener("submit", saveReading);
+    $("sync").addEventListener("click", sync);
+    $("back").addEventListener("click", function (ev) { ev.preventDefault(); show("orders"); renderOrders(); });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-step]"), function (b) {
+      b.addEventListener("click", function () {
+        var next = { accept: "accepted", start: "started", finish: "finished", submit: "submitted" }[b.dataset.step];
+        enqueue({ kind: b.dataset.step, order_id: current.id });
+        localStatus(current.id, next); openOrder(current.id);
+      });
+    });
+    $("position").addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (p) {
+        enqueue({ kind: "position", order_id: current.id, lat: p.coords.latitude.toFixed(6),
+                  lon: p.coords.longitude.toFixed(6), at: new Date(p.timestamp).toISOString() });
+      });
+    });
+    $("pair-form").addEventListener("submit", function (ev) {
+      ev.preventDefault(); var f = ev.target;
+      save(KEY.terminal, { code: f.elements.code.value.trim(), secret: f.elements.secret.value.trim(), key: f.elements.key.value.trim() });
+      show("orders");
+    });
+    window.addEventListener("online", function () { status(); sync(); });
+    window.addEventListener("offline", status);
+    status();
+    if (!load(KEY.token, "")) { show("signin"); } else { show("orders"); refresh(); }
+    if (location.hash === "#pair") { show("pair"); }
+  }
+  document.addEventListener("DOMContentLoaded", init);
+})();
