@@ -16,7 +16,7 @@ from safegrid.security.policy import Perm
 from safegrid.security.schemas import AuditEntryOut, StaffOut
 from safegrid.security.work import Work
 from safegrid.web.admin.demo_history import demo_history
-from safegrid.web.navigation import nav_for
+from safegrid.web.navigation import nav_groups
 from safegrid.web.page_access import (
     AuditVerifyPage,
     AuditViewPage,
@@ -26,6 +26,7 @@ from safegrid.web.page_access import (
 )
 from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import render
+from safegrid.web.todo import my_work
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,9 +36,13 @@ AUDIT_PAGE: Final = 30
 
 @router.get("/")
 def dashboard(request: Request, work: SignedInPage) -> Response:
-    cards = [item for item in nav_for(work.actor) if item.path != "/"]
+    """My work (待办): what waits for this person, then where everything else is."""
     history = demo_history(work, finished_too=False)
-    return render(request, "dashboard.html", {"cards": cards, "history": history})
+    return render(
+        request,
+        "dashboard.html",
+        {"todo": my_work(work), "areas": nav_groups(work.actor), "history": history},
+    )
 
 
 def _units(work: Work) -> list[UnitOut]:
