@@ -111,3 +111,33 @@ def test_every_nav_entry_names_a_known_area() -> None:
     assert navigation.nav_groups(None) == []
     system = Actor.system("tests")
     assert navigation.api_docs_for(system) is True
+
+
+def test_reader_sees_his_unread_meters_and_a_reading_takes_one_off(world: World) -> None:
+    from decimal import Decimal
+
+    from safegrid.platform import clock
+    from safegrid.readings import services as readings
+    from safegrid.readings.schemas import ReadingEntry
+
+    reader = world.staff(Post.METER_READER, "stationA")
+    area = world.reading_area("stationA", reader)
+    meters = [world.meter(world.customer("stationA"), area) for _ in range(2)]
+    world.meter(world.customer("stationA"), world.reading_area("stationA"))  # not his route
+    assert _count(_row(_home(world, reader), "readings.due")) == 2
+    client = TestClient(create_app(world.platform))
+    client.cookies.set(SESSION_COOKIE, world.token(reader, "console"))
+    page = client.get("/readings")
+    assert page.text.count('data-testid="enter-') == 2
+
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        from safegrid.customers.models import Meter
+
+        asset = uow.session.get(Meter, meters[0])
+        assert asset is not None
+        asset_no = asset.asset_no
+    readings.do_enter_reading(
+        world.platform.uow(world.actor(reader)),
+        ReadingEntry(asset_no=asset_no, read_on=clock.business_day(), total=Decimal("10.00")),
+    )
+    assert _count(_row(_home(world, reader), "readings.due")) == 1

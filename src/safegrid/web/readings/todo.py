@@ -3,12 +3,13 @@ registered in :mod:`safegrid.web.routes` (ADR 0024)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, exists, select
 
-from safegrid.customers.models import Meter, RecordStatus
+from safegrid.customers.models import Meter, ReadingArea, RecordStatus
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
 from safegrid.readings import services
@@ -20,6 +21,7 @@ from safegrid.web.todo import Tally, TodoProvider, tally_rows
 
 # A month should be closed in the first working days of the next one: bills wait for it.
 CLOSE_WITHIN: Final = timedelta(days=5)
+ROUTE_LIMIT: Final = 200
 
 
 def _read_since(day: date) -> ColumnElement[bool]:
@@ -33,11 +35,15 @@ def _read_since(day: date) -> ColumnElement[bool]:
     )
 
 
+def _months() -> tuple[date, date]:
+    this_month = clock.business_day().replace(day=1)
+    return this_month, (this_month - timedelta(days=1)).replace(day=1)
+
+
 def readings_due(uow: UnitOfWork) -> Tally:
     """Active meters of my routes (a reader's scope is his reading areas, IAM-1) without a
     reading this month; overdue when last month went unread too."""
-    this_month = clock.business_day().replace(day=1)
-    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    this_month, last_month = _months()
     return tally_rows(
         uow,
         Meter,
@@ -45,6 +51,28 @@ def readings_due(uow: UnitOfWork) -> Tally:
         ~_read_since(this_month),
         overdue=~_read_since(last_month),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class DueMeter:
+    asset_no: str
+    area: str
+    unread_last_month: bool
+
+
+def meters_due(uow: UnitOfWork, limit: int = ROUTE_LIMIT) -> list[DueMeter]:
+    """The meters :func:`readings_due` counts, area by area in asset order (the order the
+    areas were laid out in), for the reader's list."""
+    this_month, last_month = _months()
+    with uow:
+        rows = uow.session.execute(
+            select(Meter.asset_no, ReadingArea.name, ~_read_since(last_month))
+            .join(ReadingArea, ReadingArea.id == Meter.reading_area_id)
+            .where(Meter.status == RecordStatus.ACTIVE, ~_read_since(this_month))
+            .order_by(ReadingArea.code, Meter.asset_no)
+            .limit(limit)
+        ).all()
+    return [DueMeter(a, n, bool(late)) for a, n, late in rows]
 
 
 def months_to_close(uow: UnitOfWork) -> Tally:
