@@ -79,6 +79,7 @@ def test_each_post_sees_only_its_own_kinds_of_work(world: World) -> None:
     head = world.actor(world.staff(Post.DEPARTMENT_HEAD, "countyA"))
     dso = world.actor(world.staff(Post.DATA_SECURITY_OFFICER, "countyA"))
     assert {p.key for p in todo.providers_for(reader)} == {"readings.due"}
+    assert "readings.due" not in {p.key for p in todo.providers_for(head)}
     assert {"readings.months_to_close", "arrears.notices_to_approve", "datause.head_approvals"} <= {
         p.key for p in todo.providers_for(head)
     }

@@ -15,7 +15,7 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.readings import services
 from safegrid.readings.models import DailyReading, RegisterRead
 from safegrid.readings.periods import month_bounds
-from safegrid.security.policy import Perm
+from safegrid.security.policy import Perm, Post
 from safegrid.web.i18n import N_
 from safegrid.web.todo import Tally, TodoProvider, tally_rows
 
@@ -96,6 +96,8 @@ PROVIDERS: Final = (
         "/readings",
         readings_due,
         N_("last month unread too"),
+        # Heads may enter a reading too, but the round is the readers' and their leader's.
+        applies=lambda actor: actor.post in (Post.METER_READER, Post.TEAM_LEADER),
     ),
     TodoProvider(
         "readings.months_to_close",
