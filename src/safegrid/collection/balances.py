@@ -52,7 +52,9 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BUSINESS_TZ)
 
 
-def written_per_bill(before: datetime | None = None) -> Any:
+def written_per_bill(before: datetime | None = None, bills: Any = None) -> Any:
+    """Per-bill sums of the write-offs; ``bills`` (a select of bill ids) limits them to the
+    bills a report is about, so a month's report does not add up every write-off ever."""
     # An unwind (a voided or refunded payment) takes back part of a payment write-off.
     sign = case((WriteOff.kind == WriteOffKind.UNWIND, -1), else_=1)
     stmt = select(
@@ -69,18 +71,19 @@ def written_per_bill(before: datetime | None = None) -> Any:
     ).group_by(WriteOff.bill_id)
     if before is not None:
         stmt = stmt.where(WriteOff.written_at < before)
+    if bills is not None:
+        stmt = stmt.where(WriteOff.bill_id.in_(bills))
     return stmt.subquery("written")
 
 
-def accrued_per_bill() -> Any:
-    return (
-        select(
-            LateFeeAccrual.bill_id.label("bill_id"),
-            cast(func.sum(LateFeeAccrual.fee_e8), BigInteger).label("fee_e8"),
-        )
-        .group_by(LateFeeAccrual.bill_id)
-        .subquery("accrued")
-    )
+def accrued_per_bill(bills: Any = None) -> Any:
+    stmt = select(
+        LateFeeAccrual.bill_id.label("bill_id"),
+        cast(func.sum(LateFeeAccrual.fee_e8), BigInteger).label("fee_e8"),
+    ).group_by(LateFeeAccrual.bill_id)
+    if bills is not None:
+        stmt = stmt.where(LateFeeAccrual.bill_id.in_(bills))
+    return stmt.subquery("accrued")
 
 
 @dataclasses.dataclass(frozen=True)
