@@ -22,6 +22,7 @@ from safegrid.security.policy import POST_LABELS, Post
 from safegrid.web import flash
 from safegrid.web.i18n import localize_message, request_locale, translate
 from safegrid.web.labels import ENUM_LABELS
+from safegrid.web.money_words import rmb_capitals
 from safegrid.web.navigation import api_docs_for, nav_groups
 from safegrid.web.redirects import current_path
 
@@ -126,7 +127,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(_=_gettext, label=_label, post_label=_post_label, unit_name=_unit_name)
-    env.filters.update(localtime=_localtime, msg=_message)
+    env.filters.update(localtime=_localtime, msg=_message, rmb=rmb_capitals)
     return env
 
 
