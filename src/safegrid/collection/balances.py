@@ -127,10 +127,14 @@ class BalanceColumns:
         return self.fee_total - self.fee_paid
 
 
-def balance_select(before: datetime | None = None) -> tuple[Select[Any], BalanceColumns]:
-    """Bills with their balance columns; callers add filters and ordering."""
-    w = written_per_bill(before)
-    a = accrued_per_bill()
+def balance_select(
+    before: datetime | None = None, bills: Any = None
+) -> tuple[Select[Any], BalanceColumns]:
+    """Bills with their balance columns; callers add filters and ordering. ``bills`` (ids,
+    or a select of them) limits the write-offs and fees summed to those bills: a caller
+    about one account must not add up every write-off in scope."""
+    w = written_per_bill(before, bills)
+    a = accrued_per_bill(bills)
     cols = BalanceColumns(
         principal_written=func.coalesce(w.c.written_fen, 0) - func.coalesce(w.c.fee_paid_fen, 0),
         collected=func.coalesce(w.c.collected_fen, 0),
@@ -162,7 +166,7 @@ def balances(session: Session, bill_ids: Iterable[int]) -> dict[int, BillBalance
     ids = sorted(set(bill_ids))
     if not ids:
         return {}
-    stmt, _ = balance_select()
+    stmt, _ = balance_select(bills=ids)
     rows = session.execute(stmt.where(Bill.id.in_(ids))).all()
     return {row[0].id: to_balance(*row) for row in rows}
 
