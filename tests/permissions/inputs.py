@@ -298,6 +298,7 @@ BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
         "data": {"bank_name": "中国工商银行", "bank_account": "6222020000000000017"}
     },
     "POST /audit/verify": lambda c: {},
+    "POST /audit/export": lambda c: {"data": {"action": "staff.create"}},
     # Collection and arrears (BILL-5, BILL-6).
     "POST /api/collection/bills/{bill_id}/write-offs": lambda c: {
         "json": {"amount": "1.00", "reference": f"perm-{c.unique()}-{secrets.token_hex(3)}"}

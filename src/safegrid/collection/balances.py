@@ -52,7 +52,9 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BUSINESS_TZ)
 
 
-def written_per_bill(before: datetime | None = None) -> Any:
+def written_per_bill(before: datetime | None = None, bills: Any = None) -> Any:
+    """Per-bill sums of the write-offs; ``bills`` (a select of bill ids) limits them to the
+    bills a report is about, so a month's report does not add up every write-off ever."""
     # An unwind (a voided or refunded payment) takes back part of a payment write-off.
     sign = case((WriteOff.kind == WriteOffKind.UNWIND, -1), else_=1)
     stmt = select(
@@ -69,18 +71,19 @@ def written_per_bill(before: datetime | None = None) -> Any:
     ).group_by(WriteOff.bill_id)
     if before is not None:
         stmt = stmt.where(WriteOff.written_at < before)
+    if bills is not None:
+        stmt = stmt.where(WriteOff.bill_id.in_(bills))
     return stmt.subquery("written")
 
 
-def accrued_per_bill() -> Any:
-    return (
-        select(
-            LateFeeAccrual.bill_id.label("bill_id"),
-            cast(func.sum(LateFeeAccrual.fee_e8), BigInteger).label("fee_e8"),
-        )
-        .group_by(LateFeeAccrual.bill_id)
-        .subquery("accrued")
-    )
+def accrued_per_bill(bills: Any = None) -> Any:
+    stmt = select(
+        LateFeeAccrual.bill_id.label("bill_id"),
+        cast(func.sum(LateFeeAccrual.fee_e8), BigInteger).label("fee_e8"),
+    ).group_by(LateFeeAccrual.bill_id)
+    if bills is not None:
+        stmt = stmt.where(LateFeeAccrual.bill_id.in_(bills))
+    return stmt.subquery("accrued")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,10 +127,14 @@ class BalanceColumns:
         return self.fee_total - self.fee_paid
 
 
-def balance_select(before: datetime | None = None) -> tuple[Select[Any], BalanceColumns]:
-    """Bills with their balance columns; callers add filters and ordering."""
-    w = written_per_bill(before)
-    a = accrued_per_bill()
+def balance_select(
+    before: datetime | None = None, bills: Any = None
+) -> tuple[Select[Any], BalanceColumns]:
+    """Bills with their balance columns; callers add filters and ordering. ``bills`` (ids,
+    or a select of them) limits the write-offs and fees summed to those bills: a caller
+    about one account must not add up every write-off in scope."""
+    w = written_per_bill(before, bills)
+    a = accrued_per_bill(bills)
     cols = BalanceColumns(
         principal_written=func.coalesce(w.c.written_fen, 0) - func.coalesce(w.c.fee_paid_fen, 0),
         collected=func.coalesce(w.c.collected_fen, 0),
@@ -159,7 +166,7 @@ def balances(session: Session, bill_ids: Iterable[int]) -> dict[int, BillBalance
     ids = sorted(set(bill_ids))
     if not ids:
         return {}
-    stmt, _ = balance_select()
+    stmt, _ = balance_select(bills=ids)
     rows = session.execute(stmt.where(Bill.id.in_(ids))).all()
     return {row[0].id: to_balance(*row) for row in rows}
 

@@ -81,10 +81,12 @@ def summary(
         period = default_period()
     where = _bill_filter(period, date_from, date_to)
     threshold = get_collection_settings().large_customer_monthly_amount
+    # Only the report's bills' write-offs and fees are summed (issue 13: ≤ 1 s at province).
+    of_report = select(Bill.id).where(Bill.kind == BillKind.NORMAL, *where)
     with uow:
         session = uow.session
-        w = written_per_bill()
-        a = accrued_per_bill()
+        w = written_per_bill(bills=of_report)
+        a = accrued_per_bill(bills=of_report)
         principal_written = func.coalesce(w.c.written_fen, 0) - func.coalesce(w.c.fee_paid_fen, 0)
         per_unit = (
             select(
@@ -141,13 +143,15 @@ def summary(
             computed_at=clock.now(),
             large_threshold=threshold,
             units=rows,
-            key_accounts=_key_accounts(session, where, threshold),
+            key_accounts=_key_accounts(session, where, threshold, of_report),
         )
 
 
-def _key_accounts(session: Any, where: list[Any], threshold: Decimal) -> list[KeyAccount]:
+def _key_accounts(
+    session: Any, where: list[Any], threshold: Decimal, of_report: Any
+) -> list[KeyAccount]:
     """Key customers (archive flag) and large ones (a bill ≥ the configured monthly amount)."""
-    w = written_per_bill()
+    w = written_per_bill(bills=of_report)
     principal_written = func.coalesce(w.c.written_fen, 0) - func.coalesce(w.c.fee_paid_fen, 0)
     per_account = (
         select(

@@ -84,16 +84,26 @@ def list_arrears(
     with uow:
         session = uow.session
         q = arrears_query(session, day, account_id=account_id)
-        total = count_overdue(session, q)
+        # The total rides on the page's rows (a window count): the balances behind the
+        # arrears test are aggregated once per request, not once for the count and again
+        # for the page — at province scope that aggregation is the page's cost (issue 13).
         stmt = (
-            q.stmt.add_columns(Account.number, Customer.name, Customer.is_key_customer)
+            q.stmt.add_columns(
+                Account.number,
+                Customer.name,
+                Customer.is_key_customer,
+                func.count().over().label("total"),
+            )
             .join(Account, Account.id == Bill.account_id)
             .join(Customer, Customer.id == Account.customer_id)
             .order_by(Bill.due_date, Bill.id)
             .offset(paging.offset)
             .limit(paging.size)
         )
-        rows = session.execute(stmt).all()
+        found = session.execute(stmt).all()
+        # Past the last page there is no row to carry the total: count it on its own.
+        total = int(found[0][-1]) if found else count_overdue(session, q)
+        rows = [row[:-1] for row in found]
         bill_ids = [r[0].id for r in rows]
         account_ids = sorted({r[0].account_id for r in rows})
         reminders = dict(

@@ -3,9 +3,10 @@ statement by ``safegrid.security.scope``; this module never builds its own regio
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from safegrid.customers import finder
 from safegrid.customers.models import (
     Account,
     Customer,
@@ -18,7 +19,6 @@ from safegrid.org.models import OrgUnit
 from safegrid.platform import numbering
 from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.fields import matches
 
 
 class CustomerRepository:
@@ -28,23 +28,25 @@ class CustomerRepository:
     def search(
         self, q: str | None, kind: CustomerKind | None, org_unit_id: int | None, paging: PageQuery
     ) -> tuple[list[tuple[Customer, str]], int]:
-        stmt = select(Customer, OrgUnit.name).join(OrgUnit, OrgUnit.id == Customer.org_unit_id)
-        if q:
-            q = q.strip()
-            like = f"%{q}%"
-            conditions = [Customer.name.like(like), Customer.number.startswith(q)]
-            # Encrypted fields match exactly, through their blind indexes (DATA-2).
-            if q.isdigit() and len(q) == 11:
-                conditions.append(matches(Customer.mobile, q))
-            if len(q) == 18:
-                conditions.append(matches(Customer.id_number, q.upper()))
-                conditions.append(matches(Customer.credit_code, q.upper()))
-            stmt = stmt.where(or_(*conditions))
+        filters: list[ColumnElement[bool]] = []
         if kind is not None:
-            stmt = stmt.where(Customer.kind == kind)
+            filters.append(Customer.kind == kind)
         if org_unit_id is not None:
             subtree = select(OrgUnit.path).where(OrgUnit.id == org_unit_id).scalar_subquery()
-            stmt = stmt.where(OrgUnit.path.startswith(subtree))
+            filters.append(OrgUnit.path.startswith(subtree))
+        if q and q.strip():
+            # The customers the search may return, for the keys matched by scanning.
+            base = (
+                select(Customer.id)
+                .join(OrgUnit, OrgUnit.id == Customer.org_unit_id)
+                .where(*filters)
+            )
+            filters.append(or_(*finder.conditions(self.session, q, base)))
+        stmt = (
+            select(Customer, OrgUnit.name)
+            .join(OrgUnit, OrgUnit.id == Customer.org_unit_id)
+            .where(*filters)
+        )
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = self.session.execute(
             stmt.order_by(Customer.id).offset(paging.offset).limit(paging.size)

@@ -23,6 +23,7 @@ from safegrid.bootstrap import get_platform
 from safegrid.cli_support import err, reported
 from safegrid.demo import billing as demo_billing
 from safegrid.demo import logins as demo_logins
+from safegrid.demo import workday
 from safegrid.demo.generator import DemoSummary, complete_history, demo_exists, generate
 from safegrid.demo.organisation import DEMO_PASSWORD, username
 from safegrid.platform import clock
@@ -90,8 +91,10 @@ def generate_command(
             with_history=not core_only,
         )
         corrected = None if core_only else demo_billing.correct_one_account(platform)
+        work = None if core_only else workday.leave_work(platform)
     _print_summary(summary, history_done=not core_only)
     _print_correction(corrected)
+    _print_work(work)
     console.print(
         "Sign-in details: [bold]safegrid demo logins[/bold] "
         "(one-time codes: [bold]safegrid demo otp USERNAME[/bold])"
@@ -111,11 +114,20 @@ def history() -> None:
         return
     with reported():
         _print_correction(demo_billing.correct_one_account(platform))
+        _print_work(workday.leave_work(platform))
     console.print(
         f"演示历史已完成 / demo history complete: {done.readings:,} readings, "
         f"{done.bills:,} bills, {done.payments:,} payments "
         f"(this run {time.perf_counter() - started:.1f} s)"
     )
+
+
+def _print_work(work: workday.WorkLeft | None) -> None:
+    if work is not None:
+        console.print(
+            f"今日待办 / today's work: {work.receipts} receipts waiting for a checker, "
+            f"{work.requests} data-use requests waiting for a head, arrears run {work.arrears_run}"
+        )
 
 
 def _print_correction(corrected: demo_billing.DemoCorrection | None) -> None:

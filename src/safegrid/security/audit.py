@@ -248,12 +248,15 @@ def verify(conn: Connection, workers: int | None = None) -> VerifyResult:
     return verify_chain(conn, workers)
 
 
-def list_entries(session: Session, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
-    """Newest first; the session's scope limits auditors to their own subtree's objects."""
+def list_entries(
+    session: Session, offset: int, limit: int, where: Sequence[Any] = ()
+) -> tuple[list[AuditEntry], int]:
+    """Newest first; the session's scope limits auditors to their own subtree's objects.
+    ``where``: conditions of the audit search (:mod:`safegrid.security.audit_log`)."""
     from sqlalchemy import func
 
-    total = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*where)) or 0
     items = session.scalars(
-        select(AuditEntry).order_by(AuditEntry.seq.desc()).offset(offset).limit(limit)
+        select(AuditEntry).where(*where).order_by(AuditEntry.seq.desc()).offset(offset).limit(limit)
     ).all()
     return list(items), total

@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -107,20 +107,29 @@ class AuditEntry(OrgScoped, Base):
     """
 
     __tablename__ = "audit_entries"
-    __table_args__ = ({"info": {RECORDS_CHANGES: True}},)
+    # The audit search (issue 13) filters by person, action prefix, object or unit and reads
+    # newest first: each filter's index ends in ``seq`` so a page is an index range walked
+    # backwards, not a sort of every matching entry — at millions of entries too.
+    __table_args__ = (
+        Index("ix_audit_entries_actor_seq", "actor_id", "seq"),
+        Index("ix_audit_entries_action_seq", "action", "seq"),
+        Index("ix_audit_entries_object_seq", "object_type", "object_id", "seq"),
+        Index("ix_audit_entries_unit_seq", "org_unit_id", "seq"),
+        {"info": {RECORDS_CHANGES: True}},
+    )
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_name: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(8))
     ip: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(64))
     # Nullable: platform-wide entries belong to no unit and only unrestricted staff see them.
     org_unit_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
-        ForeignKey("org_units.id"), index=True, nullable=True
+        ForeignKey("org_units.id"), nullable=True
     )
     body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))

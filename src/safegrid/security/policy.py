@@ -90,6 +90,8 @@ class Perm(enum.StrEnum):
     DATAUSE_APPROVE_DSO = "datause.approve_dso"
     ACCESS_LOG_VIEW = "access_log.view"
     EXPORT_CUSTOMERS = "exports.customers"
+    # A searched view of the audit log as a watermarked file (issue 13).
+    EXPORT_AUDIT = "exports.audit"
     # Field terminals (DATA-7): the registry, registration, loss and remote wipe.
     TERMINALS_VIEW = "terminals.view"
     TERMINALS_MANAGE = "terminals.manage"
@@ -264,6 +266,9 @@ for _post, _extra in _LIFECYCLE.items():
 # inventory of sensitive data; the system administrator rotates data keys.
 POLICY[Post.DATA_SECURITY_OFFICER] |= {Perm.DATA_INVENTORY_VIEW}
 POLICY[Post.AUDITOR] |= {Perm.DATA_INVENTORY_VIEW}
+# Those who read the audit log may take a searched view of it away, watermarked (issue 13).
+POLICY[Post.DATA_SECURITY_OFFICER] |= {Perm.EXPORT_AUDIT}
+POLICY[Post.AUDITOR] |= {Perm.EXPORT_AUDIT}
 POLICY[Post.SYSTEM_ADMIN] |= {Perm.KEYS_MANAGE}
 
 

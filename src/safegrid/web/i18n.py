@@ -72,9 +72,9 @@ def request_locale(request: Request) -> Locale:
 
 
 def localize_message(message: str, locale: str) -> str:
-    """Service messages are bilingual ``"中文 / English"``. English readers get the English
-    half; Chinese readers get both, because some Chinese halves omit details (e.g. which
-    password rules failed) that only the English half spells out."""
-    if locale == "en" and " / " in message:
-        return message.split(" / ", 1)[1]
-    return message
+    """Service messages are bilingual ``"中文 / English"``; a reader gets his language's
+    half only (issue 13: no pairs on screen). A message without the pair is shown as is."""
+    if " / " not in message:
+        return message
+    zh, en = message.split(" / ", 1)
+    return en if locale == "en" else zh

@@ -109,6 +109,63 @@ DATA_CLASS_LABELS: Final[dict[str, str]] = {
 }
 
 
+# Key fields whose change raises an alert (AUD-3), and the alerts of the money flow.
+KEY_FIELD_LABELS: Final[dict[str, str]] = {
+    "bank_account": N_("Bank account"),
+    "payment_status": N_("Payment status"),
+    "tariff": N_("Tariff"),
+    "meter_multiplier": N_("Meter multiplier"),
+    "permissions": N_("Permissions (post)"),
+    "deposit_late": N_("Late bank deposit"),
+    "callback_tampered": N_("Tampered payment callback"),
+    "risk_case": N_("Payment risk case"),
+    "inbox_backlog": N_("Payment callbacks waiting for the ledger"),
+    "login_spray": N_("Failed sign-ins from one address"),
+    "hall_queue": N_("Hall queue over its threshold"),
+    "hall_wait": N_("Hall waiting time over its limit"),
+    "hall_terminal": N_("Hall terminal fault"),
+}
+
+# Payments, the counter and risk (PAY-1..7).
+PAYMENT_LABELS: Final[dict[str, str]] = {
+    "counter_cash": N_("Counter, cash"),
+    "counter_card": N_("Counter, bank card"),
+    "online_sandbox": N_("Online (sandbox gateway)"),
+    "online_wechat": N_("WeChat Pay"),
+    "bank_direct_debit": N_("Bank direct debit"),
+    "captured": N_("Received"),
+    "refunded": N_("Refunded"),
+    "voided": N_("Voided"),
+    "cash": N_("Cash"),
+    "card": N_("Bank card"),
+    "recorded": N_("Waiting for check"),
+    "confirmed": N_("Checked"),
+    "void_requested": N_("Void requested"),
+    "held": N_("Held for risk review"),
+    "extended": N_("Under review, extended"),
+    "lifted": N_("Lifted"),
+    "step_up": N_("SMS code required"),
+    "freeze": N_("Freeze"),
+    "review": N_("Manual review"),
+}
+
+# Meter reading (BILL-2) and field work (IAM-7).
+READING_LABELS: Final[dict[str, str]] = {
+    "manual": N_("Entered by hand"),
+    "import": N_("File import"),
+    "ami": N_("Smart meter (AMI)"),
+    "terminal": N_("Handheld terminal"),
+    "closed_here": N_("Closed for my unit"),
+    "install": N_("Install"),
+    "replace": N_("Replace"),
+    "inspect": N_("Inspect"),
+    "disconnect": N_("Disconnect"),
+    "reconnect": N_("Reconnect"),
+    "assigned": N_("Assigned"),
+    "done": N_("Done"),
+}
+
+
 def _merge(*groups: Mapping[str, str]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for group in groups:
@@ -127,4 +184,7 @@ ENUM_LABELS: Final[dict[str, str]] = _merge(
     DATAUSE_LABELS,
     TERMINAL_LABELS,
     DATA_CLASS_LABELS,
+    KEY_FIELD_LABELS,
+    PAYMENT_LABELS,
+    READING_LABELS,
 )

@@ -20,6 +20,7 @@ AccessLogViewPage = Annotated[Work, Depends(work_under(require_page(Perm.ACCESS_
 AlertsAckPage = Annotated[Work, Depends(work_under(require_page(Perm.ALERTS_ACK)))]
 AlertsViewPage = Annotated[Work, Depends(work_under(require_page(Perm.ALERTS_VIEW)))]
 ArrearsApprovePage = Annotated[Work, Depends(work_under(require_page(Perm.ARREARS_APPROVE)))]
+AuditExportPage = Annotated[Work, Depends(work_under(require_page(Perm.EXPORT_AUDIT)))]
 AuditVerifyPage = Annotated[Work, Depends(work_under(require_page(Perm.AUDIT_VERIFY)))]
 AuditViewPage = Annotated[Work, Depends(work_under(require_page(Perm.AUDIT_VIEW)))]
 BillsReversePage = Annotated[Work, Depends(work_under(require_page(Perm.BILLS_REVERSE)))]

@@ -11,19 +11,26 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
 from safegrid.security.guards import public
+from safegrid.web import todo
 from safegrid.web.account import login, settings
 from safegrid.web.admin import demo_history, ops, overview
+from safegrid.web.admin import todo as admin_todo
 from safegrid.web.billing import bills, tariffs
 from safegrid.web.collection import pages as collection
+from safegrid.web.collection import todo as collection_todo
 from safegrid.web.customers import pages as customers
 from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
+from safegrid.web.datause import todo as datause_todo
 from safegrid.web.fieldwork import pages as fieldwork
 from safegrid.web.governance import pages as governance
+from safegrid.web.governance import todo as governance_todo
 from safegrid.web.hall import pages as hall
 from safegrid.web.hall import public as hall_public
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
+from safegrid.web.payments import todo as payments_todo
 from safegrid.web.readings import pages as readings
+from safegrid.web.readings import todo as readings_todo
 from safegrid.web.reconciliation import pages as reconciliation
 from safegrid.web.reconciliation import statements as recon_statements
 from safegrid.web.terminals import pages as terminals
@@ -57,6 +64,17 @@ router.include_router(reconciliation.router)
 router.include_router(recon_statements.router)
 router.include_router(hall.router)
 router.include_router(hall_public.router)
+
+# My work (待办): each domain's to-do providers, in the order a post's list shows them when
+# nothing is overdue (ADR 0024). A new domain adds its PROVIDERS here with its router.
+todo.register(
+    *payments_todo.PROVIDERS,
+    *readings_todo.PROVIDERS,
+    *collection_todo.PROVIDERS,
+    *datause_todo.PROVIDERS,
+    *governance_todo.PROVIDERS,
+    *admin_todo.PROVIDERS,
+)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

@@ -23,7 +23,8 @@ from safegrid.web import flash
 from safegrid.web.csrf import CsrfFormExtension
 from safegrid.web.i18n import localize_message, request_locale, translate
 from safegrid.web.labels import ENUM_LABELS
-from safegrid.web.navigation import nav_for
+from safegrid.web.money_words import rmb_capitals
+from safegrid.web.navigation import api_docs_for, nav_groups
 from safegrid.web.redirects import current_path
 
 WEB_DIR: Final = Path(__file__).resolve().parent
@@ -93,12 +94,26 @@ def _ui_context(request: Request) -> dict[str, Any]:
     # A half-signed-in session (password change / TOTP enrolment pending) gets no menu:
     # every link in it would only bounce back to the setup page.
     in_setup = getattr(request.state, "stage", SessionStage.FULL) != SessionStage.FULL
+    groups = [] if in_setup else nav_groups(actor)
+    # The entry whose path is the longest prefix of this page is the one marked active
+    # (/payments/refunds, not /payments as well).
+    active = max(
+        (
+            i.path
+            for g in groups
+            for i in g.items
+            if path == i.path or path.startswith(i.path + "/")
+        ),
+        key=len,
+        default="/" if path == "/" else "",
+    )
     return {
         "locale": request_locale(request),
         "actor": actor,
         "actor_unit": actor_unit,
-        "nav": [] if in_setup else nav_for(actor),
-        "nav_active": lambda item: path == "/" if item.path == "/" else path.startswith(item.path),
+        "nav": groups,
+        "nav_active": lambda item_path: item_path == active,
+        "api_docs": api_docs_for(actor),
         "here": current_path(request),
         "flash_msgid": flash.pending(request),
         # Set by web.csrf.CsrfGuard; every POST form and htmx request carries it (ADR 0022).
@@ -116,7 +131,7 @@ def _environment() -> jinja2.Environment:
         extensions=[CsrfFormExtension],
     )
     env.globals.update(_=_gettext, label=_label, post_label=_post_label, unit_name=_unit_name)
-    env.filters.update(localtime=_localtime, msg=_message)
+    env.filters.update(localtime=_localtime, msg=_message, rmb=rmb_capitals)
     return env
 
 

@@ -43,7 +43,7 @@ def account_at_counter(uow: UnitOfWork, account_no: str) -> AccountAtCounter:
         if row is None:
             raise NotFoundError("户号不存在 / account not found", field="account_no")
         account, name = row
-        stmt, _cols = bal.balance_select()
+        stmt, _cols = bal.balance_select(bills=select(Bill.id).where(Bill.account_id == account.id))
         bills = uow.session.execute(
             stmt.where(
                 Bill.account_id == account.id,

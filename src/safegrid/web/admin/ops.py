@@ -17,6 +17,7 @@ from safegrid.platform.paging import PageQuery
 from safegrid.relay import services as relay_services
 from safegrid.security.policy import Perm
 from safegrid.web.i18n import N_
+from safegrid.web.labels import KEY_FIELD_LABELS
 from safegrid.web.page_access import (
     AlertsAckPage,
     AlertsViewPage,
@@ -37,22 +38,6 @@ DONE: Final[dict[str, str]] = {
     "failed": N_("The job failed; the error is shown in its last run."),
     "skipped": N_("The job is already running; this run was skipped."),
     "requeued": N_("The dead event deliveries have been queued again."),
-}
-# Key-field names as people read them (msgids translated in the catalog).
-KEY_FIELD_LABELS: Final[dict[str, str]] = {
-    "bank_account": N_("Bank account"),
-    "payment_status": N_("Payment status"),
-    "tariff": N_("Tariff"),
-    "meter_multiplier": N_("Meter multiplier"),
-    "permissions": N_("Permissions (post)"),
-    "deposit_late": N_("Late bank deposit"),
-    "callback_tampered": N_("Tampered payment callback"),
-    "risk_case": N_("Payment risk case"),
-    "inbox_backlog": N_("Payment callbacks waiting for the ledger"),
-    "login_spray": N_("Failed sign-ins from one address"),
-    "hall_queue": N_("Hall queue over its threshold"),
-    "hall_wait": N_("Hall waiting time over its limit"),
-    "hall_terminal": N_("Hall terminal fault"),
 }
 
 

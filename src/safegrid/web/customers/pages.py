@@ -20,6 +20,7 @@ from safegrid.platform.paging import PageQuery
 from safegrid.security.policy import Perm
 from safegrid.security.work import Work
 from safegrid.web import flash
+from safegrid.web.customers.overview import overview
 from safegrid.web.forms import FieldErrors, describe, submit
 from safegrid.web.i18n import request_locale
 from safegrid.web.page_access import CustomersEditPage, CustomersViewPage, MetersViewPage
@@ -151,7 +152,14 @@ def customer_detail(
         else []
     )
     return render(
-        request, "customers/detail.html", {"customer": customer, "revealable": revealable}
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer,
+            "revealable": revealable,
+            "ov": overview(work, customer),
+            "can": {p.name.lower(): work.actor.can(p) for p in Perm},
+        },
     )
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
+from safegrid.governance.permchange import staff_labels
 from safegrid.payments.counter import queries as counter_queries
 from safegrid.payments.counter import services as counter
 from safegrid.payments.counter import voids as counter_voids
@@ -134,11 +135,14 @@ def receipt_page(
 ) -> Response:
     receipt = counter_queries.receipt(work.read(), receipt_id)
     halls = {h.id: h for h in counter_queries.my_halls(work.read())}
+    # Real names on the receipt (issue 13): "real name（username）" of both signatories.
+    signers = {receipt.cashier_id} | ({receipt.checker_id} if receipt.checker_id else set())
     return render(
         request,
         "payments/counter_receipt.html",
         {
             "r": receipt,
+            "names": staff_labels(work.read(), signers),
             "hall": halls.get(receipt.hall_id),
             "me": work.actor.account_id,
             "can_void": work.actor.can(Perm.COUNTER_VOID),

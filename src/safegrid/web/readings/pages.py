@@ -27,6 +27,7 @@ from safegrid.web.page_access import (
     ReadingsImportPage,
     ReadingsViewPage,
 )
+from safegrid.web.readings.todo import meters_due
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -60,6 +61,8 @@ def readings_home(
             "errors": errors,
             "can_enter": work.actor.can(Perm.READINGS_ENTER),
             "can_import": work.actor.can(Perm.READINGS_IMPORT),
+            # The day's route: meters still unread this month, area by area.
+            "due": meters_due(work.read()) if work.actor.can(Perm.READINGS_ENTER) else [],
         },
         status_code=404 if errors else 200,
     )

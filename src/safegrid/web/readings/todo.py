@@ -1,0 +1,111 @@
+"""To-do providers of meter reading (BILL-2): readings due on my routes, months to close;
+registered in :mod:`safegrid.web.routes` (ADR 0024)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Final
+
+from sqlalchemy import ColumnElement, exists, select
+
+from safegrid.customers.models import Meter, ReadingArea, RecordStatus
+from safegrid.platform import clock
+from safegrid.platform.uow import UnitOfWork
+from safegrid.readings import services
+from safegrid.readings.models import DailyReading, RegisterRead
+from safegrid.readings.periods import month_bounds
+from safegrid.security.policy import Perm, Post
+from safegrid.web.i18n import N_
+from safegrid.web.todo import Tally, TodoProvider, tally_rows
+
+# A month should be closed in the first working days of the next one: bills wait for it.
+CLOSE_WITHIN: Final = timedelta(days=5)
+ROUTE_LIMIT: Final = 200
+
+
+def _read_since(day: date) -> ColumnElement[bool]:
+    """The meter has a register read or an AMI daily value from ``day`` on."""
+    return exists(
+        select(RegisterRead.id).where(
+            RegisterRead.meter_id == Meter.id, RegisterRead.read_on >= day
+        )
+    ) | exists(
+        select(DailyReading.day).where(DailyReading.meter_id == Meter.id, DailyReading.day >= day)
+    )
+
+
+def _months() -> tuple[date, date]:
+    this_month = clock.business_day().replace(day=1)
+    return this_month, (this_month - timedelta(days=1)).replace(day=1)
+
+
+def readings_due(uow: UnitOfWork) -> Tally:
+    """Active meters of my routes (a reader's scope is his reading areas, IAM-1) without a
+    reading this month; overdue when last month went unread too."""
+    this_month, last_month = _months()
+    return tally_rows(
+        uow,
+        Meter,
+        Meter.status == RecordStatus.ACTIVE,
+        ~_read_since(this_month),
+        overdue=~_read_since(last_month),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class DueMeter:
+    asset_no: str
+    area: str
+    unread_last_month: bool
+
+
+def meters_due(uow: UnitOfWork, limit: int = ROUTE_LIMIT) -> list[DueMeter]:
+    """The meters :func:`readings_due` counts, area by area in asset order (the order the
+    areas were laid out in), for the reader's list."""
+    this_month, last_month = _months()
+    with uow:
+        rows = uow.session.execute(
+            select(Meter.asset_no, ReadingArea.name, ~_read_since(last_month))
+            .join(ReadingArea, ReadingArea.id == Meter.reading_area_id)
+            .where(Meter.status == RecordStatus.ACTIVE, ~_read_since(this_month))
+            .order_by(ReadingArea.code, Meter.asset_no)
+            .limit(limit)
+        ).all()
+    return [DueMeter(a, n, bool(late)) for a, n, late in rows]
+
+
+def months_to_close(uow: UnitOfWork) -> Tally:
+    """Ended months my unit has not closed (bill runs refuse them, BILL-4)."""
+    today = clock.business_day()
+    waiting = [
+        p.period
+        for p in services.list_periods(uow)
+        if p.status == "open" and services.closeable(p.period)
+    ]
+    late = [p for p in waiting if month_bounds(p)[1] + CLOSE_WITHIN < today]
+    return Tally(len(waiting), len(late))
+
+
+PROVIDERS: Final = (
+    TodoProvider(
+        "readings.due",
+        N_("Readings due on my routes"),
+        "metering",
+        Perm.READINGS_ENTER,
+        "/readings",
+        readings_due,
+        N_("last month unread too"),
+        # Heads may enter a reading too, but the round is the readers' and their leader's.
+        applies=lambda actor: actor.post in (Post.METER_READER, Post.TEAM_LEADER),
+    ),
+    TodoProvider(
+        "readings.months_to_close",
+        N_("Months to close"),
+        "metering",
+        Perm.READINGS_CLOSE,
+        "/readings/periods",
+        months_to_close,
+        N_("ended more than 5 days ago"),
+    ),
+)

@@ -1,0 +1,69 @@
+"""Issue 13: the demo leaves today's work on the to-do lists — receipts waiting for each
+county's checker, a data-use request waiting for each county's head, today's arrears run —
+through the real services, and running it again adds nothing the same day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from safegrid.bootstrap import Platform, set_platform
+from safegrid.config import Settings
+from safegrid.datause.models import DataUseRequest
+from safegrid.demo import workday
+from safegrid.demo.generator import generate
+from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
+from safegrid.security.cli_identity import actor_from_username
+from safegrid.security.work import Work
+from safegrid.web import routes as _routes  # noqa: F401 - registers the to-do providers
+from safegrid.web import todo
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Platform]:
+    platform = Platform(
+        Settings(
+            env="test",
+            database_url=f"sqlite:///{tmp_path / 'w.db'}",
+            argon2_time_cost=1,
+            argon2_memory_kib=8192,
+            secret_key="test-secret-key-for-demo-workday-tests",
+        )
+    )
+    platform.migrate()
+    set_platform(platform)
+    generate(platform, seed=5, customers=40, days=2)
+    try:
+        yield platform
+    finally:
+        set_platform(None)
+        platform.dispose()
+
+
+def _count(platform: Platform, stmt: object) -> int:
+    with platform.engine.connect() as conn:
+        return int(conn.scalar(stmt) or 0)  # type: ignore[call-overload]
+
+
+def test_demo_leaves_receipts_and_requests_waiting_and_is_idempotent(demo: Platform) -> None:
+    first = workday.leave_work(demo)
+    assert first.receipts == 8 and first.requests == 4  # 4 counties
+    second = workday.leave_work(demo)
+    assert second.requests == 0
+    waiting = (
+        select(func.count())
+        .select_from(CounterReceipt)
+        .where(CounterReceipt.status == ReceiptStatus.RECORDED)
+    )
+    assert _count(demo, waiting) == 8
+    assert _count(demo, select(func.count()).select_from(DataUseRequest)) == 4
+    checker = Work(actor_from_username(demo, "checker.zj-hz-fy"))
+    items = {i.provider.key: i.tally.count for i in todo.my_work(checker)}
+    assert items["counter.receipts_to_check"] == 2
+    head = Work(actor_from_username(demo, "department_head.zj-hz-fy"))
+    assert {i.provider.key: i.tally.count for i in todo.my_work(head)}[
+        "datause.head_approvals"
+    ] == 1
