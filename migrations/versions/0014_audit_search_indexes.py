@@ -1,7 +1,7 @@
 """audit: search indexes ending in seq (person, action, object, unit)
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0017
 Create Date: 2026-12-07 11:00:00
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
