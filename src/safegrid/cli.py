@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from safegrid.analytics.cli import app as analytics_app
 from safegrid.audit_cli import app as audit_app
 from safegrid.billing.cli import app as billing_app
 from safegrid.collection.cli import app as collection_app
@@ -39,6 +40,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(data_app, name="data")
 app.add_typer(payments_app, name="payments")
 app.add_typer(events_app, name="events")
+app.add_typer(analytics_app, name="analytics")
 
 
 @app.command()

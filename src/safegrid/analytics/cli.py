@@ -1,0 +1,10 @@
+"""``safegrid analytics``: the analytics models' commands, one sub-app per model."""
+
+from __future__ import annotations
+
+import typer
+
+from safegrid.analytics.theft.cli import app as theft_app
+
+app = typer.Typer(help="数据分析 / analytics (ANA-1..5)", no_args_is_help=True)
+app.add_typer(theft_app, name="theft")
