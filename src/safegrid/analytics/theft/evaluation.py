@@ -46,7 +46,7 @@ class Protocol:
     prevalence: float = 0.1
     seed: int = 2016
     rounds: int = theft_model.ROUNDS
-    copies: int = 1
+    copies: int = 2
 
 
 def _drop_score(feats: pd.DataFrame) -> np.ndarray:

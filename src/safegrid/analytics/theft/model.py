@@ -77,17 +77,36 @@ def train(
     daily: pd.DataFrame,
     *,
     seed: int = 17,
-    copies: int = 1,
+    copies: int = 2,
     rounds: int = ROUNDS,
     engine: engines.Engine | str = "duckdb",
     evaluation: dict[str, Any] | None = None,
+    labelled: tuple[pd.DataFrame, dict[str, int]] | None = None,
 ) -> ModelArtefact:
-    """A theft model trained on ``daily`` (customer, day, kwh), taken to be honest."""
+    """A theft model trained on ``daily`` (customer, day, kwh), taken to be honest, and
+    on ``labelled`` real customers (readings, customer → 1 theft / 0 clean) when given."""
     rng = np.random.default_rng(seed)
     combined, labels = training_set(daily, rng, copies)
+    if labelled is not None:  # inspected meters: real thieves and real honest customers
+        found, by_customer = labelled
+        combined = pd.concat([combined, found[["customer", "day", "kwh"]]], ignore_index=True)
+        labels = pd.concat(
+            [
+                labels,
+                pd.DataFrame(
+                    {
+                        "customer": list(by_customer),
+                        "label": list(by_customer.values()),
+                        "pattern": "inspected",
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     feats = features(combined, engine, cohort_source=daily).loc[labels["customer"]]
     booster = fit(feats, labels["label"], rounds)
-    sha = data_hash(daily[["customer", "day", "kwh"]])
+    inputs = [daily] if labelled is None else [daily, labelled[0]]
+    sha = data_hash(pd.concat([f[["customer", "day", "kwh"]] for f in inputs], ignore_index=True))
     version, created = new_version(sha)
     return ModelArtefact(
         kind="theft",

@@ -1,0 +1,85 @@
+"""ANA-2 load forecasting: a channel-independent linear model with per-window (RevIN-style)
+normalisation, fitted in closed form (ridge).
+
+Each channel's last ``lookback`` values are normalised by their own mean and standard
+deviation, one linear map shared by all channels turns them into the next ``horizon``
+values, and the window's statistics are put back. It is DLinear's recipe without its
+trend/seasonal split (a linear map can learn that split itself) and fitted exactly
+instead of by SGD, so it trains in a second on a CPU. Prediction intervals come from the
+empirical quantiles of the normalised residuals on data the fit did not see.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+EPS = 1e-5
+
+
+def windows(
+    series: np.ndarray, lookback: int, horizon: int, stride: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (input, target) window of a (time, channels) array, channels flattened into
+    rows: shapes (n·channels, lookback) and (n·channels, horizon)."""
+    t = series.shape[0]
+    starts = np.arange(0, t - lookback - horizon + 1, stride)
+    idx_x = starts[:, None] + np.arange(lookback)[None, :]
+    idx_y = starts[:, None] + lookback + np.arange(horizon)[None, :]
+    x = series[idx_x].transpose(0, 2, 1).reshape(-1, lookback)
+    y = series[idx_y].transpose(0, 2, 1).reshape(-1, horizon)
+    return x, y
+
+
+def _normalise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    mean = x.mean(axis=1, keepdims=True)
+    std = x.std(axis=1, keepdims=True) + EPS
+    return (x - mean) / std, mean, std
+
+
+@dataclasses.dataclass
+class LinearForecaster:
+    lookback: int
+    horizon: int
+    alpha: float
+    weights: np.ndarray  # (lookback + 1, horizon), last row the bias
+    residual_quantiles: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, alpha: float) -> LinearForecaster:
+        xn, mean, std = _normalise(x)
+        yn = (y - mean) / std
+        design = np.hstack([xn, np.ones((len(xn), 1))])
+        gram = design.T @ design
+        gram[np.diag_indices(x.shape[1])] += alpha  # the bias is not shrunk
+        weights = np.linalg.solve(gram, design.T @ yn)
+        return cls(x.shape[1], y.shape[1], alpha, weights)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        xn, mean, std = _normalise(x)
+        out: np.ndarray = (np.hstack([xn, np.ones((len(xn), 1))]) @ self.weights) * std + mean
+        return out
+
+    def calibrate(
+        self, x: np.ndarray, y: np.ndarray, levels: tuple[float, ...] = (0.8, 0.95)
+    ) -> None:
+        """Interval half-widths per step ahead, in units of the window's own std."""
+        _, _, std = _normalise(x)
+        resid = (y - self.predict(x)) / std
+        for level in levels:
+            lo, hi = np.quantile(resid, [(1 - level) / 2, (1 + level) / 2], axis=0)
+            self.residual_quantiles[f"{level:.2f}"] = np.vstack([lo, hi])
+
+    def interval(self, x: np.ndarray, level: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+        _, _, std = _normalise(x)
+        lo, hi = self.residual_quantiles[f"{level:.2f}"]
+        point = self.predict(x)
+        return point + lo * std, point + hi * std
+
+
+def seasonal_naive(x: np.ndarray, horizon: int, season: int = 24) -> np.ndarray:
+    """Tomorrow is today again: the last ``season`` values repeated."""
+    last = x[:, -season:]
+    reps = -(-horizon // season)
+    return np.tile(last, reps)[:, :horizon]
