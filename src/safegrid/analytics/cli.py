@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from safegrid.analytics.forecast_cli import app as forecast_app
 from safegrid.analytics.theft.cli import app as theft_app
 
 app = typer.Typer(help="数据分析 / analytics (ANA-1..5)", no_args_is_help=True)
 app.add_typer(theft_app, name="theft")
+app.add_typer(forecast_app, name="forecast")

@@ -48,13 +48,23 @@ class LinearForecaster:
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, alpha: float) -> LinearForecaster:
+        return cls.fit_path(x, y, (alpha,))[0]
+
+    @classmethod
+    def fit_path(
+        cls, x: np.ndarray, y: np.ndarray, alphas: tuple[float, ...]
+    ) -> list[LinearForecaster]:
+        """One model per ridge strength; the normal equations are built once."""
         xn, mean, std = _normalise(x)
         yn = (y - mean) / std
         design = np.hstack([xn, np.ones((len(xn), 1))])
-        gram = design.T @ design
-        gram[np.diag_indices(x.shape[1])] += alpha  # the bias is not shrunk
-        weights = np.linalg.solve(gram, design.T @ yn)
-        return cls(x.shape[1], y.shape[1], alpha, weights)
+        gram, rhs = design.T @ design, design.T @ yn
+        models = []
+        for alpha in alphas:
+            shrunk = gram.copy()
+            shrunk[np.diag_indices(x.shape[1])] += alpha  # the bias is not shrunk
+            models.append(cls(x.shape[1], y.shape[1], alpha, np.linalg.solve(shrunk, rhs)))
+        return models
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         xn, mean, std = _normalise(x)

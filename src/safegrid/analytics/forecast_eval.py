@@ -90,11 +90,10 @@ def evaluate_series(
         for lb in lookbacks:
             x_tr, y_tr = windows(series[:TRAIN], lb, h)
             x_va, y_va = windows(series[TRAIN - lb : TRAIN + VAL], lb, h)
-            for alpha in alphas:
-                model = LinearForecaster.fit(x_tr, y_tr, alpha)
+            for model in LinearForecaster.fit_path(x_tr, y_tr, alphas):
                 mse = _errors(model.predict(x_va), y_va)[0]
                 if best is None or mse < best[0]:
-                    best = (mse, lb, alpha, model)
+                    best = (mse, lb, model.alpha, model)
         assert best is not None
         _, lb, alpha, model = best
         test = series[TRAIN + VAL - lb : TRAIN + VAL + TEST]
