@@ -23,6 +23,7 @@ from safegrid.security.models import AuthSession, SessionStage
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import Staff, World
+from tests.permissions.analytics_inputs import ANALYTICS_BODIES, ANALYTICS_PARAMS
 from tests.permissions.billing_inputs import (
     BILLING_ALLOWED_BUSINESS,
     BILLING_BODIES,
@@ -360,3 +361,5 @@ PARAMS.update(LEDGER_PARAMS)
 BODIES.update(RISK_BODIES)
 PARAMS.update(RISK_PARAMS)
 ALLOWED_BUSINESS.update(RISK_ALLOWED_BUSINESS)
+BODIES.update(ANALYTICS_BODIES)
+PARAMS.update(ANALYTICS_PARAMS)
