@@ -43,6 +43,13 @@ def year_matrix(daily: pd.DataFrame) -> pd.DataFrame:
 
 
 def engineered(year: pd.DataFrame) -> np.ndarray:
+    """A household that read nothing all year has no shape: its ratios are NaN, which
+    the gradient boosting reads as missing."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _engineered(year)
+
+
+def _engineered(year: pd.DataFrame) -> np.ndarray:
     x = year.to_numpy(dtype="float64")
     mean = x.mean(axis=1, keepdims=True) + 1e-6
     rel = x / mean
