@@ -51,7 +51,12 @@ ANALYTICS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
 
 ANALYTICS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "GET /api/analytics/theft/scores": lambda c: {"params": {"period": "2026-01"}},
+    "GET /api/analytics/forecast/load": lambda c: {"params": {"days": 7}},
     "POST /api/analytics/theft/scores/{theft_score_id}/inspection": lambda c: {
         "json": {"result": "clean"}
     },
 }
+
+# The matrix's world has no readings: a forecast is refused for want of history (422),
+# which proves the guard let the caller through.
+ANALYTICS_ALLOWED_BUSINESS: dict[str, set[int]] = {"GET /api/analytics/forecast/load": {422}}

@@ -3,15 +3,17 @@ that produced each, and the inspector's finding for a suspect (ANA-1)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from datetime import date, datetime
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from safegrid.analytics.models import AnalyticsModel, InspectionResult, TheftScore
+from safegrid.analytics.regional import forecast_load
 from safegrid.analytics.theft.inspections import do_record_inspection
-from safegrid.security.api_access import WorkordersAssign, WorkordersView
+from safegrid.security.api_access import ReadingsView, WorkordersAssign, WorkordersView
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics 数据分析"])
 
@@ -73,3 +75,26 @@ def theft_scores(
 def record_inspection(theft_score_id: int, body: InspectionIn, work: WorkordersAssign) -> None:
     """The inspection's finding; it becomes the meter's label for the next training."""
     do_record_inspection(work.write(), theft_score_id, body.result)
+
+
+class LoadForecastOut(BaseModel):
+    org_unit_id: int | None
+    last_day: date
+    history: list[tuple[date, float]]
+    days: list[date]
+    kwh: list[float]
+    lower: list[float]
+    upper: list[float]
+    level: float
+
+
+@router.get("/forecast/load", response_model=LoadForecastOut)
+def load_forecast(
+    work: ReadingsView,
+    org_unit_id: int | None = Query(None, gt=0, description="a unit in scope; default: all"),
+    days: int = Query(14, ge=1, le=28),
+    level: float = Query(0.8, ge=0.5, le=0.99),
+) -> LoadForecastOut:
+    """Daily kWh of the region forecast from its own readings, with a prediction interval."""
+    result = forecast_load(work.read(), org_unit_id, days, level)
+    return LoadForecastOut(**dataclasses.asdict(result))

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 
 from safegrid.analytics.artefacts import ModelArtefact
 from safegrid.analytics.models import AnalyticsModel, InspectionResult, TheftScore
+from safegrid.analytics.regional import forecast_load
 from safegrid.analytics.theft import model as theft_model
 from safegrid.analytics.theft.inspections import (
     do_record_inspection,
@@ -20,7 +21,7 @@ from safegrid.analytics.theft.inspections import (
     labelled_meters,
 )
 from safegrid.fieldwork.models import WorkOrder, WorkOrderKind
-from safegrid.platform.errors import ConflictError
+from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.readings.models import DailyReading
 from tests.fixtures.consumption import START, daily_frame, daily_matrix
 from tests.fixtures.world import World
@@ -96,3 +97,21 @@ def test_ana_1_monthly_scoring_opens_inspections_for_each_units_top_suspect(
     with world.platform.uow(actor, readonly=True) as uow:
         assert labelled_meters(uow) == {meters_a[0]: 1}
     assert date.fromisoformat(f"{period}-01") > START
+
+
+def test_ana_2_regional_load_forecast_from_own_readings_with_intervals(world: World) -> None:
+    kwh = daily_matrix(6, DAYS, seed=4)
+    _meters_with_readings(world, "stationA", kwh[:4])
+    _meters_with_readings(world, "stationB", kwh[4:])
+    county_a = forecast_load(world.platform.uow(world.system()), world.units["countyA"], 14)
+    everything = forecast_load(world.platform.uow(world.system()), None, 14)
+    assert len(county_a.days) == 14 and county_a.days[0] == START + timedelta(days=DAYS)
+    assert all(
+        lo <= v <= hi
+        for lo, v, hi in zip(county_a.lower, county_a.kwh, county_a.upper, strict=True)
+    )
+    recent_a = np.mean([v for _, v in county_a.history[-28:]])
+    assert abs(np.mean(county_a.kwh) / recent_a - 1) < 0.3
+    assert np.mean(everything.kwh) > np.mean(county_a.kwh)  # county B's meters on top
+    with pytest.raises(ValidationProblem, match="not enough history"):
+        forecast_load(world.platform.uow(world.system()), world.units["hallA"], 28)
