@@ -16,7 +16,10 @@ import dataclasses
 
 import numpy as np
 
-EPS = 1e-5
+# A window whose channel barely moves (a stuck sensor, a vacant house) has a std near
+# zero: dividing by it would blow its target up by orders of magnitude and let a few such
+# windows steer the fit. The std is floored, and such windows are left out of the fit.
+MIN_STD = 0.05
 
 
 def windows(
@@ -35,7 +38,7 @@ def windows(
 
 def _normalise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mean = x.mean(axis=1, keepdims=True)
-    std = x.std(axis=1, keepdims=True) + EPS
+    std = np.maximum(x.std(axis=1, keepdims=True), MIN_STD * (np.abs(mean) + 1.0))
     return (x - mean) / std, mean, std
 
 
@@ -56,8 +59,9 @@ class LinearForecaster:
         cls, x: np.ndarray, y: np.ndarray, alphas: tuple[float, ...]
     ) -> list[LinearForecaster]:
         """One model per ridge strength; the normal equations are built once."""
-        xn, mean, std = _normalise(x)
-        yn = (y - mean) / std
+        moving = x.std(axis=1) >= MIN_STD * (np.abs(x.mean(axis=1)) + 1.0)
+        xn, mean, std = _normalise(x[moving])
+        yn = (y[moving] - mean) / std
         design = np.hstack([xn, np.ones((len(xn), 1))])
         gram, rhs = design.T @ design, design.T @ yn
         models = []
