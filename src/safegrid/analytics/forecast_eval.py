@@ -6,7 +6,7 @@ protocol of Informer / Autoformer / DLinear / PatchTST:
 * z-normalised per channel by the training rows' mean and std; errors in that space;
 * multivariate: all seven channels (HUFL … OT) forecast, errors averaged over channels,
   windows (stride 1, every window of the test region) and steps;
-* horizons 96 / 192 / 336 / 720; lookback and ridge strength chosen on validation only.
+* horizons 96 / 192 / 336 / 720; lookback 336; ridge strength chosen on validation only.
 
 The seasonal-naive baseline (the last 24 hours repeated) is computed in the same run; the
 DLinear and PatchTST figures are quoted from their papers (numbers, not re-runs).
@@ -25,8 +25,10 @@ from safegrid.analytics.forecast import LinearForecaster, seasonal_naive, window
 HOURS_PER_MONTH = 30 * 24
 TRAIN, VAL, TEST = 12 * HOURS_PER_MONTH, 4 * HOURS_PER_MONTH, 4 * HOURS_PER_MONTH
 HORIZONS = (96, 192, 336, 720)
-LOOKBACKS = (336, 512, 720)
-ALPHAS = (1.0, 10.0, 100.0, 1000.0, 10000.0)
+# DLinear's lookback. 512 and 720 were also offered on ETTh1 and validation chose 336 at
+# every horizon, so the default run spends its time on ridge strengths instead.
+LOOKBACKS = (336,)
+ALPHAS = (10.0, 100.0, 1000.0, 10000.0)
 
 # (MSE, MAE), multivariate. DLinear: Zeng et al., "Are Transformers Effective for Time
 # Series Forecasting?", AAAI 2023, Table 2 (lookback 336). PatchTST/64: Nie et al., "A
