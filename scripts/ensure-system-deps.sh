@@ -3,11 +3,13 @@
 #   - PostgreSQL server binaries (scripts/with-postgres.sh runs a throwaway cluster)
 #   - Debian's Chromium (Playwright browser tests; no browser download is possible)
 #   - a CJK font, so Chinese text renders in headless Chromium
+#   - a Java runtime (OpenJDK headless): PySpark runs the analytics pipelines in local mode
 # Idempotent and quiet when everything is already present. As root it installs
 # what is missing with apt-get; otherwise it says what to install and exits 1.
 set -euo pipefail
 
 CJK_FONT_PKG=fonts-wqy-zenhei
+JAVA_PKG=openjdk-17-jre-headless
 
 have_postgres() {
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
@@ -25,10 +27,15 @@ have_cjk_font() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$CJK_FONT_PKG" 2>/dev/null || true)" = installed ]
 }
 
+have_java() {
+    command -v java >/dev/null 2>&1
+}
+
 missing=()
 have_postgres || missing+=(postgresql)
 have_chromium || missing+=(chromium)
 have_cjk_font || missing+=("$CJK_FONT_PKG")
+have_java || missing+=("$JAVA_PKG")
 
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
@@ -60,5 +67,6 @@ status=0
 have_postgres || { echo "ensure-system-deps: initdb still missing after install" >&2; status=1; }
 have_chromium || { echo "ensure-system-deps: /usr/bin/chromium still missing after install" >&2; status=1; }
 have_cjk_font || { echo "ensure-system-deps: no CJK font found after install" >&2; status=1; }
+have_java || { echo "ensure-system-deps: java still missing after install" >&2; status=1; }
 [ "$status" -eq 0 ] && echo "ensure-system-deps: done in $((SECONDS - start))s"
 exit "$status"

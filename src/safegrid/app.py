@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safegrid import __version__
 from safegrid.alerts.routes import router as alerts_router
+from safegrid.analytics.routes import router as analytics_router
 from safegrid.billing.routes import router as billing_router
 from safegrid.bootstrap import Platform, get_platform, set_platform
 from safegrid.collection.routes import router as collection_router
@@ -164,6 +165,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(terminals_router)
     app.include_router(governance_router)
     app.include_router(fieldwork_router)
+    app.include_router(analytics_router)
     app.include_router(counter_router)
     app.include_router(ledger_router)
     app.include_router(risk_router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from safegrid.analytics.cli import app as analytics_app
 from safegrid.audit_cli import app as audit_app
 from safegrid.billing.cli import app as billing_app
 from safegrid.collection.cli import app as collection_app
@@ -45,6 +46,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(statements_app, name="statements")
 app.add_typer(recon_app, name="reconciliation")
 app.add_typer(hall_app, name="hall")
+app.add_typer(analytics_app, name="analytics")
 
 
 @app.command()

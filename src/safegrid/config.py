@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     ami_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "ami")
     # Scratch files (uploads being parsed, exports being built); purged hourly (DATA-6).
     tmp_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "tmp")
+    # Trained analytics models (ANA-1..4): versioned JSON artefacts, also listed in the
+    # analytics_models table; and the real data sets they are trained on (read-only).
+    models_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "models")
+    shared_data_dir: Path = Field(default_factory=lambda: REPO_ROOT.parent / "shared" / "data")
     # APScheduler inside the server (jobs: safegrid.platform.jobs). Off in tests and when a
     # separate `safegrid jobs worker` runs the schedule.
     scheduler_enabled: bool = True

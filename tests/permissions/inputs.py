@@ -23,6 +23,11 @@ from safegrid.security.models import AuthSession, SessionStage
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import Staff, World
+from tests.permissions.analytics_inputs import (
+    ANALYTICS_ALLOWED_BUSINESS,
+    ANALYTICS_BODIES,
+    ANALYTICS_PARAMS,
+)
 from tests.permissions.billing_inputs import (
     BILLING_ALLOWED_BUSINESS,
     BILLING_BODIES,
@@ -375,3 +380,6 @@ ALLOWED_BUSINESS.update(HALL_ALLOWED_BUSINESS)
 BODIES.update(FIELDWORK_BODIES)
 PARAMS.update(FIELDWORK_PARAMS)
 ALLOWED_BUSINESS.update(FIELDWORK_ALLOWED_BUSINESS)
+BODIES.update(ANALYTICS_BODIES)
+PARAMS.update(ANALYTICS_PARAMS)
+ALLOWED_BUSINESS.update(ANALYTICS_ALLOWED_BUSINESS)

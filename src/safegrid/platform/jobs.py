@@ -54,6 +54,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.reconciliation.jobs",
     "safegrid.hall.jobs",
     "safegrid.fieldwork.jobs",
+    "safegrid.analytics.theft.jobs",
 )
 
 # A run still marked running after this long is taken to have died with its process.

@@ -21,6 +21,7 @@ LOADED_BY = {
     "uvloop": ("uvloop", "uvicorn.loops.uvloop"),
     "python-multipart": ("python_multipart", "fastapi.dependencies.utils"),
     "httpx2": ("httpx2", "starlette.testclient"),  # FastAPI's TestClient
+    "sqlglot": ("sqlglot", "ibis.backends.sql"),  # pinned below the version Ibis breaks on
 }
 TOOLS = {"ruff", "mypy"}  # run by `make lint`
 

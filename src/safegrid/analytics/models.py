@@ -1,0 +1,60 @@
+"""Analytics tables: the model artefacts the platform used, and the monthly theft scores of
+the utility's meters with the inspection that followed (ANA-1)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safegrid.org.models import OrgScoped
+from safegrid.platform.db import Base, UTCDateTime, str_enum
+
+
+class AnalyticsModel(Base):
+    """One trained artefact (safegrid.analytics.artefacts): where its file is, what data it
+    was trained on, with which parameters, and how it scored in its evaluation."""
+
+    __tablename__ = "analytics_models"
+    __table_args__ = (UniqueConstraint("kind", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(64))
+    training_data_sha256: Mapped[str] = mapped_column(String(64))
+    training_rows: Mapped[int] = mapped_column(Integer)
+    params: Mapped[str] = mapped_column(Text)  # JSON
+    evaluation: Mapped[str] = mapped_column(Text)  # JSON
+    path: Mapped[str] = mapped_column(String(500))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InspectionResult(enum.StrEnum):
+    THEFT = "theft"  # confirmed on site: the label for the next training is 1
+    CLEAN = "clean"  # nothing found: label 0
+
+
+class TheftScore(OrgScoped, Base):
+    """A meter's theft score in one monthly run, its rank among its unit's meters, the
+    reason in words, the inspection order it opened and the inspection's finding."""
+
+    __tablename__ = "theft_scores"
+    __table_args__ = (UniqueConstraint("period", "meter_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("analytics_models.id"))
+    score: Mapped[float] = mapped_column(Float)
+    unit_rank: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300))
+    work_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_orders.id"), unique=True, default=None
+    )
+    result: Mapped[InspectionResult | None] = mapped_column(
+        str_enum(InspectionResult, 8), default=None
+    )
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -1,0 +1,1 @@
+"""ANA-1: abnormal use and theft ranking from daily consumption."""
