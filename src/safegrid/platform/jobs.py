@@ -51,6 +51,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.payments.counter.jobs",
     "safegrid.relay.jobs",
     "safegrid.payments.online.callbacks.backlog",
+    "safegrid.secops.jobs",
 )
 
 # A run still marked running after this long is taken to have died with its process.

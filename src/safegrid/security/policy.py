@@ -119,6 +119,12 @@ class Perm(enum.StrEnum):
     # The outbox relay (ADR 0016): see the backlog; manage webhooks, re-queue dead deliveries.
     EVENTS_VIEW = "events.view"
     EVENTS_MANAGE = "events.manage"
+    # Security operations (OPS-1..8): the posture and detections; running response
+    # playbooks; approving an unfreeze; editing playbooks (an administration function).
+    SECOPS_VIEW = "secops.view"
+    SECOPS_RESPOND = "secops.respond"
+    SECOPS_APPROVE = "secops.approve"
+    SECOPS_MANAGE = "secops.manage"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -302,6 +308,15 @@ POLICY[Post.FINANCE] |= {
 }
 POLICY[Post.DEPARTMENT_HEAD] |= {Perm.PAYMENTS_VIEW, Perm.REFUNDS_APPROVE}
 POLICY[Post.AUDITOR] |= {Perm.PAYMENTS_VIEW}
+
+
+# Security operations (OPS-1..8): the data security officer watches and responds; the
+# system administrator approves an unfreeze (never his own request) and edits playbooks;
+# auditors and department heads read the posture of their units.
+POLICY[Post.DATA_SECURITY_OFFICER] |= {Perm.SECOPS_VIEW, Perm.SECOPS_RESPOND}
+POLICY[Post.SYSTEM_ADMIN] |= {Perm.SECOPS_VIEW, Perm.SECOPS_APPROVE, Perm.SECOPS_MANAGE}
+POLICY[Post.AUDITOR] |= {Perm.SECOPS_VIEW}
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.SECOPS_VIEW}
 
 
 def permissions_of(post: Post) -> frozenset[Perm]:

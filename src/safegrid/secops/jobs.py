@@ -1,0 +1,21 @@
+"""Scheduled security operations: hourly behaviour analytics (OPS-1)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from safegrid.bootstrap import Platform
+from safegrid.platform import jobs
+from safegrid.secops.catalog import do_install_defaults
+from safegrid.secops.detections import do_run_detection
+from safegrid.security.actor import Actor
+
+
+def detect(platform: Platform, actor: Actor) -> dict[str, Any]:
+    """Score the last 24 hours of every account against its 30-day baseline."""
+    do_install_defaults(platform.uow(actor))
+    return dataclasses.asdict(do_run_detection(platform.uow(actor)))
+
+
+jobs.register("secops.detect", "5 * * * *", detect)
