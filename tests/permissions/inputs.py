@@ -51,6 +51,11 @@ from tests.permissions.payments_risk_inputs import (
     RISK_PARAMS,
 )
 from tests.permissions.readings_inputs import READINGS_BODIES
+from tests.permissions.secops_inputs import (
+    SECOPS_ALLOWED_BUSINESS,
+    SECOPS_BODIES,
+    SECOPS_PARAMS,
+)
 from tests.permissions.terminals_inputs import TERMINALS_BODIES, TERMINALS_PARAMS
 
 INSIDE_COUNTY, OUTSIDE_COUNTY = "countyA", "countyB"
@@ -360,3 +365,6 @@ PARAMS.update(LEDGER_PARAMS)
 BODIES.update(RISK_BODIES)
 PARAMS.update(RISK_PARAMS)
 ALLOWED_BUSINESS.update(RISK_ALLOWED_BUSINESS)
+BODIES.update(SECOPS_BODIES)
+PARAMS.update(SECOPS_PARAMS)
+ALLOWED_BUSINESS.update(SECOPS_ALLOWED_BUSINESS)

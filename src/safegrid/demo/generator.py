@@ -27,6 +27,7 @@ from safegrid.demo.geography import ZHEJIANG
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
+from safegrid.secops.catalog import do_install_defaults
 from safegrid.security.actor import Actor
 from safegrid.security.passwords import hasher
 from safegrid.terminals import demo as terminal_demo
@@ -171,6 +172,8 @@ def generate(
         uow.commit()
     # Prices before anyone signs in: the tariff pages and bill explanations need them.
     billing.seed_tariffs(platform)
+    # The response playbooks (OPS-2), so the security officer can run one at once.
+    do_install_defaults(platform.uow(actor))
     if not with_history:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
     done = complete_history(platform, progress)

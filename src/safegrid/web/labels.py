@@ -109,6 +109,23 @@ DATA_CLASS_LABELS: Final[dict[str, str]] = {
 }
 
 
+# Security operations (OPS-1, OPS-2, OPS-5, OPS-7).
+SECOPS_LABELS: Final[dict[str, str]] = {
+    "night_export": N_("Bulk export at night"),
+    "volume_spike": N_("Volume spike"),
+    "new_network": N_("New network"),
+    "off_hours": N_("Off-hours access"),
+    "departed_token": N_("Departed employee's token used"),
+    "grant_reveals": N_("Many reveals under one grant"),
+    "many_units": N_("Many units touched"),
+    "rule": N_("Detection rule"),
+    "manual": N_("By hand"),
+    "dry_run": N_("Dry run"),
+    "done": N_("Done"),
+    "undone": N_("Undone"),
+}
+
+
 def _merge(*groups: Mapping[str, str]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for group in groups:
@@ -127,4 +144,5 @@ ENUM_LABELS: Final[dict[str, str]] = _merge(
     DATAUSE_LABELS,
     TERMINAL_LABELS,
     DATA_CLASS_LABELS,
+    SECOPS_LABELS,
 )

@@ -195,6 +195,12 @@ NAV: Final[tuple[NavItem, ...]] = (
         Perm.AUDIT_VIEW,
         N_("The tamper-evident log of every change; verify the hash chain."),
     ),
+    NavItem(
+        "/secops/posture",
+        N_("Security posture"),
+        Perm.SECOPS_VIEW,
+        N_("Detections, cases, weak accounts, grants, keys, backups and drills in one place."),
+    ),
 )
 
 

@@ -21,6 +21,7 @@ from safegrid.web.datause import pages as datause
 from safegrid.web.governance import pages as governance
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.readings import pages as readings
+from safegrid.web.secops import pages as secops
 from safegrid.web.terminals import pages as terminals
 
 SWAGGER_JS = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
@@ -47,6 +48,7 @@ router.include_router(governance.router)
 router.include_router(portal.router)
 router.include_router(ledger.router)
 router.include_router(risk.router)
+router.include_router(secops.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])

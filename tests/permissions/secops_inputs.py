@@ -1,0 +1,58 @@
+"""Inside/outside objects and bodies for the security-operations routes (OPS-1..8): playbook
+runs and unfreeze requests on a cashier of the caller's station and of the other county."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from safegrid.secops import playbooks
+from safegrid.secops.catalog import do_install_defaults
+from safegrid.secops.unfreeze import do_request_unfreeze
+from safegrid.security.policy import Post
+from tests.fixtures.world import Staff, World
+
+if TYPE_CHECKING:  # inputs.py imports this module
+    from tests.permissions.inputs import Ctx
+
+
+def _frozen_run(w: World, unit: str) -> int:
+    do_install_defaults(w.platform.uow(w.system()))
+    target = w.staff(Post.CASHIER, unit)
+    req = playbooks.RunRequest("contain_insider", target.id, "权限矩阵 / matrix")
+    return playbooks.do_run_playbook(w.platform.uow(w.system()), req).run_id
+
+
+def _run(w: World, s: Staff) -> tuple[int, int]:
+    return _frozen_run(w, "stationA"), _frozen_run(w, "stationB")
+
+
+def _unfreeze_in(w: World, unit: str) -> int:
+    return do_request_unfreeze(w.platform.uow(w.system()), _frozen_run(w, unit), "误报 / false")
+
+
+def _unfreeze(w: World, s: Staff) -> tuple[int, int]:
+    return _unfreeze_in(w, "stationA"), _unfreeze_in(w, "stationB")
+
+
+def _run_body(c: Ctx) -> dict[str, Any]:
+    do_install_defaults(c.world.platform.uow(c.world.system()))
+    target = c.world.staff(Post.CASHIER, "stationA")
+    return {"data": {"playbook": "end_sessions", "account_id": str(target.id),
+                     "reason": "矩阵 / matrix"}}  # fmt: skip
+
+
+SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
+    "run_id": _run,
+    "request_id": _unfreeze,
+}
+SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
+    "POST /secops/playbooks/run": _run_body,
+    "POST /secops/runs/{run_id}/unfreeze": lambda c: {"data": {"reason": "误报 / false alarm"}},
+    "POST /secops/unfreeze/{request_id}/decision": lambda c: {"data": {"approve": "yes"}},
+    "POST /account/step-up": lambda c: {"data": {"code": "000000"}},
+}
+SECOPS_ALLOWED_BUSINESS: dict[str, set[int]] = {
+    # No step-up is pending for the caller's session: the refusal proves the guard passed.
+    "POST /account/step-up": {409},
+}
