@@ -16,6 +16,7 @@ from safegrid.jobs_cli import app as jobs_app
 from safegrid.payments.online.callbacks.cli import app as payments_app
 from safegrid.readings.cli import app as readings_app
 from safegrid.relay.cli import app as events_app
+from safegrid.secops.backup.cli import app as backup_app
 from safegrid.security.keys_cli import app as keys_app
 from safegrid.security.keys_cli import data_app
 from safegrid.staff_cli import app as staff_app
@@ -39,6 +40,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(data_app, name="data")
 app.add_typer(payments_app, name="payments")
 app.add_typer(events_app, name="events")
+app.add_typer(backup_app, name="backup")
 
 
 @app.command()

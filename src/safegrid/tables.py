@@ -20,6 +20,7 @@ from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
 from safegrid.relay import models as relay_models
 from safegrid.secops import models as secops_models
+from safegrid.secops import resilience_models
 from safegrid.security import key_store
 from safegrid.security import models as security_models
 from safegrid.tariffs import models as tariff_models
@@ -48,6 +49,7 @@ __all__ = [
     "payment_models",
     "reading_models",
     "relay_models",
+    "resilience_models",
     "risk_models",
     "secops_models",
     "security_models",
