@@ -2,7 +2,7 @@
 
 Revision ID: 0019
 Revises: 0011
-Create Date: 2026-12-07 10:39:14.096786
+Create Date: 2026-12-07 10:52:55.492684
 """
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ def upgrade() -> None:
     with op.batch_alter_table('secops_backup_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_secops_backup_runs_created_at'), ['created_at'], unique=False)
 
+    op.create_table('secops_emergency_plans',
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('roles', sa.JSON(), nullable=False),
+    sa.Column('steps', sa.JSON(), nullable=False),
+    sa.Column('contacts', sa.JSON(), nullable=False),
+    sa.Column('updated_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_secops_emergency_plans'))
+    )
     op.create_table('secops_playbooks',
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -61,6 +70,21 @@ def upgrade() -> None:
     with op.batch_alter_table('secops_restore_drills', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_secops_restore_drills_started_at'), ['started_at'], unique=False)
 
+    op.create_table('secops_drills',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_code', sa.String(length=32), nullable=False),
+    sa.Column('scheduled_on', sa.Date(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['plan_code'], ['secops_emergency_plans.code'], name=op.f('fk_secops_drills_plan_code_secops_emergency_plans')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_secops_drills')),
+    sa.UniqueConstraint('plan_code', 'scheduled_on', name=op.f('uq_secops_drills_plan_code_scheduled_on'))
+    )
+    with op.batch_alter_table('secops_drills', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_secops_drills_scheduled_on'), ['scheduled_on'], unique=False)
+
     op.create_table('secops_detections',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -81,6 +105,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_secops_detections_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_secops_detections_detected_at'), ['detected_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_secops_detections_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('secops_drill_findings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('drill_id', sa.Integer(), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('found_on', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('due_basis', sa.String(length=64), nullable=False),
+    sa.Column('fixed_on', sa.Date(), nullable=True),
+    sa.Column('fix_note', sa.String(length=500), nullable=True),
+    sa.Column('escalated_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['drill_id'], ['secops_drills.id'], name=op.f('fk_secops_drill_findings_drill_id_secops_drills')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_secops_drill_findings'))
+    )
+    with op.batch_alter_table('secops_drill_findings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_secops_drill_findings_drill_id'), ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_secops_drill_findings_due_on'), ['due_on'], unique=False)
 
     op.create_table('secops_cases',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -171,17 +212,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_secops_cases_account_id'))
 
     op.drop_table('secops_cases')
+    with op.batch_alter_table('secops_drill_findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_secops_drill_findings_due_on'))
+        batch_op.drop_index(batch_op.f('ix_secops_drill_findings_drill_id'))
+
+    op.drop_table('secops_drill_findings')
     with op.batch_alter_table('secops_detections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_secops_detections_org_unit_id'))
         batch_op.drop_index(batch_op.f('ix_secops_detections_detected_at'))
         batch_op.drop_index(batch_op.f('ix_secops_detections_account_id'))
 
     op.drop_table('secops_detections')
+    with op.batch_alter_table('secops_drills', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_secops_drills_scheduled_on'))
+
+    op.drop_table('secops_drills')
     with op.batch_alter_table('secops_restore_drills', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_secops_restore_drills_started_at'))
 
     op.drop_table('secops_restore_drills')
     op.drop_table('secops_playbooks')
+    op.drop_table('secops_emergency_plans')
     with op.batch_alter_table('secops_backup_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_secops_backup_runs_created_at'))
 

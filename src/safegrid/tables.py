@@ -19,8 +19,8 @@ from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
 from safegrid.relay import models as relay_models
+from safegrid.secops import emergency_models, resilience_models
 from safegrid.secops import models as secops_models
-from safegrid.secops import resilience_models
 from safegrid.security import key_store
 from safegrid.security import models as security_models
 from safegrid.tariffs import models as tariff_models
@@ -36,6 +36,7 @@ __all__ = [
     "customer_models",
     "datause_models",
     "demo_models",
+    "emergency_models",
     "fieldwork_models",
     "governance_models",
     "job_runs",

@@ -3,11 +3,16 @@ runs and unfreeze requests on a cashier of the caller's station and of the other
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from safegrid.secops import playbooks
+from sqlalchemy import select
+
+from safegrid.platform import clock
+from safegrid.secops import emergency, playbooks
 from safegrid.secops.catalog import do_install_defaults
+from safegrid.secops.emergency_models import Drill
 from safegrid.secops.unfreeze import do_request_unfreeze
 from safegrid.security.policy import Post
 from tests.fixtures.world import Staff, World
@@ -35,6 +40,34 @@ def _unfreeze(w: World, s: Staff) -> tuple[int, int]:
     return _unfreeze_in(w, "stationA"), _unfreeze_in(w, "stationB")
 
 
+MISSING = 987_654_321
+
+
+_years = itertools.count(2030)
+
+
+def _drill_id(w: World) -> int:
+    # A year of its own per call: every post's call records a drill of its own.
+    emergency.do_plan_year(w.platform.uow(w.system()), next(_years))
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        drill = uow.session.scalars(
+            select(Drill.id).where(Drill.held_on.is_(None)).order_by(Drill.id)
+        ).first()
+    assert drill is not None
+    return int(drill)
+
+
+def _drill(w: World, s: Staff) -> tuple[int, int]:
+    # Plans and drills are utility-wide: a real one inside, one that does not exist outside.
+    return _drill_id(w), MISSING
+
+
+def _finding(w: World, s: Staff) -> tuple[int, int]:
+    rec = emergency.DrillRecord(clock.business_day(), "矩阵 / matrix", ["问题 / finding"])
+    (found,) = emergency.do_record_drill(w.platform.uow(w.system()), _drill_id(w), rec)
+    return found, MISSING
+
+
 def _run_body(c: Ctx) -> dict[str, Any]:
     do_install_defaults(c.world.platform.uow(c.world.system()))
     target = c.world.staff(Post.CASHIER, "stationA")
@@ -45,12 +78,22 @@ def _run_body(c: Ctx) -> dict[str, Any]:
 SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "run_id": _run,
     "request_id": _unfreeze,
+    "drill_id": _drill,
+    "finding_id": _finding,
 }
 SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "POST /secops/playbooks/run": _run_body,
     "POST /secops/runs/{run_id}/unfreeze": lambda c: {"data": {"reason": "误报 / false alarm"}},
     "POST /secops/unfreeze/{request_id}/decision": lambda c: {"data": {"approve": "yes"}},
     "POST /account/step-up": lambda c: {"data": {"code": "000000"}},
+    "POST /secops/drills/{drill_id}/record": lambda c: {
+        "data": {
+            "held_on": str(clock.business_day()),
+            "summary": "演练 / drill",
+            "findings": "问题 / finding",
+        }
+    },
+    "POST /secops/findings/{finding_id}/fix": lambda c: {"data": {"note": "已整改 / fixed"}},
 }
 SECOPS_ALLOWED_BUSINESS: dict[str, set[int]] = {
     # No step-up is pending for the caller's session: the refusal proves the guard passed.

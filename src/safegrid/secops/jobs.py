@@ -30,3 +30,29 @@ def backup(platform: Platform, actor: Actor) -> dict[str, Any]:
 
 
 jobs.register("secops.backup", "0 2 * * *", backup)
+
+
+def wal_seal(platform: Platform, actor: Actor) -> dict[str, Any]:
+    """Seal the WAL segments PostgreSQL archived into the spool (nothing to do on SQLite)."""
+    from safegrid.secops.backup import wal
+    from safegrid.secops.backup.sealed import backup_key
+    from safegrid.secops.backup.settings import backup_settings
+    from safegrid.security.key_store import master_key
+
+    root = backup_settings().dir
+    return {"sealed": wal.seal_spool(root, backup_key(master_key(platform.settings)))}
+
+
+jobs.register("secops.wal_seal", "* * * * *", wal_seal)
+
+
+def drills(platform: Platform, actor: Actor) -> dict[str, Any]:
+    """Plan this year's drills (idempotent) and escalate drill findings past their due day."""
+    from safegrid.platform import clock
+    from safegrid.secops.emergency import do_plan_year, run_overdue_escalation
+
+    planned = do_plan_year(platform.uow(actor), clock.business_day().year)
+    return {"planned": planned, **run_overdue_escalation(platform.uow(actor))}
+
+
+jobs.register("secops.drills", "30 8 * * *", drills)

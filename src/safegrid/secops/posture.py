@@ -17,7 +17,9 @@ from safegrid.datause.models import DataUseGrant, ExportRecord
 from safegrid.governance.models import DepartureNotice
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
+from safegrid.secops.emergency_models import DrillFinding
 from safegrid.secops.models import CaseStatus, Detection, SecurityCase
+from safegrid.secops.resilience_models import BackupRun, RestoreDrill
 from safegrid.security.key_store import DataKey, KeyStatus
 from safegrid.security.models import AccountStatus, AuditEntry, StaffAccount
 from safegrid.security.passwords import MAX_AGE
@@ -120,7 +122,41 @@ def posture(uow: UnitOfWork) -> Posture:
                  "/datause/exports", False),
         ]  # fmt: skip
         items.extend(_platform_facts(uow))
+        items.extend(_resilience(uow, now))
     shown = [
         dataclasses.replace(i, attention=i.attention and i.value not in (0, "done")) for i in items
     ]
     return Posture(shown, now)
+
+
+def _resilience(uow: UnitOfWork, now: datetime) -> list[Item]:
+    """Backups, restore drills and emergency findings: utility-wide, like the keys."""
+    why = unscoped("platform-wide resilience state, the same for every unit")
+    backup = uow.session.scalar(select(func.max(BackupRun.verified_at)), execution_options=why)
+    drill = uow.session.execute(
+        select(RestoreDrill.started_at, RestoreDrill.rto_seconds, RestoreDrill.chain_ok,
+               RestoreDrill.counts_ok).order_by(RestoreDrill.id.desc()).limit(1),
+        execution_options=why,
+    ).first()  # fmt: skip
+    today = clock.business_day(now)
+    open_findings = _count(uow, select(func.count(DrillFinding.id))
+                           .where(DrillFinding.fixed_on.is_(None)), **why)  # fmt: skip
+    overdue = _count(uow, select(func.count(DrillFinding.id)).where(
+        DrillFinding.fixed_on.is_(None), DrillFinding.due_on < today), **why)  # fmt: skip
+    drill_text = (
+        f"{drill[0].isoformat(timespec='minutes')} · RTO {drill[1]} s"
+        + ("" if drill[2] and drill[3] else " · FAILED")
+        if drill
+        else "never"
+    )
+    return [
+        Item("backup", "Last verified backup",
+             backup.isoformat(timespec="minutes") if backup else "never",
+             "/secops/drills#backups", backup is None or backup < now - timedelta(days=1)),
+        Item("restore_drill", "Last restore drill (recovery time)", drill_text,
+             "/secops/drills#backups",
+             drill is None or not (drill[2] and drill[3])
+             or drill[0] < now - timedelta(days=92)),
+        Item("drill_findings", "Open emergency-drill findings (overdue)",
+             f"{open_findings} ({overdue})", "/secops/drills#findings", overdue > 0),
+    ]  # fmt: skip

@@ -21,6 +21,7 @@ from safegrid.web.datause import pages as datause
 from safegrid.web.governance import pages as governance
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.readings import pages as readings
+from safegrid.web.secops import drills as secops_drills
 from safegrid.web.secops import pages as secops
 from safegrid.web.terminals import pages as terminals
 
@@ -49,6 +50,7 @@ router.include_router(portal.router)
 router.include_router(ledger.router)
 router.include_router(risk.router)
 router.include_router(secops.router)
+router.include_router(secops_drills.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])
