@@ -2,7 +2,7 @@
 
 Revision ID: 0019
 Revises: 0011
-Create Date: 2026-12-07 10:52:55.492684
+Create Date: 2026-12-07 11:09:51.299082
 """
 from __future__ import annotations
 
@@ -84,6 +84,36 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('secops_drills', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_secops_drills_scheduled_on'), ['scheduled_on'], unique=False)
+
+    op.create_table('secops_hazard_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('anonymous', sa.Boolean(), nullable=False),
+    sa.Column('reporter_name', sa.String(length=64), nullable=True),
+    sa.Column('reporter_phone', safegrid.security.fields.EncryptedString(length=111), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('latitude', sa.Numeric(precision=9, scale=6), nullable=False),
+    sa.Column('longitude', sa.Numeric(precision=9, scale=6), nullable=False),
+    sa.Column('photo', sa.LargeBinary(), nullable=True),
+    sa.Column('photo_sha256', sa.String(length=64), nullable=True),
+    sa.Column('reported_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.Enum('new', 'triaged', 'fixed', 'rejected', name='hazardstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=True),
+    sa.Column('assignee', sa.String(length=64), nullable=True),
+    sa.Column('triaged_by', sa.String(length=64), nullable=True),
+    sa.Column('fixed_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fix_note', sa.String(length=500), nullable=True),
+    sa.Column('reward', sa.Numeric(precision=10, scale=2), nullable=True),
+    sa.Column('rewarded_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_secops_hazard_reports_org_unit_id_org_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_secops_hazard_reports')),
+    sa.UniqueConstraint('number', name=op.f('uq_secops_hazard_reports_number'))
+    )
+    with op.batch_alter_table('secops_hazard_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_secops_hazard_reports_org_unit_id'), ['org_unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_secops_hazard_reports_reported_at'), ['reported_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_secops_hazard_reports_status'), ['status'], unique=False)
 
     op.create_table('secops_detections',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -223,6 +253,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_secops_detections_account_id'))
 
     op.drop_table('secops_detections')
+    with op.batch_alter_table('secops_hazard_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_secops_hazard_reports_status'))
+        batch_op.drop_index(batch_op.f('ix_secops_hazard_reports_reported_at'))
+        batch_op.drop_index(batch_op.f('ix_secops_hazard_reports_org_unit_id'))
+
+    op.drop_table('secops_hazard_reports')
     with op.batch_alter_table('secops_drills', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_secops_drills_scheduled_on'))
 

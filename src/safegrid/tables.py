@@ -19,7 +19,7 @@ from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
 from safegrid.relay import models as relay_models
-from safegrid.secops import emergency_models, resilience_models
+from safegrid.secops import emergency_models, hazard_models, resilience_models
 from safegrid.secops import models as secops_models
 from safegrid.security import key_store
 from safegrid.security import models as security_models
@@ -39,6 +39,7 @@ __all__ = [
     "emergency_models",
     "fieldwork_models",
     "governance_models",
+    "hazard_models",
     "job_runs",
     "key_store",
     "metadata",

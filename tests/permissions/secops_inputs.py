@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from safegrid.platform import clock
-from safegrid.secops import emergency, playbooks
+from safegrid.secops import emergency, hazards, playbooks
 from safegrid.secops.catalog import do_install_defaults
 from safegrid.secops.emergency_models import Drill
+from safegrid.secops.hazard_models import HazardReport
 from safegrid.secops.unfreeze import do_request_unfreeze
 from safegrid.security.policy import Post
 from tests.fixtures.world import Staff, World
@@ -68,6 +69,21 @@ def _finding(w: World, s: Staff) -> tuple[int, int]:
     return found, MISSING
 
 
+def _hazard_in(w: World, unit: str) -> int:
+    from decimal import Decimal
+
+    report = hazards.NewHazard("矩阵 / matrix", Decimal("30"), Decimal("120"), True, w.units[unit])
+    number = hazards.do_report_hazard(w.platform.uow(w.system()), report)
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        return int(
+            uow.session.scalars(select(HazardReport.id).where(HazardReport.number == number)).one()
+        )
+
+
+def _hazard(w: World, s: Staff) -> tuple[int, int]:
+    return _hazard_in(w, "stationA"), _hazard_in(w, "stationB")
+
+
 def _run_body(c: Ctx) -> dict[str, Any]:
     do_install_defaults(c.world.platform.uow(c.world.system()))
     target = c.world.staff(Post.CASHIER, "stationA")
@@ -80,6 +96,7 @@ SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "request_id": _unfreeze,
     "drill_id": _drill,
     "finding_id": _finding,
+    "hazard_id": _hazard,
 }
 SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "POST /secops/playbooks/run": _run_body,
@@ -92,6 +109,9 @@ SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
             "summary": "演练 / drill",
             "findings": "问题 / finding",
         }
+    },
+    "POST /secops/hazards/{hazard_id}": lambda c: {
+        "data": {"action": "triage", "level": "1", "assignee": "巡线班 / patrol"}
     },
     "POST /secops/findings/{finding_id}/fix": lambda c: {"data": {"note": "已整改 / fixed"}},
 }

@@ -125,6 +125,8 @@ class Perm(enum.StrEnum):
     SECOPS_RESPOND = "secops.respond"
     SECOPS_APPROVE = "secops.approve"
     SECOPS_MANAGE = "secops.manage"
+    # Hazard reports (OPS-7): triage, assignment, fix and rewards.
+    HAZARDS_MANAGE = "hazards.manage"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -317,6 +319,9 @@ POLICY[Post.DATA_SECURITY_OFFICER] |= {Perm.SECOPS_VIEW, Perm.SECOPS_RESPOND}
 POLICY[Post.SYSTEM_ADMIN] |= {Perm.SECOPS_VIEW, Perm.SECOPS_APPROVE, Perm.SECOPS_MANAGE}
 POLICY[Post.AUDITOR] |= {Perm.SECOPS_VIEW}
 POLICY[Post.DEPARTMENT_HEAD] |= {Perm.SECOPS_VIEW}
+# Hazard reports (安全随手拍, OPS-7) are worked by the safety supervisors and department heads.
+POLICY[Post.SAFETY_SUPERVISOR] |= {Perm.HAZARDS_MANAGE}
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.HAZARDS_MANAGE}
 
 
 def permissions_of(post: Post) -> frozenset[Perm]:

@@ -123,6 +123,9 @@ SECOPS_LABELS: Final[dict[str, str]] = {
     "dry_run": N_("Dry run"),
     "done": N_("Done"),
     "undone": N_("Undone"),
+    "new": N_("New"),
+    "triaged": N_("Triaged"),
+    "fixed": N_("Fixed"),
 }
 
 

@@ -72,6 +72,7 @@ RiskCasesDecidePage = Annotated[Work, Depends(work_under(require_page(Perm.RISK_
 RiskCasesViewPage = Annotated[Work, Depends(work_under(require_page(Perm.RISK_CASES_VIEW)))]
 RiskRulesManagePage = Annotated[Work, Depends(work_under(require_page(Perm.RISK_RULES_MANAGE)))]
 RiskRulesViewPage = Annotated[Work, Depends(work_under(require_page(Perm.RISK_RULES_VIEW)))]
+HazardsManagePage = Annotated[Work, Depends(work_under(require_page(Perm.HAZARDS_MANAGE)))]
 SecopsApprovePage = Annotated[Work, Depends(work_under(require_page(Perm.SECOPS_APPROVE)))]
 SecopsRespondPage = Annotated[Work, Depends(work_under(require_page(Perm.SECOPS_RESPOND)))]
 SecopsViewPage = Annotated[Work, Depends(work_under(require_page(Perm.SECOPS_VIEW)))]

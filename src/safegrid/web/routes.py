@@ -22,6 +22,7 @@ from safegrid.web.governance import pages as governance
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.readings import pages as readings
 from safegrid.web.secops import drills as secops_drills
+from safegrid.web.secops import hazards as secops_hazards
 from safegrid.web.secops import pages as secops
 from safegrid.web.terminals import pages as terminals
 
@@ -51,6 +52,7 @@ router.include_router(ledger.router)
 router.include_router(risk.router)
 router.include_router(secops.router)
 router.include_router(secops_drills.router)
+router.include_router(secops_hazards.router)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(public("api docs"))])
