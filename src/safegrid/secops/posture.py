@@ -19,7 +19,7 @@ from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
 from safegrid.secops.emergency_models import DrillFinding
 from safegrid.secops.models import CaseStatus, Detection, SecurityCase
-from safegrid.secops.resilience_models import BackupRun, RestoreDrill
+from safegrid.secops.resilience_models import AttackEvent, BackupRun, RestoreDrill
 from safegrid.security.key_store import DataKey, KeyStatus
 from safegrid.security.models import AccountStatus, AuditEntry, StaffAccount
 from safegrid.security.passwords import MAX_AGE
@@ -159,4 +159,8 @@ def _resilience(uow: UnitOfWork, now: datetime) -> list[Item]:
              or drill[0] < now - timedelta(days=92)),
         Item("drill_findings", "Open emergency-drill findings (overdue)",
              f"{open_findings} ({overdue})", "/secops/drills#findings", overdue > 0),
+        Item("attacks", "Blocked attacks in the last 24 hours",
+             _count(uow, select(func.count(AttackEvent.id))
+                    .where(AttackEvent.at >= now - timedelta(days=1)), **why),
+             "/alerts", True),
     ]  # fmt: skip

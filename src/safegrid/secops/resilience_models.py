@@ -38,3 +38,15 @@ class RestoreDrill(Base):
     counts_ok: Mapped[bool] = mapped_column(Boolean)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(String(500))
+
+
+class AttackEvent(Base):
+    """A blocked attack (OPS-8); at most one row per network, kind and minute."""
+
+    __tablename__ = "secops_attack_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    network: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(200))

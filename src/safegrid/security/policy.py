@@ -324,5 +324,23 @@ POLICY[Post.SAFETY_SUPERVISOR] |= {Perm.HAZARDS_MANAGE}
 POLICY[Post.DEPARTMENT_HEAD] |= {Perm.HAZARDS_MANAGE}
 
 
+# Administration functions (OPS-8): reachable only from the allow-listed administration
+# networks (security/admin_networks.py), checked by the route guard for these permissions.
+ADMIN_PERMS: Final[frozenset[Perm]] = frozenset(
+    {
+        Perm.ORG_MANAGE,
+        Perm.STAFF_MANAGE,
+        Perm.STAFF_LIFECYCLE,
+        Perm.PERMCHANGE_EXECUTE,
+        Perm.KEYS_MANAGE,
+        Perm.RISK_RULES_MANAGE,
+        Perm.EVENTS_MANAGE,
+        Perm.JOBS_RUN,
+        Perm.SECOPS_MANAGE,
+        Perm.SECOPS_APPROVE,
+    }
+)
+
+
 def permissions_of(post: Post) -> frozenset[Perm]:
     return POLICY[post]
