@@ -201,6 +201,12 @@ NAV: Final[tuple[NavItem, ...]] = (
         Perm.SECOPS_VIEW,
         N_("Detections, cases, weak accounts, grants, keys, backups and drills in one place."),
     ),
+    NavItem(
+        "/secops/hazards",
+        N_("Hazard reports"),
+        Perm.HAZARDS_MANAGE,
+        N_("安全随手拍: triage, fix and reward the hazards anyone reported."),
+    ),
 )
 
 
