@@ -92,16 +92,16 @@ def _run_body(c: Ctx) -> dict[str, Any]:
 
 
 SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
-    "run_id": _run,
-    "request_id": _unfreeze,
+    "playbook_run_id": _run,
+    "unfreeze_id": _unfreeze,
     "drill_id": _drill,
     "finding_id": _finding,
     "hazard_id": _hazard,
 }
 SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "POST /secops/playbooks/run": _run_body,
-    "POST /secops/runs/{run_id}/unfreeze": lambda c: {"data": {"reason": "误报 / false alarm"}},
-    "POST /secops/unfreeze/{request_id}/decision": lambda c: {"data": {"approve": "yes"}},
+    "POST /secops/runs/{playbook_run_id}/unfreeze": lambda c: {"data": {"reason": "误报 / false alarm"}},
+    "POST /secops/unfreeze/{unfreeze_id}/decision": lambda c: {"data": {"approve": "yes"}},
     "POST /account/step-up": lambda c: {"data": {"code": "000000"}},
     "POST /secops/drills/{drill_id}/record": lambda c: {
         "data": {

@@ -142,10 +142,10 @@ def run_playbook(
     )
 
 
-@router.post("/secops/runs/{run_id}/unfreeze")
+@router.post("/secops/runs/{playbook_run_id}/unfreeze")
 def request_unfreeze(
     request: Request,
-    run_id: int,
+    playbook_run_id: int,
     work: SecopsRespondPage,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -154,20 +154,20 @@ def request_unfreeze(
         ReasonForm,
         {"reason": reason},
         ("reason",),
-        lambda data: do_request_unfreeze(work.write(), run_id, data.reason),
+        lambda data: do_request_unfreeze(work.write(), playbook_run_id, data.reason),
         done=lambda _: see_other(request, "/secops/detections?done=unfreeze"),
         again=lambda errors, status: _board(request, work, errors, status),
     )
 
 
-@router.post("/secops/unfreeze/{request_id}/decision")
+@router.post("/secops/unfreeze/{unfreeze_id}/decision")
 def decide_unfreeze(
     request: Request,
-    request_id: int,
+    unfreeze_id: int,
     work: SecopsApprovePage,
     approve: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    do_decide_unfreeze(work.write(), request_id, approve=approve == "yes")
+    do_decide_unfreeze(work.write(), unfreeze_id, approve=approve == "yes")
     return see_other(request, "/secops/detections?done=decided")
 
 
