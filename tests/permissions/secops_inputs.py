@@ -100,7 +100,9 @@ SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
 }
 SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "POST /secops/playbooks/run": _run_body,
-    "POST /secops/runs/{playbook_run_id}/unfreeze": lambda c: {"data": {"reason": "误报 / false alarm"}},
+    "POST /secops/runs/{playbook_run_id}/unfreeze": lambda c: {
+        "data": {"reason": "误报 / false alarm"}
+    },
     "POST /secops/unfreeze/{unfreeze_id}/decision": lambda c: {"data": {"approve": "yes"}},
     "POST /account/step-up": lambda c: {"data": {"code": "000000"}},
     "POST /secops/drills/{drill_id}/record": lambda c: {
