@@ -56,10 +56,12 @@ def do_install_defaults(uow: UnitOfWork) -> int:
         stmt = insert_skipping_conflicts(Playbook.__table__, uow.session.get_bind().dialect.name)
         added = 0
         for book in DEFAULTS:
-            result = uow.session.execute(
-                stmt.values(**book, updated_at=now, updated_by=uow.actor.username)
-            )
-            added += int(getattr(result, "rowcount", 0) or 0)
+            got = uow.session.execute(
+                stmt.values(**book, updated_at=now, updated_by=uow.actor.username).returning(
+                    Playbook.__table__.c.code
+                )
+            ).first()
+            added += got is not None
         if added:
             uow.audit("secops.playbooks_installed", object_type="secops_playbook",
                       after={"added": added})  # fmt: skip

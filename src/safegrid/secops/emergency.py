@@ -34,10 +34,12 @@ def do_plan_year(uow: UnitOfWork, year: int) -> int:
         added = 0
         for month, code, title in CALENDAR:
             day = next_working_day(date(year, month, 15))
-            result = uow.session.execute(
-                drills.values(plan_code=code, scheduled_on=day, title=title)
-            )
-            added += int(getattr(result, "rowcount", 0) or 0)
+            got = uow.session.execute(
+                drills.values(plan_code=code, scheduled_on=day, title=title).returning(
+                    Drill.__table__.c.id
+                )
+            ).first()
+            added += got is not None
         uow.audit("secops.drills_planned", object_type="secops_drill", object_id=year,
                   after={"added": added})  # fmt: skip
         uow.commit()

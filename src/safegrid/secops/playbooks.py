@@ -62,28 +62,43 @@ class LastAdministratorError(ConflictError):
 
 
 def _target(uow: UnitOfWork, account_id: int, *, lock: bool) -> StaffAccount:
-    stmt = select(StaffAccount).where(StaffAccount.id == account_id)
-    found = uow.session.scalars(stmt.with_for_update() if lock else stmt).first()
+    found = uow.session.scalars(select(StaffAccount).where(StaffAccount.id == account_id)).first()
     if found is None:  # scoped: an account outside the caller's subtree is not found
         raise NotFoundError("账号不存在 / account not found", field="account_id")
+    if lock:
+        if found.post == Post.SYSTEM_ADMIN:
+            # Every administrator in id order, before anything else: two playbooks on two
+            # administrators lock in the same order and never deadlock.
+            _lock_admins(uow)
+        uow.session.scalars(
+            select(StaffAccount)
+            .where(StaffAccount.id == account_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
     return found
+
+
+def _lock_admins(uow: UnitOfWork) -> list[int]:
+    return list(
+        uow.session.scalars(
+            select(StaffAccount.id)
+            .where(
+                StaffAccount.post == Post.SYSTEM_ADMIN,
+                StaffAccount.status == AccountStatus.ACTIVE,
+            )
+            .order_by(StaffAccount.id)
+            .with_for_update(),
+            execution_options=unscoped("the last administrator is counted utility-wide"),
+        ).all()
+    )
 
 
 def _refuse_last_admin(uow: UnitOfWork, target: StaffAccount) -> None:
     if target.post != Post.SYSTEM_ADMIN or target.status != AccountStatus.ACTIVE:
         return
-    # Locking every active administrator serialises two playbooks freezing the last two.
-    admins = uow.session.scalars(
-        select(StaffAccount.id)
-        .where(
-            StaffAccount.post == Post.SYSTEM_ADMIN,
-            StaffAccount.status == AccountStatus.ACTIVE,
-        )
-        .order_by(StaffAccount.id)
-        .with_for_update(),
-        execution_options=unscoped("the last administrator is counted utility-wide"),
-    ).all()
-    if [a for a in admins if a != target.id]:
+    # Locked (and so current) since _target: a concurrent freeze has committed or waits.
+    if [a for a in _lock_admins(uow) if a != target.id]:
         return
     raise LastAdministratorError(
         "不能冻结最后一名在岗系统管理员 / refusing to freeze the last active system administrator",

@@ -44,7 +44,12 @@ def do_request_unfreeze(uow: UnitOfWork, run_id: int, reason: str) -> int:
         stmt = insert_skipping_conflicts(
             UnfreezeRequest.__table__, uow.session.get_bind().dialect.name
         )
-        inserted = getattr(uow.session.execute(stmt.values(**values)), "rowcount", 0) == 1
+        inserted = (
+            uow.session.execute(
+                stmt.values(**values).returning(UnfreezeRequest.__table__.c.id)
+            ).first()
+            is not None
+        )
         request = uow.session.scalars(
             select(UnfreezeRequest).where(UnfreezeRequest.run_id == run.id).with_for_update()
         ).one()
