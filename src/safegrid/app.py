@@ -41,6 +41,7 @@ from safegrid.platform import integrity, scheduler
 from safegrid.platform.errors import ConflictError, SafeGridError
 from safegrid.readings.routes import router as readings_router
 from safegrid.relay.routes import router as events_router
+from safegrid.secops.shield import Shield
 from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
 from safegrid.tariffs.routes import router as tariffs_router
@@ -223,6 +224,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         secure=lambda: get_platform().settings.cookie_secure,
     )
     app.add_middleware(SecurityHeaders)
+    # Outside the headers: a blocked request never reaches a route (OPS-8).
+    app.add_middleware(Shield)
     # Added last: outermost, so a channel callback skips the rest (ADR 0013).
     app.add_middleware(CallbackFastPath, headers=SECURITY_HEADERS)
     return app

@@ -27,6 +27,8 @@ from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
 from safegrid.reconciliation import models as recon_models
 from safegrid.relay import models as relay_models
+from safegrid.secops import emergency_models, hazard_models, resilience_models
+from safegrid.secops import models as secops_models
 from safegrid.security import key_store, lockout
 from safegrid.security import models as security_models
 from safegrid.tariffs import models as tariff_models
@@ -43,6 +45,7 @@ __all__ = [
     "customer_models",
     "datause_models",
     "demo_models",
+    "emergency_models",
     "field_rectification",
     "field_safety_models",
     "field_supervision",
@@ -51,6 +54,7 @@ __all__ = [
     "fieldwork_models",
     "governance_models",
     "hall_models",
+    "hazard_models",
     "job_runs",
     "key_store",
     "lockout",
@@ -64,7 +68,9 @@ __all__ = [
     "reading_models",
     "recon_models",
     "relay_models",
+    "resilience_models",
     "risk_models",
+    "secops_models",
     "security_models",
     "tariff_models",
     "terminal_models",

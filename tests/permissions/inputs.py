@@ -63,6 +63,11 @@ from tests.permissions.payments_risk_inputs import (
 )
 from tests.permissions.readings_inputs import READINGS_BODIES
 from tests.permissions.reconciliation_inputs import RECON_BODIES
+from tests.permissions.secops_inputs import (
+    SECOPS_ALLOWED_BUSINESS,
+    SECOPS_BODIES,
+    SECOPS_PARAMS,
+)
 from tests.permissions.terminals_inputs import TERMINALS_BODIES, TERMINALS_PARAMS
 
 INSIDE_COUNTY, OUTSIDE_COUNTY = "countyA", "countyB"
@@ -383,3 +388,6 @@ ALLOWED_BUSINESS.update(FIELDWORK_ALLOWED_BUSINESS)
 BODIES.update(ANALYTICS_BODIES)
 PARAMS.update(ANALYTICS_PARAMS)
 ALLOWED_BUSINESS.update(ANALYTICS_ALLOWED_BUSINESS)
+BODIES.update(SECOPS_BODIES)
+PARAMS.update(SECOPS_PARAMS)
+ALLOWED_BUSINESS.update(SECOPS_ALLOWED_BUSINESS)

@@ -129,4 +129,6 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         # OPS-6: the offline field app's shell and service worker, no data in either.
         "/field",
         "/field/sw.js",
+        # OPS-7: anyone, staff or public, may report a hazard (安全随手拍), anonymously too.
+        "/hazards/report",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

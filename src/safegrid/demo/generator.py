@@ -29,6 +29,7 @@ from safegrid.hall import demo as hall_demo
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
+from safegrid.secops.catalog import do_install_defaults
 from safegrid.security.actor import Actor
 from safegrid.security.passwords import hasher
 from safegrid.terminals import demo as terminal_demo
@@ -176,6 +177,8 @@ def generate(
     billing.seed_tariffs(platform)
     # Kits, tests and a few planned orders per station (FLD-1..5): seconds, not minutes.
     field_demo.seed_field_work(platform)
+    # The response playbooks (OPS-2), so the security officer can run one at once.
+    do_install_defaults(platform.uow(actor))
     if not with_history:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
     done = complete_history(platform, progress)

@@ -55,6 +55,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.hall.jobs",
     "safegrid.fieldwork.jobs",
     "safegrid.analytics.theft.jobs",
+    "safegrid.secops.jobs",
 )
 
 # A run still marked running after this long is taken to have died with its process.

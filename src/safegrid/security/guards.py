@@ -14,10 +14,10 @@ from fastapi import Request
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import AuthenticationError, PermissionDeniedError
-from safegrid.security import authn
+from safegrid.security import admin_networks, authn
 from safegrid.security.actor import Actor, Channel
 from safegrid.security.models import SessionStage
-from safegrid.security.policy import Perm
+from safegrid.security.policy import ADMIN_PERMS, Perm
 
 SESSION_COOKIE = "sg_session"
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -82,6 +82,11 @@ class Guard:
         )
         if self.perm is not None and not actor.can(self.perm):
             raise PermissionDeniedError(f"无权限 / permission {self.perm.value} required")
+        if self.perm in ADMIN_PERMS and not admin_networks.allowed(client_ip(request)):
+            raise PermissionDeniedError(
+                "管理功能只能从管理网络使用 / administration functions only from an "
+                "administration network"
+            )
         request.state.actor = actor
         request.state.locale = resolved.locale
         request.state.stage = resolved.stage

@@ -75,6 +75,8 @@ class SessionStage(enum.StrEnum):
     FULL = "full"
     CHANGE_PASSWORD = "change_password"  # noqa: S105 - a stage name
     ENROL_TOTP = "enrol_totp"
+    # A response playbook asked for the one-time code again before the next action (OPS-2).
+    STEP_UP = "step_up"
 
 
 class AuthSession(Base):

@@ -135,6 +135,14 @@ class Perm(enum.StrEnum):
     HALL_VIEW = "hall.view"
     HALL_SERVE = "hall.serve"
     HALL_MANAGE = "hall.manage"
+    # Security operations (OPS-1..8): the posture and detections; running response
+    # playbooks; approving an unfreeze; editing playbooks (an administration function).
+    SECOPS_VIEW = "secops.view"
+    SECOPS_RESPOND = "secops.respond"
+    SECOPS_APPROVE = "secops.approve"
+    SECOPS_MANAGE = "secops.manage"
+    # Hazard reports (OPS-7): triage, assignment, fix and rewards.
+    HAZARDS_MANAGE = "hazards.manage"
 
 
 # Whoever sees the (masked) archive may ask to see a value unmasked (DATA-4).
@@ -335,6 +343,36 @@ POLICY[Post.HALL_AGENT] |= {Perm.HALL_VIEW, Perm.HALL_SERVE}
 POLICY[Post.HALL_MANAGER] |= {Perm.HALL_VIEW, Perm.HALL_SERVE, Perm.HALL_MANAGE}
 POLICY[Post.DEPARTMENT_HEAD] |= {Perm.HALL_VIEW, Perm.HALL_MANAGE}
 POLICY[Post.AUDITOR] |= {Perm.HALL_VIEW}
+
+
+# Security operations (OPS-1..8): the data security officer watches and responds; the
+# system administrator approves an unfreeze (never his own request) and edits playbooks;
+# auditors and department heads read the posture of their units.
+POLICY[Post.DATA_SECURITY_OFFICER] |= {Perm.SECOPS_VIEW, Perm.SECOPS_RESPOND}
+POLICY[Post.SYSTEM_ADMIN] |= {Perm.SECOPS_VIEW, Perm.SECOPS_APPROVE, Perm.SECOPS_MANAGE}
+POLICY[Post.AUDITOR] |= {Perm.SECOPS_VIEW}
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.SECOPS_VIEW}
+# Hazard reports (安全随手拍, OPS-7) are worked by the safety supervisors and department heads.
+POLICY[Post.SAFETY_SUPERVISOR] |= {Perm.HAZARDS_MANAGE}
+POLICY[Post.DEPARTMENT_HEAD] |= {Perm.HAZARDS_MANAGE}
+
+
+# Administration functions (OPS-8): reachable only from the allow-listed administration
+# networks (security/admin_networks.py), checked by the route guard for these permissions.
+ADMIN_PERMS: Final[frozenset[Perm]] = frozenset(
+    {
+        Perm.ORG_MANAGE,
+        Perm.STAFF_MANAGE,
+        Perm.STAFF_LIFECYCLE,
+        Perm.PERMCHANGE_EXECUTE,
+        Perm.KEYS_MANAGE,
+        Perm.RISK_RULES_MANAGE,
+        Perm.EVENTS_MANAGE,
+        Perm.JOBS_RUN,
+        Perm.SECOPS_MANAGE,
+        Perm.SECOPS_APPROVE,
+    }
+)
 
 
 def permissions_of(post: Post) -> frozenset[Perm]:

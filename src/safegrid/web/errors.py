@@ -22,6 +22,7 @@ _any_session = require_page(None, allow_setup=True)
 SETUP_PAGES = {
     SessionStage.CHANGE_PASSWORD: "/account/password",
     SessionStage.ENROL_TOTP: "/account/totp",
+    SessionStage.STEP_UP: "/account/step-up",
 }
 
 _TITLES = {

@@ -151,7 +151,7 @@ PAYMENT_LABELS: Final[dict[str, str]] = {
 
 # Meter reading (BILL-2) and field work (IAM-7).
 READING_LABELS: Final[dict[str, str]] = {
-    "manual": N_("Entered by hand"),
+    "manual": N_("By hand"),
     "import": N_("File import"),
     "ami": N_("Smart meter (AMI)"),
     "terminal": N_("Handheld terminal"),
@@ -163,6 +163,25 @@ READING_LABELS: Final[dict[str, str]] = {
     "reconnect": N_("Reconnect"),
     "assigned": N_("Assigned"),
     "done": N_("Done"),
+}
+
+# Security operations (OPS-1, OPS-2, OPS-5, OPS-7).
+SECOPS_LABELS: Final[dict[str, str]] = {
+    "night_export": N_("Bulk export at night"),
+    "volume_spike": N_("Volume spike"),
+    "new_network": N_("New network"),
+    "off_hours": N_("Off-hours access"),
+    "departed_token": N_("Departed employee's token used"),
+    "grant_reveals": N_("Many reveals under one grant"),
+    "many_units": N_("Many units touched"),
+    "rule": N_("Detection rule"),
+    "manual": N_("By hand"),
+    "dry_run": N_("Dry run"),
+    "done": N_("Done"),
+    "undone": N_("Undone"),
+    "new": N_("New"),
+    "triaged": N_("Triaged"),
+    "fixed": N_("Fixed"),
 }
 
 
@@ -187,4 +206,5 @@ ENUM_LABELS: Final[dict[str, str]] = _merge(
     KEY_FIELD_LABELS,
     PAYMENT_LABELS,
     READING_LABELS,
+    SECOPS_LABELS,
 )

@@ -300,6 +300,20 @@ NAV: Final[tuple[NavItem, ...]] = (
         Perm.AUDIT_VIEW,
         N_("The tamper-evident log of every change; verify the hash chain."),
     ),
+    NavItem(
+        "security",
+        "/secops/posture",
+        N_("Security posture"),
+        Perm.SECOPS_VIEW,
+        N_("Detections, cases, weak accounts, grants, keys, backups and drills in one place."),
+    ),
+    NavItem(
+        "security",
+        "/secops/hazards",
+        N_("Hazard reports"),
+        Perm.HAZARDS_MANAGE,
+        N_("安全随手拍: triage, fix and reward the hazards anyone reported."),
+    ),
 )
 
 

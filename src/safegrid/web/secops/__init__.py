@@ -1,0 +1,1 @@
+"""Security-operations console (OPS-1..8)."""
