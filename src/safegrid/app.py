@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,10 +14,14 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safegrid import __version__
 from safegrid.alerts.routes import router as alerts_router
+from safegrid.apicontract import body_limits, error_model
+from safegrid.apicontract.input_bounds import bound_request_values
+from safegrid.apicontract.openapi_doc import document_errors
 from safegrid.billing.routes import router as billing_router
 from safegrid.bootstrap import Platform, get_platform, set_platform
 from safegrid.collection.routes import router as collection_router
@@ -128,6 +133,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=_lifespan,
+        # Before authentication and before parsing; upload routes declare more (ADR 0023).
+        max_body_size=body_limits.DEFAULT_BODY_BYTES,
     )
     # First: routes are matched in order, and channel callbacks arrive thousands of times
     # a second (ADR 0013); matching them against every console route first cost a quarter
@@ -152,6 +159,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(events_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    bound_request_values(app)
+    document_errors(app)
 
     @app.get("/api/health", tags=["ops"], dependencies=[Depends(public("health probe"))])
     def health() -> dict[str, str]:
@@ -161,7 +170,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     def _safegrid_error(request: Request, exc: SafeGridError) -> Response:
         if not _is_api(request):
             return web_errors.render_error(request, exc)
-        body: dict[str, object] = {"detail": exc.message}
+        body: dict[str, object] = {"detail": error_model.localized(exc.message, request)}
         if exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
@@ -186,13 +195,32 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         ]
         if not _is_api(request):
             return web_errors.render_validation(request, errors)
-        return JSONResponse({"detail": errors}, status_code=422)
+        detail = error_model.field_errors(exc.errors(), error_model.api_locale(request))
+        field = error_model.field_of(detail[0]["loc"]) if detail else None
+        return JSONResponse({"detail": detail, "field": field}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not _is_api(request) and exc.status_code == 404:
             return web_errors.render_status(request, 404)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        if exc.status_code == 413:
+            message = body_limits.describe_limit(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY))
+            body: dict[str, object] = {"detail": message, "field": "body"}
+        else:
+            text = error_model.STATUS_TEXT.get(exc.status_code)
+            stock = exc.detail == HTTPStatus(exc.status_code).phrase
+            body = {"detail": text if text and stock else exc.detail}
+        if isinstance(body["detail"], str):
+            body["detail"] = error_model.localized(body["detail"], request)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    def _server_error(request: Request, exc: Exception) -> Response:
+        # Logged by Starlette's ServerErrorMiddleware, which calls this for the answer.
+        if not _is_api(request):
+            return web_errors.render_status(request, 500)
+        message = error_model.localized(error_model.SERVER_ERROR, request)
+        return JSONResponse({"detail": message}, status_code=500)
 
     app.add_middleware(SecurityHeaders)
     # Added last: outermost, so a channel callback skips the rest (ADR 0013).
