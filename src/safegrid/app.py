@@ -133,8 +133,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=_lifespan,
-        # Before authentication and before parsing; upload routes declare more (ADR 0023).
-        max_body_size=body_limits.DEFAULT_BODY_BYTES,
     )
     # First: routes are matched in order, and channel callbacks arrive thousands of times
     # a second (ADR 0013); matching them against every console route first cost a quarter
@@ -222,6 +220,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         message = error_model.localized(error_model.SERVER_ERROR, request)
         return JSONResponse({"detail": message}, status_code=500)
 
+    # Before authentication and before parsing; upload routes declare more (ADR 0023).
+    app.add_middleware(body_limits.BodyLimit)
     app.add_middleware(SecurityHeaders)
     # Added last: outermost, so a channel callback skips the rest (ADR 0013).
     app.add_middleware(CallbackFastPath, headers=SECURITY_HEADERS)
