@@ -16,7 +16,10 @@ import json
 from typing import Final
 
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY, RequestBodyLimitMiddleware
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from safegrid.apicontract.error_model import localized
 
 MIB: Final = 1024 * 1024
 # Every JSON body and console form of the platform is a few kilobytes; 1 MiB leaves room
@@ -37,11 +40,11 @@ SLIP_BODY_BYTES: Final = upload_limit(32 * MIB)
 
 
 def describe_limit(limit: int | None) -> str:
-    """``请求体过大（上限 1 MB）/ the request body is larger than 1 MB``."""
+    """``请求体过大（上限 1 MB） / the request body is larger than 1 MB``."""
     if limit is None:
         return "请求体过大 / the request body is too large"
     size = f"{limit / MIB:.0f} MB" if limit >= MIB else f"{limit // 1024} KB"
-    return f"请求体过大（上限 {size}）/ the request body is larger than {size}"
+    return f"请求体过大（上限 {size}） / the request body is larger than {size}"
 
 
 class BodyLimit:
@@ -61,9 +64,8 @@ class BodyLimit:
             if message["type"] == "http.response.start" and message["status"] == 413:
                 replaced = True
                 limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-                body = json.dumps(
-                    {"detail": describe_limit(limit), "field": "body"}, ensure_ascii=False
-                ).encode()
+                detail = localized(describe_limit(limit), Request(scope))
+                body = json.dumps({"detail": detail, "field": "body"}, ensure_ascii=False).encode()
                 headers = [
                     (k, v)
                     for k, v in message.get("headers", [])

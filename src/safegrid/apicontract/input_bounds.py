@@ -49,7 +49,7 @@ def problems(value: Any, loc: Loc) -> Iterator[Problem]:
             yield _problem(
                 loc,
                 "int_out_of_range",
-                f"整数超出范围（{INT_MIN} 至 {INT_MAX}）/ integer out of range "
+                f"整数超出范围（{INT_MIN} 至 {INT_MAX}） / integer out of range "
                 f"({INT_MIN} to {INT_MAX})",
                 value,
             )
@@ -59,7 +59,7 @@ def problems(value: Any, loc: Loc) -> Iterator[Problem]:
             yield _problem(
                 loc,
                 f"{kind}_out_of_range",
-                f"日期超出范围（{YEAR_MIN} 至 {YEAR_MAX} 年）/ {kind} outside the years "
+                f"日期超出范围（{YEAR_MIN} 至 {YEAR_MAX} 年） / {kind} outside the years "
                 f"{YEAR_MIN} to {YEAR_MAX}",
                 value.isoformat(),
             )
