@@ -26,7 +26,8 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance"
 )
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
+TIMEOUT = float(os.environ.get("ATTACK_TIMEOUT", "600"))  # seconds per tool run
 PHASES = os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing")
 
 
@@ -72,7 +73,9 @@ def run_schemathesis(
     ]  # fmt: skip
     for operation_id in skipped_operation_ids(server.base_url):
         args += ["--exclude-operation-id", operation_id]
-    return subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp, check=False)
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp, check=False
+    )
 
 
 @pytest.mark.parametrize("who", ["county", "province"])

@@ -56,7 +56,7 @@ def run_sqlmap(server: LiveServer, target: SqlTarget, out: Path) -> tuple[SqlTar
         sqlmap_args(server, target, out),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=float(os.environ.get("ATTACK_TIMEOUT", "300")),
         check=False,
         stdin=subprocess.DEVNULL,
     )
