@@ -46,6 +46,7 @@ from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
 from safegrid.tariffs.routes import router as tariffs_router
 from safegrid.terminals.routes import router as terminals_router
+from safegrid.web import api_messages
 from safegrid.web import errors as web_errors
 from safegrid.web.routes import router as web_router
 from safegrid.web.templating import STATIC_DIR
@@ -168,7 +169,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     def _safegrid_error(request: Request, exc: SafeGridError) -> Response:
         if not _is_api(request):
             return web_errors.render_error(request, exc)
-        body: dict[str, object] = {"detail": error_model.localized(exc.message, request)}
+        body: dict[str, object] = {"detail": api_messages.localized(exc.message, request)}
         if exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
@@ -193,7 +194,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         ]
         if not _is_api(request):
             return web_errors.render_validation(request, errors)
-        detail = error_model.field_errors(exc.errors(), error_model.api_locale(request))
+        detail = api_messages.field_errors(exc.errors(), api_messages.api_locale(request))
         field = error_model.field_of(detail[0]["loc"]) if detail else None
         return JSONResponse({"detail": detail, "field": field}, status_code=422)
 
@@ -209,7 +210,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             stock = exc.detail == HTTPStatus(exc.status_code).phrase
             body = {"detail": text if text and stock else exc.detail}
         if isinstance(body["detail"], str):
-            body["detail"] = error_model.localized(body["detail"], request)
+            body["detail"] = api_messages.localized(body["detail"], request)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
@@ -217,11 +218,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         # Logged by Starlette's ServerErrorMiddleware, which calls this for the answer.
         if not _is_api(request):
             return web_errors.render_status(request, 500)
-        message = error_model.localized(error_model.SERVER_ERROR, request)
+        message = api_messages.localized(error_model.SERVER_ERROR, request)
         return JSONResponse({"detail": message}, status_code=500)
 
     # Before authentication and before parsing; upload routes declare more (ADR 0023).
-    app.add_middleware(body_limits.BodyLimit)
+    app.add_middleware(body_limits.BodyLimit, localize=api_messages.localized_for_scope)
     app.add_middleware(SecurityHeaders)
     # Added last: outermost, so a channel callback skips the rest (ADR 0013).
     app.add_middleware(CallbackFastPath, headers=SECURITY_HEADERS)

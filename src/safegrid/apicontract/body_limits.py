@@ -13,13 +13,11 @@ naming the limit) instead of Starlette's plain ``Content Too Large``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Final
 
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY, RequestBodyLimitMiddleware
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from safegrid.apicontract.error_model import localized
 
 MIB: Final = 1024 * 1024
 # Every JSON body and console form of the platform is a few kilobytes; 1 MiB leaves room
@@ -50,8 +48,15 @@ def describe_limit(limit: int | None) -> str:
 class BodyLimit:
     """:data:`DEFAULT_BODY_BYTES` for every request, a 413 in the API's error model."""
 
-    def __init__(self, app: ASGIApp, max_body_size: int = DEFAULT_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_size: int = DEFAULT_BODY_BYTES,
+        localize: Callable[[str, Scope], str] | None = None,
+    ) -> None:
         self.app = RequestBodyLimitMiddleware(app, max_body_size=max_body_size)
+        # The caller's language, wired in by the app (this package knows no console).
+        self.localize = localize or (lambda message, _scope: message)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +69,7 @@ class BodyLimit:
             if message["type"] == "http.response.start" and message["status"] == 413:
                 replaced = True
                 limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-                detail = localized(describe_limit(limit), Request(scope))
+                detail = self.localize(describe_limit(limit), scope)
                 body = json.dumps({"detail": detail, "field": "body"}, ensure_ascii=False).encode()
                 headers = [
                     (k, v)

@@ -5,19 +5,15 @@
 concerns) or, for a request that failed validation, one :class:`FieldError` per invalid
 input (``field`` then names the first). Messages are in the caller's language: the
 ``Accept-Language`` of the request, else the configured default (Chinese, which carries the
-English half too, as everywhere in SafeGrid)."""
+English half too, as everywhere in SafeGrid) — web.api_messages, which the app wires in,
+since this package is imported by the domains and must not import the console."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Final
 
 from pydantic import BaseModel, Field
-from starlette.requests import Request
-
-from safegrid.bootstrap import get_platform
-from safegrid.web.forms import describe
-from safegrid.web.i18n import N_, Locale, as_locale, localize_message, translate
 
 
 class FieldError(BaseModel):
@@ -36,34 +32,35 @@ class ApiError(BaseModel):
     code: str | None = Field(None, description="machine-readable kind, when there is one")
 
 
-# Pydantic error types the console's table (web.forms) does not translate.
-_MORE_TYPES: Final[dict[str, str]] = {
-    "greater_than_equal": N_("Must be at least %(ge)s."),
-    "less_than": N_("Must be less than %(lt)s."),
-    "less_than_equal": N_("Must be at most %(le)s."),
-    "json_invalid": N_("The request body is not valid JSON."),
-    "model_attributes_type": N_("An object is expected here."),
-    "dict_type": N_("An object is expected here."),
-    "list_type": N_("A list is expected here."),
-    "string_type": N_("Text is expected here."),
-    "bool_parsing": N_("Enter true or false."),
-    "bool_type": N_("Enter true or false."),
-    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
-    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
-    "date_type": N_("Enter a date as YYYY-MM-DD."),
-    "datetime_parsing": N_("Enter a date and time (ISO 8601)."),
-    "datetime_from_date_parsing": N_("Enter a date and time (ISO 8601)."),
-    "datetime_type": N_("Enter a date and time (ISO 8601)."),
-    "timezone_aware": N_("The time needs a time zone."),
-    "decimal_parsing": N_("Enter a number."),
-    "decimal_type": N_("Enter a number."),
-    "decimal_max_places": N_("At most %(decimal_places)s decimal places."),
-    "decimal_max_digits": N_("At most %(max_digits)s digits."),
-    "float_parsing": N_("Enter a number."),
-    "int_from_float": N_("Enter a whole number."),
-    "finite_number": N_("Enter a finite number."),
-    "extra_forbidden": N_("This field is not accepted here."),
-    "string_unicode": N_("Text must be valid UTF-8."),
+# Pydantic error types the console's table (web.forms) does not translate: English msgids,
+# translated in web/locales (web.api_messages looks them up).
+MORE_TYPES: Final[dict[str, str]] = {
+    "greater_than_equal": ("Must be at least %(ge)s."),
+    "less_than": ("Must be less than %(lt)s."),
+    "less_than_equal": ("Must be at most %(le)s."),
+    "json_invalid": ("The request body is not valid JSON."),
+    "model_attributes_type": ("An object is expected here."),
+    "dict_type": ("An object is expected here."),
+    "list_type": ("A list is expected here."),
+    "string_type": ("Text is expected here."),
+    "bool_parsing": ("Enter true or false."),
+    "bool_type": ("Enter true or false."),
+    "date_parsing": ("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": ("Enter a date as YYYY-MM-DD."),
+    "date_type": ("Enter a date as YYYY-MM-DD."),
+    "datetime_parsing": ("Enter a date and time (ISO 8601)."),
+    "datetime_from_date_parsing": ("Enter a date and time (ISO 8601)."),
+    "datetime_type": ("Enter a date and time (ISO 8601)."),
+    "timezone_aware": ("The time needs a time zone."),
+    "decimal_parsing": ("Enter a number."),
+    "decimal_type": ("Enter a number."),
+    "decimal_max_places": ("At most %(decimal_places)s decimal places."),
+    "decimal_max_digits": ("At most %(max_digits)s digits."),
+    "float_parsing": ("Enter a number."),
+    "int_from_float": ("Enter a whole number."),
+    "finite_number": ("Enter a finite number."),
+    "extra_forbidden": ("This field is not accepted here."),
+    "string_unicode": ("Text must be valid UTF-8."),
 }
 
 # Framework answers (no route, wrong method, body too large) in the caller's language.
@@ -76,35 +73,6 @@ STATUS_TEXT: Final[dict[int, str]] = {
     415: "不支持此内容类型 / unsupported media type",
 }
 SERVER_ERROR: Final = "服务器内部错误，已记录 / internal server error, it has been logged"
-
-
-def api_locale(request: Request) -> Locale:
-    """The first language of ``Accept-Language`` we speak, else the configured default."""
-    for part in request.headers.get("accept-language", "").split(","):
-        found = as_locale(part.split(";", 1)[0].strip().lower()[:2])
-        if found is not None:
-            return found
-    return get_platform().settings.default_locale
-
-
-def localized(message: str, request: Request) -> str:
-    return localize_message(message, api_locale(request))
-
-
-def field_errors(errors: Sequence[Mapping[str, Any]], locale: str) -> list[dict[str, Any]]:
-    """FastAPI's validation errors as :class:`FieldError` entries in ``locale``."""
-    out = []
-    for error in errors:
-        kind = str(error.get("type", ""))
-        if kind in _MORE_TYPES:
-            try:
-                msg = translate(locale, _MORE_TYPES[kind], **(error.get("ctx") or {}))
-            except (KeyError, TypeError, ValueError):
-                msg = translate(locale, _MORE_TYPES[kind].split("%", 1)[0].strip())
-        else:
-            msg = describe(error, locale)
-        out.append({"loc": list(error.get("loc", ())), "msg": msg, "type": kind})
-    return out
 
 
 def field_of(loc: Sequence[str | int]) -> str:
