@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from safegrid.security.guards import SESSION_COOKIE
-from tests.attack.conftest import LiveServer
+from tests.attack.conftest import LiveServer, free_port
 from tests.attack.targets import SQLMAP_TARGETS, SqlTarget
 
 pytestmark = pytest.mark.attack
@@ -62,6 +64,32 @@ def run_sqlmap(server: LiveServer, target: SqlTarget, out: Path) -> tuple[SqlTar
     )
     took = time.monotonic() - started
     return target, f"{done.stdout}{done.stderr}\n({took:.1f} s)"
+
+
+def test_data_5_sqlmap_run_finds_a_planted_injection(tmp_path: Path) -> None:
+    """The control: the same sqlmap options find the flaw of vulnerable_server.py."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("vulnerable_server.py")), str(port)]
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{base}/?id=1", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the control server did not start"
+                time.sleep(0.1)
+        control = LiveServer(base, {}, {}, is_sqlite=True, log=tmp_path / "none")
+        _, output = run_sqlmap(
+            control, SqlTarget("control", "GET", "/?id=1", token="none"), tmp_path
+        )
+        assert FOUND in output, output[-4000:]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_data_5_sqlmap_finds_nothing_injectable(live_server: LiveServer, tmp_path: Path) -> None:
