@@ -4,6 +4,7 @@
 #   - Debian's Chromium (Playwright browser tests; no browser download is possible)
 #   - a CJK font, so Chinese text renders in headless Chromium
 #   - a Java runtime (OpenJDK headless): PySpark runs the analytics pipelines in local mode
+#   - sqlmap (tests/attack: nothing injectable, issue 12)
 # Idempotent and quiet when everything is already present. As root it installs
 # what is missing with apt-get; otherwise it says what to install and exits 1.
 set -euo pipefail
@@ -17,6 +18,10 @@ have_postgres() {
 
 have_chromium() {
     [ -x /usr/bin/chromium ]
+}
+
+have_sqlmap() {
+    command -v sqlmap >/dev/null 2>&1
 }
 
 have_cjk_font() {
@@ -36,6 +41,7 @@ have_postgres || missing+=(postgresql)
 have_chromium || missing+=(chromium)
 have_cjk_font || missing+=("$CJK_FONT_PKG")
 have_java || missing+=("$JAVA_PKG")
+have_sqlmap || missing+=(sqlmap)
 
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
@@ -68,5 +74,6 @@ have_postgres || { echo "ensure-system-deps: initdb still missing after install"
 have_chromium || { echo "ensure-system-deps: /usr/bin/chromium still missing after install" >&2; status=1; }
 have_cjk_font || { echo "ensure-system-deps: no CJK font found after install" >&2; status=1; }
 have_java || { echo "ensure-system-deps: java still missing after install" >&2; status=1; }
+have_sqlmap || { echo "ensure-system-deps: sqlmap still missing after install" >&2; status=1; }
 [ "$status" -eq 0 ] && echo "ensure-system-deps: done in $((SECONDS - start))s"
 exit "$status"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,11 +14,15 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safegrid import __version__
 from safegrid.alerts.routes import router as alerts_router
 from safegrid.analytics.routes import router as analytics_router
+from safegrid.apicontract import body_limits, error_model
+from safegrid.apicontract.input_bounds import bound_request_values
+from safegrid.apicontract.openapi_doc import document_errors
 from safegrid.billing.routes import router as billing_router
 from safegrid.bootstrap import Platform, get_platform, set_platform
 from safegrid.collection.routes import router as collection_router
@@ -46,6 +51,7 @@ from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
 from safegrid.tariffs.routes import router as tariffs_router
 from safegrid.terminals.routes import router as terminals_router
+from safegrid.web import api_messages
 from safegrid.web import errors as web_errors
 from safegrid.web.csrf import CsrfGuard
 from safegrid.web.routes import router as web_router
@@ -175,6 +181,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(hall_terminal_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    bound_request_values(app)
+    document_errors(app)
 
     @app.get("/api/health", tags=["ops"], dependencies=[Depends(public("health probe"))])
     def health() -> dict[str, str]:
@@ -184,7 +192,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     def _safegrid_error(request: Request, exc: SafeGridError) -> Response:
         if not _is_api(request):
             return web_errors.render_error(request, exc)
-        body: dict[str, object] = {"detail": exc.message}
+        body: dict[str, object] = {"detail": api_messages.localized(exc.message, request)}
         if exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
@@ -209,13 +217,24 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         ]
         if not _is_api(request):
             return web_errors.render_validation(request, errors)
-        return JSONResponse({"detail": errors}, status_code=422)
+        detail = api_messages.field_errors(exc.errors(), api_messages.api_locale(request))
+        field = error_model.field_of(detail[0]["loc"]) if detail else None
+        return JSONResponse({"detail": detail, "field": field}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not _is_api(request) and exc.status_code == 404:
             return web_errors.render_status(request, 404)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        if exc.status_code == 413:
+            message = body_limits.describe_limit(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY))
+            body: dict[str, object] = {"detail": message, "field": "body"}
+        else:
+            text = error_model.STATUS_TEXT.get(exc.status_code)
+            stock = exc.detail == HTTPStatus(exc.status_code).phrase
+            body = {"detail": text if text and stock else exc.detail}
+        if isinstance(body["detail"], str):
+            body["detail"] = api_messages.localized(body["detail"], request)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     # Inside SecurityHeaders, so its refusals carry them too (ADR 0022).
     app.add_middleware(
@@ -223,6 +242,17 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         secret_key=lambda: get_platform().settings.secret_key,
         secure=lambda: get_platform().settings.cookie_secure,
     )
+
+    @app.exception_handler(Exception)
+    def _server_error(request: Request, exc: Exception) -> Response:
+        # Logged by Starlette's ServerErrorMiddleware, which calls this for the answer.
+        if not _is_api(request):
+            return web_errors.render_status(request, 500)
+        message = api_messages.localized(error_model.SERVER_ERROR, request)
+        return JSONResponse({"detail": message}, status_code=500)
+
+    # Before authentication and before parsing; upload routes declare more (ADR 0023).
+    app.add_middleware(body_limits.BodyLimit, localize=api_messages.localized_for_scope)
     app.add_middleware(SecurityHeaders)
     # Outside the headers: a blocked request never reaches a route (OPS-8).
     app.add_middleware(Shield)

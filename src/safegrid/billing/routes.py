@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
+from safegrid.apicontract import input_bounds
 from safegrid.billing import queries, reprice, services
 from safegrid.billing.schemas import (
     BillDetail,
@@ -18,7 +19,7 @@ from safegrid.platform.paging import Page, Paging
 from safegrid.security.api_access import BillsReverse, BillsRun, BillsView
 
 router = APIRouter(prefix="/api", tags=["billing 核算出账"])
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = input_bounds.PERIOD_PATTERN
 
 
 @router.post("/billing/runs", status_code=status.HTTP_201_CREATED, response_model=BillRunOut)

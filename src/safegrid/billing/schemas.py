@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from safegrid.apicontract import input_bounds
 from safegrid.billing.models import BillKind, BillStatus, RunStatus
 from safegrid.tariffs.terms import Structure, ThresholdPeriod
 
@@ -16,7 +17,7 @@ DEFAULT_DUE_DAYS = 15
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
+    period: str = Field(pattern=input_bounds.PERIOD_PATTERN, examples=["2026-10"])
     due_days: int = Field(DEFAULT_DUE_DAYS, ge=1, le=90, description="days from issue to due")
 
 
@@ -113,7 +114,7 @@ class RepriceRequest(BaseModel):
 
     accounts: list[str] = Field(min_length=1, max_length=1000, description="account numbers (户号)")
     from_period: str = Field(
-        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        pattern=input_bounds.PERIOD_PATTERN,
         examples=["2026-03"],
         description="the corrected month: it and every later billed month are re-priced",
     )

@@ -8,10 +8,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from safegrid.apicontract import input_bounds
 from safegrid.collection.models import NoticeStatus, PlanStatus, WriteOffKind
 from safegrid.platform.money import FEN
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = input_bounds.PERIOD_PATTERN
 
 
 def _fen_amount(value: Decimal) -> Decimal:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from safegrid.apicontract.durations import Duration
 from safegrid.governance.models import ChangeStatus, ReviewStatus
 from safegrid.security.models import AccountStatus
 from safegrid.security.policy import Post
@@ -58,7 +59,7 @@ class ComplianceOut(BaseModel):
     effective_at: datetime
     frozen_at: datetime | None
     sessions_revoked: int
-    delay: timedelta | None
+    delay: Duration | None
     within_limit: bool | None
     late: bool
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import JSONResponse
 
+from safegrid.apicontract import body_limits
 from safegrid.platform.errors import ValidationProblem
 from safegrid.readings import services
 from safegrid.readings.imports import MAX_FILE_BYTES
@@ -22,6 +23,8 @@ from safegrid.readings.schemas import (
 from safegrid.security.api_access import ReadingsClose, ReadingsEnter, ReadingsImport, ReadingsView
 
 router = APIRouter(prefix="/api", tags=["readings 抄表"])
+# A declared upload route (ADR 0023): the file is streamed to a spooled temporary file.
+UPLOAD_BODY_BYTES = body_limits.upload_limit(MAX_FILE_BYTES)
 
 _REJECTED: dict[int | str, dict[str, Any]] = {
     422: {"model": ImportReport, "description": "rejected: nothing written"}
@@ -50,6 +53,7 @@ def enter_reading(body: ReadingEntry, work: ReadingsEnter) -> RegisterReadOut:
     status_code=status.HTTP_201_CREATED,
     response_model=ImportReport,
     responses=_REJECTED,
+    max_body_size=UPLOAD_BODY_BYTES,
 )
 async def import_readings(
     work: ReadingsImport,
@@ -66,6 +70,7 @@ async def import_readings(
     status_code=status.HTTP_201_CREATED,
     response_model=ImportReport,
     responses=_REJECTED,
+    max_body_size=UPLOAD_BODY_BYTES,
 )
 async def ingest_ami(
     work: ReadingsImport,

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+from safegrid.apicontract import input_bounds
+
+PERIOD_PATTERN = input_bounds.PERIOD_PATTERN
 
 
 class ReadingEntry(BaseModel):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, status
 
+from safegrid.apicontract import body_limits
 from safegrid.bootstrap import get_platform
 from safegrid.platform.paging import Page, Paging
 from safegrid.security.api_access import TerminalsManage, TerminalsView
 from safegrid.terminals import services
 from safegrid.terminals.guard import TerminalCall, terminal_guard
 from safegrid.terminals.schemas import (
+    MAX_SEALED_CHARS,
     Credentials,
     MarkLost,
     TerminalCommandOut,
@@ -29,7 +31,11 @@ router = APIRouter(prefix="/api/terminals", tags=["terminals 现场终端"])
 
 
 # -- called by the terminal --------------------------------------------------------------
-@router.post("/uploads", response_model=UploadResult)
+@router.post(
+    "/uploads",
+    response_model=UploadResult,
+    max_body_size=body_limits.upload_limit(MAX_SEALED_CHARS),
+)
 def upload_batch(
     body: UploadEnvelope, call: TerminalCall = Depends(terminal_guard("upload"))
 ) -> UploadResult:

@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import Response
 
+from safegrid.apicontract import body_limits
 from safegrid.payments.counter import deposit_slips, settlement
 from safegrid.payments.counter import queries as counter_queries
 from safegrid.payments.counter import services as counter
@@ -129,7 +130,11 @@ def record_deposit(body: DepositIn, work: CounterSettle) -> DepositOut:
     return settlement.do_record_deposit(work.write(), body)
 
 
-@router.post("/deposits/{deposit_id}/slip", response_model=DepositOut)
+@router.post(
+    "/deposits/{deposit_id}/slip",
+    response_model=DepositOut,
+    max_body_size=body_limits.SLIP_BODY_BYTES,
+)
 async def upload_slip(
     work: CounterSettle,
     deposit_id: int,

@@ -12,6 +12,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
+from safegrid.apicontract import input_bounds
 from safegrid.billing import background, queries, reprice, services
 from safegrid.billing.schemas import DEFAULT_DUE_DAYS
 from safegrid.bootstrap import get_platform
@@ -29,7 +30,7 @@ from safegrid.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE: Final = 20
-PERIOD = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
+PERIOD = f"^({input_bounds.PERIOD_PATTERN[1:-1]})?$"  # empty: every period
 
 
 def _billing_page(

@@ -10,6 +10,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import Response
 
+from safegrid.apicontract import body_limits
 from safegrid.payments.counter import deposit_slips, receipts, settlement
 from safegrid.payments.counter import queries as counter_queries
 from safegrid.payments.counter import trace as counter_trace
@@ -171,7 +172,7 @@ def record_deposit(
     return see_other(request, f"{_S}?day={d.business_day}&done=deposited")
 
 
-@router.post(f"{_S}/deposits/{{deposit_id}}/slip")
+@router.post(f"{_S}/deposits/{{deposit_id}}/slip", max_body_size=body_limits.SLIP_BODY_BYTES)
 async def upload_slip(
     work: CounterSettlePage,
     request: Request,

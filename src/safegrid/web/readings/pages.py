@@ -12,6 +12,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import Response
 
+from safegrid.apicontract import body_limits
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.readings import services
@@ -142,7 +143,7 @@ def import_form(request: Request, work: ReadingsImportPage) -> Response:
     return render(request, "readings/import.html", {"report": None, "problem": None})
 
 
-@router.post("/readings/import")
+@router.post("/readings/import", max_body_size=body_limits.upload_limit(MAX_FILE_BYTES))
 async def import_submit(
     request: Request,
     work: ReadingsImportPage,
