@@ -14,21 +14,24 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import sessionmaker
 
 from safegrid import tables  # noqa: F401 - registers every table
+from safegrid.alerts.raise_alert import raise_alert
 from safegrid.billing import reversal_steps
 from safegrid.billing.tariff_use import BillsUseVersions
 from safegrid.collection.writeoffs import apply_reversal
 from safegrid.config import REPO_ROOT, Settings, get_settings
 from safegrid.platform.db import make_engine, make_session_factory
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security import audit, key_store, keyring
+from safegrid.security import alarms, audit, key_store, keyring
 from safegrid.security.actor import Actor
 from safegrid.security.keyring import KeyRing
 from safegrid.tariffs import usage as tariff_usage
 
 # Domains that build on others answer their ports here, so each dependency runs one way:
-# tariffs ask billing whether a version priced bills; a bill reversal runs collection's step.
+# tariffs ask billing whether a version priced bills; a bill reversal runs collection's step;
+# security raises its alerts (a password spray) through the alerts domain.
 tariff_usage.register(BillsUseVersions())
 reversal_steps.register(apply_reversal)
+alarms.register(raise_alert)
 
 
 @dataclasses.dataclass

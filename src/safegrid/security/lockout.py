@@ -25,12 +25,12 @@ from typing import Final, Literal
 from sqlalchemy import String, case, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safegrid.alerts.raise_alert import raise_alert
 from safegrid.platform import clock
 from safegrid.platform.db import Base, UTCDateTime
 from safegrid.platform.errors import SafeGridError
 from safegrid.platform.sql_dialect import upsert
 from safegrid.platform.uow import UnitOfWork
+from safegrid.security.alarms import raise_alert
 from safegrid.security.models import AuthSession, StaffAccount
 from safegrid.security.scope import unscoped
 
