@@ -25,6 +25,7 @@ from safegrid.payments.counter import services as counter
 from safegrid.payments.counter.schemas import PaymentIn
 from safegrid.platform import clock, jobs
 from safegrid.platform.clock import BUSINESS_TZ
+from safegrid.platform.job_runs import JobRun, RunStatus
 from safegrid.security.actor import Actor
 from safegrid.security.cli_identity import actor_from_username
 
@@ -41,7 +42,12 @@ class WorkLeft:
 
 
 def leave_work(platform: Platform) -> WorkLeft:
-    run = jobs.run_job(platform, "collection.daily_arrears", trigger="cli", by="demo")
+    arrears_run = _arrears_run_today(platform)
+    if arrears_run is None:
+        # Once a day: a resumed or repeated `demo history` leaves the day as it found it.
+        arrears_run = jobs.run_job(
+            platform, "collection.daily_arrears", trigger="cli", by="demo"
+        ).status.value
     with platform.uow(Actor.system("demo-workday", "cli"), readonly=True) as uow:
         counties = list(
             uow.session.execute(
@@ -54,7 +60,22 @@ def leave_work(platform: Platform) -> WorkLeft:
     for unit_id, code in counties:
         receipts += _counter_payments(platform, unit_id, code)
         requests += _datause_request(platform, code)
-    return WorkLeft(receipts, requests, run.status.value)
+    return WorkLeft(receipts, requests, arrears_run)
+
+
+def _arrears_run_today(platform: Platform) -> str | None:
+    midnight = datetime.combine(clock.now().astimezone(BUSINESS_TZ).date(), time(), BUSINESS_TZ)
+    with platform.uow(Actor.system("demo-workday", "cli"), readonly=True) as uow:
+        status = uow.session.scalar(
+            select(JobRun.status)
+            .where(
+                JobRun.name == "collection.daily_arrears",
+                JobRun.status == RunStatus.SUCCEEDED,
+                JobRun.started_at >= midnight,
+            )
+            .limit(1)
+        )
+    return None if status is None else status.value
 
 
 def _counter_payments(platform: Platform, unit_id: int, code: str) -> int:
