@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from safegrid.hall.catalogue import BusinessType, Channel, Priority, WindowStatus, parse_skills
 
 _FORM = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _local_clock_time(value: time) -> time:
+    # Opening hours are wall-clock times of the hall's own town; an offset would make the
+    # opens/closes comparison meaningless (and aware and naive times cannot be compared).
+    if value.tzinfo is not None:
+        raise ValueError("营业时间不带时区 / opening hours are local times without an offset")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_local_clock_time)]
 
 
 class HallCreate(BaseModel):
@@ -20,8 +31,8 @@ class HallCreate(BaseModel):
     name: str = Field(min_length=2, max_length=100)
     name_en: str = Field(min_length=2, max_length=100)
     address: str = Field(min_length=4, max_length=200)
-    opens_at: time = time(8, 30)
-    closes_at: time = time(17, 30)
+    opens_at: LocalTime = time(8, 30)
+    closes_at: LocalTime = time(17, 30)
     queue_threshold: int = Field(default=20, ge=1, le=10_000)
     wait_limit_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
@@ -36,8 +47,8 @@ class HallUpdate(BaseModel):
     model_config = _FORM
 
     address: str = Field(min_length=4, max_length=200)
-    opens_at: time
-    closes_at: time
+    opens_at: LocalTime
+    closes_at: LocalTime
     queue_threshold: int = Field(ge=1, le=10_000)
     wait_limit_minutes: int = Field(ge=1, le=24 * 60)
 
@@ -55,8 +66,8 @@ class HallOut(BaseModel):
     name_en: str
     path: str
     address: str
-    opens_at: time
-    closes_at: time
+    opens_at: LocalTime
+    closes_at: LocalTime
     queue_threshold: int
     wait_limit_minutes: int
 
