@@ -54,6 +54,12 @@ POSTURE_LABELS: Final[dict[str, str]] = {
     "hazards": N_("Open hazard reports"),
     "attacks": N_("Blocked attacks in the last 24 hours"),
 }
+# Worded states a posture line can hold (the rest are counts and times), as msgids.
+POSTURE_STATES: Final[dict[str, str]] = {
+    "done": N_("Done"),
+    "pending": N_("Pending"),
+    "never": N_("never"),
+}
 RUN_FIELDS = ("playbook", "account_id", "reason", "dry_run", "detection_id")
 
 
@@ -78,7 +84,7 @@ def posture_page(request: Request, work: SecopsViewPage) -> Response:
     return render(
         request,
         "secops/posture.html",
-        {"p": posture.posture(work.read()), "labels": POSTURE_LABELS},
+        {"p": posture.posture(work.read()), "labels": POSTURE_LABELS, "states": POSTURE_STATES},
     )
 
 
