@@ -55,7 +55,8 @@ def do_create_webhook(uow: UnitOfWork, data: WebhookCreate) -> WebhookCreated:
             uow.session.flush()
         except IntegrityError:
             raise ConflictError(
-                f"回调订阅名称已存在 / a webhook named {data.name!r} exists", field="name"
+                f"名为 {data.name!r} 的回调订阅已存在 / a webhook named {data.name!r} exists",
+                field="name",
             ) from None
         uow.audit(
             "events.webhook_created",

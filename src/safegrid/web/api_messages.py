@@ -1,5 +1,5 @@
 """The API's error messages in the caller's language (ADR 0023): the ``Accept-Language`` of
-the request, else the configured default (Chinese, which carries the English half too).
+the request, else the configured default (Chinese only: one language per reader, issue 13).
 Validation messages go through the console's catalog, so the API and the console say the
 same thing."""
 

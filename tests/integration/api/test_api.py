@@ -43,7 +43,7 @@ def test_iam_3_token_login_then_use_then_logout(world: World, client: TestClient
     me = client.get("/api/auth/me", headers=headers).json()
     assert me["username"] == staff.username and "customers.view" in me["permissions"]
     assert client.post("/api/auth/logout", headers=headers).status_code == 204
-    again = client.get("/api/auth/me", headers=headers)
+    again = client.get("/api/auth/me", headers={**headers, "Accept-Language": "en"})
     assert again.status_code == 401 and "revoked" in again.json()["detail"]
 
 
@@ -52,6 +52,7 @@ def test_iam_3_bad_login_is_401_with_generic_message(world: World, client: TestC
     resp = client.post(
         "/api/auth/token",
         json={"username": staff.username, "password": "Nope@12345", "otp": "123456"},
+        headers={"Accept-Language": "en"},
     )
     assert resp.status_code == 401
     assert "wrong username, password or one-time code" in resp.json()["detail"]
@@ -59,7 +60,7 @@ def test_iam_3_bad_login_is_401_with_generic_message(world: World, client: TestC
 
 def test_bill_1_bad_id_number_is_422_naming_the_field(world: World, client: TestClient) -> None:
     agent = world.staff(Post.HALL_AGENT, "countyA")
-    headers = {"Authorization": f"Bearer {world.token(agent)}"}
+    headers = {"Authorization": f"Bearer {world.token(agent)}", "Accept-Language": "en"}
     resp = client.post(
         "/api/customers",
         headers=headers,

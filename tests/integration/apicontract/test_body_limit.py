@@ -33,7 +33,7 @@ def test_ops_8_oversized_body_without_token_is_413_not_parsed(client: TestClient
     )
     assert resp.status_code == 413, resp.text  # not 401: refused before the guard
     assert resp.json() == {
-        "detail": "请求体过大（上限 1 MB） / the request body is larger than 1 MB",
+        "detail": "请求体过大（上限 1 MB）",  # the default language, Chinese (issue 13)
         "field": "body",
     }
 

@@ -171,7 +171,7 @@ def test_bill_6_api_errors_are_clear(world: World, bills: Bills, people: dict[st
     own = client.post(
         f"/api/collection/notices/{created.json()['id']}/decision",
         json={"approve": True},
-        headers=auth,
+        headers={**auth, "Accept-Language": "en"},
     )
     assert own.status_code == 403
     assert "created yourself" in own.json()["detail"]

@@ -137,7 +137,9 @@ def test_data_5_rate_limit_answers_429_with_retry_after(
     fixed.advance(timedelta(minutes=10))
     assert client.post("/api/datause/exports", json={}, headers=headers).status_code == 200
     fixed.advance(timedelta(minutes=5))
-    limited = client.post("/api/datause/exports", json={}, headers=headers)
+    limited = client.post(
+        "/api/datause/exports", json={}, headers={**headers, "Accept-Language": "en"}
+    )
     assert limited.status_code == 429
     assert limited.headers["Retry-After"] == str(45 * 60)
     assert "retry after 10:00:00" in limited.json()["detail"]  # 01:00 UTC + 1 h, Beijing

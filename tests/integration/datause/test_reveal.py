@@ -138,7 +138,8 @@ def test_data_4_reveal_api_gives_value_or_clear_403(world: World) -> None:
     client = TestClient(create_app(world.platform))
     headers = {"Authorization": f"Bearer {world.token(agent)}"}
     url = f"/api/customers/{customer}/reveal"
-    refused = client.post(url, json={"field": "id_number"}, headers=headers)
+    english = {**headers, "Accept-Language": "en"}
+    refused = client.post(url, json={"field": "id_number"}, headers=english)
     assert refused.status_code == 403 and "no data-use grant" in refused.json()["detail"]
     assert _id_number(world, customer) not in refused.text
     bad = client.post(url, json={"field": "salary"}, headers=headers)

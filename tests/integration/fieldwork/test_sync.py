@@ -52,11 +52,20 @@ def _actions(order: int) -> list[dict[str, Any]]:
     return actions
 
 
-def _sync(client: TestClient, token: str, actions: list[dict[str, Any]], batch: str | None = None):  # type: ignore[no-untyped-def]
+def _sync(  # type: ignore[no-untyped-def]
+    client: TestClient,
+    token: str,
+    actions: list[dict[str, Any]],
+    batch: str | None = None,
+    language: str | None = None,
+):
+    headers = {"Authorization": f"Bearer {token}"}
+    if language is not None:
+        headers["Accept-Language"] = language
     return client.post(
         "/api/field/sync",
         json={"batch_key": batch or _key(), "actions": actions},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=headers,
     )
 
 
@@ -78,7 +87,7 @@ def test_ops_6_offline_queue_applied_once_replays_refused(crew: Crew, client: Te
         status = conn.execute(select(WorkOrder.status).where(WorkOrder.id == order)).scalar_one()
     assert WorkOrderStatus(status) == WorkOrderStatus.STARTED
     # the same batch again (the answer was lost): refused, logged, nothing written
-    again = _sync(client, token, actions, batch)
+    again = _sync(client, token, actions, batch, language="en")
     assert again.status_code == 409 and "already received" in again.json()["detail"]
     # the device resends its unconfirmed actions under a new batch key: replayed, once
     resent = _sync(client, token, actions)

@@ -1,5 +1,5 @@
-"""An integrity error that escapes a request is the user's conflict: 409 with a bilingual
-message naming what collided, never a 500 and never the SQL (issue 11)."""
+"""An integrity error that escapes a request is the user's conflict: 409 with a message
+in the user's language naming what collided, never a 500 and never the SQL (issue 11)."""
 
 from __future__ import annotations
 
@@ -61,8 +61,12 @@ def test_a_unique_violation_escaping_a_request_is_409_naming_the_field(world: Wo
     assert resp.status_code == 409
     detail = resp.json()["detail"]
     assert "org_units.code" in detail
-    assert detail.startswith("与已有记录重复") and "duplicates an existing record" in detail
+    assert detail.startswith("与已有记录重复")  # the default language, Chinese (issue 13)
     assert not any(leak in resp.text for leak in LEAKS)
+    english = client.post("/api/test-integrity/duplicate", headers={"Accept-Language": "en"})
+    assert english.status_code == 409
+    assert "duplicates an existing record (org_units.code)" in english.json()["detail"]
+    assert not any(leak in english.text for leak in LEAKS)
     # The console gets the same answer as a page.
     page = client.post("/test-integrity/duplicate")
     assert page.status_code == 409
@@ -72,7 +76,7 @@ def test_a_unique_violation_escaping_a_request_is_409_naming_the_field(world: Wo
 
 def test_a_foreign_key_violation_escaping_a_request_is_409_without_sql(world: World) -> None:
     client = TestClient(_app_with_writes(world.platform))
-    resp = client.post("/api/test-integrity/orphan")
+    resp = client.post("/api/test-integrity/orphan", headers={"Accept-Language": "en"})
     assert resp.status_code == 409
     assert "conflicts with stored data" in resp.json()["detail"]
     assert not any(leak in resp.text for leak in LEAKS)

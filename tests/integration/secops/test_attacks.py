@@ -79,7 +79,7 @@ def test_ops_8_admin_functions_only_from_administration_networks(world: World) -
             "org_unit_id": world.units["stationA"], "initial_password": "Initial@Pass1"}  # fmt: skip
     headers = {"Authorization": f"Bearer {token}"}
     outside = TestClient(create_app(world.platform), client=OUTSIDE)
-    r = outside.post("/api/staff", json=body, headers=headers)
+    r = outside.post("/api/staff", json=body, headers={**headers, "Accept-Language": "en"})
     assert r.status_code == 403 and "administration network" in r.text
     inside = TestClient(create_app(world.platform), client=("10.1.2.3", 1000))
     assert inside.post("/api/staff", json=body, headers=headers).status_code == 201

@@ -78,6 +78,7 @@ def test_data_7_tampered_batch_refused_logged_nothing_recorded(field: Field, tam
     else:
         terminal.upload_key = bytes(16)
         body = terminal.seal([field.reading()], batch_id="batch-0002")
+    terminal.http.headers["Accept-Language"] = "en"  # the English text names the GCM tag
     resp = terminal.upload_sealed(body)
     assert resp.status_code == 422
     assert resp.json()["field"] == "sealed"
