@@ -18,8 +18,10 @@ import ipaddress
 import threading
 import time
 import urllib.parse
+from functools import lru_cache
 from typing import Any
 
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safegrid.secops import shield_rules as rules
@@ -102,12 +104,39 @@ def client_network(scope: Scope) -> str:
     return network_of(str(host))
 
 
+class ShieldSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAFEGRID_", env_file=".env", extra="ignore")
+
+    # Networks the shield lets through unjudged: the utility's own authorised scanners
+    # (vulnerability management, a commissioned penetration test, the attack runs of
+    # `make test`), which must reach the application's own defences to test them.
+    # Comma-separated CIDRs; empty by default.
+    shield_exempt_networks: str = ""
+
+
+@lru_cache
+def exempt_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    spec = ShieldSettings().shield_exempt_networks
+    return tuple(
+        ipaddress.ip_network(n.strip(), strict=False) for n in spec.split(",") if n.strip()
+    )
+
+
+def _exempt(scope: Scope) -> bool:
+    client = scope.get("client")
+    try:
+        addr = ipaddress.ip_address(client[0] if client else "")
+    except ValueError:
+        return False
+    return any(addr in net for net in exempt_networks())
+
+
 class Shield:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _exempt(scope):
             await self.app(scope, receive, send)
             return
         now = time.monotonic()
