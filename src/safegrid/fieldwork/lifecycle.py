@@ -100,7 +100,13 @@ def do_dispatch(
             for o, c in zip(risky, found, strict=True):
                 ban = c.ban()
                 if ban:
-                    raise refuse(o, f"天气禁止高风险作业 / weather ban (FLD-5): {ban}")
+                    # The ban is itself "中文 / English": each half goes into its language's
+                    # half, so a reader of either sees why (one language per reader).
+                    ban_zh, _, ban_en = ban.partition(" / ")
+                    raise refuse(
+                        o,
+                        f"天气禁止高风险作业：{ban_zh} / weather ban (FLD-5): {ban_en or ban_zh}",
+                    )
         for o in orders:
             before = o.status
             o.status, o.dispatched_at = S.DISPATCHED, now

@@ -38,7 +38,8 @@ def do_weather_sweep(
             ban = c.ban()
             if ban is None:
                 continue
-            why = f"天气禁止高风险作业，已停止 / weather ban, work stopped (FLD-5): {ban}"
+            ban_zh, _, ban_en = ban.partition(" / ")
+            why = f"天气禁止高风险作业，已停止：{ban_zh} / weather ban, work stopped (FLD-5): {ban_en or ban_zh}"
             stop_in(uow, o, why)
             raise_alarm(uow, o, AlarmKind.WEATHER, why, {"humidity": str(c.humidity)})
             stopped += 1
