@@ -31,7 +31,7 @@ def free_port() -> int:
 @dataclasses.dataclass
 class LiveServer:
     base_url: str
-    tokens: dict[str, str]  # county | province (bearer), console (session cookie)
+    tokens: dict[str, str]  # county | province | auditor (bearer), console (session cookie)
     ids: dict[str, int]  # placeholders of tests/attack/targets.py
     is_sqlite: bool
     log: Path
@@ -70,6 +70,8 @@ def live_server(world: World, tmp_path: Path) -> Iterator[LiveServer]:
     tokens = {
         "county": world.token(county),
         "province": world.token(province),
+        # A province reader of the access log (DATA-4): sqlmap's datause target needs one.
+        "auditor": world.token(world.staff(Post.AUDITOR, "prov")),
         "console": world.token(county, "console"),
     }
     ids = {

@@ -17,7 +17,7 @@ class SqlTarget:
     method: str
     url: str  # path and query, with placeholders
     data: str | None = None  # a JSON body for POST
-    token: str = "county"  # county | province | none
+    token: str = "county"  # county | province | auditor | none
     console: bool = False  # the session goes in the sg_session cookie, not a bearer
 
 
@@ -34,19 +34,24 @@ SQLMAP_TARGETS: tuple[SqlTarget, ...] = (
         "datause",
         "GET",
         "/api/datause/access-logs?staff=x&customer_id={customer_id}",
-        token="province",
+        token="auditor",
     ),
     SqlTarget("readings", "GET", "/api/meters/{meter_id}/readings*"),
     SqlTarget("tariffs", "GET", "/api/tariffs/{tariff_id}*"),
     SqlTarget("billing", "GET", "/api/bills?account_id=1&period=2026-01&run_id=1"),
-    SqlTarget("collection", "GET", "/api/collection/notices?status=draft"),
+    SqlTarget("collection", "GET", "/api/collection/notices?status=pending"),
     SqlTarget("payments", "GET", "/api/payments?account_number=3301000001&receipt_no=R1&key=k"),
-    SqlTarget("counter", "GET", "/api/counter/receipts?status=issued&hall_id={unit_id}"),
-    SqlTarget(
-        "notifications", "GET", "/api/notifications?status=queued&topic=bill", token="province"
-    ),
-    SqlTarget("terminals", "GET", "/api/terminals?status=active"),
+    SqlTarget("counter", "GET", "/api/counter/receipts?status=recorded&hall_id={unit_id}"),
+    SqlTarget("notifications", "GET", "/api/notifications?status=queued&topic=bill"),
+    SqlTarget("terminals", "GET", "/api/terminals?status=active", token="province"),
     SqlTarget("console", "GET", "/customers?q=test", console=True),
+    # Issues 14-18 (hall, field work, analytics, reconciliation, security operations).
+    SqlTarget("hall", "GET", "/api/hall/faults?status=open"),
+    SqlTarget("hall", "GET", "/api/hall/halls/{unit_id}/monitor*"),
+    SqlTarget("fieldwork", "GET", "/api/workorders?live_only=true"),
+    SqlTarget("analytics", "GET", "/api/analytics/theft/scores?period=2026-01&limit=10"),
+    SqlTarget("reconciliation", "GET", "/reconciliation?period=2026-01&colour=red", console=True),
+    SqlTarget("secops", "GET", "/secops/detections?done=1", console=True),
 )
 
 # Operations schemathesis does not call, as (method, path regex, reason).

@@ -59,7 +59,7 @@ def forecast_load(
         load = daily_load(uow, org_unit_id)
     if len(load) < LOOKBACK + days + 28:
         raise ValidationProblem(
-            f"历史读数不足（{len(load)} 天）/ not enough history: {len(load)} days of readings, "
+            f"历史读数不足（{len(load)} 天） / not enough history: {len(load)} days of readings, "
             f"{LOOKBACK + days + 28} needed",
             field="org_unit_id",
         )

@@ -7,6 +7,7 @@ no binary .mo file to forget in a release.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final, Literal
 
@@ -74,7 +75,14 @@ def request_locale(request: Request) -> Locale:
 def localize_message(message: str, locale: str) -> str:
     """Service messages are bilingual ``"中文 / English"``; a reader gets his language's
     half only (issue 13: no pairs on screen). A message without the pair is shown as is."""
-    if " / " not in message:
+    found = _PAIR.search(message)
+    if found is None:
         return message
-    zh, en = message.split(" / ", 1)
+    zh, en = message[: found.start()], message[found.end() :]
     return en if locale == "en" else zh
+
+
+# The " / " between the halves; also written "）/ " or "。/ " after Chinese punctuation or a
+# Chinese character (no space before the slash). A slash inside one language ("借方/贷方",
+# "and/or") has no space after it and is not a separator.
+_PAIR: Final = re.compile(r" / |(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])/ ")
