@@ -21,9 +21,9 @@ from safegrid.bootstrap import Platform
 from safegrid.org.models import OrgUnit
 from safegrid.payments.ledger.models import Payment, PaymentChannel
 from safegrid.platform.errors import ConflictError
+from safegrid.platform.sql_dialect import business_date
 from safegrid.reconciliation import matching, periods, writers
 from safegrid.reconciliation.models import BankAccount, MatchItem
-from safegrid.reconciliation.sql_days import business_date
 from safegrid.reconciliation.statements import do_import_statements, do_register_bank_account
 from safegrid.reconciliation.system_side import WHOLE_UTILITY
 from safegrid.security.actor import Actor

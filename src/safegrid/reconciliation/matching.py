@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, aliased
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import PermissionDeniedError
-from safegrid.platform.sql_dialect import insert_skipping_conflicts
+from safegrid.platform.sql_dialect import days_between, insert_skipping_conflicts, plus_days
 from safegrid.platform.uow import UnitOfWork
 from safegrid.reconciliation import cases, periods, system_side, three_way
 from safegrid.reconciliation.events import MatchRunFinished
@@ -53,7 +53,6 @@ from safegrid.reconciliation.models import (
     WorkEntry,
     WorkGroup,
 )
-from safegrid.reconciliation.sql_days import days_between, plus_days
 from safegrid.security.policy import Perm
 
 WINDOW_DAYS: Final = 3

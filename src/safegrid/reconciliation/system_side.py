@@ -40,9 +40,9 @@ from safegrid.payments.ledger.models import (
     PaymentEventKind,
     PaymentStatus,
 )
+from safegrid.platform.sql_dialect import business_date
 from safegrid.reconciliation import periods
 from safegrid.reconciliation.models import ChannelSettlement, SystemGroup
-from safegrid.reconciliation.sql_days import business_date
 from safegrid.security.scope import unscoped
 
 WHOLE_UTILITY = unscoped("monthly reconciliation compares the whole utility's money")

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from safegrid.org.models import OrgUnit
 from safegrid.payments.ledger.models import Payment
 from safegrid.payments.online.models import PaymentOrder
+from safegrid.platform.sql_dialect import business_date
 from safegrid.reconciliation import periods
 from safegrid.reconciliation.models import ChannelSettlement, Colour, SettlementLine
-from safegrid.reconciliation.sql_days import business_date
 from safegrid.reconciliation.system_side import KEPT, ONLINE
 
 
