@@ -62,7 +62,7 @@ from tests.permissions.payments_risk_inputs import (
     RISK_PARAMS,
 )
 from tests.permissions.readings_inputs import READINGS_BODIES
-from tests.permissions.reconciliation_inputs import RECON_BODIES
+from tests.permissions.reconciliation_inputs import RECON_ALLOWED_BUSINESS, RECON_BODIES
 from tests.permissions.secops_inputs import (
     SECOPS_ALLOWED_BUSINESS,
     SECOPS_BODIES,
@@ -358,6 +358,7 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
 
 BODIES.update(READINGS_BODIES)
 BODIES.update(RECON_BODIES)
+ALLOWED_BUSINESS.update(RECON_ALLOWED_BUSINESS)
 BODIES.update(BILLING_BODIES)
 PARAMS.update(BILLING_PARAMS)
 ALLOWED_BUSINESS.update(BILLING_ALLOWED_BUSINESS)

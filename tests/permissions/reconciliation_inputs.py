@@ -1,5 +1,7 @@
-"""Permission-matrix inputs of the reconciliation console (REC-1): a statement previewed
-(nothing stored), so every post with reconciliation.work gets 200."""
+"""Permission-matrix inputs of the reconciliation console (REC-1, REC-3, REC-4): a statement
+previewed (nothing stored), so every post with reconciliation.work gets 200; the case and
+report forms name a case or a month that does not exist (the service's 404 proves the guard
+let the caller through) or a malformed code (422), so nothing is written."""
 
 from __future__ import annotations
 
@@ -20,4 +22,23 @@ def _statement(_c: Any) -> dict[str, Any]:
     }
 
 
-RECON_BODIES = {"POST /reconciliation/statements": _statement}
+NONE = "999999"
+RECON_BODIES = {
+    "POST /reconciliation/statements": _statement,
+    "POST /reconciliation/cases/assign": lambda c: {"data": {"case_id": NONE, "owner_id": "1"}},
+    "POST /reconciliation/cases/resolve": lambda c: {
+        "data": {"case_id": NONE, "cause": "technical", "detail": "权限矩阵", "ticket": "T-1"}
+    },
+    "POST /reconciliation/cases/close": lambda c: {"data": {"case_id": NONE, "note": "权限矩阵"}},
+    "POST /reconciliation/report/sign": lambda c: {"data": {"period": "2019-01", "otp": "abc"}},
+    "POST /reconciliation/report/verify": lambda c: {"data": {"period": "2019-01"}},
+    "GET /reconciliation/report/file": lambda c: {"params": {"period": "2019-01", "kind": "pdf"}},
+}
+RECON_ALLOWED_BUSINESS: dict[str, set[int]] = {
+    "POST /reconciliation/cases/assign": {404},
+    "POST /reconciliation/cases/resolve": {404},
+    "POST /reconciliation/cases/close": {404},
+    "POST /reconciliation/report/sign": {422},
+    "POST /reconciliation/report/verify": {404},
+    "GET /reconciliation/report/file": {404},
+}

@@ -27,3 +27,25 @@ def add_working_days(start: date, days: int) -> date:
         if working:
             left -= 1
     return day
+
+
+def working_days_left(today: date, due: date) -> int:
+    """Working days from ``today`` until ``due`` (0 on the due day, negative once late: the
+    workbench shows how many working days a case is past its deadline)."""
+    if due >= today:
+        return _working_days_after(today, due)
+    return -_working_days_after(due, today)
+
+
+def _working_days_after(start: date, end: date) -> int:
+    # chinese_calendar counts both ends; ``start`` itself is not counted, as in add_working_days.
+    try:
+        return (
+            len(chinese_calendar.get_workdays(start + timedelta(days=1), end)) if end > start else 0
+        )
+    except NotImplementedError:
+        raise ValidationProblem(
+            f"工作日历未覆盖 {end.year} 年，请升级 chinesecalendar / the working-day calendar "
+            f"does not cover {end.year}; upgrade chinesecalendar",
+            field="due_on",
+        ) from None

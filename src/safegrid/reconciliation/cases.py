@@ -34,8 +34,9 @@ from safegrid.reconciliation.models import (
     ReconCase,
 )
 from safegrid.reconciliation.settings import get_recon_settings
-from safegrid.security.models import StaffAccount
-from safegrid.security.policy import Perm, Post
+from safegrid.security.models import AccountStatus, StaffAccount
+from safegrid.security.policy import POLICY, Perm, Post
+from safegrid.security.scope import unscoped
 
 NOT_FOUND: Final = "对账工单不存在 / reconciliation case not found"
 OWNER_POSTS: Final = (Post.FINANCE, Post.DEPARTMENT_HEAD)
@@ -106,6 +107,55 @@ def _require_work(uow: UnitOfWork) -> None:
         raise PermissionDeniedError("无对账权限 / not allowed to work reconciliation cases")
 
 
+# The owner may sit above the person assigning (a county hands a case to the city's finance).
+OWNER_LOOKUP: Final = unscoped("a case's owner may sit in a unit above the one assigning it")
+WORKING_POSTS: Final = tuple(p for p in Post if Perm.RECON_WORK in POLICY[p])
+
+
+def owner_candidates(unit_id: int) -> Any:
+    """Active staff who may work a case of ``unit_id``: they hold reconciliation.work in
+    that unit or a unit above it (the unit that owns the money answers for it)."""
+    case_unit = aliased(OrgUnit)
+    staff_unit = aliased(OrgUnit)
+    return (
+        select(StaffAccount)
+        .join(staff_unit, staff_unit.id == StaffAccount.org_unit_id)
+        .join(case_unit, case_unit.id == unit_id)
+        .where(
+            case_unit.path.startswith(staff_unit.path),
+            StaffAccount.post.in_(WORKING_POSTS),
+            StaffAccount.status == AccountStatus.ACTIVE,
+        )
+        .order_by(func.length(staff_unit.path).desc(), StaffAccount.username)
+    )
+
+
+def do_assign(uow: UnitOfWork, case_id: int, owner_id: int) -> None:
+    _require_work(uow)
+    with uow:
+        case = _case(uow, case_id)
+        if case.status == CaseStatus.CLOSED:
+            raise ConflictError("工单已关闭 / case is closed", field="status")
+        owner = uow.session.scalars(
+            owner_candidates(case.org_unit_id).where(StaffAccount.id == owner_id),
+            execution_options=OWNER_LOOKUP,
+        ).first()
+        if owner is None:
+            raise ValidationProblem(
+                "负责人须为本单位或上级单位的对账人员 / the owner must work reconciliation in "
+                "the case's unit or a unit above it",
+                field="owner_id",
+            )
+        before = case.owner_id
+        case.owner_id = owner.id
+        uow.audit(
+            "recon.case_assigned", object_type="recon_case", object_id=case.id,
+            org_unit_id=case.org_unit_id, before={"owner_id": before},
+            after={"owner_id": owner.id, "owner": owner.username},
+        )  # fmt: skip
+        uow.commit()
+
+
 def do_resolve(
     uow: UnitOfWork,
     case_id: int,
@@ -115,8 +165,13 @@ def do_resolve(
     ticket: str | None = None,
     responsible: str | None = None,
     made_up_by_payment_id: int | None = None,
+    evidence: tuple[str, bytes] | None = None,
 ) -> None:
+    """Records the cause (with its evidence file, in the same unit of work) and proposes
+    the case for closing by a second person."""
     _require_work(uow)
+    if evidence is not None:
+        _check_evidence(evidence[1])
     if not detail.strip():
         raise ValidationProblem("请说明原因 / describe the cause", field="detail")
     if cause == CaseCause.TECHNICAL and not ticket:
@@ -144,31 +199,41 @@ def do_resolve(
             after={"cause": cause.value, "detail": case.cause_detail, "ticket": ticket,
                    "responsible": responsible, "made_up_by_payment_id": made_up_by_payment_id},
         )  # fmt: skip
+        if evidence is not None:
+            _store_evidence(uow, case, *evidence)
         uow.commit()
+
+
+def _check_evidence(data: bytes) -> None:
+    if not data:
+        raise ValidationProblem("证据文件为空 / empty evidence file", field="evidence")
+    if len(data) > get_recon_settings().evidence_max_bytes:
+        raise ValidationProblem("证据文件过大 / evidence file too large", field="evidence")
+
+
+def _store_evidence(uow: UnitOfWork, case: ReconCase, filename: str, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    relative = f"{case.id}/{digest}"
+    target = get_recon_settings().evidence_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():  # named by content: the same bytes are the same file
+        target.write_bytes(data)
+    case.evidence_path, case.evidence_sha256 = relative, digest
+    uow.audit(
+        "recon.case_evidence", object_type="recon_case", object_id=case.id,
+        org_unit_id=case.org_unit_id, after={"file": filename[:200], "sha256": digest},
+    )  # fmt: skip
+    return digest
 
 
 def do_attach_evidence(uow: UnitOfWork, case_id: int, filename: str, data: bytes) -> str:
     _require_work(uow)
-    settings = get_recon_settings()
-    if not data:
-        raise ValidationProblem("证据文件为空 / empty evidence file", field="evidence")
-    if len(data) > settings.evidence_max_bytes:
-        raise ValidationProblem("证据文件过大 / evidence file too large", field="evidence")
-    digest = hashlib.sha256(data).hexdigest()
+    _check_evidence(data)
     with uow:
         case = _case(uow, case_id)
         if case.status == CaseStatus.CLOSED:
             raise ConflictError("工单已关闭 / case is closed", field="status")
-        relative = f"{case.id}/{digest}"
-        target = settings.evidence_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():  # named by content: the same bytes are the same file
-            target.write_bytes(data)
-        case.evidence_path, case.evidence_sha256 = relative, digest
-        uow.audit(
-            "recon.case_evidence", object_type="recon_case", object_id=case.id,
-            org_unit_id=case.org_unit_id, after={"file": filename[:200], "sha256": digest},
-        )  # fmt: skip
+        digest = _store_evidence(uow, case, filename, data)
         uow.commit()
     return digest
 

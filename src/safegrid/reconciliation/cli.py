@@ -144,9 +144,8 @@ def resolve(
     """Record a case's cause (and evidence); a second person closes it (REC-3)."""
     actor = acting_with(username, Perm.RECON_WORK)
     platform = get_platform()
-    if evidence is not None:
-        data = _bytes(evidence)
-        run(lambda: cases.do_attach_evidence(platform.uow(actor), case_id, evidence.name, data))
+    # One unit of work: a refused cause leaves no evidence file recorded, and the reverse.
+    attached = (evidence.name, _bytes(evidence)) if evidence is not None else None
     run(
         lambda: cases.do_resolve(
             platform.uow(actor),
@@ -156,6 +155,7 @@ def resolve(
             ticket=ticket,
             responsible=responsible,
             made_up_by_payment_id=payment_id,
+            evidence=attached,
         )
     )
     out.print(f"case #{case_id} resolved; a second person closes it")

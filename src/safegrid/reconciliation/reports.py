@@ -162,3 +162,51 @@ def verify(uow: UnitOfWork, period: str) -> Verdict:
             )
             uow.commit()
         return Verdict(period, not problems, problems)
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    """The report page before and after sign-off: what the report says in the reader's
+    scope, what still keeps the month from being signed, and the signed report if any."""
+
+    data: report_data.ReportData
+    missing: list[str]
+    report: MonthlyReport | None
+
+
+def preview(uow: UnitOfWork, period: str) -> Preview:
+    periods.bounds(period)
+    with uow:
+        data = report_data.gather(uow.session, period)
+        missing = jobs.incomplete_reasons(uow, period)
+        report = uow.session.scalars(
+            select(MonthlyReport).where(MonthlyReport.period == period)
+        ).first()
+        if report is not None:
+            uow.session.expunge(report)
+    return Preview(data, missing, report)
+
+
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def archived_file(uow: UnitOfWork, period: str, kind: str) -> tuple[str, bytes]:
+    """The signed Excel or PDF as archived (the page's verify says whether it still is)."""
+    if kind not in MEDIA_TYPES:
+        raise ValidationProblem(
+            f"文件类型应为 xlsx 或 pdf / kind must be xlsx or pdf: {kind!r}", field="kind"
+        )
+    with uow:
+        report = uow.session.scalars(
+            select(MonthlyReport).where(MonthlyReport.period == period)
+        ).first()
+        if report is None:
+            raise NotFoundError(NO_REPORT)
+        relative: str = getattr(report, f"{kind}_path")
+    path = get_recon_settings().report_dir / relative
+    if not path.is_file():
+        raise NotFoundError("归档文件缺失 / archive file missing")
+    return path.name, path.read_bytes()

@@ -231,6 +231,22 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Upload a bank statement: preview what it holds, then import it all or nothing."),
     ),
     NavItem(
+        "funds",
+        "/reconciliation/cases",
+        N_("Reconciliation cases"),
+        Perm.RECON_VIEW,
+        N_(
+            "Red items to explain within 5 working days: owner, cause, evidence, second-person close."
+        ),
+    ),
+    NavItem(
+        "funds",
+        "/reconciliation/report",
+        N_("Reconciliation report"),
+        Perm.RECON_VIEW,
+        N_("The month's report: preview, sign-off by the leader in charge, signed Excel and PDF."),
+    ),
+    NavItem(
         "metering",
         "/workorders",
         N_("Work orders"),

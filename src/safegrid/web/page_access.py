@@ -94,3 +94,4 @@ WorkordersAssignPage = Annotated[Work, Depends(work_under(require_page(Perm.WORK
 WorkordersViewPage = Annotated[Work, Depends(work_under(require_page(Perm.WORKORDERS_VIEW)))]
 ReconViewPage = Annotated[Work, Depends(work_under(require_page(Perm.RECON_VIEW)))]
 ReconWorkPage = Annotated[Work, Depends(work_under(require_page(Perm.RECON_WORK)))]
+ReconSignPage = Annotated[Work, Depends(work_under(require_page(Perm.RECON_SIGN)))]

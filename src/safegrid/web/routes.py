@@ -31,8 +31,11 @@ from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.payments import todo as payments_todo
 from safegrid.web.readings import pages as readings
 from safegrid.web.readings import todo as readings_todo
+from safegrid.web.reconciliation import cases as recon_cases
 from safegrid.web.reconciliation import pages as reconciliation
+from safegrid.web.reconciliation import report as recon_report
 from safegrid.web.reconciliation import statements as recon_statements
+from safegrid.web.reconciliation import todo as recon_todo
 from safegrid.web.secops import drills as secops_drills
 from safegrid.web.secops import hazards as secops_hazards
 from safegrid.web.secops import pages as secops
@@ -65,6 +68,8 @@ router.include_router(ledger.router)
 router.include_router(risk.router)
 router.include_router(reconciliation.router)
 router.include_router(recon_statements.router)
+router.include_router(recon_cases.router)
+router.include_router(recon_report.router)
 router.include_router(hall.router)
 router.include_router(hall_public.router)
 router.include_router(secops.router)
@@ -80,6 +85,7 @@ todo.register(
     *datause_todo.PROVIDERS,
     *governance_todo.PROVIDERS,
     *admin_todo.PROVIDERS,
+    *recon_todo.PROVIDERS,
 )
 
 
