@@ -2,8 +2,11 @@
 grouped as the bank shows it, written by INSERT … SELECT (no rows through Python).
 
 - ``deposit``: a hall's counter cash of a day, deposited as one sum (its bank voucher);
-- ``voucher``: a payment carrying its own bank voucher (card at the counter, a direct debit
-  with its bank's voucher) — one-to-one;
+- ``voucher``: a payment carrying its own bank voucher (a direct debit with its bank's
+  voucher) — one-to-one;
+- ``card_day``: a hall's bank-card (POS) payments of a day: the acquirer settles a
+  terminal's day as one credit (ref ``POS-<HALL CODE>-YYYYMMDD``), so the slips are summed
+  as the bank will show them; an acquirer's fee shows as the difference (yellow or red);
 - ``channel``: an online channel's day, settled as one sum to the utility's merchant
   account (ref ``<CHANNEL>-YYYYMMDD``) — booked at the root unit that holds that account;
 - ``debit_day``: direct debits without vouchers, one sum per day (ref ``DD-YYYYMMDD``);
@@ -47,6 +50,7 @@ from safegrid.security.scope import unscoped
 
 WHOLE_UTILITY = unscoped("monthly reconciliation compares the whole utility's money")
 ONLINE = (PaymentChannel.ONLINE_SANDBOX, PaymentChannel.ONLINE_WECHAT)
+COUNTER = (PaymentChannel.COUNTER_CASH, PaymentChannel.COUNTER_CARD)
 KEPT = (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED)
 
 
@@ -80,8 +84,24 @@ def rebuild(session: Session, period: str) -> int:
         Payment.org_unit_id, literal("voucher"), Payment.bank_voucher, day, Payment.amount,
         literal(1, Integer),
     ).where(
-        in_month, Payment.bank_voucher.is_not(None), Payment.channel != PaymentChannel.COUNTER_CASH
+        in_month, Payment.bank_voucher.is_not(None), Payment.channel.not_in(COUNTER)
     )  # fmt: skip
+    cards = (
+        select(
+            Payment.hall_id.label("hall_id"),
+            day.label("day"),
+            func.sum(Payment.amount).label("gross"),
+            func.count().label("n"),
+        )
+        .where(in_month, Payment.channel == PaymentChannel.COUNTER_CARD)
+        .group_by(Payment.hall_id, day)
+        .subquery("cards")
+    )
+    card_days = select(
+        cards.c.hall_id, literal("card_day"),
+        "POS-" + func.upper(OrgUnit.code) + "-" + _yyyymmdd(cards.c.day),
+        cards.c.day, cards.c.gross, cards.c.n,
+    ).join(OrgUnit, OrgUnit.id == cards.c.hall_id)  # fmt: skip
     channel_ref = (
         func.upper(func.replace(sql_cast(Payment.channel, String), "online_", ""))
         + "-"
@@ -130,7 +150,7 @@ def rebuild(session: Session, period: str) -> int:
     ).where(
         PaymentEvent.kind == PaymentEventKind.REFUNDED, PaymentEvent.at >= start, PaymentEvent.at < end
     )  # fmt: skip
-    everything = union_all(deposits, vouchers, channels, debit_days, refunds).subquery()
+    everything = union_all(deposits, vouchers, card_days, channels, debit_days, refunds).subquery()
     cols = list(everything.c)
     result = session.execute(
         insert(cast(Table, SystemGroup.__table__)).from_select(
