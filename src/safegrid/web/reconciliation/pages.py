@@ -1,19 +1,22 @@
 """Reconciliation console (REC-2): the match board — a month's items by colour with both
-sides and the reason each was matched, the case of a red item and its due day."""
+sides and the reason each was matched, the case of a red item and its due day — and the
+month's run (or re-run, which keeps decisions) started from it."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.platform import clock
 from safegrid.platform.paging import PageQuery
-from safegrid.reconciliation import board, periods
+from safegrid.reconciliation import board, matching, periods
 from safegrid.reconciliation.models import Colour
+from safegrid.security.policy import Perm
 from safegrid.web.i18n import N_
-from safegrid.web.page_access import ReconViewPage
+from safegrid.web.page_access import ReconViewPage, ReconWorkPage
+from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,5 +49,15 @@ def match_board(
             "colour": chosen.value if chosen else "",
             "colours": list(Colour),
             "colour_labels": COLOUR_LABELS,
+            "can_run": work.actor.can(Perm.RECON_WORK),
         },
     )
+
+
+@router.post("/reconciliation/run")
+def run_month(
+    request: Request, work: ReconWorkPage, period: Annotated[str, Form(max_length=7)] = ""
+) -> Response:
+    """The same set-based run as the monthly job; a bad period is the service's 422."""
+    result = matching.do_run_month(work.write(), period)
+    return see_other(request, f"/reconciliation?period={result.period}")
