@@ -204,6 +204,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "SAFEGRID_ARGON2_MEMORY_KIB": "8192",
         "SAFEGRID_DEFAULT_LOCALE": "zh",
         "SAFEGRID_COOKIE_SECURE": "false",
+        # Signed reports and case evidence of this session only (REC-3/4), not the repo's var/.
+        "SAFEGRID_RECON_REPORT_DIR": str(workdir / "recon-reports"),
+        "SAFEGRID_RECON_EVIDENCE_DIR": str(workdir / "recon-evidence"),
     }
     seed = subprocess.run(
         [_safegrid_cli(), "demo", "generate", "--seed", "7", "--customers", "300", "--days", "3"],
