@@ -27,6 +27,9 @@ RECON_BODIES = {
     "POST /reconciliation/statements": _statement,
     # A long-past empty month: the run writes nothing but its audit entry.
     "POST /reconciliation/run": lambda c: {"data": {"period": "2019-01"}},
+    "POST /reconciliation/items/review": lambda c: {
+        "data": {"item_id": NONE, "decision": "accept", "reason": "权限矩阵", "period": "2019-01"}
+    },
     "POST /reconciliation/cases/assign": lambda c: {"data": {"case_id": NONE, "owner_id": "1"}},
     "POST /reconciliation/cases/resolve": lambda c: {
         "data": {"case_id": NONE, "cause": "technical", "detail": "权限矩阵", "ticket": "T-1"}
@@ -39,6 +42,7 @@ RECON_BODIES = {
 RECON_ALLOWED_BUSINESS: dict[str, set[int]] = {
     # A 422 (bad period) proves the guard let the caller through; a real run answers 303.
     "POST /reconciliation/run": {422},
+    "POST /reconciliation/items/review": {404},
     "POST /reconciliation/cases/assign": {404},
     "POST /reconciliation/cases/resolve": {404},
     "POST /reconciliation/cases/close": {404},

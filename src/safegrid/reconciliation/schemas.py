@@ -3,6 +3,8 @@ runs so a bad field comes back named next to its input."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator
 
 from safegrid.reconciliation.models import CaseCause
@@ -31,6 +33,16 @@ class CaseResolve(BaseModel):
 class CaseClose(BaseModel):
     case_id: int = Field(gt=0)
     note: str = Field(min_length=1, max_length=400)
+
+
+class ItemReview(BaseModel):
+    item_id: int = Field(gt=0)
+    decision: Literal["accept", "turn_red"]
+    reason: str = Field(min_length=1, max_length=400)
+
+    @property
+    def accept(self) -> bool:
+        return self.decision == "accept"
 
 
 class ReportSign(BaseModel):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from safegrid.app import create_app
 from safegrid.reconciliation import writers
 from safegrid.reconciliation.matching import do_run_month
-from safegrid.reconciliation.models import CaseStatus, ReconCase
+from safegrid.reconciliation.models import CaseStatus, Colour, Decision, MatchItem, ReconCase
 from safegrid.reconciliation.settings import get_recon_settings
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.web.i18n import LANG_COOKIE
@@ -147,3 +147,32 @@ def test_rec_4_report_page_preview_sign_download_and_verify(month: Month) -> Non
     path.write_bytes(path.read_bytes() + b"\0")
     changed = finance.post("/reconciliation/report/verify", data={"period": "2026-11"})
     assert "archive file changed since signing" in changed.text
+
+
+def test_rec_3_yellow_item_reviewed_on_the_board(month: Month) -> None:
+    w = month.world
+    month.import_lines([
+        writers.Line(D("150.50"), date(2026, 11, 3), VOUCHER),
+        writers.Line(D("599.70"), date(2026, 11, 4), "SANDBOX-20261103"),  # 0.30 fee: yellow
+        writers.Line(D("80.00"), date(2026, 11, 30), "BATCH-7781"),
+    ])  # fmt: skip
+    do_run_month(w.platform.uow(w.actor(month.finance)), "2026-11")
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        item_id = uow.session.scalars(
+            select(MatchItem.id).where(MatchItem.colour == Colour.YELLOW)
+        ).one()
+    finance = _client(month, month.finance)
+    board = finance.get("/reconciliation?period=2026-11&colour=yellow")
+    assert 'data-testid="item-review"' in board.text
+    form = {"item_id": item_id, "decision": "turn_red", "reason": "", "period": "2026-11"}
+    empty = finance.post("/reconciliation/items/review", data=form)
+    assert empty.status_code == 422 and "review-problem" in empty.text
+    accepted = finance.post(
+        "/reconciliation/items/review", data={**form, "decision": "accept", "reason": "渠道手续费"}
+    )
+    assert accepted.status_code == 303
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        item = uow.session.get_one(MatchItem, item_id)
+        assert item.decision == Decision.ACCEPTED and item.decided_by == month.finance.username
+    again = finance.post("/reconciliation/items/review", data={**form, "reason": "再审"})
+    assert again.status_code == 409  # decided once

@@ -10,10 +10,14 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.platform import clock
+from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.paging import PageQuery
-from safegrid.reconciliation import board, matching, periods
+from safegrid.reconciliation import board, cases, matching, periods
 from safegrid.reconciliation.models import Colour
+from safegrid.reconciliation.schemas import ItemReview
 from safegrid.security.policy import Perm
+from safegrid.security.work import Work
+from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_
 from safegrid.web.page_access import ReconViewPage, ReconWorkPage
 from safegrid.web.redirects import see_other
@@ -36,6 +40,18 @@ def match_board(
     colour: str = Query("", max_length=8),
     page: int = Query(1, ge=1),
 ) -> Response:
+    return _board(request, work, period, colour, page)
+
+
+def _board(
+    request: Request,
+    work: Work,
+    period: str,
+    colour: str,
+    page: int = 1,
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
     chosen_period = (
         period if periods.PERIOD.match(period) else periods.previous(clock.business_day())
     )
@@ -49,8 +65,10 @@ def match_board(
             "colour": chosen.value if chosen else "",
             "colours": list(Colour),
             "colour_labels": COLOUR_LABELS,
-            "can_run": work.actor.can(Perm.RECON_WORK),
+            "can_work": work.actor.can(Perm.RECON_WORK),
+            "errors": errors or FieldErrors(),
         },
+        status_code=status_code,
     )
 
 
@@ -61,3 +79,29 @@ def run_month(
     """The same set-based run as the monthly job; a bad period is the service's 422."""
     result = matching.do_run_month(work.write(), period)
     return see_other(request, f"/reconciliation?period={result.period}")
+
+
+@router.post("/reconciliation/items/review")
+def review_yellow(
+    request: Request,
+    work: ReconWorkPage,
+    item_id: Annotated[str, Form(max_length=20)] = "",
+    decision: Annotated[str, Form(max_length=16)] = "",
+    reason: Annotated[str, Form(max_length=400)] = "",
+    period: Annotated[str, Form(max_length=7)] = "",
+) -> Response:
+    """A yellow difference accepted with a reason, or turned red (which opens its case)."""
+
+    def act(d: ItemReview) -> None:
+        cases.do_review_yellow(work.write(), d.item_id, accept=d.accept, reason=d.reason)
+
+    return submit(
+        request,
+        ItemReview,
+        {"item_id": item_id, "decision": decision, "reason": reason},
+        ("item_id", "decision", "reason"),
+        act,
+        done=lambda _: see_other(request, f"/reconciliation?period={period}&colour=yellow"),
+        again=lambda e, status: _board(request, work, period, "yellow", errors=e, status_code=status),
+        refused=(ValidationProblem, ConflictError, NotFoundError),
+    )  # fmt: skip
