@@ -14,6 +14,9 @@ from safegrid.secops import emergency, hazards, playbooks
 from safegrid.secops.catalog import do_install_defaults
 from safegrid.secops.emergency_models import Drill
 from safegrid.secops.hazard_models import HazardReport
+from safegrid.secops.offline import sealing
+from safegrid.secops.offline.models import OfflineNode
+from safegrid.secops.offline.nodes import do_pair_node
 from safegrid.secops.unfreeze import do_request_unfreeze
 from safegrid.security.policy import Post
 from tests.fixtures.world import Staff, World
@@ -91,6 +94,22 @@ def _run_body(c: Ctx) -> dict[str, Any]:
                      "reason": "矩阵 / matrix"}}  # fmt: skip
 
 
+def _offline_batch(c: Ctx) -> dict[str, Any]:
+    """A sealed, empty batch of hall A's node (paired on first use)."""
+    hall = c.world.units["hallA"]
+    with c.world.platform.uow(c.world.system(), readonly=True) as uow:
+        node = uow.session.scalars(
+            select(OfflineNode).where(OfflineNode.org_unit_id == hall)
+        ).first()
+        key, code = (node.seal_key, node.code) if node else (None, "HALLA-MATRIX")
+    if key is None:
+        manager = c.world.staff(Post.HALL_MANAGER, "countyA")
+        key = do_pair_node(c.world.platform.uow(c.world.actor(manager)), hall, code).key
+    batch, sent = f"ob-matrix-{next(_years)}", clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    sealed = sealing.seal(sealing.decode_key(key), code, batch, sent, [])
+    return {"json": {"node": code, "batch_key": batch, "sent_at": sent, "sealed": sealed}}
+
+
 SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "playbook_run_id": _run,
     "unfreeze_id": _unfreeze,
@@ -99,6 +118,7 @@ SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "hazard_id": _hazard,
 }
 SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
+    "POST /api/counter/offline/sync": _offline_batch,
     "POST /secops/playbooks/run": _run_body,
     "POST /secops/runs/{playbook_run_id}/unfreeze": lambda c: {
         "data": {"reason": "误报 / false alarm"}
