@@ -6,6 +6,7 @@ batch, a replayed batch key, a cashier of another hall, are refused and logged."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +18,12 @@ from sqlalchemy import select
 
 from safegrid.app import create_app
 from safegrid.customers.models import Account
+from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
+from safegrid.payments.ledger.models import Payment
 from safegrid.secops.offline import drill, sealing
 from safegrid.secops.offline.node import SYNC_PATH, HallNode
 from safegrid.secops.offline.nodes import do_pair_node
+from safegrid.secops.offline.sync import BatchIn, do_sync_offline
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
@@ -122,3 +126,48 @@ def test_ops_6_forged_or_foreign_batches_are_refused_and_logged(desk: Desk, tmp_
     assert "offline.sync_forged" in actions and "offline.sync_batch" not in actions
     ok = client.post(SYNC_PATH, json=batch, headers=cashier)
     assert ok.status_code == 200 and [r["status"] for r in ok.json()["results"]] == ["applied"]
+
+
+def test_ops_6_two_syncs_of_one_queue_at_once_record_each_payment_once(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """A node that resends while its first sync is still running: on PostgreSQL the two
+    requests really overlap; the entry keys (unique) decide, each payment lands once."""
+    node = _hall_node(desk, tmp_path)
+    for amount in ("11.00", "22.00", "33.00"):
+        c = _customer(desk, amount)
+        node.take(
+            account_no=c.account_no,
+            amount=c.amount,
+            cashier=desk.cashier.username,
+            checker=desk.checker.username,
+            counted=c.amount,
+            bill_id=c.bill_id,
+        )
+    batches = [node.sealed_batch(), node.sealed_batch()]
+    actor = desk.world.actor(desk.cashier)
+    start = threading.Barrier(2)
+    answers: list[list[str]] = []
+
+    def sync(batch: dict[str, str] | None) -> None:
+        assert batch is not None
+        start.wait()
+        out = do_sync_offline(desk.world.platform, actor, BatchIn.model_validate(batch))
+        answers.append([r.status for r in out.results])
+
+    threads = [threading.Thread(target=sync, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 2 and all(set(a) <= {"applied", "replayed"} for a in answers), answers
+    taken = [e["receipt_no"] for e in node.entries()]
+    with desk.world.platform.uow(desk.world.system(), readonly=True) as uow:
+        rows = uow.session.execute(
+            select(CounterReceipt.receipt_no, CounterReceipt.status, Payment.amount)
+            .join(Payment, Payment.id == CounterReceipt.payment_id)
+            .where(CounterReceipt.receipt_no.in_(taken))
+        ).all()
+    assert sorted(r[0] for r in rows) == sorted(taken)
+    assert {r[1] for r in rows} == {ReceiptStatus.CONFIRMED}
+    assert sum(r[2] for r in rows) == Decimal("66.00")

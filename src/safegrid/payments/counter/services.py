@@ -140,7 +140,13 @@ def do_record_payment(
                 hall_id=hall.id,
                 cashier=actor.username,
             )
-            if result.replayed:  # the key was used outside the counter
+            if result.replayed:
+                # Either this form committed meanwhile (a concurrent resubmission held the
+                # account lock: PostgreSQL now shows its receipt) or the key was used
+                # outside the counter.
+                again = _by_request_key(uow, data.request_key)
+                if again is not None:
+                    return _replayed(again, uow)
                 raise ConflictError(
                     "表单编号已被使用 / request key already used", field="request_key"
                 )
