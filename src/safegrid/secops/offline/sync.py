@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -59,6 +59,12 @@ class BatchIn(BaseModel):
     batch_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     sent_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
     sealed: str = Field(min_length=1, max_length=8_000_000)
+
+    @field_validator("sent_at")
+    @classmethod
+    def _a_real_time(cls, value: str) -> str:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))  # ValueError → 422 naming it
+        return value
 
 
 class Entry(BaseModel):
