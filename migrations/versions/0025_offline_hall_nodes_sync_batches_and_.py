@@ -2,7 +2,6 @@
 
 Revision ID: 0025
 Revises: 0019
-Create Date: 2026-12-07 13:28:21.350601
 """
 from __future__ import annotations
 
@@ -70,6 +69,9 @@ def upgrade() -> None:
     sa.Column('message', sa.String(length=400), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('opened_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_by', sa.String(length=64), nullable=True),
+    sa.Column('closed_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution', sa.String(length=400), nullable=True),
     sa.Column('org_unit_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_offline_cases_org_unit_id_org_units')),
     sa.ForeignKeyConstraint(['receipt_id'], ['counter_receipts.id'], name=op.f('fk_offline_cases_receipt_id_counter_receipts')),

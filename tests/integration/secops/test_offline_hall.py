@@ -21,9 +21,11 @@ from safegrid.customers.models import Account
 from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
 from safegrid.payments.ledger.models import Payment
 from safegrid.secops.offline import drill, sealing
+from safegrid.secops.offline.models import OfflineCase
 from safegrid.secops.offline.node import SYNC_PATH, HallNode
 from safegrid.secops.offline.nodes import do_pair_node
 from safegrid.secops.offline.sync import BatchIn, do_sync_offline
+from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
@@ -83,6 +85,22 @@ def test_ops_6_typhoon_drill_nothing_lost_nothing_doubled(desk: Desk, tmp_path: 
     assert report.credited == Decimal("55.50") and report.open_cases == 1
     assert {e["status"] for e in node.entries()} == {"replayed", "conflict"}
     assert all(e["receipt_no"].endswith(("900001", "900002", "900003")) for e in node.entries())
+    # The case is where the hall's staff see and close it (console, the cashier's scope).
+    (twice,) = [e["receipt_no"] for e in node.entries() if e["status"] == "conflict"]
+    console = TestClient(create_app(desk.world.platform))
+    cookie = {"Cookie": f"{SESSION_COOKIE}={desk.world.token(desk.cashier, 'console')}"}
+    page = console.get("/counter/offline-cases", headers=cookie)
+    assert page.status_code == 200 and twice in page.text
+    with desk.world.platform.uow(desk.world.system(), readonly=True) as uow:
+        case_id = uow.session.scalars(select(OfflineCase.id)).one()
+    closed = console.post(
+        f"/counter/offline-cases/{case_id}/close",
+        follow_redirects=False,
+        data={"resolution": "已退还客户 / refunded"},
+        headers=cookie,
+    )
+    assert closed.status_code == 303, closed.text
+    assert twice not in console.get("/counter/offline-cases", headers=cookie).text
 
 
 def test_ops_6_forged_or_foreign_batches_are_refused_and_logged(desk: Desk, tmp_path: Path) -> None:

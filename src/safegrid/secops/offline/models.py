@@ -63,3 +63,6 @@ class OfflineCase(OrgScoped, Base):
     message: Mapped[str] = mapped_column(String(400))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolution: Mapped[str | None] = mapped_column(String(400), default=None)
