@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import tempfile
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ from safegrid.collection.balances import balances, yuan
 from safegrid.config import Settings
 from safegrid.customers.models import Account
 from safegrid.payments.counter import halls
+from safegrid.payments.counter.models import CounterMethod
 from safegrid.platform import clock
 from safegrid.secops.backup.sqlite import database_path
 from safegrid.secops.offline import drill
@@ -55,10 +57,64 @@ def pair(
 ) -> None:
     """Pair the hall's local node: its sealing key goes into the new node file only."""
     actor = acting_with(as_user, Perm.HALL_MANAGE)
+    if node_file.exists():  # before pairing: the key must land in a new file
+        err.print(f"[red]error (--node-file):[/red] {node_file} exists")
+        raise typer.Exit(2)
     with reported():
         pairing = do_pair_node(get_platform().uow(actor), hall_id, code)
         HallNode.create(node_file, pairing)
     out.print(f"node {code} paired with hall {hall_id}; node file {node_file} (mode 600)")
+
+
+@app.command("take")
+def take(
+    node_file: Path = typer.Option(..., "--node-file", exists=True, dir_okay=False),
+    account_no: str = typer.Option(..., "--account", help="户号"),
+    amount: str = typer.Option(..., "--amount", help="yuan"),
+    cashier: str = typer.Option(..., "--cashier"),
+    checker: str = typer.Option(..., "--checker"),
+    counted: str = typer.Option(..., "--counted", help="what the checker counted"),
+    method: CounterMethod = typer.Option(CounterMethod.CASH, "--method"),
+    bill_id: int | None = typer.Option(None, "--bill"),
+    card_voucher: str | None = typer.Option(None, "--card-voucher"),
+) -> None:
+    """收款 on the hall's local node while the link is down: prints the receipt number."""
+    with reported():
+        number = HallNode(node_file).take(
+            account_no=account_no,
+            amount=_yuan(amount, "--amount"),
+            cashier=cashier,
+            checker=checker,
+            counted=_yuan(counted, "--counted"),
+            method=method,
+            bill_id=bill_id,
+            card_voucher=card_voucher,
+        )
+    out.print(number)
+
+
+@app.command("sync")
+def sync(
+    node_file: Path = typer.Option(..., "--node-file", exists=True, dir_okay=False),
+    server: str = typer.Option(..., "--server", help="e.g. https://safegrid.example"),
+    token: str = typer.Option(..., "--token", envvar="SAFEGRID_TOKEN", help="a hall cashier's"),
+) -> None:
+    """Send the node's queue; exit 3 while the link is still down (nothing is lost)."""
+    node = HallNode(node_file)
+    with httpx.Client(base_url=server, timeout=60) as client, reported():
+        results = node.sync(client, {"Authorization": f"Bearer {token}"})
+    if results is None:
+        err.print(f"link down: {len(node.queued())} payments stay queued")
+        raise typer.Exit(3)
+    for r in results:
+        out.print(f"{r['receipt_no']}  {r['status']}  {r.get('message') or ''}")
+
+
+def _yuan(text: str, option: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{option}: not an amount") from None
 
 
 def _scratch_copy(live: Path, target: Path) -> None:
