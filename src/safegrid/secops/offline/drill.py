@@ -62,6 +62,14 @@ class Link(httpx.BaseTransport):
         return response
 
 
+class Line(Protocol):
+    """The hall's line as the drill handles it: :class:`Link`, or a TCP proxy in front of a
+    running server (tests/fixtures/link_proxy.py)."""
+
+    up: bool
+    drop_next_answer: bool
+
+
 @dataclasses.dataclass(frozen=True)
 class Customer:
     account_no: str
@@ -116,7 +124,7 @@ def _pay_online(client: httpx.Client, headers: dict[str, str], c: Customer) -> N
 def run(
     platform: Platform,
     client: httpx.Client,
-    link: Link,
+    link: Line,
     node: HallNode,
     headers: dict[str, str],
     *,
