@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import socket
 import sqlite3
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import httpx
 import typer
-from fastapi.testclient import TestClient
+import uvicorn
 from rich.console import Console
 from sqlalchemy import insert, select
 
@@ -35,6 +40,7 @@ from safegrid.payments.counter.models import CounterMethod
 from safegrid.platform import clock
 from safegrid.secops.backup.sqlite import database_path
 from safegrid.secops.offline import drill
+from safegrid.secops.offline.models import OfflineNode
 from safegrid.secops.offline.node import HallNode
 from safegrid.secops.offline.nodes import do_pair_node
 from safegrid.security import authn
@@ -126,6 +132,7 @@ def _cast(platform: Platform) -> tuple[StaffAccount, StaffAccount, int]:
     """A cashier and a checker of one hall, and the hall."""
     with platform.uow(Actor.system("offline-drill", "cli"), readonly=True) as uow:
         skip = unscoped("the drill looks for a hall's pair of staff across the utility")
+        paired = set(uow.session.scalars(select(OfflineNode.org_unit_id), execution_options=skip))
         staff = uow.session.scalars(
             select(StaffAccount)
             .where(
@@ -144,10 +151,11 @@ def _cast(platform: Platform) -> tuple[StaffAccount, StaffAccount, int]:
                 ),
                 None,
             )
-            found = halls.halls_of(uow, cashier.org_unit_id)
+            # A hall that has a node keeps its own offline series: the drill pairs another.
+            found = [h for h in halls.halls_of(uow, cashier.org_unit_id) if h.id not in paired]
             if checker is not None and found:
                 return cashier, checker, found[0].id
-    raise typer.BadParameter("no hall has an active cashier and checker")
+    raise typer.BadParameter("no hall without an offline node has an active cashier and checker")
 
 
 def _customers(platform: Platform, cashier: str, n: int) -> list[drill.Customer]:
@@ -194,6 +202,28 @@ def _drill_session(platform: Platform, account_id: int) -> str:
     return token
 
 
+@contextmanager
+def _serving(platform: Platform) -> Iterator[str]:
+    """The application on the scratch copy, served on a free local port while the drill runs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise typer.BadParameter("the drill's server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 @app.command("drill")
 def run_drill(
     offline_payments: int = typer.Option(4, "--offline", min=2, max=200),
@@ -221,20 +251,21 @@ def run_drill(
         manager = Actor.system("offline-drill", "cli")
         pairing = do_pair_node(platform.uow(manager), hall_id, f"DRILL-{secrets.token_hex(3)}")
         node = HallNode.create(root / "node.db", pairing)
-        link = drill.Link(TestClient(create_app(platform)))
-        client = httpx.Client(transport=link, base_url="http://drill")
         headers = {"Authorization": f"Bearer {_drill_session(platform, cashier.id)}"}
-        with reported():
-            report = drill.run(
-                platform,
-                client,
-                link,
-                node,
-                headers,
-                cashier=cashier.username,
-                checker=checker.username,
-                customers=customers,
-            )
+        with _serving(platform) as url, httpx.Client(base_url=url, timeout=60) as server:
+            link = drill.Link(server)
+            client = httpx.Client(transport=link, base_url=url)
+            with reported():
+                report = drill.run(
+                    platform,
+                    client,
+                    link,
+                    node,
+                    headers,
+                    cashier=cashier.username,
+                    checker=checker.username,
+                    customers=customers,
+                )
         platform.dispose()
     finally:
         shutil.rmtree(root, ignore_errors=True)
