@@ -46,6 +46,7 @@ from safegrid.platform import integrity, scheduler
 from safegrid.platform.errors import ConflictError, SafeGridError
 from safegrid.readings.routes import router as readings_router
 from safegrid.relay.routes import router as events_router
+from safegrid.secops.offline.routes import router as offline_hall_router
 from safegrid.secops.shield import Shield
 from safegrid.security.guards import public
 from safegrid.security.routes import router as security_router
@@ -174,6 +175,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(fieldwork_router)
     app.include_router(analytics_router)
     app.include_router(counter_router)
+    app.include_router(offline_hall_router)
     app.include_router(ledger_router)
     app.include_router(risk_router)
     app.include_router(events_router)

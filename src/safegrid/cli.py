@@ -21,6 +21,7 @@ from safegrid.reconciliation.cli import app as statements_app
 from safegrid.reconciliation.cli import recon_app
 from safegrid.relay.cli import app as events_app
 from safegrid.secops.backup.cli import app as backup_app
+from safegrid.secops.offline.cli import app as offline_app
 from safegrid.security.keys_cli import app as keys_app
 from safegrid.security.keys_cli import data_app
 from safegrid.staff_cli import app as staff_app
@@ -49,6 +50,7 @@ app.add_typer(recon_app, name="reconciliation")
 app.add_typer(hall_app, name="hall")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(backup_app, name="backup")
+app.add_typer(offline_app, name="offline")
 
 
 @app.command()

@@ -29,6 +29,7 @@ from safegrid.reconciliation import models as recon_models
 from safegrid.relay import models as relay_models
 from safegrid.secops import emergency_models, hazard_models, resilience_models
 from safegrid.secops import models as secops_models
+from safegrid.secops.offline import models as offline_models
 from safegrid.security import key_store, lockout
 from safegrid.security import models as security_models
 from safegrid.tariffs import models as tariff_models
@@ -61,6 +62,7 @@ __all__ = [
     "metadata",
     "notification_models",
     "numbering",
+    "offline_models",
     "online_payment_models",
     "org_models",
     "outbox",

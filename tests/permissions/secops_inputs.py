@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -14,6 +15,9 @@ from safegrid.secops import emergency, hazards, playbooks
 from safegrid.secops.catalog import do_install_defaults
 from safegrid.secops.emergency_models import Drill
 from safegrid.secops.hazard_models import HazardReport
+from safegrid.secops.offline import sealing
+from safegrid.secops.offline.models import OfflineCase, OfflineNode
+from safegrid.secops.offline.nodes import do_pair_node
 from safegrid.secops.unfreeze import do_request_unfreeze
 from safegrid.security.policy import Post
 from tests.fixtures.world import Staff, World
@@ -91,14 +95,60 @@ def _run_body(c: Ctx) -> dict[str, Any]:
                      "reason": "矩阵 / matrix"}}  # fmt: skip
 
 
+def _offline_batch(c: Ctx) -> dict[str, Any]:
+    """A sealed, empty batch of hall A's node (paired on first use)."""
+    hall = c.world.units["hallA"]
+    with c.world.platform.uow(c.world.system(), readonly=True) as uow:
+        node = uow.session.scalars(
+            select(OfflineNode).where(OfflineNode.org_unit_id == hall)
+        ).first()
+        key, code = (node.seal_key, node.code) if node else (None, "HALLA-MATRIX")
+    if key is None:
+        manager = c.world.staff(Post.HALL_MANAGER, "countyA")
+        key = do_pair_node(c.world.platform.uow(c.world.actor(manager)), hall, code).key
+    batch, sent = f"ob-matrix-{next(_years)}", clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    sealed = sealing.seal(sealing.decode_key(key), code, batch, sent, [])
+    return {"json": {"node": code, "batch_key": batch, "sent_at": sent, "sealed": sealed}}
+
+
+def _offline_case_in(w: World, hall: str) -> int:
+    with w.platform.uow(w.system()) as uow:
+        case = OfflineCase(
+            entry_key=f"off-matrix-{next(_years)}",
+            kind="refused",
+            receipt_no="HALLA-20261102-900001",
+            account_no="3301000001",
+            amount=Decimal("10.00"),
+            credited=Decimal("0.00"),
+            message="矩阵 / matrix",
+            status="open",
+            opened_at=clock.now(),
+            org_unit_id=w.units[hall],
+        )
+        uow.session.add(case)
+        uow.session.flush()
+        uow.audit("offline.case_refused", object_type="offline_case", object_id=case.id)
+        uow.commit()
+        return case.id
+
+
+def _offline_case(w: World, s: Staff) -> tuple[int, int]:
+    return _offline_case_in(w, "hallA"), _offline_case_in(w, "hallB")
+
+
 SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "playbook_run_id": _run,
     "unfreeze_id": _unfreeze,
     "drill_id": _drill,
     "finding_id": _finding,
     "hazard_id": _hazard,
+    "offline_case_id": _offline_case,
 }
 SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
+    "POST /api/counter/offline/sync": _offline_batch,
+    "POST /counter/offline-cases/{offline_case_id}/close": lambda c: {
+        "data": {"resolution": "已退款 / refunded"}
+    },
     "POST /secops/playbooks/run": _run_body,
     "POST /secops/runs/{playbook_run_id}/unfreeze": lambda c: {
         "data": {"reason": "误报 / false alarm"}

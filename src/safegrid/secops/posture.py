@@ -19,6 +19,7 @@ from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
 from safegrid.secops.emergency_models import DrillFinding
 from safegrid.secops.models import CaseStatus, Detection, SecurityCase
+from safegrid.secops.offline import cases as offline_cases
 from safegrid.secops.resilience_models import AttackEvent, BackupRun, RestoreDrill
 from safegrid.security.key_store import DataKey, KeyStatus
 from safegrid.security.models import AccountStatus, AuditEntry, StaffAccount
@@ -120,6 +121,8 @@ def posture(uow: UnitOfWork) -> Posture:
                  c(uow, select(func.count(ExportRecord.id))
                    .where(ExportRecord.at >= now - timedelta(days=7))),
                  "/datause/exports", False),
+            Item("offline_cases", "Open offline payment cases", offline_cases.count_open(uow),
+                 "/counter/offline-cases", True),
         ]  # fmt: skip
         items.extend(_platform_facts(uow))
         items.extend(_resilience(uow, now))

@@ -174,6 +174,13 @@ NAV: Final[tuple[NavItem, ...]] = (
     ),
     NavItem(
         "funds",
+        "/counter/offline-cases",
+        N_("Offline payment cases"),
+        Perm.COUNTER_SETTLE,
+        N_("Payments a hall took while cut off that a person must settle (credit or cash)."),
+    ),
+    NavItem(
+        "funds",
         "/counter/trace",
         N_("Cash trace"),
         Perm.COUNTER_TRACE,

@@ -38,6 +38,7 @@ from safegrid.web.reconciliation import statements as recon_statements
 from safegrid.web.reconciliation import todo as recon_todo
 from safegrid.web.secops import drills as secops_drills
 from safegrid.web.secops import hazards as secops_hazards
+from safegrid.web.secops import offline as secops_offline
 from safegrid.web.secops import pages as secops
 from safegrid.web.terminals import pages as terminals
 
@@ -75,6 +76,7 @@ router.include_router(hall_public.router)
 router.include_router(secops.router)
 router.include_router(secops_drills.router)
 router.include_router(secops_hazards.router)
+router.include_router(secops_offline.router)
 
 # My work (待办): each domain's to-do providers, in the order a post's list shows them when
 # nothing is overdue (ADR 0024). A new domain adds its PROVIDERS here with its router.

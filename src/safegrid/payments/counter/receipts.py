@@ -14,6 +14,10 @@ transaction. The row stays locked until that transaction ends (SQLite serialises
 with BEGIN IMMEDIATE; PostgreSQL holds the row lock), so two cashiers of one hall queue
 for a number, and a payment that rolls back gives its number back with it. A voided
 receipt keeps its number (status ``voided``), so voids leave no gap either.
+
+Offline series (OPS-6): a hall's local node, cut off from the server, numbers its receipts
+from :data:`OFFLINE_FIRST_SERIAL` up (gapless on the node); the server's own series stops
+below it, so the two never meet and an offline receipt keeps its number after the sync.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from safegrid.payments.counter.models import ReceiptCounter
 from safegrid.platform.errors import ValidationProblem
 
 MAX_SERIAL: Final = 999_999
+OFFLINE_FIRST_SERIAL: Final = 900_001
 _PREFIX_MAX: Final = 15
 RECEIPT_NO: Final = re.compile(r"^(?P<hall>[A-Z0-9-]+)-(?P<day>\d{8})-(?P<serial>\d{6})$")
 
@@ -86,12 +91,26 @@ def next_number(session: Session, hall: OrgUnit, day: date) -> ReceiptNumber:
         except IntegrityError:
             pass
         serial = _increment(session, hall.id, day)
-    if serial is None or serial > MAX_SERIAL:
+    if serial is None or serial >= OFFLINE_FIRST_SERIAL:
         raise ValidationProblem(
             "本厅今日收据号已用完 / this hall has used up today's receipt numbers",
             field="hall_id",
         )
     return ReceiptNumber(hall_prefix(hall), day, serial)
+
+
+def offline_number(hall: OrgUnit, text: str) -> ReceiptNumber:
+    """An offline node's receipt number for ``hall``, checked (hall, offline series)."""
+    number = parse(text)
+    if number.hall_prefix != hall_prefix(hall) or not (
+        OFFLINE_FIRST_SERIAL <= number.serial <= MAX_SERIAL
+    ):
+        raise ValidationProblem(
+            "离线收据号不属于本厅的离线号段 / the offline receipt number is not in this hall's "
+            "offline series",
+            field="receipt_no",
+        )
+    return number
 
 
 def _increment(session: Session, hall_id: int, day: date) -> int | None:

@@ -9,6 +9,8 @@ a failure anywhere rolls all three back and the number is issued again to the ne
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -89,7 +91,19 @@ def _replayed(receipt: CounterReceipt, uow: UnitOfWork) -> ReceiptOut:
     return ReceiptOut.model_validate(receipt)
 
 
-def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
+@dataclasses.dataclass(frozen=True)
+class OfflineTaking:
+    """A payment the hall's local node took while cut off (OPS-6): its receipt number (the
+    offline series, :data:`receipts.OFFLINE_FIRST_SERIAL` up) and time were given to the
+    customer then and are kept unchanged; a bill paid meanwhile makes the money credit."""
+
+    receipt_no: str
+    taken_at: datetime
+
+
+def do_record_payment(
+    uow: UnitOfWork, data: PaymentIn, offline: OfflineTaking | None = None
+) -> ReceiptOut:
     """收款: the cashier's signature is the receipt itself (who, when)."""
     _check_payment(data)
     actor = uow.actor
@@ -107,8 +121,14 @@ def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
             if account is None:
                 raise NotFoundError("户号不存在 / account not found", field="account_no")
             if data.bill_id is not None:
-                _check_bill(uow, data.bill_id, account.id)
-            number = str(receipts.next_number(uow.session, hall, clock.business_day()))
+                _check_bill(uow, data.bill_id, account.id, paid_meanwhile_ok=offline is not None)
+            if offline is None:
+                taken = receipts.next_number(uow.session, hall, clock.business_day())
+                recorded_at = clock.now()
+            else:
+                taken = receipts.offline_number(hall, offline.receipt_no)
+                recorded_at = offline.taken_at
+            number = str(taken)
             result = ledger.capture(
                 uow,
                 account_id=account.id,
@@ -120,7 +140,13 @@ def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
                 hall_id=hall.id,
                 cashier=actor.username,
             )
-            if result.replayed:  # the key was used outside the counter
+            if result.replayed:
+                # Either this form committed meanwhile (a concurrent resubmission held the
+                # account lock: PostgreSQL now shows its receipt) or the key was used
+                # outside the counter.
+                again = _by_request_key(uow, data.request_key)
+                if again is not None:
+                    return _replayed(again, uow)
                 raise ConflictError(
                     "表单编号已被使用 / request key already used", field="request_key"
                 )
@@ -134,8 +160,8 @@ def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
                 )
             receipt = CounterReceipt(
                 receipt_no=number,
-                business_day=clock.business_day(),
-                serial=receipts.parse(number).serial,
+                business_day=taken.business_day,
+                serial=taken.serial,
                 request_key=data.request_key,
                 payment_id=result.payment_id,
                 account_id=account.id,
@@ -149,7 +175,7 @@ def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
                 status=ReceiptStatus.RECORDED,
                 cashier_id=actor.account_id,
                 cashier_name=actor.username,
-                recorded_at=clock.now(),
+                recorded_at=recorded_at,
                 org_unit_id=hall.id,
             )
             uow.session.add(receipt)
@@ -183,13 +209,17 @@ def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
             return _replayed(again, uow)
 
 
-def _check_bill(uow: UnitOfWork, bill_id: int, account_id: int) -> None:
+def _check_bill(
+    uow: UnitOfWork, bill_id: int, account_id: int, *, paid_meanwhile_ok: bool = False
+) -> None:
     bill = uow.session.get(Bill, bill_id)
     if bill is None or bill.account_id != account_id:
         raise ValidationProblem(
             "账单不属于该户号 / the bill is not this account's", field="bill_id"
         )
-    if bill.kind != BillKind.NORMAL or bill.status != BillStatus.ISSUED:
+    # Money an offline counter already took cannot be refused: the ledger credits what the
+    # bill no longer needs (the sync opens a case for it).
+    if bill.kind != BillKind.NORMAL or (bill.status != BillStatus.ISSUED and not paid_meanwhile_ok):
         raise ValidationProblem("该账单不能缴费 / this bill cannot be paid", field="bill_id")
 
 

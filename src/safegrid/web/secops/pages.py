@@ -45,6 +45,7 @@ POSTURE_LABELS: Final[dict[str, str]] = {
     "departed_pending": N_("Departures not yet frozen"),
     "grants": N_("Data-use grants in force"),
     "exports_week": N_("Exports in the last 7 days"),
+    "offline_cases": N_("Open offline payment cases"),
     "key_version": N_("Active data key version (retired versions)"),
     "reencryption": N_("Re-encryption after the last key rotation"),
     "audit_chain": N_("Audit chain last verified"),

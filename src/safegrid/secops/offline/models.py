@@ -1,0 +1,68 @@
+"""The server's record of offline hall nodes (OPS-6): the paired nodes and their sealing
+keys, every sync batch (its key unique: a batch is applied once), and the cases an offline
+payment leaves when it cannot simply be recorded (a bill paid meanwhile, an entry refused)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safegrid.org.models import OrgScoped
+from safegrid.platform.db import Base, UTCDateTime
+from safegrid.platform.money import Money
+
+
+class OfflineNode(OrgScoped, Base):
+    """A hall's local node (``org_unit_id`` is the hall); its SM4 key seals the batches.
+    One node per hall: the hall's offline receipt series is the node's."""
+
+    __tablename__ = "offline_hall_nodes"
+    __table_args__ = (UniqueConstraint("org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    seal_key: Mapped[str] = mapped_column(Text, info={"secret": True, "encrypted": True})
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paired_by: Mapped[str] = mapped_column(String(64))
+    paired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OfflineBatch(OrgScoped, Base):
+    __tablename__ = "offline_sync_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_key: Mapped[str] = mapped_column(String(64), unique=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("offline_hall_nodes.id"), index=True)
+    entries: Mapped[int] = mapped_column(Integer)
+    applied: Mapped[int] = mapped_column(Integer, default=0)
+    replayed: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    synced_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OfflineCase(OrgScoped, Base):
+    """收款冲突: one per offline entry (its key unique) whose money needs a person — the
+    bill was paid online meanwhile (the money is credit on the account) or the server
+    refused the entry (the money was taken but is not in the ledger)."""
+
+    __tablename__ = "offline_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_key: Mapped[str] = mapped_column(String(48), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # paid_meanwhile | refused
+    receipt_no: Mapped[str] = mapped_column(String(64))
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("counter_receipts.id"), default=None)
+    account_no: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    credited: Mapped[Decimal] = mapped_column(Money)
+    message: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolution: Mapped[str | None] = mapped_column(String(400), default=None)
