@@ -1,5 +1,6 @@
-"""Analytics tables: the model artefacts the platform used, and the monthly theft scores of
-the utility's meters with the inspection that followed (ANA-1)."""
+"""Analytics tables: the model artefacts the platform used, the monthly theft scores of
+the utility's meters with the inspection that followed (ANA-1), and the arrears risk of
+each newly issued bill with the early reminder it brought (ANA-3)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,24 @@ class TheftScore(OrgScoped, Base):
     )
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
     inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ArrearsScore(OrgScoped, Base):
+    """A newly issued bill's risk of not being paid by its due date (scored once, when the
+    bill is new), its rank in the unit, the reason in words, and the early reminder sent
+    before the due date when the risk was high."""
+
+    __tablename__ = "arrears_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("analytics_models.id"))
+    score: Mapped[float] = mapped_column(Float)
+    unit_rank: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300))
+    reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collection_reminders.id"), unique=True, default=None
+    )
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -55,6 +55,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.hall.jobs",
     "safegrid.fieldwork.jobs",
     "safegrid.analytics.theft.jobs",
+    "safegrid.analytics.arrears.jobs",
     "safegrid.secops.jobs",
 )
 
