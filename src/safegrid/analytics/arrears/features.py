@@ -20,7 +20,23 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
+BILLS = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("bill_id", pa.int64()),
+        ("period", pa.string()),
+        ("amount", pa.float64()),
+        ("issued_on", pa.date32()),
+        ("due_on", pa.date32()),
+        ("settled_on", pa.date32()),
+        ("fee_from", pa.date32()),
+        ("fee_days", pa.int64()),
+    ]
+)
+REMINDERS = pa.schema([("account_id", pa.int64()), ("sent_on", pa.date32())])
+PLANS = pa.schema([("account_id", pa.int64()), ("created_on", pa.date32())])
 HISTORY_DAYS = 365
 LATE_CAP_DAYS = 90  # a bill years overdue weighs no more than one three months overdue
 FEATURES: tuple[str, ...] = (

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from safegrid.analytics import engines
-from safegrid.analytics.arrears.features import FEATURES, bill_features
+from safegrid.analytics.arrears.features import BILLS, FEATURES, PLANS, REMINDERS, bill_features
 from safegrid.analytics.artefacts import ModelArtefact, data_hash, new_version
 
 PARAMS: dict[str, Any] = {
@@ -50,9 +50,9 @@ def features(
     backend = engines.connect(engine)
     frame = engines.collect(
         bill_features(
-            engines.load(backend, "bills", bills),
-            engines.load(backend, "reminders", reminders),
-            engines.load(backend, "plans", plans),
+            engines.load(backend, "bills", bills, BILLS),
+            engines.load(backend, "reminders", reminders, REMINDERS),
+            engines.load(backend, "plans", plans, PLANS),
         )
     ).set_index("bill_id")
     return frame[list(FEATURES)].astype("float64")
