@@ -78,6 +78,27 @@ NAV: Final[tuple[NavItem, ...]] = (
     ),
     NavItem(
         "charges",
+        "/analytics/arrears-risk",
+        N_("Arrears risk"),
+        Perm.COLLECTION_VIEW,
+        N_("New bills most at risk of going unpaid, early reminders and instalment offers."),
+    ),
+    NavItem(
+        "metering",
+        "/analytics/forecast",
+        N_("Load forecast"),
+        Perm.READINGS_VIEW,
+        N_("A region's daily kWh forecast from its own readings, beside what was read."),
+    ),
+    NavItem(
+        "security",
+        "/analytics/theft",
+        N_("Theft suspects"),
+        Perm.WORKORDERS_VIEW,
+        N_("Each unit's most suspicious meters, the reason in words and the inspection."),
+    ),
+    NavItem(
+        "charges",
         "/notifications",
         N_("Notifications"),
         Perm.NOTIFICATIONS_VIEW,

@@ -15,7 +15,7 @@ from tests.fixtures.arrears import bill_history
 
 @pytest.fixture(scope="module")
 def history() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, date]:
-    return bill_history(accounts=500, months=13, seed=8)
+    return bill_history(accounts=300, months=13, seed=8)
 
 
 def test_ana_3_features_of_a_bill_use_only_what_was_known_when_it_was_issued(
@@ -49,7 +49,7 @@ def test_ana_3_model_beats_paid_late_last_month_on_a_time_split(
     artefact = model.train(bills, reminders, plans, as_of, rounds=80)
     ev = artefact.evaluation
     assert max(ev["train_periods"]) < min(ev["test_periods"])
-    assert ev["test_bills"] == 2 * 500
+    assert ev["test_bills"] == 2 * 300
     results = ev["results"]
     assert results["model"]["roc_auc"] > results["paid_late_last_month"]["roc_auc"] + 0.02
     assert results["model"]["roc_auc"] > results["late_share_last_year"]["roc_auc"]
