@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from safegrid.analytics.arrears.services import HIGH_RISK
 from safegrid.analytics.forecast import LinearForecaster, windows
-from safegrid.analytics.models import AnalyticsModel, ArrearsScore, TheftScore
+from safegrid.analytics.models import AnalyticsModel, ArrearsScore, TariffAdvice, TheftScore
 from safegrid.analytics.regional import LOOKBACK, RIDGE, daily_load
 from safegrid.billing.models import Bill
 from safegrid.collection.models import (
@@ -253,3 +253,45 @@ def units_in_scope(uow: UnitOfWork) -> list[OrgUnit]:
                 .order_by(OrgUnit.path)
             )
         )  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class AdviceRow:
+    account_number: str
+    unit: OrgUnit
+    period: str
+    current_code: str
+    advised_name: str  # "中文 / English"
+    current_cost: Decimal
+    advised_cost: Decimal
+    saving: Decimal
+    texted: bool
+
+
+def tariff_advice(uow: UnitOfWork, account_number: str | None) -> list[AdviceRow]:
+    """The newest advice first, largest saving first; one account's when a hall agent asks
+    about the customer in front of him."""
+    with uow:
+        stmt = (
+            select(TariffAdvice, Account.number, OrgUnit)
+            .join(Account, Account.id == TariffAdvice.account_id)
+            .join(OrgUnit, OrgUnit.id == TariffAdvice.org_unit_id)
+            .order_by(TariffAdvice.period.desc(), TariffAdvice.saving.desc(), TariffAdvice.id)
+            .limit(ROWS)
+        )
+        if account_number:
+            stmt = stmt.where(Account.number == account_number)
+        return [
+            AdviceRow(
+                account_number=number,
+                unit=unit,
+                period=t.period,
+                current_code=t.current_code,
+                advised_name=t.advised_name,
+                current_cost=t.current_cost,
+                advised_cost=t.advised_cost,
+                saving=t.saving,
+                texted=t.notification_id is not None,
+            )
+            for t, number, unit in uow.session.execute(stmt).all()
+        ]

@@ -56,6 +56,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.fieldwork.jobs",
     "safegrid.analytics.theft.jobs",
     "safegrid.analytics.arrears.jobs",
+    "safegrid.analytics.tariff_push",
     "safegrid.secops.jobs",
 )
 

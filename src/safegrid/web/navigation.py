@@ -84,6 +84,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("New bills most at risk of going unpaid, early reminders and instalment offers."),
     ),
     NavItem(
+        "service",
+        "/analytics/tariff-advice",
+        N_("Tariff advice"),
+        Perm.CUSTOMERS_VIEW,
+        N_("Which customers would pay less on another tariff, priced on their own readings."),
+    ),
+    NavItem(
         "metering",
         "/analytics/forecast",
         N_("Load forecast"),

@@ -15,7 +15,12 @@ from starlette.responses import Response
 from safegrid.analytics import dashboards
 from safegrid.security.policy import Perm
 from safegrid.web.i18n import request_locale
-from safegrid.web.page_access import CollectionViewPage, ReadingsViewPage, WorkordersViewPage
+from safegrid.web.page_access import (
+    CollectionViewPage,
+    CustomersViewPage,
+    ReadingsViewPage,
+    WorkordersViewPage,
+)
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,6 +75,16 @@ def forecast(
             "chart": _chart(check, str(request_locale(request))) if check else None,
         },
     )
+
+
+@router.get("/analytics/tariff-advice")
+def tariff_advice(
+    request: Request,
+    work: CustomersViewPage,
+    account: str = Query("", max_length=20, description="one account's advice"),
+) -> Response:
+    rows = dashboards.tariff_advice(work.read(), account.strip() or None)
+    return render(request, "analytics/tariff_advice.html", {"rows": rows, "account": account})
 
 
 def _chart(check: dashboards.ForecastCheck, locale: str) -> dict[str, Any]:
