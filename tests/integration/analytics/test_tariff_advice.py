@@ -63,7 +63,10 @@ def test_ana_4_customers_who_would_pay_less_on_another_tariff_are_texted_once(
     again = run_tariff_advice(world.platform, world.system())
 
     assert (first["period"], first["accounts"], first["pushed"], again["pushed"]) == (
-        "2026-10", 3, 2, 0
+        "2026-10",
+        3,
+        2,
+        0,
     )
     with world.platform.uow(world.system(), readonly=True) as uow:
         advice = {a.account_id: a for a in uow.session.scalars(select(TariffAdvice))}
