@@ -107,8 +107,9 @@ def do_push_advice(uow: UnitOfWork, period: str, advice: list[Advice]) -> int:
         )
         now = clock.now()
         stmt = insert_skipping_conflicts(TariffAdvice.__table__, s.get_bind().dialect.name)
+        # RETURNING names only the rows inserted (a bulk rowcount is -1 on psycopg).
         stored = s.execute(
-            stmt,
+            stmt.returning(TariffAdvice.id),
             [
                 {
                     "account_id": a.account_id,
@@ -126,7 +127,7 @@ def do_push_advice(uow: UnitOfWork, period: str, advice: list[Advice]) -> int:
                 for a in new
             ],
         )
-        count = int(stored.rowcount or 0)  # type: ignore[attr-defined]
+        count = len(stored.all())
         uow.audit(
             "analytics.tariff_advised",
             object_type="tariff_advice",

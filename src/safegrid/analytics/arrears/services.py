@@ -53,8 +53,9 @@ def do_store_scores(
         stmt = insert_skipping_conflicts(
             ArrearsScore.__table__, uow.session.get_bind().dialect.name
         )
-        result = uow.session.execute(
-            stmt,
+        # RETURNING names only the rows inserted (a bulk rowcount is -1 on psycopg).
+        inserted = uow.session.execute(
+            stmt.returning(ArrearsScore.id),
             [
                 {
                     "bill_id": int(r.bill_id),
@@ -70,7 +71,7 @@ def do_store_scores(
                 for r in rows.itertuples()
             ],
         )
-        stored = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        stored = len(inserted.all())
         uow.audit(
             "analytics.arrears_scored",
             object_type="arrears_scores",
