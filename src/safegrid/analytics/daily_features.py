@@ -55,13 +55,6 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
     return num / den.nullif(0)
 
 
-def _pop_std(s: ir.NumericValue, q: ir.NumericValue, n: ir.IntegerValue) -> ir.NumericValue:
-    """Population standard deviation from count, sum and sum of squares (NULL for none);
-    rounding can leave a tiny negative variance, read as zero."""
-    mean = _ratio(s, n)
-    return ibis.greatest(_ratio(q, n) - mean * mean, 0.0).sqrt()
-
-
 def _annotated(daily: ir.Table, cohort_source: ir.Table | None) -> ir.Table:
     """Each reading with its days-back, the cohort's mean that day, yesterday's reading,
     the reading 364 days earlier (same weekday) and its zero-run island."""
@@ -77,7 +70,6 @@ def _annotated(daily: ir.Table, cohort_source: ir.Table | None) -> ir.Table:
         dow=t.day.day_of_week.index().cast("int64"),
     )
     by_customer = ibis.window(group_by="customer", order_by="day")
-    running = ibis.window(group_by="customer", order_by="day", preceding=None, following=0)
     t = t.mutate(
         prev=t.kwh.lag().over(by_customer),
         rn_all=ibis.row_number().over(by_customer),
@@ -87,27 +79,20 @@ def _annotated(daily: ir.Table, cohort_source: ir.Table | None) -> ir.Table:
         week_mean=t.kwh.mean().over(
             ibis.window(group_by="customer", order_by="day", preceding=6, following=0)
         ),
-        # Change point: everything up to a day against everything from it on, as running
-        # sums (the part from a day on is the customer's total less what came before):
-        # one cumulative frame instead of four, a growing frame each way for mean and std.
-        n_to=t.rel.count().over(running),
-        s_to=t.rel.sum().over(running),
-        q_to=(t.rel * t.rel).sum().over(running),
+        # Change point: everything up to a day against everything from it on.
+        rel_before=t.rel.mean().over(
+            ibis.window(group_by="customer", order_by="day", preceding=None, following=0)
+        ),
+        rel_after=t.rel.mean().over(
+            ibis.window(group_by="customer", order_by="day", preceding=0, following=None)
+        ),
+        var_before=t.rel.std(how="pop").over(
+            ibis.window(group_by="customer", order_by="day", preceding=None, following=0)
+        ),
+        var_after=t.rel.std(how="pop").over(
+            ibis.window(group_by="customer", order_by="day", preceding=0, following=None)
+        ),
     )
-    totals = t.group_by("customer").aggregate(
-        n_all=t.rel.count(), s_all=t.rel.sum(), q_all=(t.rel * t.rel).sum()
-    )
-    t = t.join(totals, "customer")
-    here = t.rel.notnull().cast("int64")
-    rel0 = t.rel.fill_null(0.0)
-    n_from = t.n_all - t.n_to + here
-    s_from, q_from = t.s_all - t.s_to + rel0, t.q_all - t.q_to + rel0 * rel0
-    t = t.mutate(
-        rel_before=_ratio(t.s_to, t.n_to),
-        rel_after=_ratio(s_from, n_from),
-        var_before=_pop_std(t.s_to, t.q_to, t.n_to),
-        var_after=_pop_std(s_from, q_from, n_from),
-    ).drop("n_to", "s_to", "q_to", "n_all", "s_all", "q_all")
     last_year = t.select(
         "customer", year_ago_day=t.day, year_ago_kwh=t.kwh
     )  # joined on day + 364 below
