@@ -54,33 +54,48 @@ def measure(advice: list[Advice]) -> dict[str, Any]:
 
 
 def do_push_advice(uow: UnitOfWork, period: str, advice: list[Advice]) -> int:
-    """Store the advice worth giving (once per account and period) and text the customer;
-    returns how many were new."""
+    """Store the advice worth giving (once per account and period: a unique constraint)
+    and text the customers whose advice this call stored; returns how many. Two runs at
+    once store each advice once and text each customer once: a row another run inserted
+    first is skipped, and only the rows this one inserted are texted."""
     worth = [a for a in advice if a.saving >= MIN_SAVING]
     if not worth:
         return 0
     with uow:
         s = uow.session
-        done = set(
-            s.scalars(
-                select(TariffAdvice.account_id).where(
-                    TariffAdvice.period == period,
-                    TariffAdvice.account_id.in_([a.account_id for a in worth]),
-                )
-            )
-        )
-        new = [a for a in worth if a.account_id not in done]
-        if not new:
+        now = clock.now()
+        stmt = insert_skipping_conflicts(TariffAdvice.__table__, s.get_bind().dialect.name)
+        inserted = s.execute(
+            stmt.returning(TariffAdvice.id, TariffAdvice.account_id),
+            [
+                {
+                    "account_id": a.account_id,
+                    "period": period,
+                    "current_code": a.current.code,
+                    "advised_code": a.best.code,
+                    "advised_name": f"{a.best.name} / {a.best.name_en}"[:200],
+                    "current_cost": a.current_cost,
+                    "advised_cost": a.best_cost,
+                    "saving": a.saving,
+                    "org_unit_id": a.org_unit_id,
+                    "created_at": now,
+                }
+                for a in worth
+            ],
+        ).all()
+        if not inserted:
             return 0
+        row_of = {int(account): int(row_id) for row_id, account in inserted}
         contacts: dict[int, tuple[str, str]] = {
             account_id: (number, mobile)
             for account_id, number, mobile in s.execute(
                 select(Account.id, Account.number, Customer.mobile)
                 .join(Customer, Customer.id == Account.customer_id)
-                .where(Account.id.in_([a.account_id for a in new]))
+                .where(Account.id.in_(sorted(row_of)))
             ).all()
             if mobile
         }
+        texted = [a for a in worth if a.account_id in row_of and a.account_id in contacts]
         messages = [
             Message(
                 channel="sms",
@@ -95,47 +110,18 @@ def do_push_advice(uow: UnitOfWork, period: str, advice: list[Advice]) -> int:
                 subject_type="account",
                 subject_id=str(a.account_id),
             )
-            for a in new
-            if a.account_id in contacts
+            for a in texted
         ]
-        ids = dict(
-            zip(
-                (int(m.subject_id or 0) for m in messages),
-                OutboxNotifier(uow).send_many(messages),
-                strict=True,
-            )
-        )
-        now = clock.now()
-        stmt = insert_skipping_conflicts(TariffAdvice.__table__, s.get_bind().dialect.name)
-        # RETURNING names only the rows inserted (a bulk rowcount is -1 on psycopg).
-        stored = s.execute(
-            stmt.returning(TariffAdvice.id),
-            [
-                {
-                    "account_id": a.account_id,
-                    "period": period,
-                    "current_code": a.current.code,
-                    "advised_code": a.best.code,
-                    "advised_name": f"{a.best.name} / {a.best.name_en}"[:200],
-                    "current_cost": a.current_cost,
-                    "advised_cost": a.best_cost,
-                    "saving": a.saving,
-                    "notification_id": ids.get(a.account_id),
-                    "org_unit_id": a.org_unit_id,
-                    "created_at": now,
-                }
-                for a in new
-            ],
-        )
-        count = len(stored.all())
+        for a, note_id in zip(texted, OutboxNotifier(uow).send_many(messages), strict=True):
+            s.get_one(TariffAdvice, row_of[a.account_id]).notification_id = note_id
         uow.audit(
             "analytics.tariff_advised",
             object_type="tariff_advice",
             object_id=period,
-            after={"period": period, "advised": count, "messages": len(messages)},
+            after={"period": period, "advised": len(inserted), "messages": len(messages)},
         )
         uow.commit()
-        return count
+        return len(inserted)
 
 
 def run_tariff_advice(platform: Platform, actor: Actor) -> dict[str, Any]:

@@ -117,7 +117,11 @@ def _settled_days(
         .where(Bill.due_date >= since)
         .order_by(WriteOff.bill_id, WriteOff.written_at, WriteOff.id)
     ).all()
+    zero = bills[bills["amount"] <= 0]
+    settled: dict[int, date | None] = dict(zip(zero["bill_id"], zero["issued_on"], strict=True))
     w = pd.DataFrame(rows, columns=["bill_id", "kind", "amount", "fee", "at"])
+    if w.empty:  # nothing written off yet: only zero bills are settled
+        return settled
     w["day"] = [_local_day(t) for t in w["at"]]
     w = w[w["day"] < as_of]
     sign = w["kind"].map(lambda k: -1.0 if k == WriteOffKind.UNWIND else 1.0)
@@ -133,7 +137,5 @@ def _settled_days(
     crossing = crossing[
         crossing["day"] >= crossing["bill_id"].map(owing_rows).fillna(pd.Timestamp.min.date())
     ]
-    settled: dict[int, date | None] = crossing.groupby("bill_id")["day"].min().to_dict()
-    zero = bills[bills["amount"] <= 0]
-    settled.update(zip(zero["bill_id"], zero["issued_on"], strict=True))
+    settled.update(crossing.groupby("bill_id")["day"].min().to_dict())
     return settled

@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import insert
-
 from safegrid.analytics.arrears.history import bill_history
 from safegrid.analytics.artefacts import ModelArtefact
 from safegrid.analytics.models import ArrearsScore
@@ -84,7 +82,8 @@ def do_store_scores(
 def do_send_early_reminders(uow: UnitOfWork, day: date | None = None) -> int:
     """An SMS reminder, EARLY_DAYS before the due date, for each high-risk bill still
     owing principal; recorded as a collection reminder of stage −EARLY_DAYS and linked to
-    the score. Idempotent: a bill with its early reminder is not reminded again."""
+    the score. Once per bill, also when two runs meet: the reminder's unique (bill, stage)
+    skips a bill another run reminded first, and only the rows this run inserted are texted."""
     day = day or clock.business_day()
     with uow:
         s = uow.session
@@ -101,6 +100,23 @@ def do_send_early_reminders(uow: UnitOfWork, day: date | None = None) -> int:
         ).all()
         if not rows:
             return 0
+        insert = insert_skipping_conflicts(Reminder.__table__, s.get_bind().dialect.name)
+        inserted = dict(
+            s.execute(
+                insert.returning(Reminder.bill_id, Reminder.id),
+                [
+                    {
+                        "bill_id": bill.id,
+                        "stage": -EARLY_DAYS,
+                        "sent_on": day,
+                        "org_unit_id": bill.org_unit_id,
+                    }
+                    for bill, *_rest in rows
+                ],
+            ).all()
+        )
+        mine = [r for r in rows if r[0].id in inserted]
+        texted = [r for r in mine if r[-1]]
         messages = [
             Message(
                 channel="sms",
@@ -114,34 +130,23 @@ def do_send_early_reminders(uow: UnitOfWork, day: date | None = None) -> int:
                 subject_type="bill",
                 subject_id=str(bill.id),
             )
-            for bill, *_bal, _score_id, number, mobile in rows
-            if mobile
+            for bill, *_bal, _score_id, number, mobile in texted
         ]
-        ids = iter(OutboxNotifier(uow).send_many(messages))
-        by_bill = {int(m.subject_id or 0): next(ids) for m in messages}
-        reminder_ids = s.scalars(
-            insert(Reminder).returning(Reminder.id, sort_by_parameter_order=True),
-            [
-                {
-                    "bill_id": bill.id,
-                    "stage": -EARLY_DAYS,
-                    "sent_on": day,
-                    "notification_id": by_bill.get(bill.id),
-                    "org_unit_id": bill.org_unit_id,
-                }
-                for bill, *_rest in rows
-            ],
-        ).all()
-        for (_bill, *_bal, score_id, _n, _m), reminder_id in zip(rows, reminder_ids, strict=True):
-            s.get_one(ArrearsScore, score_id).reminder_id = int(reminder_id)
+        notes = dict(
+            zip([r[0].id for r in texted], OutboxNotifier(uow).send_many(messages), strict=True)
+        )
+        for bill, *_bal, score_id, _number, _mobile in mine:
+            reminder = s.get_one(Reminder, inserted[bill.id])
+            reminder.notification_id = notes.get(bill.id)
+            s.get_one(ArrearsScore, score_id).reminder_id = reminder.id
         uow.audit(
             "analytics.arrears_early_reminders",
             object_type="collection_reminder",
             object_id=day.isoformat(),
-            after={"day": day.isoformat(), "reminders": len(rows), "messages": len(messages)},
+            after={"day": day.isoformat(), "reminders": len(mine), "messages": len(messages)},
         )
         uow.commit()
-        return len(rows)
+        return len(mine)
 
 
 def score_new_bills(
