@@ -4,7 +4,7 @@ through the caller's scoped unit of work, in a few set-based statements."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -85,7 +85,9 @@ def bill_history(uow: UnitOfWork, as_of: date) -> tuple[pd.DataFrame, pd.DataFra
         [
             (account, _local_day(at))
             for account, at in s.execute(
-                select(InstalmentPlan.account_id, InstalmentPlan.created_at)
+                select(InstalmentPlan.account_id, InstalmentPlan.created_at).where(
+                    InstalmentPlan.created_at >= datetime.combine(since, time(), BUSINESS_TZ)
+                )
             ).all()
         ],
         columns=["account_id", "created_on"],
