@@ -34,6 +34,20 @@ from safegrid.analytics.theft import model as theft_model
 from tests.fixtures.consumption import START, daily_frame, daily_matrix
 
 CHUNK = 100_000  # customers generated at a time, to bound memory
+TARGET_CUSTOMERS, TARGET_S = 1_000_000, 60.0
+
+
+def verdict(customers: int, seconds: float) -> str:
+    """The target is about a million customers: a smaller run is projected linearly at its
+    own rate and said to be a projection (a run on 20,000 customers in 57 s does not meet it)."""
+    if customers >= TARGET_CUSTOMERS:
+        return f"target <= {TARGET_S:.0f} s: {'met' if seconds <= TARGET_S else 'NOT met'}"
+    projected = seconds * TARGET_CUSTOMERS / customers
+    state = "on track" if projected <= TARGET_S else "NOT met"
+    return (
+        f"target {TARGET_CUSTOMERS:,} customers in <= {TARGET_S:.0f} s: {state} "
+        f"(projected {projected:,.0f} s at this rate; not measured at that scale)"
+    )
 
 
 def write_parquet(path: Path, customers: int, days: int) -> None:
@@ -89,7 +103,8 @@ def main() -> None:
         )
         duck_s, n = run("duckdb", big, artefact)
         print(
-            f"DuckDB: {n:,} customers, features + scores in {duck_s:.1f} s ({n / duck_s:,.0f} customers/s); target <= 60 s: {'met' if duck_s <= 60 else 'NOT met'}"
+            f"DuckDB: {n:,} customers, features + scores in {duck_s:.1f} s "
+            f"({n / duck_s:,.0f} customers/s); {verdict(n, duck_s)}"
         )
         if spark_n != args.customers:
             write_parquet(small, spark_n, args.days)

@@ -48,11 +48,19 @@ def connect(engine: Engine | str = Engine.DUCKDB, *, spark: Any = None) -> Any:
     return ibis.pyspark.connect(spark if spark is not None else spark_session())
 
 
-def load(backend: Any, name: str, frame: pd.DataFrame) -> ibis.Table:
+def load(
+    backend: Any, name: str, frame: pd.DataFrame, schema: pa.Schema | None = None
+) -> ibis.Table:
     """Register ``frame`` as table ``name`` in the backend and return it. Arrow is the
-    hand-over format, so neither engine guesses types from pandas. On Spark the table is
-    a temporary view: a managed table would be written to the warehouse directory."""
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    hand-over format, so neither engine guesses types from pandas; ``schema`` types the
+    columns pandas cannot (an empty frame, a column of NULLs). On Spark the table is a
+    temporary view: a managed table would be written to the warehouse directory."""
+    if schema is not None:
+        frame = frame[schema.names].copy()
+        for field in schema:
+            if pa.types.is_date(field.type):  # all-missing dates arrive as float NaN
+                frame[field.name] = pd.to_datetime(frame[field.name])
+    arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     if backend.name == "pyspark":
         backend._session.createDataFrame(arrow.to_pandas()).createOrReplaceTempView(name)
         return backend.table(name)

@@ -1,6 +1,11 @@
 """A year of customer payments for the demo utility (BILL-5, PAY-7), so the collection
-dashboard shows what a utility sees: most bills paid between issue and due date, a tail
-of arrears, the latest month still being paid.
+dashboard shows what a utility sees: most bills paid between issue and due date, some paid
+late, a tail of arrears, the latest month still being paid.
+
+Who pays late follows hidden traits (:func:`paying_habit`) that are never stored: each
+account's reliability, and spells of hardship that start more often for unreliable payers
+and last a few months. The arrears-risk model (ANA-3) sees only what a utility sees — the
+bills, payments, reminders and plans they leave behind — never the traits.
 
 Payments go through the ledger's set-based capture (``payments.ledger.batch``) as bank
 direct-debit results (银行代扣回盘, a few return files a month) — the same code the
@@ -11,6 +16,7 @@ have been written live. The history pays one month's bills at a time (``demo/his
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
+from safegrid.billing.periods import shift
 from safegrid.bootstrap import Platform
 from safegrid.payments.ledger.batch import CaptureItem, capture_many
 from safegrid.payments.ledger.models import Payment, PaymentChannel
@@ -34,8 +41,9 @@ ACTOR_NAME = "demo-payments"
 # the low-priority history process is short of CPU while it holds the write lock.
 BATCH = 500
 KEY_PREFIX = "demo-dd:"  # + the bill id: a bill is paid by direct debit at most once
-PAID_SHARE = 0.93  # of each earlier month's bills
 LATEST_PAID_SHARE = 0.55  # the latest month is still being paid
+HARDSHIP_MONTHS = (2, 5)  # a spell of hardship lasts this many months (inclusive)
+LATE_DAYS = (2, 40)  # a late payer pays this many days after the due date
 
 
 # Banks return direct-debit files on a few fixed days after the bills are issued.
@@ -46,6 +54,29 @@ def _pay_day(rng: random.Random, issued: date, due: date, yesterday: date) -> da
     days = [issued + timedelta(days=n) for n in DEBIT_DAYS_AFTER_ISSUE]
     allowed = [d for d in days if d <= min(due, yesterday)]
     return rng.choice(allowed) if allowed else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Habit:
+    on_time: float  # chance of paying this month's bill by its due date
+    late: float  # chance of paying it late when not on time (else it stays unpaid)
+
+
+def paying_habit(seed: int, account_id: int, period: str) -> Habit:
+    """The account's hidden habit in ``period``: reliability r ~ Beta(5, 1) for life;
+    in any month a hardship spell starts with chance 2 % + 10 % × (1 − r) and lasts 2–5
+    months. Deterministic in (seed, account, period), so a resumed run draws the same."""
+    r = random.Random(f"{seed}:trait:{account_id}").betavariate(5, 1)
+    start = 0.02 + 0.10 * (1 - r)
+    hardship = False
+    for back in range(HARDSHIP_MONTHS[1]):
+        spell = random.Random(f"{seed}:hardship:{account_id}:{shift(period, -back)}")
+        if spell.random() < start and spell.randint(*HARDSHIP_MONTHS) > back:
+            hardship = True
+            break
+    if hardship:
+        return Habit(on_time=0.1, late=0.35)
+    return Habit(on_time=0.55 + 0.44 * r, late=0.7)
 
 
 Plan = list[tuple[date, list[CaptureItem]]]
@@ -60,7 +91,8 @@ def plan_payments(
     ``last_day`` (yesterday when the demo was planned)."""
     actor = Actor.system(ACTOR_NAME, channel="cli")
     rng = random.Random(f"{seed}:payments:{period}")
-    share = LATEST_PAID_SHARE if latest else PAID_SHARE
+    # The latest month: only some of its bills have come back from the banks yet.
+    share = LATEST_PAID_SHARE if latest else 1.0
     with platform.uow(actor, readonly=True) as uow:
         rows = uow.session.execute(
             select(Bill.id, Bill.account_id, Bill.amount, Bill.issued_at, Bill.due_date)
@@ -74,9 +106,16 @@ def plan_payments(
         items: list[tuple[date, CaptureItem]] = []
         for r in rows:
             # Every bill draws, paid or not, so a resumed run draws what the first one did.
-            if rng.random() >= share or r.amount <= 0:
+            habit = paying_habit(seed, r.account_id, period)
+            pays, on_time, late_by = rng.random(), rng.random(), rng.randint(*LATE_DAYS)
+            issued = r.issued_at.astimezone(BUSINESS_TZ).date()
+            day = _pay_day(rng, issued, r.due_date, last_day)
+            if pays >= share or r.amount <= 0:
                 continue
-            day = _pay_day(rng, r.issued_at.astimezone(BUSINESS_TZ).date(), r.due_date, last_day)
+            if on_time >= habit.on_time:
+                late_day = r.due_date + timedelta(days=late_by)
+                paid_late = on_time < habit.on_time + (1 - habit.on_time) * habit.late
+                day = late_day if paid_late and late_day <= last_day else None
             if day is None:
                 continue
             items.append(
@@ -87,6 +126,9 @@ def plan_payments(
                         amount=r.amount,
                         channel=PaymentChannel.BANK_DIRECT_DEBIT,
                         idempotency_key=f"{KEY_PREFIX}{r.id}",
+                        # A debit names its bill, so a late payment settles that bill,
+                        # not an older unpaid one.
+                        bill_id=r.id,
                     ),
                 )
             )

@@ -55,6 +55,8 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.hall.jobs",
     "safegrid.fieldwork.jobs",
     "safegrid.analytics.theft.jobs",
+    "safegrid.analytics.arrears.jobs",
+    "safegrid.analytics.tariff_push",
     "safegrid.secops.jobs",
 )
 

@@ -15,6 +15,8 @@ from safegrid.web import todo
 from safegrid.web.account import login, settings
 from safegrid.web.admin import demo_history, ops, overview
 from safegrid.web.admin import todo as admin_todo
+from safegrid.web.analytics import pages as analytics_pages
+from safegrid.web.analytics import todo as analytics_todo
 from safegrid.web.billing import bills, tariffs
 from safegrid.web.collection import pages as collection
 from safegrid.web.collection import todo as collection_todo
@@ -77,6 +79,7 @@ router.include_router(secops.router)
 router.include_router(secops_drills.router)
 router.include_router(secops_hazards.router)
 router.include_router(secops_offline.router)
+router.include_router(analytics_pages.router)
 
 # My work (待办): each domain's to-do providers, in the order a post's list shows them when
 # nothing is overdue (ADR 0024). A new domain adds its PROVIDERS here with its router.
@@ -88,6 +91,7 @@ todo.register(
     *governance_todo.PROVIDERS,
     *admin_todo.PROVIDERS,
     *recon_todo.PROVIDERS,
+    *analytics_todo.PROVIDERS,
 )
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from safegrid.analytics.artefacts import ModelArtefact
+from safegrid.analytics.dashboards import forecast_vs_actual, theft_suspects
 from safegrid.analytics.models import AnalyticsModel, InspectionResult, TheftScore
 from safegrid.analytics.regional import forecast_load
 from safegrid.analytics.theft import model as theft_model
@@ -23,6 +24,7 @@ from safegrid.analytics.theft.inspections import (
 from safegrid.fieldwork.models import WorkOrder, WorkOrderKind
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.readings.models import DailyReading
+from safegrid.security.policy import Post
 from tests.fixtures.consumption import START, daily_frame, daily_matrix
 from tests.fixtures.world import World
 
@@ -98,6 +100,15 @@ def test_ana_1_monthly_scoring_opens_inspections_for_each_units_top_suspect(
         assert labelled_meters(uow) == {meters_a[0]: 1}
     assert date.fromisoformat(f"{period}-01") > START
 
+    # The console's suspects page (ANA-5): a checker of county A sees his unit's suspects
+    # only, each with its reason, the model version and the inspection's finding.
+    checker = world.actor(world.staff(Post.DEPARTMENT_HEAD, "countyA"))
+    page = theft_suspects(world.platform.uow(checker, readonly=True), None, top=2)
+    assert page.period == period and [u.id for u, _ in page.units] == [world.units["stationA"]]
+    first = page.units[0][1][0]
+    assert (first.score_id, first.model_version, first.result) == (top.id, model.version, "theft")
+    assert first.work_order is not None and len(page.units[0][1]) == 2
+
 
 def test_ana_2_regional_load_forecast_from_own_readings_with_intervals(world: World) -> None:
     kwh = daily_matrix(6, DAYS, seed=4)
@@ -115,3 +126,10 @@ def test_ana_2_regional_load_forecast_from_own_readings_with_intervals(world: Wo
     assert np.mean(everything.kwh) > np.mean(county_a.kwh)  # county B's meters on top
     with pytest.raises(ValidationProblem, match="not enough history"):
         forecast_load(world.platform.uow(world.system()), world.units["hallA"], 28)
+    # The console's check (ANA-5): the forecast made 14 days before the last reading,
+    # beside what was then read.
+    check = forecast_vs_actual(world.platform.uow(world.system()), world.units["countyA"], 14)
+    assert check is not None and len(check.forecast) == len(check.actual) == 14
+    assert check.days[-1] == START + timedelta(days=DAYS - 1)
+    assert check.mape is not None and check.mape < 30
+    assert forecast_vs_actual(world.platform.uow(world.system()), world.units["hallA"], 14) is None

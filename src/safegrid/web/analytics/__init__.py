@@ -1,0 +1,1 @@
+"""Analytics console pages (ANA-5)."""
