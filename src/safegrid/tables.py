@@ -24,6 +24,7 @@ from safegrid.payments.online import models as online_payment_models
 from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
+from safegrid.portal import models as portal_models
 from safegrid.readings import models as reading_models
 from safegrid.reconciliation import models as recon_models
 from safegrid.relay import models as relay_models
@@ -65,6 +66,7 @@ __all__ = [
     "org_models",
     "outbox",
     "payment_models",
+    "portal_models",
     "reading_models",
     "recon_models",
     "relay_models",

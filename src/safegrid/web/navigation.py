@@ -112,6 +112,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Live queues, windows and ratings of the halls you are responsible for."),
     ),
     NavItem(
+        "service",
+        "/hall/feedback",
+        N_("Portal feedback"),
+        Perm.HALL_SERVE,
+        N_("Complaints and suggestions customers filed on the portal, waiting for your answer."),
+    ),
+    NavItem(
         "system",
         "/org",
         N_("Org units"),

@@ -29,6 +29,11 @@ from safegrid.web.hall import pages as hall
 from safegrid.web.hall import public as hall_public
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.payments import todo as payments_todo
+from safegrid.web.portal import pages as portal_pages
+from safegrid.web.portal import services as portal_services
+from safegrid.web.portal import signin as portal_signin
+from safegrid.web.portal import staff as portal_staff
+from safegrid.web.portal import todo as portal_todo
 from safegrid.web.readings import pages as readings
 from safegrid.web.readings import todo as readings_todo
 from safegrid.web.reconciliation import pages as reconciliation
@@ -70,6 +75,10 @@ router.include_router(hall_public.router)
 router.include_router(secops.router)
 router.include_router(secops_drills.router)
 router.include_router(secops_hazards.router)
+router.include_router(portal_signin.router)
+router.include_router(portal_pages.router)
+router.include_router(portal_services.router)
+router.include_router(portal_staff.router)
 
 # My work (待办): each domain's to-do providers, in the order a post's list shows them when
 # nothing is overdue (ADR 0024). A new domain adds its PROVIDERS here with its router.
@@ -80,6 +89,7 @@ todo.register(
     *datause_todo.PROVIDERS,
     *governance_todo.PROVIDERS,
     *admin_todo.PROVIDERS,
+    *portal_todo.PROVIDERS,
 )
 
 
