@@ -61,6 +61,7 @@ from tests.permissions.payments_risk_inputs import (
     RISK_BODIES,
     RISK_PARAMS,
 )
+from tests.permissions.portal_inputs import PORTAL_BODIES, PORTAL_PARAMS
 from tests.permissions.readings_inputs import READINGS_BODIES
 from tests.permissions.reconciliation_inputs import RECON_BODIES
 from tests.permissions.secops_inputs import (
@@ -391,3 +392,5 @@ ALLOWED_BUSINESS.update(ANALYTICS_ALLOWED_BUSINESS)
 BODIES.update(SECOPS_BODIES)
 PARAMS.update(SECOPS_PARAMS)
 ALLOWED_BUSINESS.update(SECOPS_ALLOWED_BUSINESS)
+BODIES.update(PORTAL_BODIES)
+PARAMS.update(PORTAL_PARAMS)
