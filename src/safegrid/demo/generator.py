@@ -29,6 +29,7 @@ from safegrid.hall import demo as hall_demo
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
+from safegrid.portal import demo as portal_demo
 from safegrid.secops.catalog import do_install_defaults
 from safegrid.security.actor import Actor
 from safegrid.security.passwords import hasher
@@ -179,6 +180,8 @@ def generate(
     field_demo.seed_field_work(platform)
     # The response playbooks (OPS-2), so the security officer can run one at once.
     do_install_defaults(platform.uow(actor))
+    # A few portal customers with bound accounts (HALL-6): a handful of rows.
+    portal_demo.seed_portal_customers(platform)
     if not with_history:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
     done = complete_history(platform, progress)
