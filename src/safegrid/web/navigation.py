@@ -112,6 +112,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Live queues, windows and ratings of the halls you are responsible for."),
     ),
     NavItem(
+        "service",
+        "/applications",
+        N_("Business applications"),
+        Perm.HALL_VIEW,
+        N_("New connections and capacity increases to pre-accept: documents, deadlines, history."),
+    ),
+    NavItem(
         "system",
         "/org",
         N_("Org units"),
