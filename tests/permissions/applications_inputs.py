@@ -20,6 +20,15 @@ if TYPE_CHECKING:  # inputs.py imports this module
 
 
 def _account_no(w: World, unit: str) -> str:
+    """One customer account per unit and test (kept on the world): an account takes any
+    number of applications, and opening one per post made the matrix twice as slow."""
+    known: dict[str, str] = w.__dict__.setdefault("_application_accounts", {})
+    if unit not in known:
+        known[unit] = _open_account(w, unit)
+    return known[unit]
+
+
+def _open_account(w: World, unit: str) -> str:
     customer_id = w.customer(unit)
     w.meter(customer_id, w.reading_area(unit))
     with w.platform.engine.connect() as c:

@@ -19,7 +19,8 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
     a = applying
     w = a.world
     agent = w.staff(Post.HALL_AGENT, "countyA")
-    api = TestClient(create_app(w.platform))
+    app = create_app(w.platform)
+    api = TestClient(app)
     bearer = {"Authorization": f"Bearer {w.token(agent)}", "Accept-Language": "en"}
     form = api.get(f"/api/applications/form?account_no={a.account_no}", headers=bearer)
     assert form.status_code == 200 and form.json()["current_capacity_kva"] == "8.00"
@@ -54,7 +55,7 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
     got = api.get(f"/api/applications/documents/{doc_id}", headers=bearer)
     assert got.content == PDF and got.headers["content-type"] == "application/pdf"
 
-    console = TestClient(create_app(w.platform))
+    console = TestClient(app)
     console.cookies.set(SESSION_COOKIE, w.token(agent, "console"))
     home = console.get("/").text
     assert 'data-todo="applications.to_handle"' in home and 'href="/applications"' in home
@@ -72,6 +73,6 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
     )
     assert asked.status_code == 200 and "房产证原件照片" in asked.text
     assert 'id="application-ask"' not in asked.text  # asked once; now reject is left
-    outsider = TestClient(create_app(w.platform))
+    outsider = TestClient(app)
     outsider.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.HALL_AGENT, "countyB"), "console"))
     assert outsider.get(f"/applications/{app['id']}").status_code == 404
