@@ -19,8 +19,8 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
     a = applying
     w = a.world
     agent = w.staff(Post.HALL_AGENT, "countyA")
-    app = create_app(w.platform)
-    api = TestClient(app)
+    asgi = create_app(w.platform)
+    api = TestClient(asgi)
     bearer = {"Authorization": f"Bearer {w.token(agent)}", "Accept-Language": "en"}
     form = api.get(f"/api/applications/form?account_no={a.account_no}", headers=bearer)
     assert form.status_code == 200 and form.json()["current_capacity_kva"] == "8.00"
@@ -48,31 +48,31 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
         },
     )
     assert made.status_code == 201, made.text
-    app = made.json()
-    assert app["status"] == "submitted" and app["channel"] == "api"
-    detail = api.get(f"/api/applications/{app['id']}", headers=bearer).json()
+    filed = made.json()
+    assert filed["status"] == "submitted" and filed["channel"] == "api"
+    detail = api.get(f"/api/applications/{filed['id']}", headers=bearer).json()
     doc_id = detail["documents"][1]["id"]
     got = api.get(f"/api/applications/documents/{doc_id}", headers=bearer)
     assert got.content == PDF and got.headers["content-type"] == "application/pdf"
 
-    console = TestClient(app)
+    console = TestClient(asgi)
     console.cookies.set(SESSION_COOKIE, w.token(agent, "console"))
     home = console.get("/").text
     assert 'data-todo="applications.to_handle"' in home and 'href="/applications"' in home
     listed = console.get("/applications?status=submitted").text
-    assert app["number"] in listed
-    assert app["number"] not in console.get("/applications?overdue=1").text
-    page = console.get(f"/applications/{app['id']}").text
+    assert filed["number"] in listed
+    assert filed["number"] not in console.get("/applications?overdue=1").text
+    page = console.get(f"/applications/{filed['id']}").text
     assert "deed.pdf" in page and 'id="application-ask"' in page
-    bad = console.post(f"/applications/{app['id']}/request-more", data={"missing": ""})
+    bad = console.post(f"/applications/{filed['id']}/request-more", data={"missing": ""})
     assert bad.status_code == 422
     asked = console.post(
-        f"/applications/{app['id']}/request-more",
+        f"/applications/{filed['id']}/request-more",
         data={"missing": "房产证原件照片", "working_days": "3"},
         follow_redirects=True,
     )
     assert asked.status_code == 200 and "房产证原件照片" in asked.text
     assert 'id="application-ask"' not in asked.text  # asked once; now reject is left
-    outsider = TestClient(app)
+    outsider = TestClient(asgi)
     outsider.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.HALL_AGENT, "countyB"), "console"))
-    assert outsider.get(f"/applications/{app['id']}").status_code == 404
+    assert outsider.get(f"/applications/{filed['id']}").status_code == 404
