@@ -3,6 +3,7 @@
 from safegrid.alerts import key_fields as alert_hooks  # noqa: F401 - installs the AUD-3 hooks
 from safegrid.alerts import models as alert_models
 from safegrid.analytics import models as analytics_models
+from safegrid.applications import models as application_models
 from safegrid.billing import models as billing_models
 from safegrid.collection import models as collection_models
 from safegrid.customers import models as customer_models
@@ -40,6 +41,7 @@ metadata = Base.metadata
 __all__ = [
     "alert_models",
     "analytics_models",
+    "application_models",
     "billing_models",
     "collection_models",
     "counter_models",

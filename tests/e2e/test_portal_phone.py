@@ -46,9 +46,7 @@ def _open_bill(server: Server, account_no: str) -> None:
     platform = Platform(Settings(database_url=f"sqlite:///{server.db_path}", env="dev"))
     try:
         with platform.uow(Actor.system("e2e-portal")) as uow:
-            account = uow.session.scalars(
-                select(Account).where(Account.number == account_no)
-            ).one()
+            account = uow.session.scalars(select(Account).where(Account.number == account_no)).one()
             bill = Bill(
                 number=f"E2E{account.id:09d}",
                 account_id=account.id,

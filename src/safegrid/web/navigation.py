@@ -119,6 +119,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Complaints and suggestions customers filed on the portal, waiting for your answer."),
     ),
     NavItem(
+        "service",
+        "/applications",
+        N_("Business applications"),
+        Perm.HALL_VIEW,
+        N_("New connections and capacity increases to pre-accept: documents, deadlines, history."),
+    ),
+    NavItem(
         "system",
         "/org",
         N_("Org units"),

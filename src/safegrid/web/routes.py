@@ -15,6 +15,8 @@ from safegrid.web import todo
 from safegrid.web.account import login, settings
 from safegrid.web.admin import demo_history, ops, overview
 from safegrid.web.admin import todo as admin_todo
+from safegrid.web.applications import pages as applications
+from safegrid.web.applications import todo as applications_todo
 from safegrid.web.billing import bills, tariffs
 from safegrid.web.collection import pages as collection
 from safegrid.web.collection import todo as collection_todo
@@ -72,6 +74,7 @@ router.include_router(reconciliation.router)
 router.include_router(recon_statements.router)
 router.include_router(hall.router)
 router.include_router(hall_public.router)
+router.include_router(applications.router)
 router.include_router(secops.router)
 router.include_router(secops_drills.router)
 router.include_router(secops_hazards.router)
@@ -90,6 +93,7 @@ todo.register(
     *governance_todo.PROVIDERS,
     *admin_todo.PROVIDERS,
     *portal_todo.PROVIDERS,
+    *applications_todo.PROVIDERS,
 )
 
 
