@@ -33,6 +33,11 @@ EXPECTED = {
     "POST /portal/feedback/{feedback_id}/rating",
     "GET /portal/queue",
     "POST /portal/queue",
+    "GET /portal/apply",
+    "GET /portal/apply/new",
+    "POST /portal/apply",
+    "GET /portal/apply/{application_id}",
+    "POST /portal/apply/{application_id}/supply",
 }
 
 
@@ -50,7 +55,7 @@ def test_hall_6_portal_routes_refuse_anonymous_staff_and_forged_sessions(
 ) -> None:
     client = TestClient(create_app(platform))
     token, _me, number = bound(world, "stationA")
-    values = {"account_no": number, "feedback_id": 1}
+    values = {"account_no": number, "feedback_id": 1, "application_id": 1}
     staff = world.token(world.staff(Post.HALL_MANAGER, "countyA"), "console")
     for case in PORTAL_CASES:
         url = case.url(values)
@@ -81,7 +86,7 @@ def test_hall_6_portal_writes_need_the_csrf_token(world: World, platform: Platfo
     client = TestClient(create_app(platform))
     token, _me, number = bound(world, "stationA")
     for case in (c for c in PORTAL_CASES if c.method == "POST"):
-        url = case.url({"account_no": number, "feedback_id": 1})
+        url = case.url({"account_no": number, "feedback_id": 1, "application_id": 1})
         for headers in ({csrf.HEADER: ""}, {"Origin": "http://evil.example"}):
             before = _audits(world)
             resp = client.post(

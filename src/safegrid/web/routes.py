@@ -31,6 +31,7 @@ from safegrid.web.hall import pages as hall
 from safegrid.web.hall import public as hall_public
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.payments import todo as payments_todo
+from safegrid.web.portal import apply as portal_apply
 from safegrid.web.portal import pages as portal_pages
 from safegrid.web.portal import services as portal_services
 from safegrid.web.portal import signin as portal_signin
@@ -82,6 +83,7 @@ router.include_router(portal_signin.router)
 router.include_router(portal_pages.router)
 router.include_router(portal_services.router)
 router.include_router(portal_staff.router)
+router.include_router(portal_apply.router)
 
 # My work (待办): each domain's to-do providers, in the order a post's list shows them when
 # nothing is overdue (ADR 0024). A new domain adds its PROVIDERS here with its router.
