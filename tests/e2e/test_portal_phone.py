@@ -1,7 +1,9 @@
 """HALL-6 / HALL-10 on a 390 px phone: a customer signs in to the portal with his mobile
 number and the SMS code (read from the sandbox SMS outbox, as `safegrid demo portal-code`
 does), binds his 户号 by the customer name, sees his open bill and starts paying it — the
-online channel's order sends him to the sandbox gateway's cashier page."""
+online channel's order sends him to the sandbox gateway's cashier page. Then he applies
+for a new connection (业扩) with his documents, and a hall agent accepts it in the back
+office; the customer's tracking page shows it accepted."""
 
 from __future__ import annotations
 
@@ -30,6 +32,10 @@ def phone(browser: Browser, server: Server) -> Iterator[BrowserContext]:
         yield ctx
     finally:
         ctx.close()
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 
 
 def _open_bill(server: Server, account_no: str) -> None:
@@ -69,7 +75,9 @@ def _open_bill(server: Server, account_no: str) -> None:
 
 
 @pytest.mark.browser
-def test_hall_6_phone_sign_in_bind_see_bills_and_pay(phone: BrowserContext, server: Server) -> None:
+def test_hall_6_phone_sign_in_bind_pay_and_apply(
+    phone: BrowserContext, context: BrowserContext, server: Server
+) -> None:
     row = server.row(
         "SELECT a.number, c.name FROM accounts a JOIN customers c ON c.id = a.customer_id "
         "WHERE c.kind = 'resident' AND a.status = 'active' AND NOT EXISTS "
@@ -106,3 +114,35 @@ def test_hall_6_phone_sign_in_bind_see_bills_and_pay(phone: BrowserContext, serv
     page.click("#portal-pay")
     expect(page).to_have_url(re.compile(re.escape(server.gateway_url) + r"/pay/OL\d{8}"))
     expect(page.locator("#pay-amount")).to_have_text("123.45")
+
+    # 办理业务: the form comes filled from his archive; the documents go up with it.
+    page.goto("/portal/apply")
+    page.get_by_test_id(f"apply-{number}").click()
+    expect(page.get_by_test_id("apply-prefill")).to_contain_text(name)
+    page.select_option("#f-kind", "lv_new")
+    page.fill("#f-capacity_kva", "8")
+    page.set_input_files(
+        "#f-identity", files=[{"name": "身份证.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
+    )
+    page.set_input_files(
+        "#f-property", files=[{"name": "房产证.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.click("#apply-submit")
+    expect(page.get_by_test_id("apply-status")).to_have_attribute("data-status", "submitted")
+    server.screenshot(page, "portal-phone-application")
+    app_id = page.url.rsplit("/", 1)[1]
+    # The back office: a hall agent of the county whose hall handles it accepts it.
+    agent = server.scalar(
+        "SELECT s.username FROM staff_accounts s JOIN org_units h ON h.parent_id = s.org_unit_id "
+        "JOIN business_applications a ON a.org_unit_id = h.id "
+        "WHERE a.id = ? AND s.post = 'hall_agent' ORDER BY s.id LIMIT 1",
+        int(app_id),
+    )
+    assert agent is not None
+    desk = context.new_page()
+    server.sign_in(desk, str(agent))
+    desk.goto(f"/applications/{app_id}")
+    desk.click("#application-accept")
+    expect(desk.get_by_test_id("application-status")).to_contain_text("已受理")
+    page.reload()
+    expect(page.get_by_test_id("apply-status")).to_have_attribute("data-status", "accepted")
