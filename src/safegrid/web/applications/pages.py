@@ -61,11 +61,12 @@ def application_list(
             "filters": filters,
             "statuses": STATUS_LABELS,
             "kinds": {c: k.label for c, k in KINDS.items()},
+            "can_file": work.actor.can(Perm.HALL_SERVE),
         },
     )
 
 
-def _detail_page(
+def detail_page(
     request: Request,
     work: Work,
     application_id: int,
@@ -84,6 +85,8 @@ def _detail_page(
             "can_decide": work.actor.can(Perm.HALL_SERVE) and app.status in OPEN_STATUSES,
             "can_ask": work.actor.can(Perm.HALL_SERVE)
             and app.status == ApplicationStatus.SUBMITTED,
+            "can_supply": work.actor.can(Perm.HALL_SERVE)
+            and app.status == ApplicationStatus.MORE_REQUESTED,
             "errors": errors or FieldErrors(),
         },
         status_code=status_code,
@@ -92,7 +95,7 @@ def _detail_page(
 
 @router.get("/applications/{application_id}")
 def application_detail(request: Request, application_id: int, work: HallViewPage) -> Response:
-    return _detail_page(request, work, application_id)
+    return detail_page(request, work, application_id)
 
 
 @router.get("/applications/documents/{document_id}")
@@ -123,7 +126,7 @@ def accept(
         ("note",),
         lambda data: services.do_accept(work.write(), application_id, data),
         done=lambda _: _back(request, application_id),
-        again=lambda e, s: _detail_page(request, work, application_id, e, s),
+        again=lambda e, s: detail_page(request, work, application_id, e, s),
     )
 
 
@@ -142,7 +145,7 @@ def request_more(
         ("missing", "working_days"),
         lambda data: services.do_request_more(work.write(), application_id, data),
         done=lambda _: _back(request, application_id),
-        again=lambda e, s: _detail_page(request, work, application_id, e, s),
+        again=lambda e, s: detail_page(request, work, application_id, e, s),
     )
 
 
@@ -160,5 +163,5 @@ def reject(
         ("reason",),
         lambda data: services.do_reject(work.write(), application_id, data),
         done=lambda _: _back(request, application_id),
-        again=lambda e, s: _detail_page(request, work, application_id, e, s),
+        again=lambda e, s: detail_page(request, work, application_id, e, s),
     )
