@@ -62,6 +62,7 @@ def to_out(app: BusinessApplication, account_no: str) -> ApplicationOut:
         status=app.status,
         channel=app.channel,
         org_unit_id=app.org_unit_id,
+        customer_id=app.customer_id,
         account_no=account_no,
         applicant_name=app.applicant_name,
         site_address=mask("address", app.site_address) or "",

@@ -23,7 +23,7 @@ from safegrid.applications.applicants import (
     handling_unit,
     require_staff,
 )
-from safegrid.applications.archive import facts
+from safegrid.applications.archive import REFUSED, facts
 from safegrid.applications.kinds import Kind, kind
 from safegrid.applications.models import (
     OPEN_STATUSES,
@@ -52,7 +52,6 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.secops.workdays import add_working_days
 from safegrid.security.scope import unscoped
 
-REFUSED = "application.refused"
 # Working days between acceptance and the installation crew's planned visit.
 INSTALL_AFTER_WORKING_DAYS = 3
 

@@ -54,6 +54,10 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
     doc_id = detail["documents"][1]["id"]
     got = api.get(f"/api/applications/documents/{doc_id}", headers=bearer)
     assert got.content == PDF and got.headers["content-type"] == "application/pdf"
+    # Traceable per customer in the hall event store, as the feed hands it out (HALL-8).
+    trace = api.get(f"/api/hall/customers/{filed['customer_id']}/events", headers=bearer).json()
+    assert [e["kind"] for e in trace] == ["application_submitted"]
+    assert trace[0]["payload"]["number"] == filed["number"]
 
     console = TestClient(asgi)
     console.cookies.set(SESSION_COOKIE, w.token(agent, "console"))

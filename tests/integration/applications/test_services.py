@@ -64,8 +64,9 @@ def test_hall_6_prefill_from_the_archive_masked(applying: Applying) -> None:
     # The hall agent of the region fills the same form for the customer at the counter.
     staff_form = archive.prefill(a.world.platform.uow(a.agent, readonly=True), a.account_no)
     assert staff_form == form
-    with pytest.raises(PermissionDeniedError):  # not his account
+    with pytest.raises(PermissionDeniedError):  # not his account: refused and logged
         archive.prefill(a.world.platform.uow(a.portal()), a.other_account_no, customer=a.customer)
+    assert _count(a, AuditEntry, AuditEntry.action == "application.refused") == 1
     with pytest.raises(NotFoundError):  # a customer outside the agent's region (ORG-2)
         archive.prefill(a.world.platform.uow(a.outsider, readonly=True), a.account_no)
 
@@ -206,7 +207,8 @@ def test_hall_6_refusals_change_nothing_and_are_logged(applying: Applying) -> No
         assert named in caught.value.message or named == caught.value.field, caught.value.message
     assert _count(a, BusinessApplication) == 0 and _count(a, ApplicationDocument) == 0
     assert _count(a, HallEvent) == 0
-    # Each refusal but the out-of-region one (a 404 says nothing) is in the audit log.
+    # Each refusal but the out-of-region one (a 404 says nothing) is in the audit log,
+    # and so is the form asked for someone else's account (first test).
     assert _count(a, AuditEntry, AuditEntry.action == "application.refused") == len(cases) - 1
 
     out = a.submit()
