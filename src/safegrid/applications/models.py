@@ -56,6 +56,8 @@ class BusinessApplication(OrgScoped, Base):
     channel: Mapped[ApplicationChannel] = mapped_column(str_enum(ApplicationChannel, 8))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The 户号 as filed: the hall's own staff read it without seeing the station's archive.
+    account_no: Mapped[str] = mapped_column(String(20), index=True)
     applicant_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = sensitive("phone", 11)
     site_address: Mapped[str] = sensitive("address", 200)

@@ -42,7 +42,7 @@ from safegrid.applications.schemas import (
     Supply,
 )
 from safegrid.applications.settings import application_settings
-from safegrid.customers.models import Account, Meter, SupplyPoint
+from safegrid.customers.models import Meter, SupplyPoint
 from safegrid.fieldwork.models import WorkOrderKind
 from safegrid.fieldwork.refusals import logged
 from safegrid.fieldwork.services import NewWorkOrder, open_in
@@ -142,6 +142,7 @@ def do_submit(
             channel=channel,
             customer_id=account.customer_id,
             account_id=account.id,
+            account_no=account.number,
             applicant_name=data.applicant_name or archive.customer.name,
             contact_phone=data.contact_phone or archive.customer.mobile or "",
             site_address=data.site_address or archive.address,
@@ -165,14 +166,14 @@ def do_submit(
             deadline=app.handle_by,
             audit_after={"documents": [d.sha256 for d in checked]},
         )
-        out = to_out(app, account.number)
+        out = to_out(app)
         uow.commit()
         return out
 
 
 def _locked(
     uow: UnitOfWork, application_id: int, customer: PortalCustomer | None = None
-) -> tuple[BusinessApplication, str]:
+) -> BusinessApplication:
     stmt = (
         select(BusinessApplication)
         .where(BusinessApplication.id == application_id)
@@ -184,13 +185,9 @@ def _locked(
     app = uow.session.scalars(stmt, execution_options=opts).first()
     if app is None:
         raise NotFoundError(NOT_FOUND)
-    number = uow.session.scalar(
-        select(Account.number).where(Account.id == app.account_id),
-        execution_options=unscoped("the account number of an application the caller sees"),
-    )
-    if customer is not None and number not in customer.account_numbers:
+    if customer is not None and app.account_no not in customer.account_numbers:
         raise NotFoundError(NOT_FOUND)
-    return app, str(number)
+    return app
 
 
 def _require(app: BusinessApplication, *allowed: ApplicationStatus) -> None:
@@ -207,7 +204,7 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
     site gets its installation work order (fieldwork ``install``) in the same transaction."""
     with logged(uow, REFUSED, "business_application", [application_id, "accept"]), uow:
         require_staff(uow)
-        app, number = _locked(uow, application_id)
+        app = _locked(uow, application_id)
         _require(app, ApplicationStatus.SUBMITTED)
         now = clock.now()
         app.status = ApplicationStatus.ACCEPTED
@@ -235,7 +232,7 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
                 note = f"{note} 装表工单 / installation order {order.number}".strip()
         uow.session.flush()
         steps.record(uow, app, steps.ACCEPTED, actor=uow.actor.username, note=note)
-        out = to_out(app, number)
+        out = to_out(app)
         uow.commit()
         return out
 
@@ -244,7 +241,7 @@ def do_request_more(uow: UnitOfWork, application_id: int, data: RequestMore) -> 
     """补充资料: tell the applicant what is missing and by when (working days)."""
     with logged(uow, REFUSED, "business_application", [application_id, "request_more"]), uow:
         require_staff(uow)
-        app, number = _locked(uow, application_id)
+        app = _locked(uow, application_id)
         _require(app, ApplicationStatus.SUBMITTED)
         days = data.working_days or application_settings().supply_working_days
         app.status = ApplicationStatus.MORE_REQUESTED
@@ -259,7 +256,7 @@ def do_request_more(uow: UnitOfWork, application_id: int, data: RequestMore) -> 
             note=data.missing,
             deadline=app.supply_by,
         )
-        out = to_out(app, number)
+        out = to_out(app)
         uow.commit()
         return out
 
@@ -283,7 +280,7 @@ def do_supply(
             )
         if customer is None:
             require_staff(uow)
-        app, number = _locked(uow, application_id, customer)
+        app = _locked(uow, application_id, customer)
         _require(app, ApplicationStatus.MORE_REQUESTED)
         held = present_documents(uow, app.id)
         again = [d.filename for d in checked if d.sha256 in {h for _, h in held}]
@@ -311,7 +308,7 @@ def do_supply(
                 "new_types": sorted({d.doc_type.value for d in checked} - {t for t, _ in held}),
             },
         )
-        out = to_out(app, number)
+        out = to_out(app)
         uow.commit()
         return out
 
@@ -320,7 +317,7 @@ def do_reject(uow: UnitOfWork, application_id: int, data: Rejection) -> Applicat
     """不予受理, with the reason the applicant will read."""
     with logged(uow, REFUSED, "business_application", [application_id, "reject"]), uow:
         require_staff(uow)
-        app, number = _locked(uow, application_id)
+        app = _locked(uow, application_id)
         _require(app, *OPEN_STATUSES)
         now = clock.now()
         app.status = ApplicationStatus.REJECTED
@@ -328,6 +325,6 @@ def do_reject(uow: UnitOfWork, application_id: int, data: Rejection) -> Applicat
         app.decided_by = uow.actor.username
         app.decided_at = app.updated_at = now
         steps.record(uow, app, steps.REJECTED, actor=uow.actor.username, note=data.reason)
-        out = to_out(app, number)
+        out = to_out(app)
         uow.commit()
         return out

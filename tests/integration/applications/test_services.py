@@ -144,12 +144,14 @@ def test_hall_6_reject_and_deadline_overdue_in_working_days(applying: Applying) 
     assert out.handle_by == date(2026, 10, 9)
     later = clock.FixedClock(datetime(2026, 10, 12, 2, tzinfo=UTC))
     clock.set_clock(later)
-    [row] = queries.list_applications(a.world.platform.uow(a.agent, readonly=True))
-    assert row.overdue
+    # The hall's own agent works the application though the customer's station is outside
+    # his unit: the application belongs to the hall.
+    [row] = queries.list_applications(a.world.platform.uow(a.desk, readonly=True))
+    assert row.overdue and row.account_no == a.account_no
     assert applications_to_handle(a.world.platform.uow(a.agent, readonly=True)).overdue == 1
     assert applications_to_handle(a.world.platform.uow(a.outsider, readonly=True)).count == 0
     rejected = services.do_reject(
-        a.world.platform.uow(a.agent), out.id, Rejection(reason="现场不具备供电条件")
+        a.world.platform.uow(a.desk), out.id, Rejection(reason="现场不具备供电条件")
     )
     assert rejected.status == ApplicationStatus.REJECTED and not rejected.overdue
     assert rejected.reject_reason == "现场不具备供电条件"
