@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from safegrid.applications import documents, steps
+from safegrid.applications import documents, notices, steps
 from safegrid.applications.applicants import (
     PortalCustomer,
     account_for,
@@ -232,6 +232,7 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
                 note = f"{note} 装表工单 / installation order {order.number}".strip()
         uow.session.flush()
         steps.record(uow, app, steps.ACCEPTED, actor=uow.actor.username, note=note)
+        notices.tell_applicant(uow, app)
         out = to_out(app)
         uow.commit()
         return out
@@ -256,6 +257,7 @@ def do_request_more(uow: UnitOfWork, application_id: int, data: RequestMore) -> 
             note=data.missing,
             deadline=app.supply_by,
         )
+        notices.tell_applicant(uow, app)
         out = to_out(app)
         uow.commit()
         return out
@@ -325,6 +327,7 @@ def do_reject(uow: UnitOfWork, application_id: int, data: Rejection) -> Applicat
         app.decided_by = uow.actor.username
         app.decided_at = app.updated_at = now
         steps.record(uow, app, steps.REJECTED, actor=uow.actor.username, note=data.reason)
+        notices.tell_applicant(uow, app)
         out = to_out(app)
         uow.commit()
         return out

@@ -27,6 +27,7 @@ from safegrid.applications.schemas import (
 )
 from safegrid.fieldwork.models import WorkOrder, WorkOrderKind
 from safegrid.hall.models import HallEvent
+from safegrid.notifications.models import Notification
 from safegrid.platform import clock
 from safegrid.platform.errors import (
     ConflictError,
@@ -128,6 +129,14 @@ def test_hall_6_submit_request_more_supply_accept_opens_installation(applying: A
         "application_accepted",
     ]
     assert {"application.submitted", "application.accepted", "workorder.opened"} <= actions
+    # The applicant was told by SMS what was missing, and that it was accepted.
+    with a.world.platform.engine.connect() as c:
+        sms = c.scalars(
+            select(Notification.body)
+            .where(Notification.topic == "application.decision")
+            .order_by(Notification.id)
+        ).all()
+    assert len(sms) == 2 and "房产证复印件不清晰" in sms[0] and "已受理" in sms[1]
     mine = queries.list_applications(
         a.world.platform.uow(a.portal(), readonly=True), customer=a.customer
     )
