@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Final
 
 from sqlalchemy import (
     Date,
@@ -34,6 +35,12 @@ class ApplicationStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.MORE_REQUESTED)
+STATUS_LABELS: Final[dict[ApplicationStatus, tuple[str, str]]] = {
+    ApplicationStatus.SUBMITTED: ("待受理", "Waiting for the hall"),
+    ApplicationStatus.MORE_REQUESTED: ("待补充资料", "Waiting for documents"),
+    ApplicationStatus.ACCEPTED: ("已受理", "Accepted"),
+    ApplicationStatus.REJECTED: ("不予受理", "Rejected"),
+}
 
 
 class ApplicationChannel(enum.StrEnum):

@@ -27,6 +27,7 @@ from safegrid.applications.archive import REFUSED, facts
 from safegrid.applications.kinds import Kind, kind
 from safegrid.applications.models import (
     OPEN_STATUSES,
+    STATUS_LABELS,
     ApplicationChannel,
     ApplicationDocument,
     ApplicationStatus,
@@ -116,8 +117,8 @@ def do_submit(
     """File an application (预受理) with its documents. ``customer``: the portal customer
     filing for one of his bound accounts; ``None``: hall staff (``hall.serve``) filing for a
     customer of their region."""
-    k = kind(data.kind)
     with logged(uow, REFUSED, "business_application", [data.account_no, data.kind]), uow:
+        k = kind(data.kind)
         checked = documents.check_all(uploads)
         lacking = documents.missing_types(k.documents, [d.doc_type.value for d in checked])
         if lacking:
@@ -192,9 +193,10 @@ def _locked(
 
 def _require(app: BusinessApplication, *allowed: ApplicationStatus) -> None:
     if app.status not in allowed:
+        zh, en = STATUS_LABELS[app.status]
         raise ConflictError(
-            f"申请 {app.number} 当前状态为 {app.status.value}，不能执行此操作 / application "
-            f"{app.number} is {app.status.value}; this step is not possible now",
+            f"申请 {app.number} 当前为“{zh}”，不能办理此步骤 / application {app.number} is "
+            f"“{en.lower()}”; this step is not possible now",
             field="status",
         )
 
@@ -210,7 +212,6 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
         app.status = ApplicationStatus.ACCEPTED
         app.decided_by = uow.actor.username
         app.decided_at = app.updated_at = now
-        note = data.note
         if kind(app.kind).opens_installation:
             meter_id = uow.session.scalar(
                 select(Meter.id)
@@ -229,9 +230,8 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
                     ),
                 )
                 app.work_order_id = order.id
-                note = f"{note} 装表工单 / installation order {order.number}".strip()
         uow.session.flush()
-        steps.record(uow, app, steps.ACCEPTED, actor=uow.actor.username, note=note)
+        steps.record(uow, app, steps.ACCEPTED, actor=uow.actor.username, note=data.note)
         notices.tell_applicant(uow, app)
         out = to_out(app)
         uow.commit()

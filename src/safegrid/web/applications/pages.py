@@ -12,6 +12,7 @@ from starlette.responses import Response
 from safegrid.applications import queries, services
 from safegrid.applications.kinds import DOCUMENT_LABELS, KINDS
 from safegrid.applications.models import OPEN_STATUSES, ApplicationStatus
+from safegrid.applications.models import STATUS_LABELS as MODEL_STATUS_LABELS
 from safegrid.applications.schemas import Decision, Rejection, RequestMore
 from safegrid.security.policy import Perm
 from safegrid.security.work import Work
@@ -23,10 +24,7 @@ from safegrid.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 STATUS_LABELS: Final[dict[str, str]] = {
-    ApplicationStatus.SUBMITTED.value: "待受理 / Waiting for the hall",
-    ApplicationStatus.MORE_REQUESTED.value: "待补充资料 / Waiting for documents",
-    ApplicationStatus.ACCEPTED.value: "已受理 / Accepted",
-    ApplicationStatus.REJECTED.value: "不予受理 / Rejected",
+    status.value: f"{zh} / {en}" for status, (zh, en) in MODEL_STATUS_LABELS.items()
 }
 STEP_LABELS: Final[dict[str, str]] = {
     "submitted": "提交申请 / Submitted",
