@@ -36,7 +36,10 @@ from safegrid.platform.errors import (
     ValidationProblem,
 )
 from safegrid.security.models import AuditEntry
-from safegrid.web.applications.todo import applications_to_handle
+from safegrid.web.applications.todo import (
+    applications_awaiting_documents,
+    applications_to_handle,
+)
 from tests.integration.applications.support import (
     JPEG,
     PDF,
@@ -87,6 +90,8 @@ def test_hall_6_submit_request_more_supply_accept_opens_installation(applying: A
         RequestMore(missing="房产证复印件不清晰 / the deed copy is unreadable", working_days=3),
     )
     assert asked.status == ApplicationStatus.MORE_REQUESTED and asked.supply_by is not None
+    waiting = applications_awaiting_documents(a.world.platform.uow(a.agent, readonly=True))
+    assert (waiting.count, waiting.overdue) == (1, 0)
     with pytest.raises(ConflictError):  # the hall cannot accept what it asked more for
         services.do_accept(a.world.platform.uow(a.agent), out.id, Decision())
 
