@@ -1,8 +1,13 @@
 """business applications
 
 Revision ID: 0021
+<<<<<<< HEAD
 Revises: 0020
 Create Date: 2026-12-07 13:30:55.115598
+=======
+Revises: 0019
+Create Date: 2026-12-07 13:55:55.312370
+>>>>>>> applications
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.Enum('portal', 'hall', 'api', name='applicationchannel', native_enum=False, length=8), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('account_no', sa.String(length=20), nullable=False),
     sa.Column('applicant_name', sa.String(length=100), nullable=False),
     sa.Column('contact_phone', safegrid.security.fields.EncryptedString(length=111), nullable=False),
     sa.Column('site_address', safegrid.security.fields.EncryptedString(length=1119), nullable=False),
@@ -54,6 +60,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('business_applications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_business_applications_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_business_applications_account_no'), ['account_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_business_applications_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_business_applications_open', ['org_unit_id', 'status', 'handle_by'], unique=False)
         batch_op.create_index(batch_op.f('ix_business_applications_org_unit_id'), ['org_unit_id'], unique=False)
@@ -117,6 +124,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_business_applications_org_unit_id'))
         batch_op.drop_index('ix_business_applications_open')
         batch_op.drop_index(batch_op.f('ix_business_applications_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_business_applications_account_no'))
         batch_op.drop_index(batch_op.f('ix_business_applications_account_id'))
 
     op.drop_table('business_applications')

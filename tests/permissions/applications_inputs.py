@@ -100,10 +100,15 @@ APPLICATIONS_BODIES = {
     # the guard let the caller through.
     "POST /api/applications/{application_id}/supply": lambda c: {"data": {"note": "补充"}},
     # Console forms.
+    "POST /applications/new": _submit,
+    "POST /applications/{application_id}/supply": lambda c: {"data": {"note": "补充"}},
     "POST /applications/{application_id}/accept": lambda c: {"data": {"note": "受理"}},
     "POST /applications/{application_id}/request-more": lambda c: {
         "data": {"missing": "房产证明", "working_days": "3"}
     },
     "POST /applications/{application_id}/reject": lambda c: {"data": {"reason": "不具备条件"}},
 }
-APPLICATIONS_ALLOWED_BUSINESS = {"POST /api/applications/{application_id}/supply": {409}}
+APPLICATIONS_ALLOWED_BUSINESS = {
+    "POST /api/applications/{application_id}/supply": {409},
+    "POST /applications/{application_id}/supply": {409},
+}

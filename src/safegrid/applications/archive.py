@@ -14,9 +14,13 @@ from safegrid.applications.applicants import PortalCustomer, account_for
 from safegrid.applications.kinds import KINDS
 from safegrid.applications.schemas import ApplicationForm
 from safegrid.customers.models import Account, Customer, Meter, SupplyContract, SupplyPoint
+from safegrid.fieldwork.refusals import logged
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.masking import mask
 from safegrid.security.scope import unscoped
+
+# Refusals of every application step, the form included, are audited under one action.
+REFUSED = "application.refused"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +83,7 @@ def prefill(
 ) -> ApplicationForm:
     """The application form for ``account_no``, filled from the archive. ``customer``: the
     portal's signed-in customer (the account must be one he bound); ``None``: hall staff."""
-    with uow:
+    with logged(uow, REFUSED, "account", [account_no]), uow:
         account = account_for(uow, account_no, customer)
         f = facts(uow, account, customer)
         return ApplicationForm(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Final
 
 from sqlalchemy import (
     Date,
@@ -34,6 +35,12 @@ class ApplicationStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.MORE_REQUESTED)
+STATUS_LABELS: Final[dict[ApplicationStatus, tuple[str, str]]] = {
+    ApplicationStatus.SUBMITTED: ("待受理", "Waiting for the hall"),
+    ApplicationStatus.MORE_REQUESTED: ("待补充资料", "Waiting for documents"),
+    ApplicationStatus.ACCEPTED: ("已受理", "Accepted"),
+    ApplicationStatus.REJECTED: ("不予受理", "Rejected"),
+}
 
 
 class ApplicationChannel(enum.StrEnum):
@@ -56,6 +63,8 @@ class BusinessApplication(OrgScoped, Base):
     channel: Mapped[ApplicationChannel] = mapped_column(str_enum(ApplicationChannel, 8))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The 户号 as filed: the hall's own staff read it without seeing the station's archive.
+    account_no: Mapped[str] = mapped_column(String(20), index=True)
     applicant_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = sensitive("phone", 11)
     site_address: Mapped[str] = sensitive("address", 200)

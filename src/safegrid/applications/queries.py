@@ -25,7 +25,6 @@ from safegrid.applications.schemas import (
     DocumentOut,
     StepOut,
 )
-from safegrid.customers.models import Account
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError
 from safegrid.platform.uow import UnitOfWork
@@ -52,7 +51,7 @@ def is_overdue(app: BusinessApplication, today: date) -> bool:
     return False
 
 
-def to_out(app: BusinessApplication, account_no: str) -> ApplicationOut:
+def to_out(app: BusinessApplication) -> ApplicationOut:
     kind = KINDS.get(app.kind)
     return ApplicationOut(
         id=app.id,
@@ -62,7 +61,8 @@ def to_out(app: BusinessApplication, account_no: str) -> ApplicationOut:
         status=app.status,
         channel=app.channel,
         org_unit_id=app.org_unit_id,
-        account_no=account_no,
+        customer_id=app.customer_id,
+        account_no=app.account_no,
         applicant_name=app.applicant_name,
         site_address=mask("address", app.site_address) or "",
         contact_phone=mask("phone", app.contact_phone),
@@ -88,7 +88,7 @@ def _opts(customer: PortalCustomer | None) -> dict[str, Any]:
 
 
 def _mine(customer: PortalCustomer) -> ColumnElement[bool]:
-    return Account.number.in_(sorted(customer.account_numbers))
+    return BusinessApplication.account_no.in_(sorted(customer.account_numbers))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +106,7 @@ def list_applications(
     """Staff: the applications of their region, open ones by deadline first. A portal
     customer: his own (``customer``), newest first."""
     a = BusinessApplication
-    stmt = select(a, Account.number).join(Account, Account.id == a.account_id)
+    stmt = select(a)
     today = clock.business_day()
     if filters.status is not None:
         stmt = stmt.where(a.status == filters.status)
@@ -116,41 +116,37 @@ def list_applications(
         stmt = stmt.where(overdue_clause(today))
     if filters.q.strip():
         q = filters.q.strip()[:20]
-        stmt = stmt.where(or_(a.number == q, Account.number == q))
+        stmt = stmt.where(or_(a.number == q, a.account_no == q))
     with uow:
         if customer is None:
             require_viewer(uow)
             stmt = stmt.order_by(a.handle_by, a.id)
         else:
             stmt = stmt.where(_mine(customer)).order_by(a.id.desc())
-        rows = uow.session.execute(stmt.limit(PAGE), execution_options=_opts(customer)).all()
-        return [to_out(app, number) for app, number in rows]
+        rows = uow.session.scalars(stmt.limit(PAGE), execution_options=_opts(customer)).all()
+        return [to_out(app) for app in rows]
 
 
 def _load(
     uow: UnitOfWork, application_id: int, customer: PortalCustomer | None
-) -> tuple[BusinessApplication, str]:
-    stmt = (
-        select(BusinessApplication, Account.number)
-        .join(Account, Account.id == BusinessApplication.account_id)
-        .where(BusinessApplication.id == application_id)
-    )
+) -> BusinessApplication:
+    stmt = select(BusinessApplication).where(BusinessApplication.id == application_id)
     if customer is not None:
         # Someone else's application looks like no application at all.
         stmt = stmt.where(_mine(customer))
     else:
         require_viewer(uow)
-    row = uow.session.execute(stmt, execution_options=_opts(customer)).first()
-    if row is None:
+    app = uow.session.scalars(stmt, execution_options=_opts(customer)).first()
+    if app is None:
         raise NotFoundError(NOT_FOUND)
-    return row[0], row[1]
+    return app
 
 
 def detail(
     uow: UnitOfWork, application_id: int, *, customer: PortalCustomer | None = None
 ) -> ApplicationDetail:
     with uow:
-        app, number = _load(uow, application_id, customer)
+        app = _load(uow, application_id, customer)
         opts = _opts(customer)
         docs = uow.session.scalars(
             select(ApplicationDocument)
@@ -165,7 +161,7 @@ def detail(
             execution_options=opts,
         ).all()
         return ApplicationDetail(
-            **to_out(app, number).model_dump(),
+            **to_out(app).model_dump(),
             documents=[DocumentOut.model_validate(d) for d in docs],
             steps=[StepOut.model_validate(s) for s in steps],
         )
@@ -186,7 +182,6 @@ def document(
     stmt = (
         select(ApplicationDocument)
         .join(BusinessApplication, BusinessApplication.id == ApplicationDocument.application_id)
-        .join(Account, Account.id == BusinessApplication.account_id)
         .where(ApplicationDocument.id == document_id)
     )
     with uow:

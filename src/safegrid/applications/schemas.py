@@ -104,6 +104,7 @@ class ApplicationOut(BaseModel):
     status: ApplicationStatus
     channel: ApplicationChannel
     org_unit_id: int
+    customer_id: int
     account_no: str
     applicant_name: str
     site_address: str  # masked

@@ -16,17 +16,18 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from safegrid.applications import documents, steps
+from safegrid.applications import documents, notices, steps
 from safegrid.applications.applicants import (
     PortalCustomer,
     account_for,
     handling_unit,
     require_staff,
 )
-from safegrid.applications.archive import facts
+from safegrid.applications.archive import REFUSED, facts
 from safegrid.applications.kinds import Kind, kind
 from safegrid.applications.models import (
     OPEN_STATUSES,
+    STATUS_LABELS,
     ApplicationChannel,
     ApplicationDocument,
     ApplicationStatus,
@@ -42,7 +43,7 @@ from safegrid.applications.schemas import (
     Supply,
 )
 from safegrid.applications.settings import application_settings
-from safegrid.customers.models import Account, Meter, SupplyPoint
+from safegrid.customers.models import Meter, SupplyPoint
 from safegrid.fieldwork.models import WorkOrderKind
 from safegrid.fieldwork.refusals import logged
 from safegrid.fieldwork.services import NewWorkOrder, open_in
@@ -52,7 +53,6 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.secops.workdays import add_working_days
 from safegrid.security.scope import unscoped
 
-REFUSED = "application.refused"
 # Working days between acceptance and the installation crew's planned visit.
 INSTALL_AFTER_WORKING_DAYS = 3
 
@@ -117,8 +117,8 @@ def do_submit(
     """File an application (预受理) with its documents. ``customer``: the portal customer
     filing for one of his bound accounts; ``None``: hall staff (``hall.serve``) filing for a
     customer of their region."""
-    k = kind(data.kind)
     with logged(uow, REFUSED, "business_application", [data.account_no, data.kind]), uow:
+        k = kind(data.kind)
         checked = documents.check_all(uploads)
         lacking = documents.missing_types(k.documents, [d.doc_type.value for d in checked])
         if lacking:
@@ -143,6 +143,7 @@ def do_submit(
             channel=channel,
             customer_id=account.customer_id,
             account_id=account.id,
+            account_no=account.number,
             applicant_name=data.applicant_name or archive.customer.name,
             contact_phone=data.contact_phone or archive.customer.mobile or "",
             site_address=data.site_address or archive.address,
@@ -166,14 +167,14 @@ def do_submit(
             deadline=app.handle_by,
             audit_after={"documents": [d.sha256 for d in checked]},
         )
-        out = to_out(app, account.number)
+        out = to_out(app)
         uow.commit()
         return out
 
 
 def _locked(
     uow: UnitOfWork, application_id: int, customer: PortalCustomer | None = None
-) -> tuple[BusinessApplication, str]:
+) -> BusinessApplication:
     stmt = (
         select(BusinessApplication)
         .where(BusinessApplication.id == application_id)
@@ -185,20 +186,17 @@ def _locked(
     app = uow.session.scalars(stmt, execution_options=opts).first()
     if app is None:
         raise NotFoundError(NOT_FOUND)
-    number = uow.session.scalar(
-        select(Account.number).where(Account.id == app.account_id),
-        execution_options=unscoped("the account number of an application the caller sees"),
-    )
-    if customer is not None and number not in customer.account_numbers:
+    if customer is not None and app.account_no not in customer.account_numbers:
         raise NotFoundError(NOT_FOUND)
-    return app, str(number)
+    return app
 
 
 def _require(app: BusinessApplication, *allowed: ApplicationStatus) -> None:
     if app.status not in allowed:
+        zh, en = STATUS_LABELS[app.status]
         raise ConflictError(
-            f"申请 {app.number} 当前状态为 {app.status.value}，不能执行此操作 / application "
-            f"{app.number} is {app.status.value}; this step is not possible now",
+            f"申请 {app.number} 当前为“{zh}”，不能办理此步骤 / application {app.number} is "
+            f"“{en.lower()}”; this step is not possible now",
             field="status",
         )
 
@@ -208,13 +206,12 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
     site gets its installation work order (fieldwork ``install``) in the same transaction."""
     with logged(uow, REFUSED, "business_application", [application_id, "accept"]), uow:
         require_staff(uow)
-        app, number = _locked(uow, application_id)
+        app = _locked(uow, application_id)
         _require(app, ApplicationStatus.SUBMITTED)
         now = clock.now()
         app.status = ApplicationStatus.ACCEPTED
         app.decided_by = uow.actor.username
         app.decided_at = app.updated_at = now
-        note = data.note
         if kind(app.kind).opens_installation:
             meter_id = uow.session.scalar(
                 select(Meter.id)
@@ -233,10 +230,10 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
                     ),
                 )
                 app.work_order_id = order.id
-                note = f"{note} 装表工单 / installation order {order.number}".strip()
         uow.session.flush()
-        steps.record(uow, app, steps.ACCEPTED, actor=uow.actor.username, note=note)
-        out = to_out(app, number)
+        steps.record(uow, app, steps.ACCEPTED, actor=uow.actor.username, note=data.note)
+        notices.tell_applicant(uow, app)
+        out = to_out(app)
         uow.commit()
         return out
 
@@ -245,7 +242,7 @@ def do_request_more(uow: UnitOfWork, application_id: int, data: RequestMore) -> 
     """补充资料: tell the applicant what is missing and by when (working days)."""
     with logged(uow, REFUSED, "business_application", [application_id, "request_more"]), uow:
         require_staff(uow)
-        app, number = _locked(uow, application_id)
+        app = _locked(uow, application_id)
         _require(app, ApplicationStatus.SUBMITTED)
         days = data.working_days or application_settings().supply_working_days
         app.status = ApplicationStatus.MORE_REQUESTED
@@ -260,7 +257,8 @@ def do_request_more(uow: UnitOfWork, application_id: int, data: RequestMore) -> 
             note=data.missing,
             deadline=app.supply_by,
         )
-        out = to_out(app, number)
+        notices.tell_applicant(uow, app)
+        out = to_out(app)
         uow.commit()
         return out
 
@@ -284,7 +282,7 @@ def do_supply(
             )
         if customer is None:
             require_staff(uow)
-        app, number = _locked(uow, application_id, customer)
+        app = _locked(uow, application_id, customer)
         _require(app, ApplicationStatus.MORE_REQUESTED)
         held = present_documents(uow, app.id)
         again = [d.filename for d in checked if d.sha256 in {h for _, h in held}]
@@ -312,7 +310,7 @@ def do_supply(
                 "new_types": sorted({d.doc_type.value for d in checked} - {t for t, _ in held}),
             },
         )
-        out = to_out(app, number)
+        out = to_out(app)
         uow.commit()
         return out
 
@@ -321,7 +319,7 @@ def do_reject(uow: UnitOfWork, application_id: int, data: Rejection) -> Applicat
     """不予受理, with the reason the applicant will read."""
     with logged(uow, REFUSED, "business_application", [application_id, "reject"]), uow:
         require_staff(uow)
-        app, number = _locked(uow, application_id)
+        app = _locked(uow, application_id)
         _require(app, *OPEN_STATUSES)
         now = clock.now()
         app.status = ApplicationStatus.REJECTED
@@ -329,6 +327,7 @@ def do_reject(uow: UnitOfWork, application_id: int, data: Rejection) -> Applicat
         app.decided_by = uow.actor.username
         app.decided_at = app.updated_at = now
         steps.record(uow, app, steps.REJECTED, actor=uow.actor.username, note=data.reason)
-        out = to_out(app, number)
+        notices.tell_applicant(uow, app)
+        out = to_out(app)
         uow.commit()
         return out

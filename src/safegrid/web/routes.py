@@ -15,6 +15,7 @@ from safegrid.web import todo
 from safegrid.web.account import login, settings
 from safegrid.web.admin import demo_history, ops, overview
 from safegrid.web.admin import todo as admin_todo
+from safegrid.web.applications import counter as applications_counter
 from safegrid.web.applications import pages as applications
 from safegrid.web.applications import todo as applications_todo
 from safegrid.web.billing import bills, tariffs
@@ -75,6 +76,7 @@ router.include_router(reconciliation.router)
 router.include_router(recon_statements.router)
 router.include_router(hall.router)
 router.include_router(hall_public.router)
+router.include_router(applications_counter.router)
 router.include_router(applications.router)
 router.include_router(secops.router)
 router.include_router(secops_drills.router)

@@ -45,6 +45,7 @@ class Applying:
     customer: PortalCustomer
     agent: Actor  # hall agent of countyA
     outsider: Actor  # hall agent of countyB
+    desk: Actor  # hall agent placed in hallA itself (sees the hall, not the station)
 
     def portal(self) -> Actor:
         return portal_actor("198.51.100.7")
@@ -78,4 +79,5 @@ def make_applying(world: World) -> Applying:
         PortalCustomer.of("portal:138****0001", [mine]),
         world.actor(world.staff(Post.HALL_AGENT, "countyA")),
         world.actor(world.staff(Post.HALL_AGENT, "countyB")),
+        world.actor(world.staff(Post.HALL_AGENT, "hallA")),
     )

@@ -54,6 +54,10 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
     doc_id = detail["documents"][1]["id"]
     got = api.get(f"/api/applications/documents/{doc_id}", headers=bearer)
     assert got.content == PDF and got.headers["content-type"] == "application/pdf"
+    # Traceable per customer in the hall event store, as the feed hands it out (HALL-8).
+    trace = api.get(f"/api/hall/customers/{filed['customer_id']}/events", headers=bearer).json()
+    assert [e["kind"] for e in trace] == ["application_submitted"]
+    assert trace[0]["payload"]["number"] == filed["number"]
 
     console = TestClient(asgi)
     console.cookies.set(SESSION_COOKIE, w.token(agent, "console"))
@@ -76,3 +80,46 @@ def test_hall_6_api_submit_and_console_decision(applying: Applying) -> None:
     outsider = TestClient(asgi)
     outsider.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.HALL_AGENT, "countyB"), "console"))
     assert outsider.get(f"/applications/{filed['id']}").status_code == 404
+
+
+def test_hall_6_counter_files_for_the_customer_and_takes_in_what_was_missing(
+    applying: Applying,
+) -> None:
+    a = applying
+    w = a.world
+    console = TestClient(create_app(w.platform))
+    console.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.HALL_AGENT, "countyA"), "console"))
+    form = console.get(f"/applications/new?account_no={a.account_no}").text
+    assert 'data-testid="application-prefill"' in form and "ZJTEST" in form
+    fields = {"account_no": a.account_no, "kind": "lv_new", "capacity_kva": "9"}
+    missing = console.post(
+        "/applications/new", data=fields, files={"identity": ("id.jpg", JPEG, "image/jpeg")}
+    )
+    assert missing.status_code == 422 and "产权证明" in missing.text  # named, nothing stored
+    filed = console.post(
+        "/applications/new",
+        data=fields,
+        files={
+            "identity": ("id.jpg", JPEG, "image/jpeg"),
+            "property": ("deed.pdf", PDF, "application/pdf"),
+        },
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303
+    page = filed.headers["location"]
+    app_id = int(page.rsplit("/", 1)[1])
+    console.post(f"{page}/request-more", data={"missing": "房产证第二页"})
+    brought = console.post(
+        f"{page}/supply",
+        data={"doc_type": "property", "note": "客户到厅补交"},
+        files={"document": ("page2.png", PNG, "image/png")},
+        follow_redirects=True,
+    )
+    assert brought.status_code == 200 and "page2.png" in brought.text
+    assert 'id="application-accept"' in brought.text  # back with the hall
+    with w.platform.engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(BusinessApplication)) == 1
+        channel = c.scalar(
+            select(BusinessApplication.channel).where(BusinessApplication.id == app_id)
+        )
+    assert channel == "hall"

@@ -27,6 +27,7 @@ from safegrid.applications.schemas import (
 )
 from safegrid.fieldwork.models import WorkOrder, WorkOrderKind
 from safegrid.hall.models import HallEvent
+from safegrid.notifications.models import Notification
 from safegrid.platform import clock
 from safegrid.platform.errors import (
     ConflictError,
@@ -35,7 +36,10 @@ from safegrid.platform.errors import (
     ValidationProblem,
 )
 from safegrid.security.models import AuditEntry
-from safegrid.web.applications.todo import applications_to_handle
+from safegrid.web.applications.todo import (
+    applications_awaiting_documents,
+    applications_to_handle,
+)
 from tests.integration.applications.support import (
     JPEG,
     PDF,
@@ -64,8 +68,9 @@ def test_hall_6_prefill_from_the_archive_masked(applying: Applying) -> None:
     # The hall agent of the region fills the same form for the customer at the counter.
     staff_form = archive.prefill(a.world.platform.uow(a.agent, readonly=True), a.account_no)
     assert staff_form == form
-    with pytest.raises(PermissionDeniedError):  # not his account
+    with pytest.raises(PermissionDeniedError):  # not his account: refused and logged
         archive.prefill(a.world.platform.uow(a.portal()), a.other_account_no, customer=a.customer)
+    assert _count(a, AuditEntry, AuditEntry.action == "application.refused") == 1
     with pytest.raises(NotFoundError):  # a customer outside the agent's region (ORG-2)
         archive.prefill(a.world.platform.uow(a.outsider, readonly=True), a.account_no)
 
@@ -85,6 +90,8 @@ def test_hall_6_submit_request_more_supply_accept_opens_installation(applying: A
         RequestMore(missing="房产证复印件不清晰 / the deed copy is unreadable", working_days=3),
     )
     assert asked.status == ApplicationStatus.MORE_REQUESTED and asked.supply_by is not None
+    waiting = applications_awaiting_documents(a.world.platform.uow(a.agent, readonly=True))
+    assert (waiting.count, waiting.overdue) == (1, 0)
     with pytest.raises(ConflictError):  # the hall cannot accept what it asked more for
         services.do_accept(a.world.platform.uow(a.agent), out.id, Decision())
 
@@ -127,6 +134,14 @@ def test_hall_6_submit_request_more_supply_accept_opens_installation(applying: A
         "application_accepted",
     ]
     assert {"application.submitted", "application.accepted", "workorder.opened"} <= actions
+    # The applicant was told by SMS what was missing, and that it was accepted.
+    with a.world.platform.engine.connect() as c:
+        sms = c.scalars(
+            select(Notification.body)
+            .where(Notification.topic == "application.decision")
+            .order_by(Notification.id)
+        ).all()
+    assert len(sms) == 2 and "房产证复印件不清晰" in sms[0] and "已受理" in sms[1]
     mine = queries.list_applications(
         a.world.platform.uow(a.portal(), readonly=True), customer=a.customer
     )
@@ -143,12 +158,14 @@ def test_hall_6_reject_and_deadline_overdue_in_working_days(applying: Applying) 
     assert out.handle_by == date(2026, 10, 9)
     later = clock.FixedClock(datetime(2026, 10, 12, 2, tzinfo=UTC))
     clock.set_clock(later)
-    [row] = queries.list_applications(a.world.platform.uow(a.agent, readonly=True))
-    assert row.overdue
+    # The hall's own agent works the application though the customer's station is outside
+    # his unit: the application belongs to the hall.
+    [row] = queries.list_applications(a.world.platform.uow(a.desk, readonly=True))
+    assert row.overdue and row.account_no == a.account_no
     assert applications_to_handle(a.world.platform.uow(a.agent, readonly=True)).overdue == 1
     assert applications_to_handle(a.world.platform.uow(a.outsider, readonly=True)).count == 0
     rejected = services.do_reject(
-        a.world.platform.uow(a.agent), out.id, Rejection(reason="现场不具备供电条件")
+        a.world.platform.uow(a.desk), out.id, Rejection(reason="现场不具备供电条件")
     )
     assert rejected.status == ApplicationStatus.REJECTED and not rejected.overdue
     assert rejected.reject_reason == "现场不具备供电条件"
@@ -206,7 +223,8 @@ def test_hall_6_refusals_change_nothing_and_are_logged(applying: Applying) -> No
         assert named in caught.value.message or named == caught.value.field, caught.value.message
     assert _count(a, BusinessApplication) == 0 and _count(a, ApplicationDocument) == 0
     assert _count(a, HallEvent) == 0
-    # Each refusal but the out-of-region one (a 404 says nothing) is in the audit log.
+    # Each refusal but the out-of-region one (a 404 says nothing) is in the audit log,
+    # and so is the form asked for someone else's account (first test).
     assert _count(a, AuditEntry, AuditEntry.action == "application.refused") == len(cases) - 1
 
     out = a.submit()

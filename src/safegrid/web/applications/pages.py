@@ -12,6 +12,7 @@ from starlette.responses import Response
 from safegrid.applications import queries, services
 from safegrid.applications.kinds import DOCUMENT_LABELS, KINDS
 from safegrid.applications.models import OPEN_STATUSES, ApplicationStatus
+from safegrid.applications.models import STATUS_LABELS as MODEL_STATUS_LABELS
 from safegrid.applications.schemas import Decision, Rejection, RequestMore
 from safegrid.security.policy import Perm
 from safegrid.security.work import Work
@@ -23,10 +24,7 @@ from safegrid.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 STATUS_LABELS: Final[dict[str, str]] = {
-    ApplicationStatus.SUBMITTED.value: "待受理 / Waiting for the hall",
-    ApplicationStatus.MORE_REQUESTED.value: "待补充资料 / Waiting for documents",
-    ApplicationStatus.ACCEPTED.value: "已受理 / Accepted",
-    ApplicationStatus.REJECTED.value: "不予受理 / Rejected",
+    status.value: f"{zh} / {en}" for status, (zh, en) in MODEL_STATUS_LABELS.items()
 }
 STEP_LABELS: Final[dict[str, str]] = {
     "submitted": "提交申请 / Submitted",
@@ -61,11 +59,12 @@ def application_list(
             "filters": filters,
             "statuses": STATUS_LABELS,
             "kinds": {c: k.label for c, k in KINDS.items()},
+            "can_file": work.actor.can(Perm.HALL_SERVE),
         },
     )
 
 
-def _detail_page(
+def detail_page(
     request: Request,
     work: Work,
     application_id: int,
@@ -84,6 +83,8 @@ def _detail_page(
             "can_decide": work.actor.can(Perm.HALL_SERVE) and app.status in OPEN_STATUSES,
             "can_ask": work.actor.can(Perm.HALL_SERVE)
             and app.status == ApplicationStatus.SUBMITTED,
+            "can_supply": work.actor.can(Perm.HALL_SERVE)
+            and app.status == ApplicationStatus.MORE_REQUESTED,
             "errors": errors or FieldErrors(),
         },
         status_code=status_code,
@@ -92,7 +93,7 @@ def _detail_page(
 
 @router.get("/applications/{application_id}")
 def application_detail(request: Request, application_id: int, work: HallViewPage) -> Response:
-    return _detail_page(request, work, application_id)
+    return detail_page(request, work, application_id)
 
 
 @router.get("/applications/documents/{document_id}")
@@ -123,7 +124,7 @@ def accept(
         ("note",),
         lambda data: services.do_accept(work.write(), application_id, data),
         done=lambda _: _back(request, application_id),
-        again=lambda e, s: _detail_page(request, work, application_id, e, s),
+        again=lambda e, s: detail_page(request, work, application_id, e, s),
     )
 
 
@@ -142,7 +143,7 @@ def request_more(
         ("missing", "working_days"),
         lambda data: services.do_request_more(work.write(), application_id, data),
         done=lambda _: _back(request, application_id),
-        again=lambda e, s: _detail_page(request, work, application_id, e, s),
+        again=lambda e, s: detail_page(request, work, application_id, e, s),
     )
 
 
@@ -160,5 +161,5 @@ def reject(
         ("reason",),
         lambda data: services.do_reject(work.write(), application_id, data),
         done=lambda _: _back(request, application_id),
-        again=lambda e, s: _detail_page(request, work, application_id, e, s),
+        again=lambda e, s: detail_page(request, work, application_id, e, s),
     )
