@@ -1,7 +1,7 @@
 """Complaints and suggestions from the portal (HALL-10), with the satisfaction survey.
 
-A customer files one about one of his bound accounts; it is filed in that account's unit,
-where it is the hall staff's to-do (``web/portal/todo.py``) until someone answers it in the
+A customer files one about one of his bound accounts; it is filed in the hall that handles
+that account's unit (the one 业扩 applications go to), where it is the hall staff's to-do (``web/portal/todo.py``) until someone answers it in the
 console. Once answered, the customer rates the handling once (1-5 and a comment)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Final
 
 from sqlalchemy import select, update
 
+from safegrid.applications.applicants import handling_unit
 from safegrid.platform import clock, numbering
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.events import Event
@@ -83,7 +84,7 @@ def do_file(
             body=body,
             status=FeedbackStatus.OPEN,
             created_at=now,
-            org_unit_id=account.org_unit_id,
+            org_unit_id=handling_unit(uow, account.org_unit_id),
         )
         uow.session.add(row)
         uow.session.flush()

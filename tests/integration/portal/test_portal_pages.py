@@ -102,7 +102,7 @@ def test_hall_10_complaint_answered_by_staff_then_rated(world: World, bills: Bil
     # Not answered yet: a rating is refused.
     early = client.post(f"/portal/feedback/{fid}/rating", data={"rating": "5"})
     assert early.status_code == 409
-    agent = world.staff(Post.HALL_AGENT, "countyA")
+    agent = world.staff(Post.HALL_AGENT, "hallA")  # the hall handling stationA
     staff = TestClient(create_app(world.platform))
     staff.cookies.set(SESSION_COOKIE, world.token(agent, "console"))
     assert "待答复的客户投诉与建议" in staff.get("/").text  # the hall's to-do
