@@ -91,3 +91,17 @@ def test_hall_6_bad_mobile_is_a_clear_422(world: World) -> None:
         with pytest.raises(ValidationProblem) as refused:
             signin.do_request_code(_uow(world), bad)
         assert refused.value.field == "mobile"
+
+
+def test_hall_6_sessions_end_after_4_hours_and_are_purged_with_their_codes(world: World) -> None:
+    from safegrid.platform.cache_purge import do_purge_caches
+    from safegrid.portal.models import PortalSession
+
+    token, _me = sign_in(world)
+    clock.set_clock(clock.FixedClock(clock.now() + signin.SESSION_FOR))
+    with pytest.raises(AuthenticationError):
+        signin.resolve(world.platform.uow(anonymous_actor(None)), token)
+    result = do_purge_caches(world.platform.uow(world.system()), [])
+    assert result.rows["portal_sessions"] == 1 and result.rows["portal_sign_in_codes"] == 1
+    with world.platform.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(PortalSession)) == 0
