@@ -4,6 +4,7 @@ of a stationB customer by hallB (countyB)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from safegrid.applications import services
 from safegrid.applications.schemas import ApplicationSubmit, RequestMore
 from safegrid.customers.models import Account
+from safegrid.security.policy import POLICY, Perm
 from tests.fixtures.world import Staff, World
 from tests.integration.applications.support import JPEG, PDF, deed, identity
 
@@ -48,8 +50,22 @@ def _filed(w: World, unit: str, *, ask: bool = False) -> int:
     return out.id
 
 
+def _shared_or_fresh(
+    w: World, s: Staff, key: str, make: Callable[[World, str], int]
+) -> tuple[int, int]:
+    """A fresh pair for a post that may change an application (``hall.serve``); the others
+    only read or are refused, so one pair per test serves them all (the matrix asks for a
+    pair per post, and filing one is most of its time here)."""
+    if Perm.HALL_SERVE in POLICY[s.post]:
+        return make(w, "stationA"), make(w, "stationB")
+    shared: dict[str, tuple[int, int]] = w.__dict__.setdefault("_application_pairs", {})
+    if key not in shared:
+        shared[key] = make(w, "stationA"), make(w, "stationB")
+    return shared[key]
+
+
 def _application(w: World, s: Staff) -> tuple[int, int]:
-    return _filed(w, "stationA"), _filed(w, "stationB")
+    return _shared_or_fresh(w, s, "application", lambda w, unit: _filed(w, unit))
 
 
 def _document_in(w: World, unit: str) -> int:
@@ -68,7 +84,7 @@ def _document_in(w: World, unit: str) -> int:
 
 
 def _document(w: World, s: Staff) -> tuple[int, int]:
-    return _document_in(w, "stationA"), _document_in(w, "stationB")
+    return _shared_or_fresh(w, s, "document", _document_in)
 
 
 def _submit(c: Ctx) -> dict[str, Any]:

@@ -31,6 +31,11 @@ Service API (stable; the portal calls these directly)::
     services.do_supply(platform.uow(actor), out.id, Supply(note="…"), [Upload(...)],
                        customer=me)   # when status == "more_requested" (see .missing)
 
+Labels for pages: ``kinds.KINDS[code].label`` and ``kinds.DOCUMENT_LABELS`` ("中文 /
+English"), ``models.STATUS_LABELS[status]`` (中文, English); ``ApplicationOut.overdue``
+says the deadline in force (``handle_by`` while submitted, ``supply_by`` while more is
+requested) has passed; ``ApplicationDetail.steps`` is the history to show.
+
 ``actor`` is the portal's own actor (no staff permissions needed when ``customer`` is
 given); ``site_address``/``contact_phone``/``applicant_name`` left ``None`` take the
 archive's values. Refusals raise ``safegrid.platform.errors`` exceptions with "中文 /
@@ -40,6 +45,10 @@ that is not the PDF/JPEG/PNG it claims or is too large, or required documents mi
 ``ConflictError`` (409) for a step in the wrong state; ``NotFoundError`` (404) for
 someone else's application. Refusals are audited (``application.refused``); nothing of a
 refused request is stored.
+
+An upload route declares ``max_body_size=settings.UPLOAD_BODY_BYTES`` and may turn its
+``UploadFile`` fields (named after ``DocumentType`` values) into ``Upload`` objects with
+``await routes.uploads(identity=f1, property=f2, ...)``.
 
 Staff steps (``hall.serve``; the console and ``/api/applications`` call them):
 ``services.do_accept``, ``do_request_more``, ``do_reject``; without ``customer`` the
