@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from safegrid.applications import archive, queries, services
 from safegrid.applications.applicants import PortalCustomer
-from safegrid.applications.documents import Upload
-from safegrid.applications.kinds import DOCUMENT_LABELS, KINDS, DocumentType
+from safegrid.applications.kinds import DOCUMENT_LABELS, KINDS
+from safegrid.applications.routes import uploads
 from safegrid.applications.schemas import ApplicationSubmit, Supply
 from safegrid.applications.settings import UPLOAD_BODY_BYTES, application_settings
 from safegrid.bootstrap import get_platform
@@ -42,18 +42,6 @@ def _applicant(me: PortalIdentity) -> PortalCustomer:
     """The applications domain's view of him: his name in its history, his bound accounts."""
     mine = accounts.bound_accounts(get_platform().uow(me.actor, readonly=True), me)
     return PortalCustomer.of(me.actor.username, [a.number for a in mine])
-
-
-async def _uploads(files: dict[str, UploadFile | None]) -> list[Upload]:
-    limit = application_settings().document_max_bytes
-    out = []
-    for name, f in files.items():
-        if f is None or not f.filename:
-            continue
-        # One byte over the limit is enough for the service to name the file as too large.
-        content = await f.read(limit + 1)
-        out.append(Upload(DocumentType(name), f.filename, content, f.content_type))
-    return out
 
 
 def _render(
@@ -126,14 +114,12 @@ async def apply_submit(
     site_plan: DocFile = None,
     other: DocFile = None,
 ) -> Response:
-    files = await _uploads(
-        {
-            "identity": identity,
-            "property": property,
-            "load_list": load_list,
-            "site_plan": site_plan,
-            "other": other,
-        }
+    files = await uploads(
+        identity=identity,
+        property=property,
+        load_list=load_list,
+        site_plan=site_plan,
+        other=other,
     )
     values = {"account_no": account_no, "kind": kind, "capacity_kva": capacity_kva, "note": note}
     applicant = _applicant(me)
@@ -185,14 +171,12 @@ async def apply_supply(
     site_plan: DocFile = None,
     other: DocFile = None,
 ) -> Response:
-    files = await _uploads(
-        {
-            "identity": identity,
-            "property": property,
-            "load_list": load_list,
-            "site_plan": site_plan,
-            "other": other,
-        }
+    files = await uploads(
+        identity=identity,
+        property=property,
+        load_list=load_list,
+        site_plan=site_plan,
+        other=other,
     )
     applicant = _applicant(me)
     return submit(
