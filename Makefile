@@ -64,6 +64,8 @@ demo: venv
 	@echo "customer payment portal: http://127.0.0.1:$(DEMO_PORT)/portal/pay (e.g. 户号 3301000001);"
 	@echo "it pays through the sandbox payment gateway started here on http://127.0.0.1:8090"
 	@echo "field app (phone): http://127.0.0.1:$(DEMO_PORT)/field; sandbox weather on http://127.0.0.1:8091"
+	@echo "customer portal (phone): http://127.0.0.1:$(DEMO_PORT)/portal/login, mobile 13800138001 (accounts bound);"
+	@echo "its SMS code after 'Send code': $(BIN)/safegrid demo portal-code 13800138001"
 	@echo "the demo's history fills in at low priority (progress on the console's start page,"
 	@echo "log in var/demo-history.log); stopped early, the next make demo resumes it"
 	@# The gateway is its own process, as a real channel is; it and the history stop with

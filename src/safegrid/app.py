@@ -23,6 +23,7 @@ from safegrid.analytics.routes import router as analytics_router
 from safegrid.apicontract import body_limits, error_model
 from safegrid.apicontract.input_bounds import bound_request_values
 from safegrid.apicontract.openapi_doc import document_errors
+from safegrid.applications.routes import router as applications_router
 from safegrid.billing.routes import router as billing_router
 from safegrid.bootstrap import Platform, get_platform, set_platform
 from safegrid.collection.routes import router as collection_router
@@ -162,6 +163,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(security_router)
     app.include_router(org_router)
     app.include_router(customers_router)
+    app.include_router(applications_router)
     app.include_router(completeness_router)
     app.include_router(datause_router)
     app.include_router(readings_router)

@@ -3,6 +3,7 @@
 from safegrid.alerts import key_fields as alert_hooks  # noqa: F401 - installs the AUD-3 hooks
 from safegrid.alerts import models as alert_models
 from safegrid.analytics import models as analytics_models
+from safegrid.applications import models as application_models
 from safegrid.billing import models as billing_models
 from safegrid.collection import models as collection_models
 from safegrid.customers import models as customer_models
@@ -24,6 +25,7 @@ from safegrid.payments.online import models as online_payment_models
 from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
+from safegrid.portal import models as portal_models
 from safegrid.readings import models as reading_models
 from safegrid.reconciliation import models as recon_models
 from safegrid.relay import models as relay_models
@@ -40,6 +42,7 @@ metadata = Base.metadata
 __all__ = [
     "alert_models",
     "analytics_models",
+    "application_models",
     "billing_models",
     "collection_models",
     "counter_models",
@@ -67,6 +70,7 @@ __all__ = [
     "org_models",
     "outbox",
     "payment_models",
+    "portal_models",
     "reading_models",
     "recon_models",
     "relay_models",

@@ -28,6 +28,11 @@ from tests.permissions.analytics_inputs import (
     ANALYTICS_BODIES,
     ANALYTICS_PARAMS,
 )
+from tests.permissions.applications_inputs import (
+    APPLICATIONS_ALLOWED_BUSINESS,
+    APPLICATIONS_BODIES,
+    APPLICATIONS_PARAMS,
+)
 from tests.permissions.billing_inputs import (
     BILLING_ALLOWED_BUSINESS,
     BILLING_BODIES,
@@ -61,6 +66,7 @@ from tests.permissions.payments_risk_inputs import (
     RISK_BODIES,
     RISK_PARAMS,
 )
+from tests.permissions.portal_inputs import PORTAL_BODIES, PORTAL_PARAMS
 from tests.permissions.readings_inputs import READINGS_BODIES
 from tests.permissions.reconciliation_inputs import RECON_ALLOWED_BUSINESS, RECON_BODIES
 from tests.permissions.secops_inputs import (
@@ -386,9 +392,14 @@ ALLOWED_BUSINESS.update(HALL_ALLOWED_BUSINESS)
 BODIES.update(FIELDWORK_BODIES)
 PARAMS.update(FIELDWORK_PARAMS)
 ALLOWED_BUSINESS.update(FIELDWORK_ALLOWED_BUSINESS)
+BODIES.update(APPLICATIONS_BODIES)
+PARAMS.update(APPLICATIONS_PARAMS)
+ALLOWED_BUSINESS.update(APPLICATIONS_ALLOWED_BUSINESS)
 BODIES.update(ANALYTICS_BODIES)
 PARAMS.update(ANALYTICS_PARAMS)
 ALLOWED_BUSINESS.update(ANALYTICS_ALLOWED_BUSINESS)
 BODIES.update(SECOPS_BODIES)
 PARAMS.update(SECOPS_PARAMS)
 ALLOWED_BUSINESS.update(SECOPS_ALLOWED_BUSINESS)
+BODIES.update(PORTAL_BODIES)
+PARAMS.update(PORTAL_PARAMS)

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from safegrid.security.guards import Guard, Public
 from safegrid.terminals.guard import TerminalGuard
+from safegrid.web.portal.guard import PortalGuard
 
 # Routes FastAPI adds itself (schema and docs); they hold no data.
 FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -21,7 +22,8 @@ FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 class RouteCase:
     method: str
     path: str
-    guard: Guard | Public | TerminalGuard  # TerminalGuard: a handheld, not staff (DATA-7)
+    # TerminalGuard: a handheld, not staff (DATA-7); PortalGuard: a portal customer (HALL-6).
+    guard: Guard | Public | TerminalGuard | PortalGuard
 
     @property
     def id(self) -> str:
@@ -35,9 +37,9 @@ class RouteCase:
         return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), self.path)
 
 
-def _guards(dep: Dependant) -> list[Guard | Public | TerminalGuard]:
-    found: list[Guard | Public | TerminalGuard] = []
-    if isinstance(dep.call, Guard | Public | TerminalGuard):
+def _guards(dep: Dependant) -> list[Guard | Public | TerminalGuard | PortalGuard]:
+    found: list[Guard | Public | TerminalGuard | PortalGuard] = []
+    if isinstance(dep.call, Guard | Public | TerminalGuard | PortalGuard):
         found.append(dep.call)
     for sub in dep.dependencies:
         found.extend(_guards(sub))

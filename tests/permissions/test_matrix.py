@@ -117,6 +117,9 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/portal/pay",
         "/portal/pay/verify",
         "/portal/pay/return",
+        # HALL-6: the customer portal's sign-in (mobile number + SMS code).
+        "/portal/login",
+        "/portal/login/code",
         # HALL-7: the hall event feed, opened by a subscriber's own bearer credential.
         "/api/hall/feed",
         # HALL-2, HALL-3: the hall's kiosk and display board (numbers only, no customer data).

@@ -28,10 +28,12 @@ from safegrid.demo.generator import DemoSummary, complete_history, demo_exists, 
 from safegrid.demo.organisation import DEMO_PASSWORD, username
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError
+from safegrid.portal import demo as portal_demo
 from safegrid.security.policy import Post
 from safegrid.terminals import demo as terminal_demo
 
 app = typer.Typer(help="演示数据 / demo utility (development only)", no_args_is_help=True)
+app.command("portal-code")(portal_demo.portal_code)
 console = Console()
 T = TypeVar("T")
 _LATER = " (待生成 / to come: safegrid demo history)"
@@ -216,6 +218,8 @@ def logins() -> None:
     demo_logins.write_logins_file(path, every)
     console.print(f"All {len(every)} demo accounts (with TOTP secrets) written to {path}")
     console.print("A fresh one-time code for any of them: [bold]safegrid demo otp USERNAME[/bold]")
+    for line in portal_demo.how_to_sign_in():
+        console.print(line, markup=False)
     for line in terminal_demo.how_to_try(
         username(Post.SYSTEM_ADMIN, "zj"), username(Post.METER_READER, "zj-hz-fy-st")
     ):

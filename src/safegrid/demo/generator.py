@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from rich.progress import Progress
 from sqlalchemy import select
 
+from safegrid.applications import demo as applications_demo
 from safegrid.bootstrap import Platform
 from safegrid.demo import archive, billing, history, lifecycle, organisation
 from safegrid.demo.geography import ZHEJIANG
@@ -29,6 +30,7 @@ from safegrid.hall import demo as hall_demo
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
+from safegrid.portal import demo as portal_demo
 from safegrid.secops.catalog import do_install_defaults
 from safegrid.security.actor import Actor
 from safegrid.security.passwords import hasher
@@ -177,8 +179,12 @@ def generate(
     billing.seed_tariffs(platform)
     # Kits, tests and a few planned orders per station (FLD-1..5): seconds, not minutes.
     field_demo.seed_field_work(platform)
+    # 业扩 applications at every step in every county (HALL-6): under a second.
+    applications_demo.seed_applications(platform)
     # The response playbooks (OPS-2), so the security officer can run one at once.
     do_install_defaults(platform.uow(actor))
+    # A few portal customers with bound accounts (HALL-6): a handful of rows.
+    portal_demo.seed_portal_customers(platform)
     if not with_history:
         return dataclasses.replace(summary, seconds=time.perf_counter() - started)
     done = complete_history(platform, progress)

@@ -5,7 +5,8 @@ must not linger where a copied disk or database would reveal it:
 
 - rows: expired sign-in sessions and API tokens (``auth_sessions`` past ``expires_at``),
   expired new-location login challenges (``login_challenges``), rate-limit events older
-  than the limit's one-hour window (``rate_events``);
+  than the limit's one-hour window (``rate_events``), expired customer-portal sessions and
+  sign-in codes (``portal_sessions``, ``portal_sign_in_codes``);
 - files older than one hour: everything under ``Settings.tmp_dir`` (uploads being parsed,
   exports being built) and ``export_dir`` when configured, unfinished AMI batch files
   (``*.tmp`` in ``Settings.ami_dir``) and AMI upload staging directories a crashed import
@@ -50,6 +51,9 @@ EXPIRED_ROWS: Final[tuple[ExpiredRows, ...]] = (
     ExpiredRows("auth_sessions", "expires_at"),
     ExpiredRows("login_challenges", "expires_at"),
     ExpiredRows("rate_events", "at", timedelta(hours=1)),
+    # The customer portal's sessions and SMS sign-in codes (HALL-6).
+    ExpiredRows("portal_sessions", "expires_at"),
+    ExpiredRows("portal_sign_in_codes", "expires_at"),
 )
 
 

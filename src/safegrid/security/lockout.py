@@ -40,7 +40,8 @@ WINDOW: Final = timedelta(minutes=15)
 SPRAY_KIND: Final = "login_spray"
 
 # "portal": failed look-ups on the public payment portal, per address (issue 12, defect 4).
-Source = Literal["ip", "user", "portal"]
+# "sms": wrong customer-portal sign-in codes, per mobile number (its blind index, HALL-6).
+Source = Literal["ip", "user", "portal", "sms"]
 
 
 class Rule:
@@ -59,6 +60,8 @@ RULES: Final[dict[Source, Rule]] = {
     "user": Rule(free=2, base_seconds=2, cap=timedelta(minutes=5)),
     "ip": Rule(free=10, base_seconds=1, cap=timedelta(minutes=15)),
     "portal": Rule(free=5, base_seconds=2, cap=timedelta(minutes=15)),
+    # The 5th wrong code locks the number for 15 minutes: guessing 6 digits is hopeless.
+    "sms": Rule(free=MAX_FAILURES - 1, base_seconds=15 * 60, cap=timedelta(minutes=30)),
 }
 SPRAY_ALERT_AT: Final = RULES["ip"].free
 
@@ -183,9 +186,13 @@ def _alert_spray(uow: UnitOfWork, ip: str, failures: int) -> None:
 
 def forget_username(uow: UnitOfWork, username: str) -> None:
     """A successful sign-in clears the username's backoff (the address keeps its count)."""
+    forget(uow, "user", _keys(None, username)[0][1])
+
+
+def forget(uow: UnitOfWork, source: Source, key: str) -> None:
     uow.session.execute(
         update(LoginThrottle)
-        .where(LoginThrottle.source == "user", LoginThrottle.key == _keys(None, username)[0][1])
+        .where(LoginThrottle.source == source, LoginThrottle.key == key[:128])
         .values(failures=0, blocked_until=None)
     )
 

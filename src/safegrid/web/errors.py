@@ -14,6 +14,7 @@ from safegrid.security.guards import SESSION_COOKIE, SetupRequiredError, require
 from safegrid.security.models import SessionStage
 from safegrid.web.forms import describe
 from safegrid.web.i18n import N_, request_locale
+from safegrid.web.portal.guard import LOGIN_PATH, PORTAL_COOKIE, PortalSignInRequired
 from safegrid.web.redirects import current_path, is_htmx, safe_next, see_other
 from safegrid.web.templating import render
 
@@ -62,6 +63,13 @@ def login_page(
 def render_error(request: Request, exc: SafeGridError) -> Response:
     if isinstance(exc, SetupRequiredError):
         return see_other(request, SETUP_PAGES.get(exc.stage, "/account/password"))
+    if isinstance(exc, PortalSignInRequired):
+        # A portal customer signs in on the portal's page, never the staff login.
+        forged = PORTAL_COOKIE in request.cookies
+        to_login = see_other(request, LOGIN_PATH + ("?expired=1" if forged else ""))
+        if forged:
+            to_login.delete_cookie(PORTAL_COOKIE, path="/portal")
+        return to_login
     if isinstance(exc, AuthenticationError) and exc.status_code == 401:
         # Come back to the page after signing in; a POST target cannot be re-opened by GET.
         back = current_path(request) if request.method == "GET" else "/"

@@ -140,6 +140,20 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Live queues, windows and ratings of the halls you are responsible for."),
     ),
     NavItem(
+        "service",
+        "/hall/feedback",
+        N_("Portal feedback"),
+        Perm.HALL_SERVE,
+        N_("Complaints and suggestions customers filed on the portal, waiting for your answer."),
+    ),
+    NavItem(
+        "service",
+        "/applications",
+        N_("Business applications"),
+        Perm.HALL_VIEW,
+        N_("New connections and capacity increases to pre-accept: documents, deadlines, history."),
+    ),
+    NavItem(
         "system",
         "/org",
         N_("Org units"),

@@ -17,6 +17,9 @@ from safegrid.web.admin import demo_history, ops, overview
 from safegrid.web.admin import todo as admin_todo
 from safegrid.web.analytics import pages as analytics_pages
 from safegrid.web.analytics import todo as analytics_todo
+from safegrid.web.applications import counter as applications_counter
+from safegrid.web.applications import pages as applications
+from safegrid.web.applications import todo as applications_todo
 from safegrid.web.billing import bills, tariffs
 from safegrid.web.collection import pages as collection
 from safegrid.web.collection import todo as collection_todo
@@ -31,6 +34,12 @@ from safegrid.web.hall import pages as hall
 from safegrid.web.hall import public as hall_public
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.payments import todo as payments_todo
+from safegrid.web.portal import apply as portal_apply
+from safegrid.web.portal import pages as portal_pages
+from safegrid.web.portal import services as portal_services
+from safegrid.web.portal import signin as portal_signin
+from safegrid.web.portal import staff as portal_staff
+from safegrid.web.portal import todo as portal_todo
 from safegrid.web.readings import pages as readings
 from safegrid.web.readings import todo as readings_todo
 from safegrid.web.reconciliation import cases as recon_cases
@@ -75,11 +84,18 @@ router.include_router(recon_cases.router)
 router.include_router(recon_report.router)
 router.include_router(hall.router)
 router.include_router(hall_public.router)
+router.include_router(applications_counter.router)
+router.include_router(applications.router)
 router.include_router(secops.router)
 router.include_router(secops_drills.router)
 router.include_router(secops_hazards.router)
 router.include_router(secops_offline.router)
 router.include_router(analytics_pages.router)
+router.include_router(portal_signin.router)
+router.include_router(portal_pages.router)
+router.include_router(portal_services.router)
+router.include_router(portal_staff.router)
+router.include_router(portal_apply.router)
 
 # My work (待办): each domain's to-do providers, in the order a post's list shows them when
 # nothing is overdue (ADR 0024). A new domain adds its PROVIDERS here with its router.
@@ -92,6 +108,8 @@ todo.register(
     *admin_todo.PROVIDERS,
     *recon_todo.PROVIDERS,
     *analytics_todo.PROVIDERS,
+    *portal_todo.PROVIDERS,
+    *applications_todo.PROVIDERS,
 )
 
 

@@ -437,3 +437,26 @@ def test_hall_1_demo_halls_have_windows_terminals_and_a_month_of_queue_history(
         by_hour = {p.hour: p for p in plans}
         assert by_hour[9].recommended > by_hour[12].recommended >= 1
         assert monitor.rebuild(uow, first).comparable() == monitor.live(uow, first).comparable()
+
+
+def test_hall_6_demo_portal_customers_have_bound_accounts_with_bills(
+    demo: tuple[Platform, DemoSummary],
+) -> None:
+    from safegrid.portal import accounts, statements
+    from safegrid.portal.demo import CUSTOMERS as PORTAL_CUSTOMERS
+    from safegrid.portal.identity import PortalIdentity
+    from safegrid.portal.models import PortalBinding, PortalCustomer
+
+    platform, _ = demo
+    people = _all(platform, select(PortalCustomer.id, PortalCustomer.mobile))
+    assert sorted(m for _i, m in people) == sorted(m for m, _n in PORTAL_CUSTOMERS)
+    assert len(_all(platform, select(PortalBinding.id))) == sum(n for _m, n in PORTAL_CUSTOMERS)
+    first = min(i for i, _m in people)
+    me = PortalIdentity(first, 0, "138****8001")
+    mine = accounts.bound_accounts(platform.uow(me.actor, readonly=True), me)
+    assert len(mine) == 2
+    view = statements.statement(platform.uow(me.actor, readonly=True), me, mine[0].number)
+    from safegrid.billing.models import Bill
+
+    issued = _all(platform, select(Bill.id).where(Bill.account_id == mine[0].account_id))
+    assert len(view.bills) == min(len(issued), statements.BILLS)

@@ -49,7 +49,7 @@ def mask_name(name: str, kind: CustomerKind) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1)
 
 
-def _proves(uow: UnitOfWork, account: Account, customer: Customer, proof: str) -> bool:
+def proves(uow: UnitOfWork, account: Account, customer: Customer, proof: str) -> bool:
     """The payer's second fact: the customer's full name, or the last digits (4 or more)
     of one of the account's meter numbers."""
     given = proof.strip()
@@ -78,7 +78,7 @@ def do_look_up(uow: UnitOfWork, account_no: str, proof: str) -> AccountSummary:
         except NotFoundError:
             account = None
         customer = None if account is None else uow.session.get(Customer, account.customer_id)
-        if account is None or customer is None or not _proves(uow, account, customer, proof):
+        if account is None or customer is None or not proves(uow, account, customer, proof):
             failures = lockout.count_failure(uow, "portal", ip, now)
             uow.audit(
                 "portal.lookup_failed",

@@ -1,0 +1,141 @@
+"""HALL-6 / HALL-10 through the portal's pages: sign in with the SMS code, bind, see bills
+(open and paid) and pay through the online channel (the same order service, risk engine
+and sandbox gateway as the public pay page); file a complaint, staff answer it from their
+to-do, the customer rates it; take a hall ticket from the phone."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from safegrid.app import create_app
+from safegrid.customers.models import Account, Customer
+from safegrid.hall.models import Ticket
+from safegrid.payments.online.models import PaymentOrder
+from safegrid.portal.models import FeedbackStatus, PortalFeedback
+from safegrid.security.guards import SESSION_COOKIE
+from safegrid.security.policy import Post
+from tests.fixtures.bills import Bills
+from tests.fixtures.hall import Halls
+from tests.fixtures.online import Online
+from tests.fixtures.portal import last_code, new_mobile
+from tests.fixtures.world import World
+
+EN = {"Accept-Language": "en"}
+
+
+def _signed_in(client: TestClient, world: World) -> None:
+    mobile = new_mobile()
+    page = client.post("/portal/login/code", data={"mobile": mobile})
+    assert page.status_code == 200 and "portal-code-sent" in page.text
+    done = client.post(
+        "/portal/login",
+        data={"mobile": mobile, "code": last_code(world)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/portal"
+
+
+def test_hall_10_sign_in_bind_see_bills_and_pay(online: Online, bills: Bills) -> None:
+    world = online.world
+    account_id = bills.account("stationA")
+    bills.bill(account_id, "120.50", period="2026-10")
+    paid = bills.bill(account_id, "80.00", period="2026-09")
+    with world.platform.engine.connect() as conn:
+        number, name = conn.execute(
+            select(Account.number, Customer.name)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Account.id == account_id)
+        ).one()
+    # The September bill is paid through the channel (its signed callback applied).
+    online.gateway.pay(online.order(number, "80.00").order_no)
+    assert online.deliver() == 1
+    client = TestClient(create_app(world.platform), client=("10.8.0.1", 50000))
+    _signed_in(client, world)
+    assert client.get("/portal").status_code == 200
+    # Someone else's account: a clear error, nothing bound.
+    refused = client.post("/portal/accounts", data={"account_no": number, "proof": "冒名者"})
+    assert refused.status_code == 422 and "portal-bound" in refused.text
+    assert number not in refused.text.split('data-testid="portal-bound"')[1].split("</ul>")[0]
+    bound = client.post(
+        "/portal/accounts", data={"account_no": number, "proof": name}, follow_redirects=False
+    )
+    assert bound.status_code == 303 and bound.headers["location"] == f"/portal/accounts/{number}"
+    page = client.get(f"/portal/accounts/{number}", headers=EN)
+    assert page.status_code == 200
+    assert 'data-status="open"><td>2026-10' in page.text
+    assert 'data-status="paid"><td>2026-09' in page.text
+    assert paid
+    pay = client.post(
+        f"/portal/accounts/{number}/pay", data={"amount": "120.50"}, follow_redirects=False
+    )
+    assert pay.status_code == 303
+    assert re.match(r"http://gateway/pay/OL\d{8}", pay.headers["location"])
+    with world.platform.engine.connect() as conn:
+        order = conn.execute(
+            select(PaymentOrder.amount, PaymentOrder.status).order_by(PaymentOrder.id.desc())
+        ).first()
+    assert order is not None and str(order[0]) == "120.50"
+
+
+def test_hall_10_complaint_answered_by_staff_then_rated(world: World, bills: Bills) -> None:
+    account_id = bills.account("stationA")
+    with world.platform.engine.connect() as conn:
+        number, name = conn.execute(
+            select(Account.number, Customer.name)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Account.id == account_id)
+        ).one()
+    client = TestClient(create_app(world.platform), client=("10.8.0.2", 50000))
+    _signed_in(client, world)
+    client.post("/portal/accounts", data={"account_no": number, "proof": name})
+    filed = client.post(
+        "/portal/feedback",
+        data={"account_no": number, "kind": "complaint", "subject": "停电未通知", "body": "昨晚"},
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303
+    with world.platform.engine.connect() as conn:
+        fid = conn.scalar(select(PortalFeedback.id))
+    # Not answered yet: a rating is refused.
+    early = client.post(f"/portal/feedback/{fid}/rating", data={"rating": "5"})
+    assert early.status_code == 409
+    agent = world.staff(Post.HALL_AGENT, "hallA")  # the hall handling stationA
+    staff = TestClient(create_app(world.platform))
+    staff.cookies.set(SESSION_COOKIE, world.token(agent, "console"))
+    assert "待答复的客户投诉与建议" in staff.get("/").text  # the hall's to-do
+    assert "停电未通知" in staff.get("/hall/feedback").text
+    answered = staff.post(
+        f"/hall/feedback/{fid}/answer",
+        data={"answer": "已核实，系计划检修"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303
+    rated = client.post(
+        f"/portal/feedback/{fid}/rating",
+        data={"rating": "4", "comment": "及时"},
+        follow_redirects=False,
+    )
+    assert rated.status_code == 303
+    with world.platform.engine.connect() as conn:
+        row = conn.execute(select(PortalFeedback.status, PortalFeedback.rating)).one()
+    assert row == (FeedbackStatus.RATED, 4)
+    # Another customer cannot see or rate it.
+    other = TestClient(create_app(world.platform), client=("10.8.0.3", 50000))
+    _signed_in(other, world)
+    assert "停电未通知" not in other.get("/portal/feedback").text
+    assert other.post(f"/portal/feedback/{fid}/rating", data={"rating": "1"}).status_code == 404
+
+
+def test_hall_2_ticket_from_the_portal(world: World) -> None:
+    halls = Halls(world)
+    hall_id = halls.open("hallA")
+    client = TestClient(create_app(world.platform), client=("10.8.0.4", 50000))
+    _signed_in(client, world)
+    page = client.post("/portal/queue", data={"hall_id": str(hall_id), "business_type": "payment"})
+    assert page.status_code == 200 and "portal-ticket" in page.text
+    with world.platform.engine.connect() as conn:
+        channel = conn.scalar(select(Ticket.channel))
+    assert channel is not None and channel.value == "portal"
