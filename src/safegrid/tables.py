@@ -25,6 +25,7 @@ from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.readings import models as reading_models
+from safegrid.readings import route_models as reading_route_models
 from safegrid.reconciliation import models as recon_models
 from safegrid.relay import models as relay_models
 from safegrid.secops import emergency_models, hazard_models, resilience_models
@@ -66,6 +67,7 @@ __all__ = [
     "outbox",
     "payment_models",
     "reading_models",
+    "reading_route_models",
     "recon_models",
     "relay_models",
     "resilience_models",

@@ -61,7 +61,7 @@ from tests.permissions.payments_risk_inputs import (
     RISK_BODIES,
     RISK_PARAMS,
 )
-from tests.permissions.readings_inputs import READINGS_BODIES
+from tests.permissions.readings_inputs import READINGS_BODIES, READINGS_PARAMS
 from tests.permissions.reconciliation_inputs import RECON_BODIES
 from tests.permissions.secops_inputs import (
     SECOPS_ALLOWED_BUSINESS,
@@ -357,6 +357,7 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
 }
 
 BODIES.update(READINGS_BODIES)
+PARAMS.update(READINGS_PARAMS)
 BODIES.update(RECON_BODIES)
 BODIES.update(BILLING_BODIES)
 PARAMS.update(BILLING_PARAMS)

@@ -14,10 +14,12 @@ from safegrid.customers.schemas import MeterCreate
 from safegrid.customers.services import do_install_meter
 from safegrid.platform import clock
 from safegrid.readings import services
+from safegrid.readings.route_models import ReadingReview, ReviewStatus
 from safegrid.readings.schemas import ReadingEntry
 from safegrid.security.policy import Post
 
 if TYPE_CHECKING:  # inputs.py imports this module
+    from tests.fixtures.world import Staff, World
     from tests.permissions.inputs import Ctx
 
 _AMI_DIR = Path(tempfile.mkdtemp(prefix="safegrid-matrix-ami-"))
@@ -69,6 +71,41 @@ def _ami(c: Ctx) -> dict[str, Any]:
     return {"files": {"file": ("feed.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}}
 
 
+def _area(w: World, s: Staff) -> tuple[int, int]:
+    reader = s if s.post == Post.METER_READER else None
+    return w.reading_area("stationA", reader), w.reading_area("stationB")
+
+
+def _waiting_in(w: World, unit: str, reader: Staff | None) -> int:
+    """An abnormal reading waiting for review in ``unit`` (as a reader's entry leaves it)."""
+    meter_id = w.meter(w.customer(unit), w.reading_area(unit, reader))
+    with w.platform.uow(w.system()) as uow:
+        review = ReadingReview(
+            meter_id=meter_id,
+            read_on=clock.business_day(),
+            total_register=Decimal("900.00"),
+            kinds="jump",
+            reason="表盘确认",
+            entered_by="reader",
+            entered_at=clock.now(),
+            status=ReviewStatus.PENDING,
+            org_unit_id=w.units[unit],
+        )
+        uow.session.add(review)
+        uow.session.flush()
+        uow.audit("test.review", object_type="reading_review", object_id=review.id)
+        uow.commit()
+        return review.id
+
+
+def _review(w: World, s: Staff) -> tuple[int, int]:
+    reader = s if s.post == Post.METER_READER else None
+    return _waiting_in(w, "stationA", reader), _waiting_in(w, "stationB", None)
+
+
+READINGS_PARAMS = {"area_id": _area, "reading_review_id": _review}
+
+
 def _last_month() -> str:
     first = clock.business_day().replace(day=1) - timedelta(days=1)
     return f"{first:%Y-%m}"
@@ -82,4 +119,8 @@ READINGS_BODIES = {
     "POST /readings/new": lambda c: {"data": _entry(c)},
     "POST /readings/import": _csv,
     "POST /readings/periods/close": lambda c: {"data": {"period": _last_month()}},
+    "POST /readings/books/{area_id}/order": lambda c: {"data": {"order": ""}},
+    "POST /readings/reviews/{reading_review_id}": lambda c: {
+        "data": {"decision": "reject", "note": "请重新抄读"}
+    },
 }

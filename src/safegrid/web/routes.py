@@ -29,6 +29,7 @@ from safegrid.web.hall import pages as hall
 from safegrid.web.hall import public as hall_public
 from safegrid.web.payments import counter, ledger, portal, risk, settlement
 from safegrid.web.payments import todo as payments_todo
+from safegrid.web.readings import books as reading_books
 from safegrid.web.readings import pages as readings
 from safegrid.web.readings import todo as readings_todo
 from safegrid.web.reconciliation import pages as reconciliation
@@ -48,6 +49,7 @@ router.include_router(settings.router)
 router.include_router(customers.router)
 router.include_router(datause.router)
 router.include_router(readings.router)
+router.include_router(reading_books.router)
 router.include_router(tariffs.router)
 router.include_router(bills.router)
 router.include_router(collection.router)

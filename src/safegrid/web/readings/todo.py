@@ -15,6 +15,7 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.readings import services
 from safegrid.readings.models import DailyReading, RegisterRead
 from safegrid.readings.periods import month_bounds
+from safegrid.readings.route_models import ReadingReview, ReviewStatus
 from safegrid.security.policy import Perm, Post
 from safegrid.web.i18n import N_
 from safegrid.web.todo import Tally, TodoProvider, tally_rows
@@ -22,6 +23,7 @@ from safegrid.web.todo import Tally, TodoProvider, tally_rows
 # A month should be closed in the first working days of the next one: bills wait for it.
 CLOSE_WITHIN: Final = timedelta(days=5)
 ROUTE_LIMIT: Final = 200
+REVIEW_WITHIN: Final = timedelta(days=2)
 
 
 def _read_since(day: date) -> ColumnElement[bool]:
@@ -75,6 +77,18 @@ def meters_due(uow: UnitOfWork, limit: int = ROUTE_LIMIT) -> list[DueMeter]:
     return [DueMeter(a, n, bool(late)) for a, n, late in rows]
 
 
+def readings_to_review(uow: UnitOfWork) -> Tally:
+    """Abnormal readings waiting for my review; overdue after REVIEW_WITHIN (the meter
+    counts as unread until then)."""
+    late = clock.now() - REVIEW_WITHIN
+    return tally_rows(
+        uow,
+        ReadingReview,
+        ReadingReview.status == ReviewStatus.PENDING,
+        overdue=ReadingReview.entered_at < late,
+    )
+
+
 def months_to_close(uow: UnitOfWork) -> Tally:
     """Ended months my unit has not closed (bill runs refuse them, BILL-4)."""
     today = clock.business_day()
@@ -98,6 +112,15 @@ PROVIDERS: Final = (
         N_("last month unread too"),
         # Heads may enter a reading too, but the round is the readers' and their leader's.
         applies=lambda actor: actor.post in (Post.METER_READER, Post.TEAM_LEADER),
+    ),
+    TodoProvider(
+        "readings.to_review",
+        N_("Abnormal readings to review"),
+        "metering",
+        Perm.READINGS_SUPERVISE,
+        "/readings/reviews",
+        readings_to_review,
+        N_("waiting more than 2 days"),
     ),
     TodoProvider(
         "readings.months_to_close",

@@ -1,0 +1,141 @@
+"""Reading books (抄表段) on the reader's phone (BILL-2): the books of my routes, one
+book's meters in walking order with the last reading and the plausible range, the
+supervisor's edit of that order, and the review queue of abnormal readings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
+from safegrid.readings import books, review_decisions
+from safegrid.readings.schemas import ReviewDecisionIn, WalkingOrderIn
+from safegrid.security.policy import Perm
+from safegrid.web import flash
+from safegrid.web.forms import FieldErrors, submit
+from safegrid.web.i18n import N_
+from safegrid.web.page_access import ReadingsSupervisePage, ReadingsViewPage
+from safegrid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# What made a reading abnormal (readings.plausible.KINDS), as the reviewer reads it.
+KIND_LABELS: Final = {
+    "outlier": N_("Outside the plausible range"),
+    "jump": N_("Jump far above the usual use"),
+    "zero": N_("No use at all"),
+    "backwards": N_("Register went backwards"),
+}
+
+
+@router.get("/readings/books")
+def book_list(request: Request, work: ReadingsViewPage) -> Response:
+    return render(request, "readings/books.html", {"books": books.books(work.read())})
+
+
+@router.get("/readings/books/{area_id}")
+def book_walk(request: Request, area_id: int, work: ReadingsViewPage) -> Response:
+    return render(
+        request,
+        "readings/book.html",
+        {
+            "book": books.book(work.read(), area_id),
+            "can_enter": work.actor.can(Perm.READINGS_ENTER),
+            "can_order": work.actor.can(Perm.READINGS_SUPERVISE),
+        },
+    )
+
+
+def _order_page(
+    request: Request, work: ReadingsSupervisePage, area_id: int, text: str | None
+) -> Response:
+    book = books.book(work.read(), area_id)
+    if text is None:
+        text = "\n".join(s.asset_no for s in book.stops)
+    context = {"book": book, "order": text, "errors": FieldErrors()}
+    return render(request, "readings/book_order.html", context)
+
+
+@router.get("/readings/books/{area_id}/order")
+def order_form(request: Request, area_id: int, work: ReadingsSupervisePage) -> Response:
+    return _order_page(request, work, area_id, None)
+
+
+@router.post("/readings/books/{area_id}/order")
+def order_submit(
+    request: Request,
+    area_id: int,
+    work: ReadingsSupervisePage,
+    order: Annotated[str, Form(max_length=60_000)] = "",
+) -> Response:
+    def again(errors: FieldErrors, status: int) -> Response:
+        book = books.book(work.read(), area_id)
+        context = {"book": book, "order": order, "errors": errors}
+        return render(request, "readings/book_order.html", context, status_code=status)
+
+    return submit(
+        request,
+        WalkingOrderIn,
+        {"order": order},
+        ("order",),
+        lambda data: books.do_set_walking_order(work.write(), area_id, data.asset_nos()),
+        done=lambda _n: flash.redirect(
+            request, f"/readings/books/{area_id}", "walking_order_saved"
+        ),
+        again=again,
+        refused=(ValidationProblem, NotFoundError),
+    )
+
+
+@router.get("/readings/reviews")
+def review_queue(request: Request, work: ReadingsSupervisePage) -> Response:
+    return render(
+        request,
+        "readings/reviews.html",
+        {
+            "queue": review_decisions.pending(work.read()),
+            "kinds": KIND_LABELS,
+            "errors": FieldErrors(),
+            "failed": None,
+        },
+    )
+
+
+@router.post("/readings/reviews/{reading_review_id}")
+def review_decide(
+    request: Request,
+    reading_review_id: int,
+    work: ReadingsSupervisePage,
+    decision: Annotated[str, Form(max_length=8)] = "",
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    def again(errors: FieldErrors, status: int) -> Response:
+        context = {
+            "queue": review_decisions.pending(work.read()),
+            "kinds": KIND_LABELS,
+            "errors": errors,
+            "failed": reading_review_id,
+        }
+        return render(request, "readings/reviews.html", context, status_code=status)
+
+    def done(data: ReviewDecisionIn) -> Response:
+        key = "reading_accepted" if data.decision == "accept" else "reading_rejected"
+        return flash.redirect(request, "/readings/reviews", key)
+
+    return submit(
+        request,
+        ReviewDecisionIn,
+        {"decision": decision, "note": note},
+        ("decision", "note"),
+        lambda data: (
+            review_decisions.do_decide_review(
+                work.write(), reading_review_id, data.decision == "accept", data.note
+            ),
+            data,
+        )[1],
+        done=done,
+        again=again,
+        refused=(ValidationProblem, ConflictError, NotFoundError),
+    )
