@@ -19,6 +19,7 @@ from safegrid.hall import models as hall_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
 from safegrid.payments.counter import models as counter_models
+from safegrid.payments.counter import shortages as counter_shortages
 from safegrid.payments.ledger import models as payment_models
 from safegrid.payments.online import models as online_payment_models
 from safegrid.payments.risk import models as risk_models
@@ -43,6 +44,7 @@ __all__ = [
     "billing_models",
     "collection_models",
     "counter_models",
+    "counter_shortages",
     "customer_models",
     "datause_models",
     "demo_models",

@@ -139,7 +139,8 @@ def my_halls(uow: UnitOfWork) -> list[OrgUnit]:
 
 
 def hall_staff_choices(uow: UnitOfWork, hall_id: int) -> list[tuple[int, str, str]]:
-    """(id, username, real name) of the active staff of a hall: the depositor choices."""
+    """(id, username, real name) of the active staff of a hall whose post deposits cash:
+    the depositor choices (the same rule ``halls.hall_staff`` checks on the way in)."""
     with uow:
         unit = halls.hall(uow, hall_id)
         rows = uow.session.execute(
@@ -147,6 +148,7 @@ def hall_staff_choices(uow: UnitOfWork, hall_id: int) -> list[tuple[int, str, st
             .where(
                 StaffAccount.org_unit_id.in_([unit.id, unit.parent_id or unit.id]),
                 StaffAccount.status == AccountStatus.ACTIVE,
+                StaffAccount.post.in_(halls.deposit_posts()),
             )
             .order_by(StaffAccount.username)
         ).all()

@@ -23,6 +23,10 @@ class PaymentIn(BaseModel):
 
 class ConfirmIn(BaseModel):
     counted: Decimal = Field(description="the cash (or card slip) amount the checker counted")
+    # A count that differs is refused unless the checker records it as 长短款.
+    record_difference: bool = Field(
+        default=False, description="record a differing count as a cash shortage/overage"
+    )
 
 
 class VoidRequestIn(BaseModel):

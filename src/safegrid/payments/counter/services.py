@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.customers.models import Account
-from safegrid.payments.counter import halls, receipts
+from safegrid.payments.counter import halls, receipts, shortages
 from safegrid.payments.counter.events import (
     CounterPaymentRecorded,
     CounterReceiptConfirmed,
@@ -242,12 +242,15 @@ def do_confirm(uow: UnitOfWork, receipt_id: int, data: ConfirmIn) -> ReceiptOut:
                 "receipt cannot be confirmed",
                 field="status",
             )
-        if data.counted != receipt.amount:
+        if data.counted != receipt.amount and not data.record_difference:
             raise ValidationProblem(
-                f"清点金额 {data.counted} 与收据金额 {receipt.amount} 不符 / the counted "
-                f"amount {data.counted} differs from the receipt's {receipt.amount}",
+                f"清点金额 {data.counted} 与收据金额 {receipt.amount} 不符：请复点，或记为长短款 "
+                f"/ the counted amount {data.counted} differs from the receipt's "
+                f"{receipt.amount}: count again, or record the difference",
                 field="counted",
             )
+        if data.counted != receipt.amount:
+            shortages.record(uow, receipt, data.counted)
         before = receipt_snapshot(receipt)
         receipt.status = ReceiptStatus.CONFIRMED
         receipt.checker_id = actor.account_id

@@ -1,8 +1,8 @@
-"""reading books walking order, reading reviews
+"""reading books and reviews, cash shortages and overages
 
 Revision ID: 0026
 Revises: 0019
-Create Date: 2026-12-07 13:25:03.936482
+Create Date: 2026-12-07 13:44:38.071178
 """
 from __future__ import annotations
 
@@ -36,6 +36,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('reading_route_stops', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reading_route_stops_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('counter_cash_discrepancies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('receipt_id', sa.Integer(), nullable=False),
+    sa.Column('receipt_no', sa.String(length=64), nullable=False),
+    sa.Column('business_day', sa.Date(), nullable=False),
+    sa.Column('expected', safegrid.platform.money.Money(precision=18, scale=2), nullable=False),
+    sa.Column('counted', safegrid.platform.money.Money(precision=18, scale=2), nullable=False),
+    sa.Column('amount', safegrid.platform.money.Money(precision=18, scale=2), nullable=False),
+    sa.Column('cashier_id', sa.Integer(), nullable=False),
+    sa.Column('cashier_name', sa.String(length=64), nullable=False),
+    sa.Column('checker_id', sa.Integer(), nullable=False),
+    sa.Column('checker_name', sa.String(length=64), nullable=False),
+    sa.Column('recorded_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', safegrid.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_note', sa.String(length=200), nullable=True),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cashier_id'], ['staff_accounts.id'], name=op.f('fk_counter_cash_discrepancies_cashier_id_staff_accounts')),
+    sa.ForeignKeyConstraint(['checker_id'], ['staff_accounts.id'], name=op.f('fk_counter_cash_discrepancies_checker_id_staff_accounts')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_counter_cash_discrepancies_org_unit_id_org_units')),
+    sa.ForeignKeyConstraint(['receipt_id'], ['counter_receipts.id'], name=op.f('fk_counter_cash_discrepancies_receipt_id_counter_receipts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_counter_cash_discrepancies')),
+    sa.UniqueConstraint('receipt_id', name=op.f('uq_counter_cash_discrepancies_receipt_id'))
+    )
+    with op.batch_alter_table('counter_cash_discrepancies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_counter_cash_discrepancies_business_day'), ['business_day'], unique=False)
+        batch_op.create_index(batch_op.f('ix_counter_cash_discrepancies_cashier_id'), ['cashier_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_counter_cash_discrepancies_org_unit_id'), ['org_unit_id'], unique=False)
 
     op.create_table('reading_reviews',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -79,6 +107,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reading_reviews_org_unit_id'))
 
     op.drop_table('reading_reviews')
+    with op.batch_alter_table('counter_cash_discrepancies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_counter_cash_discrepancies_org_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_counter_cash_discrepancies_cashier_id'))
+        batch_op.drop_index(batch_op.f('ix_counter_cash_discrepancies_business_day'))
+
+    op.drop_table('counter_cash_discrepancies')
     with op.batch_alter_table('reading_route_stops', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reading_route_stops_org_unit_id'))
 

@@ -1,0 +1,89 @@
+"""PAY-2 at the checker's desk (issue 13): a counted amount that differs from the receipt
+stays on the checker's row and, once the checker records it, becomes a cash shortage or
+overage (长短款) the cashier acknowledges, shown on the day's settlement. Depositors
+offered are only staff of the hall whose post deposits cash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from safegrid.payments.counter import queries as counter_queries
+from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
+from safegrid.payments.counter.settings import get_counter_settings
+from safegrid.payments.counter.shortages import CashDiscrepancy
+from safegrid.security.models import AuditEntry
+from safegrid.security.policy import Post
+from tests.fixtures.bills import Bills
+from tests.fixtures.counter import Desk, fixed_day, make_desk
+from tests.fixtures.world import World
+from tests.integration.payments.test_counter_console import client_of
+
+
+@pytest.fixture
+def desk(
+    world: World, bills: Bills, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Desk]:
+    monkeypatch.setenv("SAFEGRID_COUNTER_SLIP_DIR", str(tmp_path / "slips"))
+    get_counter_settings.cache_clear()
+    with fixed_day() as fixed:
+        yield make_desk(world, bills, fixed)
+    get_counter_settings.cache_clear()
+
+
+def test_pay_2_counted_mismatch_becomes_a_shortage_the_cashier_acknowledges(desk: Desk) -> None:
+    acct, _ = desk.account()
+    receipt = desk.pay(acct, "50.00")
+    checker = client_of(desk, desk.checker)
+    url = f"/counter/receipts/{receipt.id}/confirm"
+    page = checker.post(url, data={"counted": "48.00"})
+    # No error page: the checker's screen, with the row, the figure and the choice.
+    assert page.status_code == 422
+    assert f'data-testid="count-problem-{receipt.receipt_no}"' in page.text
+    assert 'value="48.00"' in page.text and "记为长短款" in page.text
+    done = checker.post(
+        url, data={"counted": "48.00", "record_difference": "1"}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    w = desk.world
+    with w.platform.engine.connect() as conn:
+        row = conn.execute(select(CashDiscrepancy)).one()
+        status = conn.execute(
+            select(CounterReceipt.status).where(CounterReceipt.id == receipt.id)
+        ).scalar_one()
+        audited = conn.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "counter.cash_discrepancy")
+        ).scalar_one()
+    assert (str(row.amount), row.cashier_id, row.checker_id) == (
+        "-2.00",
+        desk.cashier.id,
+        desk.checker.id,
+    )
+    assert status == ReceiptStatus.CONFIRMED and audited == 1
+
+    settlement = checker.get(f"/counter/settlement?day={receipt.business_day}")
+    assert 'data-testid="differences"' in settlement.text and "-2.00" in settlement.text
+    assert "短款" in settlement.text
+    # Only the cashier acknowledges, once.
+    ack = f"/counter/discrepancies/{row.id}/acknowledge"
+    assert checker.post(ack, data={"note": "x"}).status_code == 403
+    cashier = client_of(desk, desk.cashier)
+    assert f'data-testid="acknowledge-{receipt.receipt_no}"' in cashier.get("/counter/desk").text
+    assert cashier.post(ack, data={"note": "少找 2 元"}, follow_redirects=False).status_code == 303
+    assert cashier.post(ack, data={}).status_code == 409
+    assert 'data-testid="differences"' not in cashier.get("/counter/desk").text
+
+
+def test_pay_2_depositors_are_hall_staff_whose_post_deposits(desk: Desk, world: World) -> None:
+    reader = world.staff(Post.METER_READER, "countyA")  # same unit, not a cash post
+    halls = counter_queries.my_halls(world.platform.uow(world.actor(desk.checker)))
+    choices = counter_queries.hall_staff_choices(
+        world.platform.uow(world.actor(desk.checker)), halls[0].id
+    )
+    ids = {i for i, _, _ in choices}
+    assert {desk.cashier.id, desk.checker.id} <= ids and reader.id not in ids
