@@ -6,15 +6,17 @@ offered are only staff of the hall whose post deposits cash."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from safegrid.payments.counter import queries as counter_queries
-from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
+from safegrid.payments.counter.models import CounterMethod, CounterReceipt, ReceiptStatus
 from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.payments.counter.shortages import CashDiscrepancy
+from safegrid.platform.errors import ValidationProblem
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
@@ -87,3 +89,19 @@ def test_pay_2_depositors_are_hall_staff_whose_post_deposits(desk: Desk, world: 
     )
     ids = {i for i, _, _ in choices}
     assert {desk.cashier.id, desk.checker.id} <= ids and reader.id not in ids
+
+
+def test_pay_1_change_given_is_tendered_minus_amount_on_the_receipt(desk: Desk) -> None:
+    acct, _ = desk.account(bill="75.30")
+    receipt = desk.pay(acct, "75.30", tendered=Decimal("100.00"))
+    assert (receipt.tendered, receipt.change) == (Decimal("100.00"), Decimal("24.70"))
+    page = client_of(desk, desk.cashier).get(f"/counter/receipts/{receipt.id}")
+    assert 'data-testid="receipt-change">24.70<' in page.text and "找零" in page.text
+    with pytest.raises(ValidationProblem) as short:
+        desk.pay(acct, "75.30", tendered=Decimal("70.00"))
+    assert short.value.field == "tendered"
+    with pytest.raises(ValidationProblem) as card:
+        desk.pay(
+            acct, "75.30", method=CounterMethod.CARD, card_voucher="POS-1", tendered=Decimal("80")
+        )
+    assert card.value.field == "tendered"

@@ -73,6 +73,24 @@ def _check_payment(data: PaymentIn) -> None:
             "现金收款没有POS凭证号 / a cash payment has no POS slip reference",
             field="card_voucher",
         )
+    if data.tendered is not None:
+        if data.method != CounterMethod.CASH:
+            raise ValidationProblem(
+                "只有现金收款有实收与找零 / only a cash payment has money tendered and change",
+                field="tendered",
+            )
+        if not data.tendered.is_finite() or data.tendered != data.tendered.quantize(
+            Decimal("0.01")
+        ):
+            raise ValidationProblem(
+                "金额最多两位小数 / at most two decimals (fen)", field="tendered"
+            )
+        if data.tendered < data.amount:
+            raise ValidationProblem(
+                f"实收 {data.tendered} 元少于收款金额 {data.amount} 元 / the {data.tendered} yuan "
+                f"tendered is less than the {data.amount} yuan taken",
+                field="tendered",
+            )
 
 
 def _by_request_key(uow: UnitOfWork, key: str) -> CounterReceipt | None:
@@ -146,6 +164,7 @@ def do_record_payment(uow: UnitOfWork, data: PaymentIn) -> ReceiptOut:
                 credited=result.credited,
                 method=data.method,
                 card_voucher=voucher,
+                tendered=data.tendered,
                 status=ReceiptStatus.RECORDED,
                 cashier_id=actor.account_id,
                 cashier_name=actor.username,

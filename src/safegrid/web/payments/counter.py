@@ -117,6 +117,7 @@ def take_payment(
     card_voucher: Annotated[str, Form(max_length=64)] = "",
     request_key: Annotated[str, Form(max_length=48)] = "",
     hall_id: Annotated[str, Form(max_length=12)] = "",
+    tendered: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     try:
         chosen = CounterMethod(method)
@@ -130,6 +131,7 @@ def take_payment(
         bill_id=int(bill_id) if bill_id.isdigit() else None,
         card_voucher=card_voucher.strip() or None,
         hall_id=int(hall_id) if hall_id.isdigit() else None,
+        tendered=money(tendered, "tendered") if tendered.strip() else None,
     )
     receipt = counter.do_record_payment(work.write(), data)
     return see_other(request, f"/counter/receipts/{receipt.id}")
