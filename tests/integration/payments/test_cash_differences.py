@@ -19,6 +19,7 @@ from safegrid.payments.counter.shortages import CashDiscrepancy
 from safegrid.platform.errors import ValidationProblem
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from safegrid.web.payments import counter as counter_pages
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
 from tests.fixtures.world import World
@@ -105,3 +106,16 @@ def test_pay_1_change_given_is_tendered_minus_amount_on_the_receipt(desk: Desk) 
             acct, "75.30", method=CounterMethod.CARD, card_voucher="POS-1", tendered=Decimal("80")
         )
     assert card.value.field == "tendered"
+
+
+def test_pay_1_my_receipts_page_with_their_count_and_sum(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counter_pages, "RECEIPTS_PER_PAGE", 2)
+    acct, _ = desk.account(bill="300.00")
+    first, *_ = [desk.pay(acct, amount) for amount in ("10.00", "20.00", "30.00")]
+    cashier = client_of(desk, desk.cashier)
+    page = cashier.get("/counter/desk")
+    assert "共 3 张收据" in page.text and "60.00" in page.text  # the sum of every page
+    assert first.receipt_no not in page.text and "page=2" in page.text
+    assert first.receipt_no in cashier.get("/counter/desk?page=2").text

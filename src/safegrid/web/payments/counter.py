@@ -31,6 +31,7 @@ from safegrid.payments.counter.schemas import (
 )
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, ValidationProblem
+from safegrid.platform.paging import PageQuery
 from safegrid.security.policy import Perm
 from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_
@@ -44,6 +45,7 @@ from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+RECEIPTS_PER_PAGE: Final = 50
 
 DONE: Final[dict[str, str]] = {
     "confirmed": N_("The receipt is confirmed and signed by both of you."),
@@ -71,6 +73,7 @@ def desk(
     work: CounterPayPage,
     account_no: str = Query("", max_length=20),
     done: str = Query("", max_length=16),
+    page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     found: AccountAtCounter | None = None
     missing = False
@@ -79,8 +82,9 @@ def desk(
             found = counter_queries.account_at_counter(work.read(), account_no)
         except NotFoundError:
             missing = True
-    mine = counter_queries.receipts(
+    mine = counter_queries.receipt_page(
         work.read(),
+        PageQuery(page=page, size=RECEIPTS_PER_PAGE),
         day=clock.business_day(),
         cashier_id=work.actor.account_id or 0,
     )
@@ -93,15 +97,14 @@ def desk(
             "missing": missing,
             "halls": counter_queries.my_halls(work.read()),
             "request_key": uuid.uuid4().hex,
-            "mine": mine,
+            "mine": mine.page,
+            "params": {"account_no": account_no.strip()} if account_no.strip() else {},
             # 长短款 the checkers found on my receipts, waiting for my signature.
             "differences": shortages.listed(
                 work.read(), cashier_id=work.actor.account_id or 0, open_only=True
             ),
             "done": DONE.get(done),
-            "today_total": sum(
-                (r.amount for r in mine if r.status != ReceiptStatus.VOIDED), Decimal("0.00")
-            ),
+            "today_total": mine.total_amount,
         },
     )
 
