@@ -20,6 +20,7 @@ from safegrid.platform.errors import ValidationProblem
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from safegrid.web.payments import counter as counter_pages
+from safegrid.web.payments.todo import differences_to_acknowledge
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
 from tests.fixtures.world import World
@@ -77,9 +78,12 @@ def test_pay_2_counted_mismatch_becomes_a_shortage_the_cashier_acknowledges(desk
     assert checker.post(ack, data={"note": "x"}).status_code == 403
     cashier = client_of(desk, desk.cashier)
     assert f'data-testid="acknowledge-{receipt.receipt_no}"' in cashier.get("/counter/desk").text
+    mine = w.platform.uow(w.actor(desk.cashier))
+    assert differences_to_acknowledge(mine).count == 1
     assert cashier.post(ack, data={"note": "少找 2 元"}, follow_redirects=False).status_code == 303
     assert cashier.post(ack, data={}).status_code == 409
     assert 'data-testid="differences"' not in cashier.get("/counter/desk").text
+    assert differences_to_acknowledge(w.platform.uow(w.actor(desk.cashier))).count == 0
 
 
 def test_pay_2_depositors_are_hall_staff_whose_post_deposits(desk: Desk, world: World) -> None:
