@@ -255,5 +255,10 @@ def meter_readings(request: Request, meter_id: int, work: ReadingsViewPage) -> R
     return render(
         request,
         "readings/meter.html",
-        {"m": readings, "can_enter": work.actor.can(Perm.READINGS_ENTER)},
+        {
+            "m": readings,
+            "can_enter": work.actor.can(Perm.READINGS_ENTER),
+            # A wrong closed month is corrected through 退补 (BILL-7), never edited here.
+            "can_reprice": work.actor.can(Perm.BILLS_REVERSE),
+        },
     )
