@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from safegrid.app import create_app
 from safegrid.customers.models import Meter, SupplyPoint
 from safegrid.platform.errors import ConflictError
-from safegrid.readings import services
+from safegrid.readings import books, services
 from safegrid.readings.models import RegisterRead
 from safegrid.readings.route_models import ReadingReview, ReviewStatus
 from safegrid.readings.schemas import ReadingEntry, ReadingReviewOut
@@ -193,3 +193,34 @@ def test_bill_2_two_readers_queue_one_reading_of_a_meter(world: World, meters: M
             select(func.count()).select_from(ReadingReview).where(ReadingReview.status == "pending")
         ).scalar_one()
     assert waiting == 1
+
+
+def test_bill_2_two_supervisors_rewriting_one_walking_order_are_serialised(
+    world: World, meters: Meters
+) -> None:
+    """The book's row lock orders two rewrites: both succeed, the last one stands whole
+    (no unique-position error, no mixture of the two orders)."""
+    leader = world.staff(Post.TEAM_LEADER, "countyA")
+    area = world.reading_area("stationA")
+    assets = [meters.make(area=area)[1] for _ in range(4)]
+    orders = [assets, list(reversed(assets))]
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def rewrite(order: list[str]) -> None:
+        barrier.wait()
+        try:
+            results.append(
+                books.do_set_walking_order(world.platform.uow(world.actor(leader)), area, order)
+            )
+        except Exception as exc:  # the failure is the result under test
+            results.append(exc)
+
+    threads = [threading.Thread(target=rewrite, args=(o,)) for o in orders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [4, 4]
+    walked = [s.asset_no for s in books.book(world.platform.uow(world.actor(leader)), area).stops]
+    assert walked in orders
