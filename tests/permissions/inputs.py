@@ -61,7 +61,11 @@ from tests.permissions.payments_risk_inputs import (
     RISK_BODIES,
     RISK_PARAMS,
 )
-from tests.permissions.readings_inputs import READINGS_BODIES, READINGS_PARAMS
+from tests.permissions.readings_inputs import (
+    READINGS_ALLOWED_BUSINESS,
+    READINGS_BODIES,
+    READINGS_PARAMS,
+)
 from tests.permissions.reconciliation_inputs import RECON_BODIES
 from tests.permissions.secops_inputs import (
     SECOPS_ALLOWED_BUSINESS,
@@ -358,6 +362,7 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
 
 BODIES.update(READINGS_BODIES)
 PARAMS.update(READINGS_PARAMS)
+ALLOWED_BUSINESS.update(READINGS_ALLOWED_BUSINESS)
 BODIES.update(RECON_BODIES)
 BODIES.update(BILLING_BODIES)
 PARAMS.update(BILLING_PARAMS)

@@ -182,7 +182,8 @@ COUNTER_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "receipt_id": _pair(lambda w, u: _receipt(w, u)[0].id),
     "receipt_no": _pair(_once_per_world("receipt", lambda w, u: _receipt(w, u)[0].receipt_no)),
     "settlement_id": _pair(lambda w, u: _settled(w, u)[0]),
-    "discrepancy_id": _pair(_difference),
+    # Acknowledged only by the receipt's own cashier, never the matrix's: nothing changes.
+    "discrepancy_id": _pair(_once_per_world("difference", _difference)),
     # A deposit always carries its slip: downloads work, uploads are refused (409).
     "deposit_id": _pair(_once_per_world("deposit", lambda w, u: _deposit(w, u).id)),
     "bank_voucher": _pair(_once_per_world("voucher", lambda w, u: _deposit(w, u).bank_voucher)),

@@ -98,12 +98,22 @@ def _waiting_in(w: World, unit: str, reader: Staff | None) -> int:
         return review.id
 
 
+_reviews: dict[int, tuple[World, tuple[int, int]]] = {}
+
+
 def _review(w: World, s: Staff) -> tuple[int, int]:
-    reader = s if s.post == Post.METER_READER else None
-    return _waiting_in(w, "stationA", reader), _waiting_in(w, "stationB", None)
+    """One waiting reading inside and one outside per test, not per post: the first
+    supervisor decides it, the next finds it decided (409)."""
+    hit = _reviews.get(id(w))
+    if hit is None or hit[0] is not w:
+        pair = (_waiting_in(w, "stationA", None), _waiting_in(w, "stationB", None))
+        hit = _reviews[id(w)] = (w, pair)
+    return hit[1]
 
 
 READINGS_PARAMS = {"area_id": _area, "reading_review_id": _review}
+# A reading the previous post already decided is refused as decided.
+READINGS_ALLOWED_BUSINESS = {"POST /readings/reviews/{reading_review_id}": {409}}
 
 
 def _last_month() -> str:

@@ -64,13 +64,6 @@ NAV: Final[tuple[NavItem, ...]] = (
     ),
     NavItem(
         "metering",
-        "/readings/books",
-        N_("Reading books"),
-        Perm.READINGS_ENTER,
-        N_("Each book's meters in walking order, with the last reading and the plausible range."),
-    ),
-    NavItem(
-        "metering",
         "/readings/reviews",
         N_("Abnormal readings to review"),
         Perm.READINGS_SUPERVISE,

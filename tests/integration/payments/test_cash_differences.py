@@ -85,19 +85,19 @@ def test_pay_2_counted_mismatch_becomes_a_shortage_the_cashier_acknowledges(desk
     assert 'data-testid="differences"' not in cashier.get("/counter/desk").text
     assert differences_to_acknowledge(w.platform.uow(w.actor(desk.cashier))).count == 0
 
-
-def test_pay_2_depositors_are_hall_staff_whose_post_deposits(desk: Desk, world: World) -> None:
-    reader = world.staff(Post.METER_READER, "countyA")  # same unit, not a cash post
-    halls = counter_queries.my_halls(world.platform.uow(world.actor(desk.checker)))
-    choices = counter_queries.hall_staff_choices(
-        world.platform.uow(world.actor(desk.checker)), halls[0].id
-    )
+    # Depositors offered: staff of the hall whose post deposits cash, not a meter reader.
+    reader = w.staff(Post.METER_READER, "countyA")
+    halls = counter_queries.my_halls(w.platform.uow(w.actor(desk.checker)))
+    choices = counter_queries.hall_staff_choices(w.platform.uow(w.actor(desk.checker)), halls[0].id)
     ids = {i for i, _, _ in choices}
     assert {desk.cashier.id, desk.checker.id} <= ids and reader.id not in ids
 
 
-def test_pay_1_change_given_is_tendered_minus_amount_on_the_receipt(desk: Desk) -> None:
-    acct, _ = desk.account(bill="75.30")
+def test_pay_1_change_given_and_my_receipts_paged_with_count_and_sum(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counter_pages, "RECEIPTS_PER_PAGE", 2)
+    acct, _ = desk.account(bill="300.00")
     receipt = desk.pay(acct, "75.30", tendered=Decimal("100.00"))
     assert (receipt.tendered, receipt.change) == (Decimal("100.00"), Decimal("24.70"))
     page = client_of(desk, desk.cashier).get(f"/counter/receipts/{receipt.id}")
@@ -110,16 +110,11 @@ def test_pay_1_change_given_is_tendered_minus_amount_on_the_receipt(desk: Desk) 
             acct, "75.30", method=CounterMethod.CARD, card_voucher="POS-1", tendered=Decimal("80")
         )
     assert card.value.field == "tendered"
-
-
-def test_pay_1_my_receipts_page_with_their_count_and_sum(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(counter_pages, "RECEIPTS_PER_PAGE", 2)
-    acct, _ = desk.account(bill="300.00")
-    first, *_ = [desk.pay(acct, amount) for amount in ("10.00", "20.00", "30.00")]
+    first = receipt  # then two more: three receipts of the day on two pages
+    for amount in ("20.00", "30.00"):
+        desk.pay(acct, amount)
     cashier = client_of(desk, desk.cashier)
     page = cashier.get("/counter/desk")
-    assert "共 3 张收据" in page.text and "60.00" in page.text  # the sum of every page
+    assert "共 3 张收据" in page.text and "125.30" in page.text  # the sum of every page
     assert first.receipt_no not in page.text and "page=2" in page.text
     assert first.receipt_no in cashier.get("/counter/desk?page=2").text

@@ -82,6 +82,9 @@ def test_bill_2_reader_walks_a_book_and_abnormal_readings_wait_for_review(
     assert page.text.index(back) < page.text.index(normal) < page.text.index(high)
     due = phone.get("/readings").text  # the to-do's list follows the walking order too
     assert due.index(back) < due.index(normal) < due.index(high)
+    assert f'href="/readings/books/{area}"' in due  # his book, opening the walk
+    assert 'data-testid="edit-order"' not in page.text  # the order is the supervisor's
+    assert 'data-testid="edit-order"' in boss.get(f"/readings/books/{area}").text
     # 15 days at 10.33 kWh a day (median ± 3 MAD) after 1000.00
     assert "1000.00" in page.text and 'data-testid="range-' + normal + '"' in page.text
 

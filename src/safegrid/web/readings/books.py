@@ -30,37 +30,21 @@ KIND_LABELS: Final = {
 }
 
 
-@router.get("/readings/books")
-def book_list(request: Request, work: ReadingsViewPage) -> Response:
-    return render(request, "readings/books.html", {"books": books.books(work.read())})
+def _walk(work: ReadingsViewPage, area_id: int) -> dict[str, object]:
+    book = books.book(work.read(), area_id)
+    return {
+        "book": book,
+        "can_enter": work.actor.can(Perm.READINGS_ENTER),
+        # The supervisor edits the order on the same page (folded away on a phone).
+        "can_order": work.actor.can(Perm.READINGS_SUPERVISE),
+        "order": "\n".join(s.asset_no for s in book.stops),
+        "errors": FieldErrors(),
+    }
 
 
 @router.get("/readings/books/{area_id}")
 def book_walk(request: Request, area_id: int, work: ReadingsViewPage) -> Response:
-    return render(
-        request,
-        "readings/book.html",
-        {
-            "book": books.book(work.read(), area_id),
-            "can_enter": work.actor.can(Perm.READINGS_ENTER),
-            "can_order": work.actor.can(Perm.READINGS_SUPERVISE),
-        },
-    )
-
-
-def _order_page(
-    request: Request, work: ReadingsSupervisePage, area_id: int, text: str | None
-) -> Response:
-    book = books.book(work.read(), area_id)
-    if text is None:
-        text = "\n".join(s.asset_no for s in book.stops)
-    context = {"book": book, "order": text, "errors": FieldErrors()}
-    return render(request, "readings/book_order.html", context)
-
-
-@router.get("/readings/books/{area_id}/order")
-def order_form(request: Request, area_id: int, work: ReadingsSupervisePage) -> Response:
-    return _order_page(request, work, area_id, None)
+    return render(request, "readings/book.html", _walk(work, area_id))
 
 
 @router.post("/readings/books/{area_id}/order")
@@ -71,9 +55,8 @@ def order_submit(
     order: Annotated[str, Form(max_length=60_000)] = "",
 ) -> Response:
     def again(errors: FieldErrors, status: int) -> Response:
-        book = books.book(work.read(), area_id)
-        context = {"book": book, "order": order, "errors": errors}
-        return render(request, "readings/book_order.html", context, status_code=status)
+        context = _walk(work, area_id) | {"order": order, "errors": errors}
+        return render(request, "readings/book.html", context, status_code=status)
 
     return submit(
         request,

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from safegrid.apicontract import body_limits
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
-from safegrid.readings import services
+from safegrid.readings import books, services
 from safegrid.readings.imports import MAX_FILE_BYTES
 from safegrid.readings.reviews import AbnormalReading
 from safegrid.readings.schemas import ReadingEntry, ReadingReviewOut, RegisterReadOut
@@ -74,6 +74,8 @@ def readings_home(
             "can_supervise": work.actor.can(Perm.READINGS_SUPERVISE),
             # The day's route: meters still unread this month, area by area.
             "due": meters_due(work.read()) if work.actor.can(Perm.READINGS_ENTER) else [],
+            # The reader's books, each opening its walk in order (phone first).
+            "books": books.books(work.read()) if work.actor.can(Perm.READINGS_ENTER) else [],
         },
         status_code=404 if errors else 200,
     )
