@@ -219,6 +219,9 @@ COUNTER_BODIES.update(
     {
         "POST /counter/desk/payments": _as_form(COUNTER_BODIES["POST /api/counter/payments"]),
         "POST /counter/receipts/{receipt_id}/confirm": lambda c: {"data": {"counted": "10.00"}},
+        "POST /counter/discrepancies/{discrepancy_id}/acknowledge": lambda c: {
+            "data": {"note": "已核对"}
+        },
         "POST /counter/receipts/{receipt_id}/void-request": lambda c: {
             "data": {"reason": "录入错误"}
         },
