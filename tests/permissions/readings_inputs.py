@@ -71,9 +71,18 @@ def _ami(c: Ctx) -> dict[str, Any]:
     return {"files": {"file": ("feed.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}}
 
 
+_areas: dict[int, tuple[World, tuple[int, int]]] = {}
+
+
 def _area(w: World, s: Staff) -> tuple[int, int]:
-    reader = s if s.post == Post.METER_READER else None
-    return w.reading_area("stationA", reader), w.reading_area("stationB")
+    """A reading book inside and one outside, made once per test; a meter reader gets a
+    book of his own (his scope is his books, IAM-1)."""
+    if s.post == Post.METER_READER:
+        return w.reading_area("stationA", s), w.reading_area("stationB")
+    hit = _areas.get(id(w))
+    if hit is None or hit[0] is not w:
+        hit = _areas[id(w)] = (w, (w.reading_area("stationA"), w.reading_area("stationB")))
+    return hit[1]
 
 
 def _waiting_in(w: World, unit: str, reader: Staff | None) -> int:
