@@ -20,6 +20,7 @@ from safegrid.hall import models as hall_models
 from safegrid.notifications import models as notification_models
 from safegrid.org import models as org_models
 from safegrid.payments.counter import models as counter_models
+from safegrid.payments.counter import shortages as counter_shortages
 from safegrid.payments.ledger import models as payment_models
 from safegrid.payments.online import models as online_payment_models
 from safegrid.payments.risk import models as risk_models
@@ -27,6 +28,7 @@ from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.portal import models as portal_models
 from safegrid.readings import models as reading_models
+from safegrid.readings import route_models as reading_route_models
 from safegrid.reconciliation import models as recon_models
 from safegrid.relay import models as relay_models
 from safegrid.secops import emergency_models, hazard_models, resilience_models
@@ -46,6 +48,7 @@ __all__ = [
     "billing_models",
     "collection_models",
     "counter_models",
+    "counter_shortages",
     "customer_models",
     "datause_models",
     "demo_models",
@@ -72,6 +75,7 @@ __all__ = [
     "payment_models",
     "portal_models",
     "reading_models",
+    "reading_route_models",
     "recon_models",
     "relay_models",
     "resilience_models",

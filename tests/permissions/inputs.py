@@ -67,7 +67,11 @@ from tests.permissions.payments_risk_inputs import (
     RISK_PARAMS,
 )
 from tests.permissions.portal_inputs import PORTAL_BODIES, PORTAL_PARAMS
-from tests.permissions.readings_inputs import READINGS_BODIES
+from tests.permissions.readings_inputs import (
+    READINGS_ALLOWED_BUSINESS,
+    READINGS_BODIES,
+    READINGS_PARAMS,
+)
 from tests.permissions.reconciliation_inputs import RECON_ALLOWED_BUSINESS, RECON_BODIES
 from tests.permissions.secops_inputs import (
     SECOPS_ALLOWED_BUSINESS,
@@ -363,6 +367,8 @@ ALLOWED_BUSINESS: dict[str, set[int]] = {
 }
 
 BODIES.update(READINGS_BODIES)
+PARAMS.update(READINGS_PARAMS)
+ALLOWED_BUSINESS.update(READINGS_ALLOWED_BUSINESS)
 BODIES.update(RECON_BODIES)
 ALLOWED_BUSINESS.update(RECON_ALLOWED_BUSINESS)
 BODIES.update(BILLING_BODIES)

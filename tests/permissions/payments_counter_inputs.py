@@ -31,6 +31,7 @@ from safegrid.payments.counter.schemas import (
     SafeIn,
 )
 from safegrid.payments.counter.settings import get_counter_settings
+from safegrid.payments.counter.shortages import CashDiscrepancy
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.security.policy import Post
@@ -67,6 +68,24 @@ def _receipt(w: World, unit: str, *, confirmed: bool = False) -> tuple[ReceiptOu
             w.platform.uow(checker), receipt.id, ConfirmIn(counted=receipt.amount)
         )
     return receipt, cashier
+
+
+def _difference(w: World, unit: str) -> int:
+    """A 长短款 on a receipt of ``unit``'s hall cashier (the one the matrix signs in as)."""
+    receipt, _ = _receipt(w, unit)
+    checker = w.actor(w.staff(Post.CHECKER, COUNTY[unit]))
+    counter.do_confirm(
+        w.platform.uow(checker),
+        receipt.id,
+        ConfirmIn(counted=receipt.amount - 1, record_difference=True),
+    )
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        return int(
+            uow.session.scalar(
+                select(CashDiscrepancy.id).where(CashDiscrepancy.receipt_id == receipt.id)
+            )
+            or 0
+        )
 
 
 def _settled(w: World, unit: str, *, safe: bool = False) -> tuple[int, Staff]:
@@ -163,6 +182,8 @@ COUNTER_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "receipt_id": _pair(lambda w, u: _receipt(w, u)[0].id),
     "receipt_no": _pair(_once_per_world("receipt", lambda w, u: _receipt(w, u)[0].receipt_no)),
     "settlement_id": _pair(lambda w, u: _settled(w, u)[0]),
+    # Acknowledged only by the receipt's own cashier, never the matrix's: nothing changes.
+    "discrepancy_id": _pair(_once_per_world("difference", _difference)),
     # A deposit always carries its slip: downloads work, uploads are refused (409).
     "deposit_id": _pair(_once_per_world("deposit", lambda w, u: _deposit(w, u).id)),
     "bank_voucher": _pair(_once_per_world("voucher", lambda w, u: _deposit(w, u).bank_voucher)),
@@ -198,6 +219,9 @@ COUNTER_BODIES.update(
     {
         "POST /counter/desk/payments": _as_form(COUNTER_BODIES["POST /api/counter/payments"]),
         "POST /counter/receipts/{receipt_id}/confirm": lambda c: {"data": {"counted": "10.00"}},
+        "POST /counter/discrepancies/{discrepancy_id}/acknowledge": lambda c: {
+            "data": {"note": "已核对"}
+        },
         "POST /counter/receipts/{receipt_id}/void-request": lambda c: {
             "data": {"reason": "录入错误"}
         },
@@ -226,4 +250,6 @@ COUNTER_ALLOWED_BUSINESS: dict[str, set[int]] = {
     "POST /counter/receipts/{receipt_id}/void-cosign": {403, 409},
     "POST /counter/receipts/{receipt_id}/void-cancel": {403, 409},
     "POST /counter/settlement/deposits/{deposit_id}/slip": {409},
+    # Only the receipt's own cashier acknowledges its 长短款; the matrix's cashier is another.
+    "POST /counter/discrepancies/{discrepancy_id}/acknowledge": {403},
 }

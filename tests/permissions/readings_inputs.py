@@ -14,10 +14,12 @@ from safegrid.customers.schemas import MeterCreate
 from safegrid.customers.services import do_install_meter
 from safegrid.platform import clock
 from safegrid.readings import services
+from safegrid.readings.route_models import ReadingReview, ReviewStatus
 from safegrid.readings.schemas import ReadingEntry
 from safegrid.security.policy import Post
 
 if TYPE_CHECKING:  # inputs.py imports this module
+    from tests.fixtures.world import Staff, World
     from tests.permissions.inputs import Ctx
 
 _AMI_DIR = Path(tempfile.mkdtemp(prefix="safegrid-matrix-ami-"))
@@ -69,6 +71,60 @@ def _ami(c: Ctx) -> dict[str, Any]:
     return {"files": {"file": ("feed.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}}
 
 
+_areas: dict[int, tuple[World, tuple[int, int]]] = {}
+
+
+def _area(w: World, s: Staff) -> tuple[int, int]:
+    """A reading book inside and one outside, made once per test; a meter reader gets a
+    book of his own (his scope is his books, IAM-1)."""
+    if s.post == Post.METER_READER:
+        return w.reading_area("stationA", s), w.reading_area("stationB")
+    hit = _areas.get(id(w))
+    if hit is None or hit[0] is not w:
+        hit = _areas[id(w)] = (w, (w.reading_area("stationA"), w.reading_area("stationB")))
+    return hit[1]
+
+
+def _waiting_in(w: World, unit: str, reader: Staff | None) -> int:
+    """An abnormal reading waiting for review in ``unit`` (as a reader's entry leaves it)."""
+    meter_id = w.meter(w.customer(unit), w.reading_area(unit, reader))
+    with w.platform.uow(w.system()) as uow:
+        review = ReadingReview(
+            meter_id=meter_id,
+            read_on=clock.business_day(),
+            total_register=Decimal("900.00"),
+            kinds="jump",
+            reason="表盘确认",
+            entered_by="reader",
+            entered_at=clock.now(),
+            status=ReviewStatus.PENDING,
+            org_unit_id=w.units[unit],
+        )
+        uow.session.add(review)
+        uow.session.flush()
+        uow.audit("test.review", object_type="reading_review", object_id=review.id)
+        uow.commit()
+        return review.id
+
+
+_reviews: dict[int, tuple[World, tuple[int, int]]] = {}
+
+
+def _review(w: World, s: Staff) -> tuple[int, int]:
+    """One waiting reading inside and one outside per test, not per post: the first
+    supervisor decides it, the next finds it decided (409)."""
+    hit = _reviews.get(id(w))
+    if hit is None or hit[0] is not w:
+        pair = (_waiting_in(w, "stationA", None), _waiting_in(w, "stationB", None))
+        hit = _reviews[id(w)] = (w, pair)
+    return hit[1]
+
+
+READINGS_PARAMS = {"area_id": _area, "reading_review_id": _review}
+# A reading the previous post already decided is refused as decided.
+READINGS_ALLOWED_BUSINESS = {"POST /readings/reviews/{reading_review_id}": {409}}
+
+
 def _last_month() -> str:
     first = clock.business_day().replace(day=1) - timedelta(days=1)
     return f"{first:%Y-%m}"
@@ -82,4 +138,8 @@ READINGS_BODIES = {
     "POST /readings/new": lambda c: {"data": _entry(c)},
     "POST /readings/import": _csv,
     "POST /readings/periods/close": lambda c: {"data": {"period": _last_month()}},
+    "POST /readings/books/{area_id}/order": lambda c: {"data": {"order": ""}},
+    "POST /readings/reviews/{reading_review_id}": lambda c: {
+        "data": {"decision": "reject", "note": "请重新抄读"}
+    },
 }

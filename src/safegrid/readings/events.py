@@ -47,3 +47,33 @@ class UsageCorrected(Event):
     kwh_before: Decimal
     kwh: Decimal
     org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadingQueued(Event):
+    """An abnormal reading was confirmed by its reader and waits for review."""
+
+    review_id: int
+    meter_id: int
+    kinds: str
+    org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadingReviewed(Event):
+    """A reviewer accepted (stored as ``read_id``) or rejected a queued reading."""
+
+    review_id: int
+    meter_id: int
+    accepted: bool
+    read_id: int | None
+    org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class WalkingOrderSet(Event):
+    """A reading book's walking order was rewritten by its supervisor."""
+
+    reading_area_id: int
+    stops: int
+    org_unit_id: int

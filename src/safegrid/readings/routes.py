@@ -18,6 +18,7 @@ from safegrid.readings.schemas import (
     MeterReadings,
     PeriodOut,
     ReadingEntry,
+    ReadingReviewOut,
     RegisterReadOut,
 )
 from safegrid.security.api_access import ReadingsClose, ReadingsEnter, ReadingsImport, ReadingsView
@@ -43,9 +44,22 @@ def _answer(report: ImportReport) -> JSONResponse:
     return JSONResponse(report.model_dump(mode="json"), status_code=code)
 
 
-@router.post("/readings", status_code=status.HTTP_201_CREATED, response_model=RegisterReadOut)
-def enter_reading(body: ReadingEntry, work: ReadingsEnter) -> RegisterReadOut:
-    return services.do_enter_reading(work.write(), body)
+@router.post(
+    "/readings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisterReadOut,
+    responses={
+        202: {
+            "model": ReadingReviewOut,
+            "description": "abnormal usage confirmed with a reason: held for review, not stored",
+        }
+    },
+)
+def enter_reading(body: ReadingEntry, work: ReadingsEnter) -> RegisterReadOut | JSONResponse:
+    out = services.do_enter_reading(work.write(), body)
+    if isinstance(out, ReadingReviewOut):
+        return JSONResponse(out.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
+    return out
 
 
 @router.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,6 +24,8 @@ class ReadingEntry(BaseModel):
     peak: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     valley: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     estimated: bool = False
+    # The reader's reason when the usage looks wrong: the reading then waits for review.
+    confirm_reason: str | None = Field(None, max_length=200)
 
     @field_validator("asset_no")
     @classmethod
@@ -59,6 +62,42 @@ class RegisterReadOut(BaseModel):
     flags: str | None
     source: str
     entered_by: str
+
+
+class ReadingReviewOut(BaseModel):
+    """An abnormal reading held for a reviewer instead of being stored (202 Accepted)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    meter_id: int
+    read_on: date
+    total_register: Decimal
+    kinds: str
+    previous_register: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    reason: str
+    entered_by: str
+    status: str
+
+
+class WalkingOrderIn(BaseModel):
+    """A reading book's walking order: asset numbers, one a line, in the order walked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order: str = Field(max_length=60_000)
+
+    def asset_nos(self) -> list[str]:
+        return self.order.splitlines()
+
+
+class ReviewDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accept", "reject"]
+    note: str = Field("", max_length=200)
 
 
 class DailyReadingOut(BaseModel):

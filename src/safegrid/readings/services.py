@@ -11,17 +11,26 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
+
 from safegrid.bootstrap import get_platform
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.readings import ami, context, files
+from safegrid.readings import ami, context, files, plausible
+from safegrid.readings.context import epoch_day
 from safegrid.readings.events import ReadingEntered
-from safegrid.readings.frame import MISSING
+from safegrid.readings.frame import MISSING, RowProblem
 from safegrid.readings.imports import Progress, do_import_readings
 from safegrid.readings.models import ReadSource, RegisterRead
 from safegrid.readings.periods import do_close_period, is_period_closed, month_bounds
 from safegrid.readings.repository import ReadingRepository
+from safegrid.readings.reviews import (
+    REASON_MIN,
+    AbnormalReading,
+    queue_review,
+    refuse_if_waiting,
+)
 from safegrid.readings.schemas import (
     DailyReadingOut,
     ImportReport,
@@ -29,9 +38,10 @@ from safegrid.readings.schemas import (
     MonthlyUsageOut,
     PeriodOut,
     ReadingEntry,
+    ReadingReviewOut,
     RegisterReadOut,
 )
-from safegrid.readings.validation import validate
+from safegrid.readings.validation import Validated, validate
 from safegrid.security.masking import snapshot
 
 __all__ = [
@@ -53,53 +63,109 @@ def _dec(value_c: int) -> Decimal | None:
     return None if value_c == MISSING else Decimal(int(value_c)).scaleb(-2)
 
 
-def do_enter_reading(uow: UnitOfWork, entry: ReadingEntry) -> RegisterReadOut:
+def do_enter_reading(uow: UnitOfWork, entry: ReadingEntry) -> RegisterReadOut | ReadingReviewOut:
     """One reading typed in by a meter reader: the same parse and validation as a file.
-    A meter outside the reader's areas is not found (404), like one that does not exist."""
-    frame, problems = files.frame_from_records([entry.record()])
+    A meter outside the reader's areas is not found (404), like one that does not exist.
+    Usage outside the meter's plausible range (:mod:`.plausible`) is refused unless the
+    reader confirms it with a reason; then it waits for review instead of being stored."""
     with uow:
-        ctx = context.load(uow, frame.asset_no, int(frame.day[0]))
-        reads = validate(frame, problems, ctx)
-        if problems.error_count:
-            first = problems.listed(limit=1)[0]
-            if first.code == "unknown_meter":
-                raise NotFoundError(METER_NOT_FOUND)
-            raise ValidationProblem(first.message, field=first.field)
-        i = 0
-        read = RegisterRead(
-            meter_id=int(reads.meter_id[i]),
-            read_on=date.fromordinal(date(1970, 1, 1).toordinal() + int(reads.day[i])),
-            total_register=_dec(int(reads.total_c[i])),
-            peak_register=_dec(int(reads.peak_c[i])),
-            valley_register=_dec(int(reads.valley_c[i])),
-            kwh=_dec(int(reads.kwh_c[i])),
-            peak_kwh=_dec(int(reads.peak_kwh_c[i])),
-            valley_kwh=_dec(int(reads.valley_kwh_c[i])),
-            estimated=bool(reads.estimated[i]),
-            flags=reads.flags[i],
-            source=ReadSource.MANUAL,
-            entered_by=uow.actor.username,
-            org_unit_id=int(reads.org_unit_id[i]),
-        )
-        uow.session.add(read)
-        uow.session.flush()
-        uow.audit(
-            "reading.enter",
-            object_type="register_read",
-            object_id=read.id,
-            org_unit_id=read.org_unit_id,
-            after=snapshot(read),
-        )
-        uow.emit(
-            ReadingEntered(
-                read_id=read.id,
-                meter_id=read.meter_id,
-                read_on=read.read_on.isoformat(),
-                org_unit_id=read.org_unit_id,
+        refuse_if_waiting(uow, entry.asset_no)
+        reads, ctx, backwards, problem = _validated(uow, entry)
+        m = int(ctx.meters.lookup(pa.array([entry.asset_no]))[0])
+        prev_day, prev_c = int(ctx.meters.prev_day[m]), int(ctx.meters.prev_total_c[m])
+        days = epoch_day(entry.read_on) - prev_day if prev_day != MISSING else 0
+        meter_id = int(ctx.meters.meter_id[m])
+        band = plausible.bands(uow, [meter_id], entry.read_on).get(meter_id)
+        kwh = None if backwards or not len(reads) else _dec(int(reads.kwh_c[0]))
+        kinds = plausible.judge(band, kwh, days, backwards=backwards)
+        if kinds:
+            previous = _dec(prev_c)
+            span = plausible.register_range(band, previous, days, int(ctx.meters.multiplier[m]))
+            reason = (entry.confirm_reason or "").strip()
+            if len(reason) < REASON_MIN:
+                raise AbnormalReading(
+                    kinds,
+                    previous,
+                    span,
+                    problem.message if problem else "",
+                    problem.field if problem else "total",
+                )
+            return queue_review(
+                uow, entry, meter_id, int(ctx.meters.org_unit_id[m]), kinds, previous, span
             )
-        )
+        read = store_read(uow, reads, uow.actor.username)
+        out = RegisterReadOut.model_validate(read)
         uow.commit()
-        return RegisterReadOut.model_validate(read)
+        return out
+
+
+def _validated(
+    uow: UnitOfWork, entry: ReadingEntry
+) -> tuple[Validated, context.Context, bool, RowProblem | None]:
+    """Validation of one entry (inside ``uow``); a register lower than the last one comes
+    back as ``backwards`` instead of an error: it may be confirmed and reviewed."""
+    frame, problems = files.frame_from_records([entry.record()])
+    ctx = context.load(uow, frame.asset_no, int(frame.day[0]))
+    reads = validate(frame, problems, ctx)
+    backwards, problem = False, None
+    if problems.error_count:
+        first = problems.listed(limit=1)[0]
+        if first.code == "unknown_meter":
+            raise NotFoundError(METER_NOT_FOUND)
+        backwards, problem = set(problems.counts()) == {"negative"}, first
+        if not backwards:
+            raise ValidationProblem(first.message, field=first.field)
+    return reads, ctx, backwards, problem
+
+
+def store_read(uow: UnitOfWork, reads: Validated, entered_by: str) -> RegisterRead:
+    """The first validated reading as a register read, audited and announced."""
+    i = 0
+    read = RegisterRead(
+        meter_id=int(reads.meter_id[i]),
+        read_on=date.fromordinal(date(1970, 1, 1).toordinal() + int(reads.day[i])),
+        total_register=_dec(int(reads.total_c[i])),
+        peak_register=_dec(int(reads.peak_c[i])),
+        valley_register=_dec(int(reads.valley_c[i])),
+        kwh=_dec(int(reads.kwh_c[i])),
+        peak_kwh=_dec(int(reads.peak_kwh_c[i])),
+        valley_kwh=_dec(int(reads.valley_kwh_c[i])),
+        estimated=bool(reads.estimated[i]),
+        flags=reads.flags[i],
+        source=ReadSource.MANUAL,
+        entered_by=entered_by,
+        org_unit_id=int(reads.org_unit_id[i]),
+    )
+    uow.session.add(read)
+    uow.session.flush()
+    uow.audit(
+        "reading.enter",
+        object_type="register_read",
+        object_id=read.id,
+        org_unit_id=read.org_unit_id,
+        after=snapshot(read),
+    )
+    uow.emit(
+        ReadingEntered(
+            read_id=read.id,
+            meter_id=read.meter_id,
+            read_on=read.read_on.isoformat(),
+            org_unit_id=read.org_unit_id,
+        )
+    )
+    return read
+
+
+def store_reviewed(uow: UnitOfWork, entry: ReadingEntry, entered_by: str) -> RegisterRead:
+    """A reviewed reading, stored on the reviewer's word (inside ``uow``)."""
+    reads, _ctx, backwards, _problem = _validated(uow, entry)
+    if backwards:
+        raise ValidationProblem(
+            "示数小于上次读数，不能入库：请驳回并安排核查电表 / a register lower than the last "
+            "one cannot be stored: reject it and have the meter checked",
+            field="decision",
+        )
+    return store_read(uow, reads, entered_by)
 
 
 def do_ingest_ami(

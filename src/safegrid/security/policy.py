@@ -69,6 +69,8 @@ class Perm(enum.StrEnum):
     READINGS_ENTER = "readings.enter"
     READINGS_IMPORT = "readings.import"
     READINGS_CLOSE = "readings.close"
+    # Reading supervisor: walking order of the books, review of abnormal readings.
+    READINGS_SUPERVISE = "readings.supervise"
     # Account lifecycle (IAM-4..8).
     PERMCHANGE_APPLY = "permchange.apply"
     PERMCHANGE_APPROVE_LEADER = "permchange.approve_leader"
@@ -176,11 +178,15 @@ POLICY: Final[dict[Post, frozenset[Perm]]] = {
     Post.FIELD_WORKER: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW}),
     Post.SAFETY_SUPERVISOR: frozenset({Perm.ORG_VIEW, Perm.METERS_VIEW, Perm.STAFF_VIEW}),
     Post.TEAM_LEADER: frozenset(
-        _TAKE_READINGS | _READ_ARCHIVE | _READ_BILLS | {Perm.STAFF_VIEW, Perm.TERMINALS_VIEW}
+        _TAKE_READINGS
+        | {Perm.READINGS_SUPERVISE}
+        | _READ_ARCHIVE
+        | _READ_BILLS
+        | {Perm.STAFF_VIEW, Perm.TERMINALS_VIEW}
     ),
     Post.DEPARTMENT_HEAD: frozenset(
         _TAKE_READINGS
-        | {Perm.READINGS_CLOSE}
+        | {Perm.READINGS_CLOSE, Perm.READINGS_SUPERVISE}
         | _READ_ARCHIVE
         | _READ_BILLS
         | _ISSUE_BILLS

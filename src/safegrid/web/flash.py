@@ -25,6 +25,10 @@ MESSAGES: Final[dict[str, str]] = {
     "direct_debit_set": N_("The direct-debit account has been saved."),
     "direct_debit_cancelled": N_("Direct debit has been cancelled for the account."),
     "reading_saved": N_("The reading has been saved."),
+    "reading_queued": N_("The reading was not stored: it waits for the reviewer with your reason."),
+    "walking_order_saved": N_("The walking order has been saved."),
+    "reading_accepted": N_("The reading is accepted and stored."),
+    "reading_rejected": N_("The reading is rejected; the meter is due to be read again."),
     "bill_run_done": N_("The bill run has finished."),
     "bill_reversed": N_("The bill has been reversed; this is the reversal bill."),
     "bill_repriced": N_(

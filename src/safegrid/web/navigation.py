@@ -63,6 +63,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Enter and import readings, close a month for billing."),
     ),
     NavItem(
+        "metering",
+        "/readings/reviews",
+        N_("Abnormal readings to review"),
+        Perm.READINGS_SUPERVISE,
+        N_("Readings a reader confirmed as unusual: accept to store, or reject to read again."),
+    ),
+    NavItem(
         "charges",
         "/collection",
         N_("Collection"),

@@ -71,6 +71,7 @@ PermchangeExecutePage = Annotated[Work, Depends(work_under(require_page(Perm.PER
 ReadingsClosePage = Annotated[Work, Depends(work_under(require_page(Perm.READINGS_CLOSE)))]
 ReadingsEnterPage = Annotated[Work, Depends(work_under(require_page(Perm.READINGS_ENTER)))]
 ReadingsImportPage = Annotated[Work, Depends(work_under(require_page(Perm.READINGS_IMPORT)))]
+ReadingsSupervisePage = Annotated[Work, Depends(work_under(require_page(Perm.READINGS_SUPERVISE)))]
 ReadingsViewPage = Annotated[Work, Depends(work_under(require_page(Perm.READINGS_VIEW)))]
 RefundsApprovePage = Annotated[Work, Depends(work_under(require_page(Perm.REFUNDS_APPROVE)))]
 RefundsRequestPage = Annotated[Work, Depends(work_under(require_page(Perm.REFUNDS_REQUEST)))]

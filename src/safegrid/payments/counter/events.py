@@ -83,3 +83,21 @@ class DepositFlaggedOverdue(Event):
     hall_id: int
     business_day: str
     alert_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CashDiscrepancyRecorded(Event):
+    """长短款: the checker counted ``amount`` more (negative: less) than the receipt."""
+
+    discrepancy_id: int
+    receipt_id: int
+    receipt_no: str
+    amount: str
+    cashier_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CashDiscrepancyAcknowledged(Event):
+    discrepancy_id: int
+    receipt_id: int
+    cashier_id: int

@@ -15,6 +15,7 @@ from safegrid.platform.errors import NotFoundError, PermissionDeniedError, Valid
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.actor import Actor
 from safegrid.security.models import AccountStatus, StaffAccount
+from safegrid.security.policy import POLICY, Perm, Post
 
 NO_HALL = "您不在任何营业厅任职 / you are not posted to a business hall"
 OTHER_HALL = "您不是该营业厅的人员 / you do not work at this receipt's hall"
@@ -69,16 +70,25 @@ def require_works_at(actor: Actor, hall_unit: OrgUnit) -> None:
         raise PermissionDeniedError(OTHER_HALL)
 
 
+def deposit_posts() -> list[Post]:
+    """Posts whose holders take part in the day's cash (drawer count, safe, bank deposit):
+    the only people a deposit may name (cashier, checker, hall manager by today's policy)."""
+    return [post for post in Post if Perm.COUNTER_SETTLE in POLICY[post]]
+
+
 def hall_staff(uow: UnitOfWork, staff_id: int, hall_unit: OrgUnit, field: str) -> StaffAccount:
-    """An active member of staff of ``hall_unit`` named in a form (a depositor…)."""
+    """An active member of staff of ``hall_unit`` with a post that deposits cash, named in
+    a deposit form."""
     person = uow.session.get(StaffAccount, staff_id)
     if (
         person is None
         or person.status != AccountStatus.ACTIVE
         or not works_at(person.org_unit_id, hall_unit)
+        or person.post not in deposit_posts()
     ):
         raise ValidationProblem(
-            "该人员不是本营业厅的在岗员工 / not an active member of this hall's staff",
+            "该人员不是本营业厅负责解款的在岗员工 / not an active member of this hall's staff "
+            "with a post that deposits cash",
             field=field,
         )
     return person

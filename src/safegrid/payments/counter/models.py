@@ -68,6 +68,8 @@ class CounterReceipt(OrgScoped, Base):
     method: Mapped[CounterMethod] = mapped_column(str_enum(CounterMethod, 8))
     # Card payments: the POS slip's reference, which is their bank voucher.
     card_voucher: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Cash handed over (实收); the receipt prints the change (找零) = tendered − amount.
+    tendered: Mapped[Decimal | None] = mapped_column(Money, nullable=True, default=None)
     status: Mapped[ReceiptStatus] = mapped_column(str_enum(ReceiptStatus, 16), index=True)
     cashier_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
     cashier_name: Mapped[str] = mapped_column(String(64))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.collection import balances as bal
@@ -26,6 +28,7 @@ from safegrid.payments.counter.schemas import (
 )
 from safegrid.payments.ledger import services as ledger
 from safegrid.platform.errors import NotFoundError
+from safegrid.platform.paging import Page, PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.models import AccountStatus, StaffAccount
 
@@ -83,6 +86,24 @@ def receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
         return ReceiptOut.model_validate(row)
 
 
+def _receipt_filter(
+    day: date | None,
+    status: ReceiptStatus | None,
+    hall_id: int | None,
+    cashier_id: int | None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if day is not None:
+        where.append(CounterReceipt.business_day == day)
+    if status is not None:
+        where.append(CounterReceipt.status == status)
+    if hall_id is not None:
+        where.append(CounterReceipt.org_unit_id == hall_id)
+    if cashier_id is not None:
+        where.append(CounterReceipt.cashier_id == cashier_id)
+    return where
+
+
 def receipts(
     uow: UnitOfWork,
     *,
@@ -93,15 +114,52 @@ def receipts(
 ) -> list[ReceiptOut]:
     with uow:
         stmt = select(CounterReceipt).order_by(CounterReceipt.id.desc()).limit(LIST_LIMIT)
-        if day is not None:
-            stmt = stmt.where(CounterReceipt.business_day == day)
-        if status is not None:
-            stmt = stmt.where(CounterReceipt.status == status)
-        if hall_id is not None:
-            stmt = stmt.where(CounterReceipt.org_unit_id == hall_id)
-        if cashier_id is not None:
-            stmt = stmt.where(CounterReceipt.cashier_id == cashier_id)
+        stmt = stmt.where(*_receipt_filter(day, status, hall_id, cashier_id))
         return [ReceiptOut.model_validate(r) for r in uow.session.scalars(stmt).all()]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceiptPage:
+    """One page of receipts, newest first, with the count and the (non-void) sum of all."""
+
+    page: Page[ReceiptOut]
+    total_amount: Decimal
+
+
+def receipt_page(
+    uow: UnitOfWork,
+    paging: PageQuery,
+    *,
+    day: date | None = None,
+    cashier_id: int | None = None,
+) -> ReceiptPage:
+    where = _receipt_filter(day, None, None, cashier_id)
+    with uow:
+        count, amount = uow.session.execute(
+            select(
+                func.count(),
+                func.sum(
+                    case(
+                        (CounterReceipt.status != ReceiptStatus.VOIDED, CounterReceipt.amount),
+                        else_=0,
+                    )
+                ),
+            )
+            .select_from(CounterReceipt)
+            .where(*where)
+        ).one()
+        rows = uow.session.scalars(
+            select(CounterReceipt)
+            .where(*where)
+            .order_by(CounterReceipt.id.desc())
+            .offset(paging.offset)
+            .limit(paging.size)
+        ).all()
+        items = [ReceiptOut.model_validate(r) for r in rows]
+    total = Decimal(str(amount or 0)).quantize(Decimal("0.01"))
+    return ReceiptPage(
+        Page(items=items, total=int(count), page=paging.page, size=paging.size), total
+    )
 
 
 def settlements(uow: UnitOfWork, day: date, hall_id: int | None = None) -> list[SettlementOut]:
@@ -139,7 +197,8 @@ def my_halls(uow: UnitOfWork) -> list[OrgUnit]:
 
 
 def hall_staff_choices(uow: UnitOfWork, hall_id: int) -> list[tuple[int, str, str]]:
-    """(id, username, real name) of the active staff of a hall: the depositor choices."""
+    """(id, username, real name) of the active staff of a hall whose post deposits cash:
+    the depositor choices (the same rule ``halls.hall_staff`` checks on the way in)."""
     with uow:
         unit = halls.hall(uow, hall_id)
         rows = uow.session.execute(
@@ -147,6 +206,7 @@ def hall_staff_choices(uow: UnitOfWork, hall_id: int) -> list[tuple[int, str, st
             .where(
                 StaffAccount.org_unit_id.in_([unit.id, unit.parent_id or unit.id]),
                 StaffAccount.status == AccountStatus.ACTIVE,
+                StaffAccount.post.in_(halls.deposit_posts()),
             )
             .order_by(StaffAccount.username)
         ).all()

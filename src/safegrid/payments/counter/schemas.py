@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from safegrid.payments.counter.models import CounterMethod, ReceiptStatus
 
@@ -19,10 +19,16 @@ class PaymentIn(BaseModel):
     bill_id: int | None = Field(default=None, gt=0, description="pay this bill (else oldest first)")
     card_voucher: str | None = Field(default=None, max_length=64, description="POS slip reference")
     hall_id: int | None = Field(default=None, gt=0)
+    # Cash handed over by the customer; the change (找零) is tendered − amount.
+    tendered: Decimal | None = Field(default=None, description="cash handed over, yuan")
 
 
 class ConfirmIn(BaseModel):
     counted: Decimal = Field(description="the cash (or card slip) amount the checker counted")
+    # A count that differs is refused unless the checker records it as 长短款.
+    record_difference: bool = Field(
+        default=False, description="record a differing count as a cash shortage/overage"
+    )
 
 
 class VoidRequestIn(BaseModel):
@@ -50,6 +56,7 @@ class ReceiptOut(BaseModel):
     credited: Decimal
     method: CounterMethod
     card_voucher: str | None
+    tendered: Decimal | None = None
     status: ReceiptStatus
     cashier_id: int
     cashier_name: str
@@ -64,6 +71,12 @@ class ReceiptOut(BaseModel):
     void_cosigned_by: str | None
     voided_at: datetime | None
     settlement_id: int | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def change(self) -> Decimal | None:
+        """找零: what the cashier handed back (cash payments with the tendered amount)."""
+        return None if self.tendered is None else self.tendered - self.amount
 
 
 class OpenBill(BaseModel):

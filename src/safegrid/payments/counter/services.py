@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.customers.models import Account
-from safegrid.payments.counter import halls, receipts
+from safegrid.payments.counter import halls, receipts, shortages
 from safegrid.payments.counter.events import (
     CounterPaymentRecorded,
     CounterReceiptConfirmed,
@@ -75,6 +75,24 @@ def _check_payment(data: PaymentIn) -> None:
             "现金收款没有POS凭证号 / a cash payment has no POS slip reference",
             field="card_voucher",
         )
+    if data.tendered is not None:
+        if data.method != CounterMethod.CASH:
+            raise ValidationProblem(
+                "只有现金收款有实收与找零 / only a cash payment has money tendered and change",
+                field="tendered",
+            )
+        if not data.tendered.is_finite() or data.tendered != data.tendered.quantize(
+            Decimal("0.01")
+        ):
+            raise ValidationProblem(
+                "金额最多两位小数 / at most two decimals (fen)", field="tendered"
+            )
+        if data.tendered < data.amount:
+            raise ValidationProblem(
+                f"实收 {data.tendered} 元少于收款金额 {data.amount} 元 / the {data.tendered} yuan "
+                f"tendered is less than the {data.amount} yuan taken",
+                field="tendered",
+            )
 
 
 def _by_request_key(uow: UnitOfWork, key: str) -> CounterReceipt | None:
@@ -172,6 +190,7 @@ def do_record_payment(
                 credited=result.credited,
                 method=data.method,
                 card_voucher=voucher,
+                tendered=data.tendered,
                 status=ReceiptStatus.RECORDED,
                 cashier_id=actor.account_id,
                 cashier_name=actor.username,
@@ -272,12 +291,15 @@ def do_confirm(uow: UnitOfWork, receipt_id: int, data: ConfirmIn) -> ReceiptOut:
                 "receipt cannot be confirmed",
                 field="status",
             )
-        if data.counted != receipt.amount:
+        if data.counted != receipt.amount and not data.record_difference:
             raise ValidationProblem(
-                f"清点金额 {data.counted} 与收据金额 {receipt.amount} 不符 / the counted "
-                f"amount {data.counted} differs from the receipt's {receipt.amount}",
+                f"清点金额 {data.counted} 与收据金额 {receipt.amount} 不符：请复点，或记为长短款 "
+                f"/ the counted amount {data.counted} differs from the receipt's "
+                f"{receipt.amount}: count again, or record the difference",
                 field="counted",
             )
+        if data.counted != receipt.amount:
+            shortages.record(uow, receipt, data.counted)
         before = receipt_snapshot(receipt)
         receipt.status = ReceiptStatus.CONFIRMED
         receipt.checker_id = actor.account_id

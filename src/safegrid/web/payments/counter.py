@@ -19,6 +19,7 @@ from starlette.responses import Response
 from safegrid.governance.permchange import staff_labels
 from safegrid.payments.counter import queries as counter_queries
 from safegrid.payments.counter import services as counter
+from safegrid.payments.counter import shortages
 from safegrid.payments.counter import voids as counter_voids
 from safegrid.payments.counter.models import CounterMethod, ReceiptStatus
 from safegrid.payments.counter.schemas import (
@@ -30,7 +31,9 @@ from safegrid.payments.counter.schemas import (
 )
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, ValidationProblem
+from safegrid.platform.paging import PageQuery
 from safegrid.security.policy import Perm
+from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_
 from safegrid.web.page_access import (
     CounterCheckPage,
@@ -42,12 +45,14 @@ from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+RECEIPTS_PER_PAGE: Final = 50
 
 DONE: Final[dict[str, str]] = {
     "confirmed": N_("The receipt is confirmed and signed by both of you."),
     "void_asked": N_("The void is asked for; the other of cashier and checker must co-sign it."),
     "voided": N_("The receipt is voided; the payment has been taken back."),
     "void_cancelled": N_("The void request is closed; the receipt stands as before."),
+    "acknowledged": N_("You have acknowledged the cash difference."),
 }
 
 
@@ -67,6 +72,8 @@ def desk(
     request: Request,
     work: CounterPayPage,
     account_no: str = Query("", max_length=20),
+    done: str = Query("", max_length=16),
+    page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     found: AccountAtCounter | None = None
     missing = False
@@ -75,8 +82,9 @@ def desk(
             found = counter_queries.account_at_counter(work.read(), account_no)
         except NotFoundError:
             missing = True
-    mine = counter_queries.receipts(
+    mine = counter_queries.receipt_page(
         work.read(),
+        PageQuery(page=page, size=RECEIPTS_PER_PAGE),
         day=clock.business_day(),
         cashier_id=work.actor.account_id or 0,
     )
@@ -89,10 +97,14 @@ def desk(
             "missing": missing,
             "halls": counter_queries.my_halls(work.read()),
             "request_key": uuid.uuid4().hex,
-            "mine": mine,
-            "today_total": sum(
-                (r.amount for r in mine if r.status != ReceiptStatus.VOIDED), Decimal("0.00")
+            "mine": mine.page,
+            "params": {"account_no": account_no.strip()} if account_no.strip() else {},
+            # 长短款 the checkers found on my receipts, waiting for my signature.
+            "differences": shortages.listed(
+                work.read(), cashier_id=work.actor.account_id or 0, open_only=True
             ),
+            "done": DONE.get(done),
+            "today_total": mine.total_amount,
         },
     )
 
@@ -108,6 +120,7 @@ def take_payment(
     card_voucher: Annotated[str, Form(max_length=64)] = "",
     request_key: Annotated[str, Form(max_length=48)] = "",
     hall_id: Annotated[str, Form(max_length=12)] = "",
+    tendered: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     try:
         chosen = CounterMethod(method)
@@ -121,6 +134,7 @@ def take_payment(
         bill_id=int(bill_id) if bill_id.isdigit() else None,
         card_voucher=card_voucher.strip() or None,
         hall_id=int(hall_id) if hall_id.isdigit() else None,
+        tendered=money(tendered, "tendered") if tendered.strip() else None,
     )
     receipt = counter.do_record_payment(work.write(), data)
     return see_other(request, f"/counter/receipts/{receipt.id}")
@@ -151,11 +165,12 @@ def receipt_page(
     )
 
 
-@router.get("/counter/check")
-def check_screen(
+def _check_screen(
     request: Request,
     work: CounterCheckPage,
-    done: str = Query("", max_length=16),
+    done: str = "",
+    failed: dict[str, object] | None = None,
+    status_code: int = 200,
 ) -> Response:
     halls = counter_queries.my_halls(work.read())
     hall_ids = [h.id for h in halls]
@@ -174,8 +189,20 @@ def check_screen(
             "halls": halls,
             "me": work.actor.account_id,
             "done": DONE.get(done),
+            # The row whose count was refused keeps its figure and its message (长短款).
+            "failed": failed or {},
         },
+        status_code=status_code,
     )
+
+
+@router.get("/counter/check")
+def check_screen(
+    request: Request,
+    work: CounterCheckPage,
+    done: str = Query("", max_length=16),
+) -> Response:
+    return _check_screen(request, work, done)
 
 
 @router.post("/counter/receipts/{receipt_id}/confirm")
@@ -184,10 +211,35 @@ def confirm(
     receipt_id: int,
     work: CounterCheckPage,
     counted: Annotated[str, Form(max_length=20)] = "",
+    record_difference: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    data = ConfirmIn(counted=money(counted, "counted"))
-    counter.do_confirm(work.write(), receipt_id, data)
-    return see_other(request, "/counter/check?done=confirmed")
+    def again(errors: FieldErrors, status: int) -> Response:
+        failed = {"id": receipt_id, "counted": counted, "errors": errors}
+        return _check_screen(request, work, failed=failed, status_code=status)
+
+    return submit(
+        request,
+        ConfirmIn,
+        {
+            "counted": counted.strip().replace(",", "") or None,
+            "record_difference": bool(record_difference),
+        },
+        ("counted",),
+        lambda data: counter.do_confirm(work.write(), receipt_id, data),
+        done=lambda _r: see_other(request, "/counter/check?done=confirmed"),
+        again=again,
+    )
+
+
+@router.post("/counter/discrepancies/{discrepancy_id}/acknowledge")
+def acknowledge_difference(
+    request: Request,
+    discrepancy_id: int,
+    work: CounterPayPage,
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    shortages.do_acknowledge(work.write(), discrepancy_id, note)
+    return see_other(request, "/counter/desk?done=acknowledged")
 
 
 @router.post("/counter/receipts/{receipt_id}/void-request")

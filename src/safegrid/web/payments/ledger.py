@@ -99,11 +99,22 @@ def payment_search(
         date_to=_day(date_to, "date_to"),
     )
     found = search.search(work.read(), f, PageQuery(page=page, size=50))
+    # The filter as typed, for the pager's links to the other pages of the same search.
+    typed = {
+        "account_number": account_number,
+        "receipt_no": receipt_no,
+        "key": key,
+        "status": status,
+        "channel": channel,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
     return render(
         request,
         "payments/search.html",
         {
             "found": found,
+            "params": {k: v for k, v in typed.items() if v},
             "f": f,
             "statuses": list(PaymentStatus),
             "channels": list(PaymentChannel),

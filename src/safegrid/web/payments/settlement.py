@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import Response
 
 from safegrid.apicontract import body_limits
-from safegrid.payments.counter import deposit_slips, receipts, settlement
+from safegrid.payments.counter import deposit_slips, receipts, settlement, shortages
 from safegrid.payments.counter import queries as counter_queries
 from safegrid.payments.counter import trace as counter_trace
 from safegrid.payments.counter.models import ReceiptStatus
@@ -93,6 +93,9 @@ def settlement_page(
                 s
                 for s in counter_queries.settlements(work.read(), the_day)
                 if s.hall_id in hall_ids
+            ],
+            "differences": [
+                d for d in shortages.listed(work.read(), day=the_day) if d.hall_id in hall_ids
             ],
             "deposits": [
                 d for d in counter_queries.deposits(work.read(), the_day) if d.hall_id in hall_ids

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 
 from safegrid.payments.counter.models import CounterReceipt, DrawerSettlement, ReceiptStatus
 from safegrid.payments.counter.settlement import last_overdue_day
+from safegrid.payments.counter.shortages import CashDiscrepancy
 from safegrid.payments.ledger.models import RefundRequest, RefundStatus
 from safegrid.payments.risk.models import CaseStatus, RiskCase
 from safegrid.platform import clock
@@ -45,6 +46,17 @@ def my_unchecked_receipts(uow: UnitOfWork) -> Tally:
         CounterReceipt.status == ReceiptStatus.RECORDED,
         CounterReceipt.cashier_id == _me(uow),
         overdue=CounterReceipt.business_day < clock.business_day(),
+    )
+
+
+def differences_to_acknowledge(uow: UnitOfWork) -> Tally:
+    """长短款 on my receipts the checker recorded and I have not signed yet."""
+    return tally_rows(
+        uow,
+        CashDiscrepancy,
+        CashDiscrepancy.cashier_id == _me(uow),
+        CashDiscrepancy.acknowledged_at.is_(None),
+        overdue=CashDiscrepancy.business_day < clock.business_day(),
     )
 
 
@@ -103,6 +115,15 @@ PROVIDERS: Final = (
         Perm.COUNTER_PAY,
         "/counter/desk",
         my_unchecked_receipts,
+        N_("from an earlier business day"),
+    ),
+    TodoProvider(
+        "counter.differences_to_acknowledge",
+        N_("Cash differences to acknowledge (长短款)"),
+        "charges",
+        Perm.COUNTER_PAY,
+        "/counter/desk",
+        differences_to_acknowledge,
         N_("from an earlier business day"),
     ),
     TodoProvider(

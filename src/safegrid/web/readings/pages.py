@@ -15,9 +15,10 @@ from starlette.responses import Response
 from safegrid.apicontract import body_limits
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
-from safegrid.readings import services
+from safegrid.readings import books, services
 from safegrid.readings.imports import MAX_FILE_BYTES
-from safegrid.readings.schemas import ReadingEntry
+from safegrid.readings.reviews import AbnormalReading
+from safegrid.readings.schemas import ReadingEntry, ReadingReviewOut, RegisterReadOut
 from safegrid.security.policy import Perm
 from safegrid.web import flash
 from safegrid.web.forms import FORM, FieldErrors, from_service, submit
@@ -34,7 +35,15 @@ from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-ENTRY_FIELDS: Final = ("asset_no", "read_on", "total", "peak", "valley", "estimated")
+ENTRY_FIELDS: Final = (
+    "asset_no",
+    "read_on",
+    "total",
+    "peak",
+    "valley",
+    "estimated",
+    "confirm_reason",
+)
 SHOWN_ERRORS: Final = 200
 
 
@@ -62,8 +71,11 @@ def readings_home(
             "errors": errors,
             "can_enter": work.actor.can(Perm.READINGS_ENTER),
             "can_import": work.actor.can(Perm.READINGS_IMPORT),
+            "can_supervise": work.actor.can(Perm.READINGS_SUPERVISE),
             # The day's route: meters still unread this month, area by area.
             "due": meters_due(work.read()) if work.actor.can(Perm.READINGS_ENTER) else [],
+            # The reader's books, each opening its walk in order (phone first).
+            "books": books.books(work.read()) if work.actor.can(Perm.READINGS_ENTER) else [],
         },
         status_code=404 if errors else 200,
     )
@@ -88,8 +100,10 @@ def reading_form(
     request: Request,
     work: ReadingsEnterPage,
     asset_no: str = Query("", max_length=32),
+    book: int | None = Query(None),
 ) -> Response:
-    return _entry_page(request, {"asset_no": asset_no, "read_on": clock.business_day().isoformat()})
+    values = {"asset_no": asset_no, "read_on": clock.business_day().isoformat()}
+    return _entry_page(request, values | {"book": str(book or "")})
 
 
 @router.post("/readings/new")
@@ -102,7 +116,11 @@ def reading_submit(
     peak: Annotated[str, Form(max_length=32)] = "",
     valley: Annotated[str, Form(max_length=32)] = "",
     estimated: Annotated[str, Form(max_length=8)] = "",
+    confirm_reason: Annotated[str, Form(max_length=200)] = "",
+    book: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
+    # Back to the book's walk after saving, when the reader came from one.
+    walk = f"/readings/books/{int(book)}" if book.isdigit() else None
     values = {
         "asset_no": asset_no,
         "read_on": read_on,
@@ -110,12 +128,26 @@ def reading_submit(
         "peak": peak,
         "valley": valley,
         "estimated": "on" if estimated else "",
+        "confirm_reason": confirm_reason,
+        "book": book if walk else "",
     }
+
+    abnormal = False
+
+    def enter(entry: ReadingEntry) -> RegisterReadOut | ReadingReviewOut:
+        nonlocal abnormal
+        try:
+            return services.do_enter_reading(work.write(), entry)
+        except AbnormalReading:
+            abnormal = True  # the form now asks for the reason
+            raise
 
     def again(errors: FieldErrors, status: int) -> Response:
         if status == 404:  # no such meter: the message belongs next to the number typed
             errors.add("asset_no", errors.pop(FORM, [""])[0])
-        return _entry_page(request, values, errors, status)
+        return _entry_page(
+            request, values | {"ask_reason": "1" if abnormal else ""}, errors, status
+        )
 
     return submit(
         request,
@@ -127,11 +159,14 @@ def reading_submit(
             "peak": peak or None,
             "valley": valley or None,
             "estimated": bool(estimated),
+            "confirm_reason": confirm_reason.strip() or None,
         },
         ENTRY_FIELDS,
-        lambda entry: services.do_enter_reading(work.write(), entry),
+        enter,
         done=lambda read: flash.redirect(
-            request, f"/meters/{read.meter_id}/readings", "reading_saved"
+            request,
+            walk or f"/meters/{read.meter_id}/readings",
+            "reading_queued" if isinstance(read, ReadingReviewOut) else "reading_saved",
         ),
         again=again,
         refused=(NotFoundError, ValidationProblem, ConflictError),
@@ -222,5 +257,10 @@ def meter_readings(request: Request, meter_id: int, work: ReadingsViewPage) -> R
     return render(
         request,
         "readings/meter.html",
-        {"m": readings, "can_enter": work.actor.can(Perm.READINGS_ENTER)},
+        {
+            "m": readings,
+            "can_enter": work.actor.can(Perm.READINGS_ENTER),
+            # A wrong closed month is corrected through 退补 (BILL-7), never edited here.
+            "can_reprice": work.actor.can(Perm.BILLS_REVERSE),
+        },
     )

@@ -7,7 +7,7 @@ import dataclasses
 from datetime import date, timedelta
 from typing import Final
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, case, exists, select
 
 from safegrid.customers.models import Meter, ReadingArea, RecordStatus
 from safegrid.platform import clock
@@ -15,6 +15,7 @@ from safegrid.platform.uow import UnitOfWork
 from safegrid.readings import services
 from safegrid.readings.models import DailyReading, RegisterRead
 from safegrid.readings.periods import month_bounds
+from safegrid.readings.route_models import ReadingReview, ReviewStatus, RouteStop
 from safegrid.security.policy import Perm, Post
 from safegrid.web.i18n import N_
 from safegrid.web.todo import Tally, TodoProvider, tally_rows
@@ -22,6 +23,7 @@ from safegrid.web.todo import Tally, TodoProvider, tally_rows
 # A month should be closed in the first working days of the next one: bills wait for it.
 CLOSE_WITHIN: Final = timedelta(days=5)
 ROUTE_LIMIT: Final = 200
+REVIEW_WITHIN: Final = timedelta(days=2)
 
 
 def _read_since(day: date) -> ColumnElement[bool]:
@@ -61,18 +63,36 @@ class DueMeter:
 
 
 def meters_due(uow: UnitOfWork, limit: int = ROUTE_LIMIT) -> list[DueMeter]:
-    """The meters :func:`readings_due` counts, area by area in asset order (the order the
-    areas were laid out in), for the reader's list."""
+    """The meters :func:`readings_due` counts, book by book in each book's walking order
+    (meters not yet placed in it last, in asset order), for the reader's list."""
     this_month, last_month = _months()
+    unplaced = case((RouteStop.position.is_(None), 1), else_=0)
     with uow:
         rows = uow.session.execute(
             select(Meter.asset_no, ReadingArea.name, ~_read_since(last_month))
             .join(ReadingArea, ReadingArea.id == Meter.reading_area_id)
+            .outerjoin(
+                RouteStop,
+                (RouteStop.meter_id == Meter.id)
+                & (RouteStop.reading_area_id == Meter.reading_area_id),
+            )
             .where(Meter.status == RecordStatus.ACTIVE, ~_read_since(this_month))
-            .order_by(ReadingArea.code, Meter.asset_no)
+            .order_by(ReadingArea.code, unplaced, RouteStop.position, Meter.asset_no)
             .limit(limit)
         ).all()
     return [DueMeter(a, n, bool(late)) for a, n, late in rows]
+
+
+def readings_to_review(uow: UnitOfWork) -> Tally:
+    """Abnormal readings waiting for my review; overdue after REVIEW_WITHIN (the meter
+    counts as unread until then)."""
+    late = clock.now() - REVIEW_WITHIN
+    return tally_rows(
+        uow,
+        ReadingReview,
+        ReadingReview.status == ReviewStatus.PENDING,
+        overdue=ReadingReview.entered_at < late,
+    )
 
 
 def months_to_close(uow: UnitOfWork) -> Tally:
@@ -98,6 +118,15 @@ PROVIDERS: Final = (
         N_("last month unread too"),
         # Heads may enter a reading too, but the round is the readers' and their leader's.
         applies=lambda actor: actor.post in (Post.METER_READER, Post.TEAM_LEADER),
+    ),
+    TodoProvider(
+        "readings.to_review",
+        N_("Abnormal readings to review"),
+        "metering",
+        Perm.READINGS_SUPERVISE,
+        "/readings/reviews",
+        readings_to_review,
+        N_("waiting more than 2 days"),
     ),
     TodoProvider(
         "readings.months_to_close",
