@@ -92,6 +92,6 @@ class FieldOrderOut(BaseModel):
     window_end: datetime
     site_lat: Decimal
     site_lon: Decimal
-    meter_asset_no: str
+    meter_asset_no: str | None
     address: str | None
     checked: list[str]
