@@ -49,6 +49,7 @@ STRINGS: Final = {
     "synced": N_("Synced: %(applied)s applied, %(replayed)s already there, %(refused)s refused."),
     "photo_missing": N_("A photo is required"),
     "photo_too_large": N_("The photo is larger than 9 MB"),
+    "readings_refused": N_("Readings not accepted"),
     "storage_full": N_("This device has no room left for the photos; sync first"),
 }
 KINDS: Final = {

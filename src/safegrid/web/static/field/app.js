@@ -152,7 +152,11 @@
     ev.preventDefault();
     var total = ev.target.elements.total.value.trim();
     var r = load(KEY.readings, []);
-    r.push({ asset_no: current.meter_asset_no, read_on: new Date().toISOString().slice(0, 10), total: total });
+    // The reading day is the device's own calendar day (a reading at 07:00 in Beijing is
+    // that day's, not the previous UTC day's).
+    var d = new Date(), pad = function (n) { return ("0" + n).slice(-2); };
+    var day = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+    r.push({ asset_no: current.meter_asset_no, read_on: day, total: total });
     save(KEY.readings, r); ev.target.reset(); status();
   }
 
@@ -172,7 +176,19 @@
       headers: { "Content-Type": "application/json", "Authorization": "Terminal " + t.code + ":" + t.secret,
                  "X-Reader-Token": load(KEY.token, "") },
       body: JSON.stringify({ batch_id: batch, sent_at: sent, sealed: sealed }) })
-      .then(function (r) { if (r.status === 200) { save(KEY.readings, []); } });
+      .then(function (r) {
+        if (r.status === 200) { save(KEY.readings, []); return; }
+        return r.json().catch(function () { return {}; }).then(function (j) {
+          var why = S.readings_refused + ": " + (j.detail || r.status);
+          // Refused for its content (422/409): the server's answer is final, as for the
+          // sync's actions; anything else (network, sign-in) keeps the readings queued.
+          if (r.status === 422 || r.status === 409) {
+            save(KEY.readings, []);
+            var refused = load(KEY.refused, []); refused.push(why); save(KEY.refused, refused.slice(-20));
+          }
+          $("sync-result").textContent = why;
+        });
+      });
   }
 
   function sync() {
@@ -285,6 +301,7 @@
     status();
     if (!load(KEY.token, "")) { show("signin"); } else { show("orders"); refresh(); }
     if (location.hash === "#pair") { show("pair"); }
+    window.addEventListener("hashchange", function () { if (location.hash === "#pair") { show("pair"); } });
   }
   document.addEventListener("DOMContentLoaded", init);
 })();
