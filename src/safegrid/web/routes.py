@@ -23,6 +23,7 @@ from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
 from safegrid.web.datause import todo as datause_todo
 from safegrid.web.fieldwork import pages as fieldwork
+from safegrid.web.fieldwork import todo as fieldwork_todo
 from safegrid.web.governance import pages as governance
 from safegrid.web.governance import todo as governance_todo
 from safegrid.web.hall import pages as hall
@@ -80,6 +81,7 @@ todo.register(
     *datause_todo.PROVIDERS,
     *governance_todo.PROVIDERS,
     *admin_todo.PROVIDERS,
+    *fieldwork_todo.PROVIDERS,
 )
 
 

@@ -23,6 +23,8 @@ from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, ValidationProblem
 from safegrid.relay.relay import drain
 from safegrid.security.policy import Post
+from safegrid.web.fieldwork.todo import orders_to_plan
+from safegrid.web.todo import Tally
 from tests.fixtures.bills import Bills
 from tests.fixtures.field import SITE, Crew
 
@@ -65,7 +67,10 @@ def test_bill_6_notice_opens_a_disconnection_payment_cancels_it_and_opens_a_reco
     again = arrears_orders.do_open_disconnections(w.platform.uow(arrears_orders.ACTOR), [notice_id])
     assert again == [cut.id] and len(_orders(crew, WorkOrderKind.DISCONNECT)) == 1
 
+    # It waits on the team leader's to-do list for a crew (not yet due).
+    assert orders_to_plan(crew.uow(crew.leader)) == Tally(1, 0)
     services.do_assign(crew.uow(crew.leader), cut.id, crew.operator.id)
+    assert orders_to_plan(crew.uow(crew.leader)) == Tally(0, 0)
     fixed_now.advance(timedelta(days=7))
     do_execute_notice(w.platform.uow(w.system()), notice_id)  # cut in the console meanwhile
     do_write_off_oldest_first(w.platform.uow(w.system()), account, Decimal("400.00"), "PAY-1")
