@@ -136,3 +136,18 @@ def test_installation_orders_for_an_accepted_application_at_a_site_without_a_met
         )
     assert no_meter.value.field == "meter_id"
     assert len(_orders(crew, WorkOrderKind.INSTALL)) == 1  # nothing half-written
+
+
+def test_one_installation_per_application_under_concurrent_callers(crew: Crew) -> None:
+    """The origin key is the database's guarantee, not a look before the insert: two
+    callers at once (PostgreSQL in CI) get one order; the loser fails or finds it."""
+    from tests.integration.fieldwork.test_sync_concurrency import _race
+
+    w = crew.world
+    request = InstallationRequest(
+        "YK-RACE-1", w.units["stationA"], *SITE, clock.business_day() + timedelta(days=1)
+    )
+    outcomes = _race(lambda: do_open_installations(crew.uow(crew.leader), [request]))
+    ids = {tuple(o) for o in outcomes if isinstance(o, list)}
+    assert len(ids) == 1, outcomes
+    assert [o.id for o in _orders(crew, WorkOrderKind.INSTALL)] == list(next(iter(ids)))
