@@ -53,6 +53,9 @@ def my_orders(uow: UnitOfWork) -> list[FieldOrder]:
             select(WorkOrder, Meter.asset_no, SupplyPoint.address)
             .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
             .outerjoin(SupplyPoint, SupplyPoint.id == Meter.supply_point_id)
+            # An order with a meter shows only with its meter visible: a contractor's
+            # finished orders grant nothing (IAM-7), as before the join became outer.
+            .where(or_(WorkOrder.meter_id.is_(None), Meter.id.is_not(None)))
             .where(
                 or_(WorkOrder.assignee_id == me, WorkOrder.supervisor_id == me),
                 WorkOrder.status.in_(MINE),

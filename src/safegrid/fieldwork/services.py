@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from safegrid.customers.models import Meter, SupplyPoint
 from safegrid.fieldwork.models import (
@@ -276,6 +276,9 @@ def list_work_orders(uow: UnitOfWork, *, live_only: bool = True) -> list[WorkOrd
             select(WorkOrder, Meter, SupplyPoint.address)
             .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
             .outerjoin(SupplyPoint, SupplyPoint.id == Meter.supply_point_id)
+            # An order with a meter shows only with its meter visible: a contractor's
+            # finished orders grant nothing (IAM-7), as before the join became outer.
+            .where(or_(WorkOrder.meter_id.is_(None), Meter.id.is_not(None)))
         )
         if live_only:
             stmt = stmt.where(WorkOrder.status.in_(LIVE_STATUSES))

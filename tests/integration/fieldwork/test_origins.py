@@ -151,3 +151,23 @@ def test_one_installation_per_application_under_concurrent_callers(crew: Crew) -
     ids = {tuple(o) for o in outcomes if isinstance(o, list)}
     assert len(ids) == 1, outcomes
     assert [o.id for o in _orders(crew, WorkOrderKind.INSTALL)] == list(next(iter(ids)))
+
+
+def test_iam_7_a_contractor_sees_his_installation_site_only_while_in_service(
+    crew: Crew, fixed_now: clock.FixedClock
+) -> None:
+    w = crew.world
+    contractor = w.staff(Post.CONTRACTOR, "stationA")
+    admin = w.staff(Post.SYSTEM_ADMIN, "countyA")
+    services.do_set_service_end(
+        w.platform.uow(w.actor(admin)), contractor.id, clock.business_day() + timedelta(days=3)
+    )
+    request = InstallationRequest(
+        "YK-IAM7", w.units["stationA"], *SITE, clock.business_day() + timedelta(days=1),
+        assignee_id=contractor.id,
+    )  # fmt: skip
+    [order] = do_open_installations(crew.uow(crew.leader), [request])
+    seen = services.list_work_orders(w.platform.uow(w.actor(contractor)))
+    assert [r.id for r in seen] == [order]
+    fixed_now.advance(timedelta(days=4))  # past the service end date
+    assert services.list_work_orders(w.platform.uow(w.actor(contractor))) == []
