@@ -23,7 +23,7 @@ def contractor_view_of(session: Session, account: StaffAccount) -> ContractorVie
         return None
     ends = account.service_ends_on
     if ends is None or clock.business_day() > ends:
-        return ContractorView(account.id, _NOTHING, _NOTHING)
+        return ContractorView(account.id, _NOTHING, _NOTHING, ended=True)
     rows = session.execute(
         select(Meter.id, Meter.supply_point_id)
         .join(WorkOrder, WorkOrder.meter_id == Meter.id)

@@ -156,6 +156,7 @@ def do_record_checks(uow: UnitOfWork, checks: Sequence[CheckIn]) -> ChecklistRes
                         site_lat=o.site_lat,
                         site_lon=o.site_lon,
                         parent_id=o.id,
+                        org_unit_id=o.org_unit_id,
                     ),
                 )
                 raise_alarm(

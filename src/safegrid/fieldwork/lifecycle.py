@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from safegrid.fieldwork import checklist_rules, high_risk, kits, weather
+from safegrid.fieldwork import checklist_rules, high_risk, kits, origins, weather
 from safegrid.fieldwork.models import WorkOrder, WorkOrderStatus, WorkRisk
 from safegrid.fieldwork.rectification import suspended
 from safegrid.fieldwork.refusals import logged
@@ -78,6 +78,12 @@ def do_dispatch(
                 raise refuse(o, "带电作业须有监护人 / live work needs a supervisor")
             if o.window_end <= now:
                 raise refuse(o, "作业时段已过 / the working window is over")
+        cuts = origins.disconnection_problems(
+            uow.session, orders, clock.business_day(now), starting=False
+        )
+        for o in orders:
+            if o.id in cuts:
+                raise refuse(o, cuts[o.id])
         crew = {o.id: [a for a in (o.assignee_id, o.supervisor_id) if a] for o in orders}
         everyone = [a for members in crew.values() for a in members]
         kit_issues = kits.kit_problems(uow.session, everyone, clock.business_day(now))
@@ -127,7 +133,12 @@ class Step:
 
 def _start_checks(uow: UnitOfWork, orders: list[WorkOrder], now: datetime) -> None:
     missing = checklist_rules.incomplete(uow.session, [o.id for o in orders])
+    cuts = origins.disconnection_problems(
+        uow.session, orders, clock.business_day(now), starting=True
+    )
     for o in orders:
+        if o.id in cuts:
+            raise refuse(o, cuts[o.id])
         if o.id in missing:
             raise refuse(o, f"三查三测未完成 / checklist incomplete (FLD-2): {missing[o.id]}")
         if not o.window_start - timedelta(hours=1) <= now <= o.window_end:

@@ -8,7 +8,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -59,11 +68,18 @@ LIVE_STATUSES = (
 
 class WorkOrder(OrgScoped, Base):
     __tablename__ = "work_orders"
+    # A new connection has no meter yet: only an installation (and the repair its
+    # checklist may open) goes to a bare site.
+    __table_args__ = (
+        CheckConstraint(
+            "meter_id IS NOT NULL OR kind IN ('install', 'repair')", name="meter_or_site_work"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[WorkOrderKind] = mapped_column(str_enum(WorkOrderKind, 16))
-    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"), index=True)
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id"), index=True)
     # The operator; ``supervisor_id`` the safety supervisor (监护人) of the crew.
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_accounts.id"), index=True, default=None
@@ -91,4 +107,21 @@ class WorkOrder(OrgScoped, Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     stop_reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkOrderOrigin(Base):
+    """Why another workflow opened an order: a disconnection notice (disconnect, and
+    reconnect once paid) or a 业扩 application (install). Unique per source, kind and slot
+    (the meter, or the caller's position for a site without one), so a workflow delivered
+    twice (the relay delivers at least once) opens its orders once."""
+
+    __tablename__ = "work_order_origins"
+    __table_args__ = (UniqueConstraint("source_type", "source_ref", "kind", "slot"),)
+
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
+    source_type: Mapped[str] = mapped_column(String(32))
+    source_ref: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[WorkOrderKind] = mapped_column(str_enum(WorkOrderKind, 16))
+    slot: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

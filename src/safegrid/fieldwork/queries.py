@@ -41,7 +41,7 @@ class FieldOrder:
     window_end: datetime
     site_lat: Decimal
     site_lon: Decimal
-    meter_asset_no: str
+    meter_asset_no: str | None  # None: an installation at a site with no meter yet
     address: str | None
     checked: list[str]
 
@@ -51,8 +51,11 @@ def my_orders(uow: UnitOfWork) -> list[FieldOrder]:
     with uow:
         rows = uow.session.execute(
             select(WorkOrder, Meter.asset_no, SupplyPoint.address)
-            .join(Meter, Meter.id == WorkOrder.meter_id)
-            .join(SupplyPoint, SupplyPoint.id == Meter.supply_point_id)
+            .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+            .outerjoin(SupplyPoint, SupplyPoint.id == Meter.supply_point_id)
+            # An order with a meter shows only with its meter visible: a contractor's
+            # finished orders grant nothing (IAM-7), as before the join became outer.
+            .where(or_(WorkOrder.meter_id.is_(None), Meter.id.is_not(None)))
             .where(
                 or_(WorkOrder.assignee_id == me, WorkOrder.supervisor_id == me),
                 WorkOrder.status.in_(MINE),

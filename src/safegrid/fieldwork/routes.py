@@ -46,8 +46,8 @@ class WorkOrderOut(BaseModel):
     planned_on: date
     org_unit_id: int
     assignee_id: int | None
-    meter_id: int
-    meter_asset_no: str
+    meter_id: int | None
+    meter_asset_no: str | None
     latitude: Decimal
     longitude: Decimal
     address: str | None = Field(description="supply point address, masked (DATA-3)")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from safegrid.apicontract import body_limits
 from safegrid.bootstrap import get_platform
 from safegrid.fieldwork import kits, lifecycle, queries, rectification, sync
 from safegrid.fieldwork.schemas import (
+    MAX_PHOTO_CHARS,
     FieldOrderOut,
     Ids,
     KitIn,
@@ -49,7 +51,13 @@ def my_orders(work: FieldWork) -> list[FieldOrderOut]:
     ]
 
 
-@router.post("/api/field/sync", response_model=list[SyncResultOut])
+# Photos travel in the sync (the app keeps them in IndexedDB until answered): the 1 MB
+# default would refuse a single phone photo.
+@router.post(
+    "/api/field/sync",
+    response_model=list[SyncResultOut],
+    max_body_size=body_limits.upload_limit(MAX_PHOTO_CHARS),
+)
 def sync_batch(body: SyncBatchIn, work: FieldWork) -> list[SyncResultOut]:
     """The offline app's queue (ADR 0027): each action once, by its idempotency key."""
     results = sync.do_sync(get_platform(), work.actor, body)

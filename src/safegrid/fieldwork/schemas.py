@@ -53,6 +53,11 @@ class RectifyIn(BaseModel):
     work_order_id: int | None = Field(None, gt=0)
 
 
+# A phone photo of up to ~9 MB as base64. The app sends one sync request per ~8 MB of
+# photos (ADR 0034), so one request holds at most one photo of this size and the rest.
+MAX_PHOTO_CHARS = 12_000_000
+
+
 class SyncAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -62,7 +67,7 @@ class SyncAction(BaseModel):
     item: CheckItem | None = None
     ok: bool | None = None
     value: Decimal | None = Field(None, ge=0, le=100000)
-    photo: str | None = Field(None, max_length=12_000_000, description="JPEG, base64")
+    photo: str | None = Field(None, max_length=MAX_PHOTO_CHARS, description="JPEG, base64")
     lat: Decimal | None = Field(None, ge=-90, le=90)
     lon: Decimal | None = Field(None, ge=-180, le=180)
     at: datetime | None = None
@@ -92,6 +97,6 @@ class FieldOrderOut(BaseModel):
     window_end: datetime
     site_lat: Decimal
     site_lon: Decimal
-    meter_asset_no: str
+    meter_asset_no: str | None
     address: str | None
     checked: list[str]

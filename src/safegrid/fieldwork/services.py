@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from safegrid.customers.models import Meter, SupplyPoint
 from safegrid.fieldwork.models import (
@@ -20,6 +20,7 @@ from safegrid.fieldwork.models import (
     WorkOrderStatus,
     WorkRisk,
 )
+from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
@@ -31,7 +32,9 @@ from safegrid.security.policy import Post
 @dataclasses.dataclass(frozen=True)
 class NewWorkOrder:
     kind: WorkOrderKind
-    meter_id: int
+    # None only for an installation at a site with no meter yet (a new connection), or the
+    # repair its checklist opens: then ``org_unit_id`` and the site are required.
+    meter_id: int | None
     planned_on: date
     assignee_id: int | None = None
     supervisor_id: int | None = None
@@ -44,6 +47,7 @@ class NewWorkOrder:
     site_lon: Decimal | None = None
     route: list[list[float]] | None = None
     parent_id: int | None = None
+    org_unit_id: int | None = None
 
 
 DAY_START, DAY_END = time(7), time(19)
@@ -96,6 +100,34 @@ def _assignee(uow: UnitOfWork, account_id: int, planned_on: date) -> StaffAccoun
     return account
 
 
+def _place(uow: UnitOfWork, data: NewWorkOrder) -> tuple[int, Decimal, Decimal]:
+    """The order's unit and site: the meter's (in the caller's scope), or for an
+    installation without a meter the given unit (in the caller's scope) and site."""
+    if data.meter_id is not None:
+        meter = uow.session.scalars(select(Meter).where(Meter.id == data.meter_id)).first()
+        if meter is None:
+            raise NotFoundError("电能表不存在 / meter not found", field="meter_id")
+        lat = data.site_lat if data.site_lat is not None else meter.latitude
+        lon = data.site_lon if data.site_lon is not None else meter.longitude
+        return meter.org_unit_id, lat, lon
+    site_work = data.kind == WorkOrderKind.INSTALL or (
+        data.kind == WorkOrderKind.REPAIR and data.parent_id is not None
+    )
+    if not site_work:
+        raise ValidationProblem("须指定电能表 / a meter is required", field="meter_id")
+    if data.site_lat is None or data.site_lon is None:
+        raise ValidationProblem(
+            "无表装表工单须给出现场坐标 / an installation without a meter needs the site",
+            field="site_lat",
+        )
+    if not (-90 <= data.site_lat <= 90 and -180 <= data.site_lon <= 180):
+        raise ValidationProblem("现场坐标无效 / the site is not a position", field="site_lat")
+    path = uow.session.scalar(select(OrgUnit.path).where(OrgUnit.id == data.org_unit_id))
+    if data.org_unit_id is None or path is None or not uow.actor.scope.covers_path(path):
+        raise NotFoundError("单位不存在 / org unit not found", field="org_unit_id")
+    return data.org_unit_id, data.site_lat, data.site_lon
+
+
 def do_open_work_order(uow: UnitOfWork, data: NewWorkOrder) -> int:
     with uow:
         order = open_in(uow, data)
@@ -107,9 +139,7 @@ def open_in(uow: UnitOfWork, data: NewWorkOrder) -> WorkOrder:
     """Insert and audit one order in the caller's transaction (a repair order is opened
     inside the checklist's transaction this way)."""
     now = clock.now()
-    meter = uow.session.scalars(select(Meter).where(Meter.id == data.meter_id)).first()
-    if meter is None:
-        raise NotFoundError("电能表不存在 / meter not found", field="meter_id")
+    unit_id, site_lat, site_lon = _place(uow, data)
     assignee = _assignee(uow, data.assignee_id, data.planned_on) if data.assignee_id else None
     supervisor = _assignee(uow, data.supervisor_id, data.planned_on) if data.supervisor_id else None
     if supervisor is not None and assignee is not None and supervisor.id == assignee.id:
@@ -121,8 +151,8 @@ def open_in(uow: UnitOfWork, data: NewWorkOrder) -> WorkOrder:
     order = WorkOrder(
         number=f"tmp-{secrets.token_hex(8)}",
         kind=data.kind,
-        meter_id=meter.id,
-        org_unit_id=meter.org_unit_id,
+        meter_id=data.meter_id,
+        org_unit_id=unit_id,
         assignee_id=assignee.id if assignee else None,
         supervisor_id=supervisor.id if supervisor else None,
         status=WorkOrderStatus.ASSIGNED if assignee else WorkOrderStatus.OPEN,
@@ -130,8 +160,8 @@ def open_in(uow: UnitOfWork, data: NewWorkOrder) -> WorkOrder:
         planned_on=data.planned_on,
         window_start=start,
         window_end=end,
-        site_lat=data.site_lat if data.site_lat is not None else meter.latitude,
-        site_lon=data.site_lon if data.site_lon is not None else meter.longitude,
+        site_lat=site_lat,
+        site_lon=site_lon,
         route=_route(data.route),
         parent_id=data.parent_id,
         created_at=now,
@@ -231,8 +261,8 @@ class WorkOrderRow:
     planned_on: date
     org_unit_id: int
     assignee_id: int | None
-    meter_id: int
-    meter_asset_no: str
+    meter_id: int | None  # None: an installation at a site with no meter yet
+    meter_asset_no: str | None
     latitude: Decimal
     longitude: Decimal
     address: str | None  # masked (DATA-3): street level + ***
@@ -244,8 +274,11 @@ def list_work_orders(uow: UnitOfWork, *, live_only: bool = True) -> list[WorkOrd
     with uow:
         stmt = (
             select(WorkOrder, Meter, SupplyPoint.address)
-            .join(Meter, Meter.id == WorkOrder.meter_id)
-            .join(SupplyPoint, SupplyPoint.id == Meter.supply_point_id)
+            .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+            .outerjoin(SupplyPoint, SupplyPoint.id == Meter.supply_point_id)
+            # An order with a meter shows only with its meter visible: a contractor's
+            # finished orders grant nothing (IAM-7), as before the join became outer.
+            .where(or_(WorkOrder.meter_id.is_(None), Meter.id.is_not(None)))
         )
         if live_only:
             stmt = stmt.where(WorkOrder.status.in_(LIVE_STATUSES))
@@ -261,10 +294,10 @@ def list_work_orders(uow: UnitOfWork, *, live_only: bool = True) -> list[WorkOrd
                 o.planned_on,
                 o.org_unit_id,
                 o.assignee_id,
-                m.id,
-                m.asset_no,
-                m.latitude,
-                m.longitude,
+                o.meter_id,
+                m.asset_no if m else None,
+                m.latitude if m else o.site_lat,
+                m.longitude if m else o.site_lon,
                 mask("address", address),
             )
             for o, m, address in rows

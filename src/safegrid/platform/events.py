@@ -115,7 +115,11 @@ Handler = Callable[[Sequence[EventRecord]], None]
 
 # Modules whose import subscribes handlers. A domain adding a subscriber adds its module
 # here, so the relay in every process (server job, CLI worker) delivers to it.
-SUBSCRIBER_MODULES: Final[tuple[str, ...]] = ("safegrid.hall.feed", "safegrid.secops.responder")
+SUBSCRIBER_MODULES: Final[tuple[str, ...]] = (
+    "safegrid.hall.feed",
+    "safegrid.secops.responder",
+    "safegrid.fieldwork.arrears_orders",
+)
 
 # An event name (``CustomerRegistered``), a prefix ending in ``*`` (``Payment*``) or ``*``.
 _PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.]*\*?)$")

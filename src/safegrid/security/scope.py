@@ -53,6 +53,9 @@ class ContractorView:
     account_id: int
     meter_ids: frozenset[int]
     supply_point_ids: frozenset[int]
+    # No service end date, or past it: not even his own orders (an installation at a site
+    # without a meter carries the site's position and no meter to withhold).
+    ended: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +156,7 @@ def _contractor_criteria(view: ContractorView) -> list[Any]:
     allowed: dict[type[Any], Any] = {
         Meter: Meter.id.in_(meters),
         SupplyPoint: SupplyPoint.id.in_(points),
-        WorkOrder: WorkOrder.assignee_id == view.account_id,
+        WorkOrder: false() if view.ended else WorkOrder.assignee_id == view.account_id,
         StaffAccount: StaffAccount.id == view.account_id,
     }
     options: list[Any] = []

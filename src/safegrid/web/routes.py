@@ -28,6 +28,7 @@ from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
 from safegrid.web.datause import todo as datause_todo
 from safegrid.web.fieldwork import pages as fieldwork
+from safegrid.web.fieldwork import todo as fieldwork_todo
 from safegrid.web.governance import pages as governance
 from safegrid.web.governance import todo as governance_todo
 from safegrid.web.hall import pages as hall
@@ -112,6 +113,7 @@ todo.register(
     *analytics_todo.PROVIDERS,
     *portal_todo.PROVIDERS,
     *applications_todo.PROVIDERS,
+    *fieldwork_todo.PROVIDERS,
 )
 
 

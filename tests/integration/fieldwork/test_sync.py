@@ -146,3 +146,29 @@ def test_ops_6_bad_sync_bodies_are_422(crew: Crew, client: TestClient) -> None:
         ],
     ).json()[0]
     assert pos["status"] == "refused" and "future" in pos["message"]
+
+
+def test_ops_6_fld_2_a_phone_sized_photo_syncs(crew: Crew, client: TestClient) -> None:
+    """A photo as a phone takes it (~1.5 MB, 2 MB as base64) goes through the sync: the
+    app's requests carry up to ~8 MB of photos (ADR 0034); before, the 1 MB default body
+    limit refused it with 413 and the item could never leave the device."""
+    from safegrid.fieldwork.safety_models import CheckItem
+    from tests.fixtures.field import exif_photo
+
+    order = crew.order()
+    lifecycle.do_dispatch(crew.uow(crew.leader), [order])
+    photo = exif_photo(clock.now(), side=1600)
+    assert len(photo) > 1024 * 1024
+    check = {
+        "key": _key(),
+        "kind": "check",
+        "order_id": order,
+        "item": CheckItem.CASING.value,
+        "ok": True,
+        "photo": base64.b64encode(photo).decode(),
+    }
+    answer = _sync(client, crew.world.token(crew.operator), [check])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()[0]["status"] == "applied"
+    with crew.world.platform.engine.connect() as conn:
+        assert conn.execute(select(func.length(FieldPhoto.content))).scalar_one() == len(photo)

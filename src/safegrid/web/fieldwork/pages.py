@@ -48,6 +48,9 @@ STRINGS: Final = {
     "offline_kept": N_("No network: everything stays on this device until the next sync."),
     "synced": N_("Synced: %(applied)s applied, %(replayed)s already there, %(refused)s refused."),
     "photo_missing": N_("A photo is required"),
+    "photo_too_large": N_("The photo is larger than 9 MB"),
+    "readings_refused": N_("Readings not accepted"),
+    "storage_full": N_("This device has no room left for the photos; sync first"),
 }
 KINDS: Final = {
     "install": N_("Install"),

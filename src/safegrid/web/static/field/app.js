@@ -6,12 +6,20 @@
  * action applied / replayed / refused; only answered actions leave the queue, so a lost
  * answer loses nothing (the resent actions come back "replayed"). Readings are sealed with
  * the paired terminal's SM4 key (sm-crypto-v2, GCM) and go through the DATA-7 upload.
+ *
+ * Photos are kept as Blobs in IndexedDB, not in localStorage: localStorage holds a few MB
+ * of text per origin, a single phone photo as base64 can fill it. The queued action keeps
+ * only the photo's key; sync reads the photo back, sends the queue in requests of at most
+ * CHUNK_CHARS of photo data (the server takes one request of up to ~13 MB, ADR 0034), and
+ * deletes a photo once the server has answered its action.
  */
 (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("i18n").textContent);
   var KEY = { token: "sg.field.token", orders: "sg.field.orders", queue: "sg.field.queue",
               readings: "sg.field.readings", terminal: "sg.field.terminal", refused: "sg.field.refused" };
+  var PHOTO_MAX_BYTES = 9000000;  // the server takes a photo of up to 12,000,000 base64 chars
+  var CHUNK_CHARS = 8000000;  // photo data per sync request; a larger single photo goes alone
   var current = null;
   var syncing = null;  // one sync at a time: a second click waits for the running one
 
@@ -29,8 +37,39 @@
     $("queue").textContent = S.queued.replace("%(n)s", n);
   }
 
+  // -- photos in IndexedDB -----------------------------------------------------------------
+  var dbOpen = null;
+  function db() {
+    if (!dbOpen) {
+      dbOpen = new Promise(function (resolve, reject) {
+        var req = indexedDB.open("sg-field", 1);
+        req.onupgradeneeded = function () { req.result.createObjectStore("photos"); };
+        req.onsuccess = function () { resolve(req.result); };
+        req.onerror = function () { dbOpen = null; reject(req.error); };
+      });
+    }
+    return dbOpen;
+  }
+  function photos(mode, work) {
+    return db().then(function (d) {
+      return new Promise(function (resolve, reject) {
+        var tx = d.transaction("photos", mode), out = work(tx.objectStore("photos"));
+        tx.oncomplete = function () { resolve(out && out.result); };
+        tx.onerror = tx.onabort = function () { reject(tx.error || new Error("IndexedDB")); };
+      });
+    });
+  }
+  function putPhotos(entries) {  // [[key, blob], ...] in one transaction: all or none
+    return photos("readwrite", function (st) { entries.forEach(function (e) { st.put(e[1], e[0]); }); });
+  }
+  function getPhoto(key) { return photos("readonly", function (st) { return st.get(key); }); }
+  function dropPhotos(keys) {
+    if (!keys.length) { return Promise.resolve(); }
+    return photos("readwrite", function (st) { keys.forEach(function (k) { st.delete(k); }); });
+  }
+
   function enqueue(action) {
-    action.key = newKey();
+    action.key = action.key || newKey();
     var q = load(KEY.queue, []); q.push(action); save(KEY.queue, q);
     status();
   }
@@ -74,42 +113,50 @@
     current = load(KEY.orders, []).filter(function (o) { return o.id === id; })[0];
     if (!current) { return; }
     $("order-title").textContent = current.number;
-    $("order-meta").textContent = (S.statuses[current.status] || current.status) + " · " + current.meter_asset_no + " · " + (current.address || "");
+    $("order-meta").textContent = (S.statuses[current.status] || current.status) + " · " + (current.meter_asset_no || "—") + " · " + (current.address || "");
     $("checklist-error").textContent = "";
     show("order");
   }
 
-  function readFile(file) {
+  function readFile(blob) {
     return new Promise(function (resolve, reject) {
       var fr = new FileReader();
       fr.onload = function () { resolve(String(fr.result).split(",")[1]); };
-      fr.onerror = reject; fr.readAsDataURL(file);
+      fr.onerror = reject; fr.readAsDataURL(blob);
     });
   }
 
   function saveChecklist(ev) {
     ev.preventDefault();
-    var form = ev.target, orderId = current.id, jobs = [];
+    var form = ev.target, orderId = current.id, actions = [], stored = [], problem = null;
     Array.prototype.forEach.call(form.querySelectorAll("fieldset.check"), function (fs) {
       var item = fs.dataset.item, file = form.elements["photo-" + item].files[0];
       var value = form.elements["value-" + item] ? form.elements["value-" + item].value.trim() : null;
-      if (!file) { jobs.push(Promise.reject(new Error(S.photo_missing + ": " + fs.querySelector("legend").textContent))); return; }
-      jobs.push(readFile(file).then(function (b64) {
-        return { kind: "check", order_id: orderId, item: item, ok: form.elements["ok-" + item].checked,
-                 value: value || null, photo: b64 };
-      }));
+      var label = fs.querySelector("legend").textContent;
+      if (!file) { problem = problem || S.photo_missing + ": " + label; return; }
+      if (file.size > PHOTO_MAX_BYTES) { problem = problem || S.photo_too_large + ": " + label; return; }
+      var key = newKey();
+      stored.push([key, file]);
+      actions.push({ key: key, kind: "check", order_id: orderId, item: item, ok: form.elements["ok-" + item].checked,
+                     value: value || null, photo_key: key });
     });
-    Promise.all(jobs).then(function (actions) {
+    if (problem) { $("checklist-error").textContent = problem; return; }
+    // The photos are stored before their actions are queued: no action without its photo.
+    putPhotos(stored).then(function () {
       actions.forEach(enqueue);
       $("checklist-error").textContent = S.saved_locally;
-    }).catch(function (e) { $("checklist-error").textContent = e.message; });
+    }).catch(function () { $("checklist-error").textContent = S.storage_full; });
   }
 
   function saveReading(ev) {
     ev.preventDefault();
     var total = ev.target.elements.total.value.trim();
     var r = load(KEY.readings, []);
-    r.push({ asset_no: current.meter_asset_no, read_on: new Date().toISOString().slice(0, 10), total: total });
+    // The reading day is the device's own calendar day (a reading at 07:00 in Beijing is
+    // that day's, not the previous UTC day's).
+    var d = new Date(), pad = function (n) { return ("0" + n).slice(-2); };
+    var day = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+    r.push({ asset_no: current.meter_asset_no, read_on: day, total: total });
     save(KEY.readings, r); ev.target.reset(); status();
   }
 
@@ -129,7 +176,19 @@
       headers: { "Content-Type": "application/json", "Authorization": "Terminal " + t.code + ":" + t.secret,
                  "X-Reader-Token": load(KEY.token, "") },
       body: JSON.stringify({ batch_id: batch, sent_at: sent, sealed: sealed }) })
-      .then(function (r) { if (r.status === 200) { save(KEY.readings, []); } });
+      .then(function (r) {
+        if (r.status === 200) { save(KEY.readings, []); return; }
+        return r.json().catch(function () { return {}; }).then(function (j) {
+          var why = S.readings_refused + ": " + (j.detail || r.status);
+          // Refused for its content (422/409): the server's answer is final, as for the
+          // sync's actions; anything else (network, sign-in) keeps the readings queued.
+          if (r.status === 422 || r.status === 409) {
+            save(KEY.readings, []);
+            var refused = load(KEY.refused, []); refused.push(why); save(KEY.refused, refused.slice(-20));
+          }
+          $("sync-result").textContent = why;
+        });
+      });
   }
 
   function sync() {
@@ -138,19 +197,57 @@
     return syncing;
   }
 
-  function runSync() {
+  // The queued action as the server takes it: the photo read back from IndexedDB.
+  function wire(action) {
+    if (!action.photo_key) { return Promise.resolve({ action: action, size: 0 }); }
+    return getPhoto(action.photo_key).then(function (blob) {
+      return blob ? readFile(blob) : null;  // a lost photo: the server refuses the item
+    }).then(function (b64) {
+      var out = Object.assign({}, action, { photo: b64 }); delete out.photo_key;
+      return { action: out, size: b64 ? b64.length : 0 };
+    });
+  }
+
+  // Sends the queue in order, request after request of at most CHUNK_CHARS of photos (and
+  // at most 200 actions); stops at the first request without an answer.
+  function sendQueue(counts) {
     var queue = load(KEY.queue, []);
+    if (!queue.length) { return Promise.resolve(null); }
+    var chunk = [], chars = 0;
+    function take(i) {
+      if (i >= queue.length || chunk.length >= 200) { return Promise.resolve(); }
+      return wire(queue[i]).then(function (w) {
+        if (chunk.length && chars + w.size > CHUNK_CHARS) { return; }
+        chunk.push(w.action); chars += w.size;
+        return take(i + 1);
+      });
+    }
+    return take(0).then(function () {
+      return api("POST", "/api/field/sync", { batch_key: newKey(), actions: chunk });
+    }).then(function (r) {
+      if (r.status !== 200) { return r; }
+      var answered = {}, refused = load(KEY.refused, []), done = [];
+      r.body.forEach(function (res) {
+        answered[res.key] = true; counts[res.status] += 1;
+        if (res.status === "refused") { refused.push(res.message); }
+      });
+      var left = load(KEY.queue, []).filter(function (a) {
+        if (answered[a.key] && a.photo_key) { done.push(a.photo_key); }
+        return !answered[a.key];
+      });
+      save(KEY.queue, left);
+      save(KEY.refused, refused.slice(-20));
+      return dropPhotos(done).then(function () {
+        return left.length && r.body.length ? sendQueue(counts) : r;
+      });
+    });
+  }
+
+  function runSync() {
     if (!navigator.onLine) { $("sync-result").textContent = S.offline_kept; return Promise.resolve(); }
-    var send = queue.length ? api("POST", "/api/field/sync", { batch_key: newKey(), actions: queue }) : Promise.resolve(null);
-    return send.then(function (r) {
+    var counts = { applied: 0, replayed: 0, refused: 0 };
+    return sendQueue(counts).then(function (r) {
       if (r && r.status === 200) {
-        var answered = {}, refused = load(KEY.refused, []), counts = { applied: 0, replayed: 0, refused: 0 };
-        r.body.forEach(function (res) {
-          answered[res.key] = true; counts[res.status] += 1;
-          if (res.status === "refused") { refused.push(res.message); }
-        });
-        save(KEY.queue, load(KEY.queue, []).filter(function (a) { return !answered[a.key]; }));
-        save(KEY.refused, refused.slice(-20));
         $("sync-result").textContent = S.synced.replace("%(applied)s", counts.applied)
           .replace("%(replayed)s", counts.replayed).replace("%(refused)s", counts.refused);
       } else if (r) {
@@ -174,6 +271,8 @@
 
   function init() {
     if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/field/sw.js", { scope: "/field" }); }
+    // Queued photos must outlive storage pressure: ask the browser not to evict them.
+    if (navigator.storage && navigator.storage.persist) { navigator.storage.persist(); }
     $("signin-form").addEventListener("submit", signIn);
     $("checklist").addEventListener("submit", saveChecklist);
     $("reading").addEventListener("submit", saveReading);
@@ -202,6 +301,7 @@
     status();
     if (!load(KEY.token, "")) { show("signin"); } else { show("orders"); refresh(); }
     if (location.hash === "#pair") { show("pair"); }
+    window.addEventListener("hashchange", function () { if (location.hash === "#pair") { show("pair"); } });
   }
   document.addEventListener("DOMContentLoaded", init);
 })();
