@@ -5,7 +5,7 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-07 13:30:55.115598
 =======
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 13:55:55.312370
 >>>>>>> applications
 """

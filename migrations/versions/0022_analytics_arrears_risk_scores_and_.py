@@ -1,7 +1,7 @@
 """analytics: arrears risk scores and tariff advice
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-07 13:43:55.004910
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import safegrid.platform.money
 
 
 revision = '0022'
-down_revision = '0019'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """fieldwork: work order origins (arrears, 业扩), installations at a site without a meter
 
 Revision ID: 0024
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-07 13:22:46.254799
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import safegrid.platform.db
 
 
 revision = '0024'
-down_revision = '0019'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """offline hall nodes, sync batches and cases
 
 Revision ID: 0025
-Revises: 0019
+Revises: 0024
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import safegrid.security.fields
 
 
 revision = '0025'
-down_revision = '0019'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

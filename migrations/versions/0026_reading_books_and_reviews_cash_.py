@@ -1,7 +1,7 @@
 """reading books and reviews, cash shortages and overages, change given
 
 Revision ID: 0026
-Revises: 0019
+Revises: 0025
 Create Date: 2026-12-07 13:51:11.390027
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import safegrid.security.fields
 
 
 revision = '0026'
-down_revision = '0019'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

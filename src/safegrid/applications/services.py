@@ -45,8 +45,9 @@ from safegrid.applications.schemas import (
 from safegrid.applications.settings import application_settings
 from safegrid.customers.models import Meter, SupplyPoint
 from safegrid.fieldwork.models import WorkOrderKind
+from safegrid.fieldwork.origins import APPLICATION, SourcedOrder, open_sourced_in
 from safegrid.fieldwork.refusals import logged
-from safegrid.fieldwork.services import NewWorkOrder, open_in
+from safegrid.fieldwork.services import NewWorkOrder
 from safegrid.platform import clock, numbering
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
@@ -221,15 +222,23 @@ def do_accept(uow: UnitOfWork, application_id: int, data: Decision) -> Applicati
                 .limit(1)
             )
             if meter_id is not None:
-                order = open_in(
+                # Through the field work origins: the order names its application, and an
+                # acceptance replayed cannot open a second one (unique origin key).
+                app.work_order_id = open_sourced_in(
                     uow,
-                    NewWorkOrder(
-                        kind=WorkOrderKind.INSTALL,
-                        meter_id=meter_id,
-                        planned_on=_deadline(INSTALL_AFTER_WORKING_DAYS),
-                    ),
-                )
-                app.work_order_id = order.id
+                    [
+                        SourcedOrder(
+                            APPLICATION,
+                            app.number,
+                            meter_id,
+                            NewWorkOrder(
+                                kind=WorkOrderKind.INSTALL,
+                                meter_id=meter_id,
+                                planned_on=_deadline(INSTALL_AFTER_WORKING_DAYS),
+                            ),
+                        )
+                    ],
+                )[0]
         uow.session.flush()
         steps.record(uow, app, steps.ACCEPTED, actor=uow.actor.username, note=data.note)
         notices.tell_applicant(uow, app)
