@@ -10,6 +10,7 @@ from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.security.guards import SESSION_COOKIE, Guard
 from safegrid.security.policy import ADMIN_PERMS, POLICY, Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.permissions.routes import route_cases
 
@@ -28,7 +29,7 @@ def test_ops_8_admin_routes_refused_outside_admin_networks(
     world: World, platform: Platform
 ) -> None:
     # One world for all of them: only the guard answers, nothing is written.
-    client = TestClient(create_app(platform), client=("203.0.113.9", 40000))
+    client = TestClient(app_for(platform), client=("203.0.113.9", 40000))
     tokens: dict[tuple[Post, str], str] = {}
     for case in ADMIN_CASES:
         guard = case.guard

@@ -14,6 +14,7 @@ from safegrid.bootstrap import Platform
 from safegrid.security.guards import SESSION_COOKIE, Guard, Public
 from safegrid.security.policy import POLICY, Post
 from safegrid.web import csrf
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.permissions.inputs import BODIES, PARAMS, Ctx
 from tests.permissions.routes import route_cases
@@ -44,7 +45,7 @@ def test_ops_8_console_write_without_token_is_403_and_changes_nothing(
     from tests.permissions.routes import RouteCase
 
     assert isinstance(case, RouteCase)
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     guard = case.guard
     if isinstance(guard, Guard):
         post = next(p for p in Post if guard.perm is None or guard.perm in POLICY[p])

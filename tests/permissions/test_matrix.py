@@ -12,6 +12,7 @@ from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.security.guards import SESSION_COOKIE, Guard, Public
 from safegrid.security.policy import POLICY, Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.permissions.inputs import ALLOWED, ALLOWED_BUSINESS, BODIES, PARAMS, Ctx
 from tests.permissions.routes import RouteCase, route_cases
@@ -52,7 +53,7 @@ def _send(client: TestClient, case: RouteCase, url: str, token: str | None, body
 def test_org_2_route_matrix(case: RouteCase, world: World, platform: Platform) -> None:
     guard = case.guard
     assert isinstance(guard, Guard)
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     body_for = BODIES.get(case.id, lambda c: {})
     anon_values = {p: 1 for p in case.params}
     assert (

@@ -11,6 +11,7 @@ from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.security.policy import Post
 from safegrid.terminals.guard import TerminalGuard
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.permissions.routes import RouteCase, route_cases
 
@@ -30,7 +31,7 @@ def test_data_7_terminal_routes_are_exactly_the_device_api() -> None:
 def test_data_7_terminal_routes_refuse_anonymous_and_staff(
     case: RouteCase, world: World, platform: Platform
 ) -> None:
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     url = case.url({p: 1 for p in case.params})
     body = {"batch_id": "batch-perm-1", "sent_at": "2026-01-01T00:00:00Z", "sealed": "A" * 64}
     kwargs = {"json": body} if case.method == "POST" else {}

@@ -10,16 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.customers.models import Customer
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import PASSWORD, World
 
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

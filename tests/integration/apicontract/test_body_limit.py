@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safegrid.apicontract.body_limits import DEFAULT_BODY_BYTES, MIB
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 # Valid JSON would be parsed, and it is the parse that must not happen.
@@ -23,7 +23,7 @@ OVERSIZED = b'{"name": "' + b"x" * (DEFAULT_BODY_BYTES + 1024) + b'"}'
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as c:
+    with TestClient(app_for(platform), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from safegrid.apicontract.error_model import ApiError
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.governance.schemas import ComplianceOut
 from safegrid.readings.schemas import ImportReport
 from safegrid.security.policy import Post
 from safegrid.security.schemas import SecondVerificationOut
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 # The models the document may name for an error body.
@@ -38,7 +38,7 @@ RFC3339_DURATION = re.compile(
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.customers.validation import id_check_char
 from safegrid.security.guards import SESSION_COOKIE, Guard
 from safegrid.security.policy import POLICY, Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.permissions.routes import _flat_routes, route_cases
 
@@ -23,7 +23,7 @@ HUGE = str(2**64 + 7)  # above 2^63: the OverflowError of the black-box test
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform), raise_server_exceptions=False) as c:
+    with TestClient(app_for(platform), raise_server_exceptions=False) as c:
         yield c
 
 

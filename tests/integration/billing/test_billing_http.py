@@ -12,19 +12,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.billing.models import Bill, BillRun
 from safegrid.bootstrap import Platform
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.tariffs.models import TariffVersion
+from tests.fixtures.apps import app_for
 from tests.fixtures.billing import SYSTEM, new_account, seed_tariffs, set_period, set_usage
 from tests.fixtures.world import World
 
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from safegrid.app import create_app
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.billing.services import do_run_bills
 from safegrid.bootstrap import Platform
@@ -20,6 +19,7 @@ from safegrid.customers.models import Meter
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.billing import (
     SYSTEM,
     bill_months,
@@ -37,7 +37,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.collection import balances as bal
 from safegrid.collection.jobs import daily_arrears_job
 from safegrid.collection.late_fees import do_accrue_late_fees, do_set_late_fee_rate
@@ -21,6 +20,7 @@ from safegrid.notifications.models import Notification
 from safegrid.platform import clock
 from safegrid.platform.errors import ValidationProblem
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World
 
@@ -113,7 +113,7 @@ def test_bill_6_reminders_once_per_stage_through_the_outbox(
     assert sorted(stages) == [1, 7]
     assert "逾期6天" in bodies[0] and "逾期7天" in bodies[1]
     finance = world.staff(Post.FINANCE, "countyA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     resp = client.get(
         "/api/notifications", headers={"Authorization": f"Bearer {world.token(finance)}"}
     )

@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.collection.models import WriteOffKind
 from safegrid.collection.monitoring import summary
 from safegrid.collection.schemas import SummaryOut, UnitSummary
 from safegrid.collection.writeoffs import do_write_off
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World
 
@@ -77,7 +77,7 @@ def test_bill_5_key_and_large_customers_are_flagged(world: World, period: dict) 
 
 def test_bill_5_summary_api_and_dashboard(world: World, period: dict) -> None:
     staff = world.staff(Post.CHECKER, "cityA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     auth = {"Authorization": f"Bearer {world.token(staff)}"}
     resp = client.get("/api/collection/summary?period=2026-10", headers=auth)
     assert resp.status_code == 200

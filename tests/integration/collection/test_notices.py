@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.billing.models import Bill
 from safegrid.collection.late_fees import do_accrue_late_fees
 from safegrid.collection.models import NoticeStatus, SupplyState, SupplyStatus
@@ -23,6 +22,7 @@ from safegrid.platform.errors import ConflictError, PermissionDeniedError, Valid
 from safegrid.platform.outbox import OutboxMessage
 from safegrid.security.actor import Actor
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World
 
@@ -155,7 +155,7 @@ def test_bill_6_api_errors_are_clear(world: World, bills: Bills, people: dict[st
     account, bill = in_arrears(bills)
     head = world.staff(Post.DEPARTMENT_HEAD, "countyA")
     auth = {"Authorization": f"Bearer {world.token(head)}"}
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     assert client.get("/api/collection/bills/999999", headers=auth).status_code == 404
     negative = client.post(
         f"/api/collection/bills/{bill}/write-offs",

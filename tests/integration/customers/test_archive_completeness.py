@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.customers.models import Customer
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 
@@ -18,7 +18,7 @@ def test_bill_1_completeness_per_unit_with_missing_list(world: World) -> None:
     bare = world.customer("stationA")
     world.customer("stationB")  # another county: not in the caller's figures
     head = world.staff(Post.DEPARTMENT_HEAD, "countyA")
-    http = TestClient(create_app(world.platform))
+    http = TestClient(app_for(world.platform))
     http.headers["Authorization"] = f"Bearer {world.token(head)}"
     body = http.get("/api/archive/completeness").json()
     assert [(u["org_unit_id"], u["customers"]) for u in body["units"]] == [

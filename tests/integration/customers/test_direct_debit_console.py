@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from safegrid.alerts.models import Alert
-from safegrid.app import create_app
 from safegrid.customers.models import Account
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 NUMBER = "6222020200112233445"
@@ -25,7 +25,7 @@ def _setup(world: World) -> tuple[TestClient, int, int]:
     with world.platform.engine.connect() as conn:
         account_id = conn.scalar(select(Account.id).where(Account.customer_id == customer_id))
     assert account_id is not None
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     clerk = world.staff(Post.HALL_AGENT, "stationA")
     client.cookies.set(SESSION_COOKIE, world.token(clerk, "console"))
     return client, customer_id, account_id

@@ -8,18 +8,18 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.customers.models import Customer
 from safegrid.datause.models import AccessLog, DataUseRequest, RequestStatus
 from safegrid.platform import clock
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.datause import file_request, granted
 from tests.fixtures.world import Staff, World
 
 
 def _client(world: World, staff: Staff) -> TestClient:
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(staff, "console"))
     return client
 

@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from safegrid.app import create_app
 from safegrid.cli import app as cli_app
 from safegrid.customers.models import Customer
 from safegrid.datause import exports
@@ -28,6 +27,7 @@ from safegrid.platform import clock
 from safegrid.security.masking import mask
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.datause import granted
 from tests.fixtures.world import World
 
@@ -131,7 +131,7 @@ def test_data_5_rate_limit_answers_429_with_retry_after(
     clock.set_clock(fixed)
     monkeypatch.setattr(get_datause_settings(), "exports_per_hour", 2)
     manager = world.staff(Post.HALL_MANAGER, "hallA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     headers = {"Authorization": f"Bearer {world.token(manager)}"}
     assert client.post("/api/datause/exports", json={}, headers=headers).status_code == 200
     fixed.advance(timedelta(minutes=10))

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.customers.models import Customer
 from safegrid.datause import reveal
 from safegrid.datause.models import AccessLog
@@ -20,6 +19,7 @@ from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError, PermissionDeniedError
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.datause import granted
 from tests.fixtures.world import World
 
@@ -135,7 +135,7 @@ def test_data_4_out_of_area_customer_is_not_found_and_writes_nothing(world: Worl
 def test_data_4_reveal_api_gives_value_or_clear_403(world: World) -> None:
     agent = world.staff(Post.HALL_AGENT, "hallA")
     customer = world.customer("hallA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     headers = {"Authorization": f"Bearer {world.token(agent)}"}
     url = f"/api/customers/{customer}/reveal"
     english = {**headers, "Accept-Language": "en"}

@@ -9,18 +9,18 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from safegrid.app import create_app
 from safegrid.demo.models import DemoHistory, DemoHistoryMonth
 from safegrid.platform import clock
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 
 def _client(world: World) -> TestClient:
     clerk = world.staff(Post.HALL_AGENT, "countyA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(clerk, "console"))
     return client
 

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.fieldwork import lifecycle
 from safegrid.fieldwork.checklist import do_record_checks
@@ -19,12 +18,13 @@ from safegrid.fieldwork.supervision import do_draw
 from safegrid.platform import clock
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.field import Crew, full_checklist
 
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.fieldwork import lifecycle
 from safegrid.fieldwork.models import WorkOrder, WorkOrderStatus
@@ -21,12 +20,13 @@ from safegrid.fieldwork.safety_models import FieldPhoto, OrderCheck
 from safegrid.fieldwork.sync_models import SyncReceipt
 from safegrid.platform import clock
 from safegrid.security.models import AuditEntry
+from tests.fixtures.apps import app_for
 from tests.fixtures.field import Crew, full_checklist
 
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

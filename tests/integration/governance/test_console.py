@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.fieldwork import services as fieldwork
 from safegrid.fieldwork.models import WorkOrderKind
@@ -19,12 +18,13 @@ from safegrid.security import accounts, passwords
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import PASSWORD, Staff, World
 
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.fieldwork import services as fieldwork
 from safegrid.fieldwork.models import WorkOrderKind
 from safegrid.platform import clock
 from safegrid.platform.errors import ValidationProblem
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import Staff, World
 
 T0 = datetime(2026, 11, 23, 2, 0, 0, tzinfo=UTC)  # 2026-11-23 in Beijing
@@ -31,7 +31,7 @@ def fixed() -> clock.FixedClock:
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.governance.models import KnownLocation
 from safegrid.notifications.models import Notification
@@ -22,6 +21,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.login_locations import SecondVerificationRequired, network_of
 from safegrid.security.models import AuditEntry, SessionStage, StaffAccount
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import PASSWORD, Staff, World
 
 T0 = datetime(2026, 11, 23, 2, 0, 0, tzinfo=UTC)
@@ -175,7 +175,7 @@ def test_iam_3_new_location_without_a_mobile_is_refused_clearly(
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

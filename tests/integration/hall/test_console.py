@@ -8,9 +8,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.hall import Halls
 
 
@@ -19,7 +19,7 @@ def test_hall_2_kiosk_desk_rating_monitor_and_board(hall_world: Halls) -> None:
     hall_id = h.open("hallA")
     h.open("hallB")
     window = h.window("hallA", 3, "payment")
-    kiosk = TestClient(create_app(h.world.platform))
+    kiosk = TestClient(app_for(h.world.platform))
     page = kiosk.post(f"/hall/kiosk/{hall_id}", data={"business_type": "payment"})
     assert page.status_code == 201 and 'data-testid="ticket-number">A0001<' in page.text
     bad = kiosk.post(f"/hall/kiosk/{hall_id}", data={"business_type": "lottery"})
@@ -27,7 +27,7 @@ def test_hall_2_kiosk_desk_rating_monitor_and_board(hall_world: Halls) -> None:
     assert kiosk.get("/hall/kiosk/999999").status_code == 404
 
     agent = h.world.staff(Post.HALL_AGENT, "countyA")
-    desk = TestClient(create_app(h.world.platform))
+    desk = TestClient(app_for(h.world.platform))
     desk.cookies.set(SESSION_COOKIE, h.world.token(agent, "console"))
     called = desk.post(f"/hall/windows/{window}/call-next", follow_redirects=True)
     assert 'data-testid="desk-serving">A0001<' in called.text

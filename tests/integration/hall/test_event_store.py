@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.hall import feed, halls, monitor, queue
 from safegrid.hall.catalogue import BusinessType, WindowStatus
 from safegrid.hall.models import FeedSubscriber
@@ -20,6 +19,7 @@ from safegrid.hall.schemas import FeedSubscriberCreate, Rating, Transfer, Window
 from safegrid.platform import clock
 from safegrid.relay import relay, signing
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.hall import Halls
 from tests.integration.platform.test_webhooks import Receiver
 
@@ -97,7 +97,7 @@ def test_hall_8_cli_rebuild_reports_agreement(hall_world: Halls) -> None:
 def test_hall_8_trace_per_ticket_and_per_customer(hall_world: Halls) -> None:
     h = hall_world
     ids = _busy_morning(h)
-    http = TestClient(create_app(h.world.platform))
+    http = TestClient(app_for(h.world.platform))
     agent = h.world.staff(Post.HALL_AGENT, "countyA")
     http.headers["Authorization"] = f"Bearer {h.world.token(agent)}"
     by_ticket = http.get(f"/api/hall/tickets/{ids['first']}/events").json()
@@ -120,7 +120,7 @@ def test_hall_7_feed_pull_with_cursor_own_credential_and_scope(hall_world: Halls
         h.world.platform.uow(h.world.system()),
         FeedSubscriberCreate(name="hz-command-centre", org_unit_id=h.world.units["cityA"]),
     )
-    http = TestClient(create_app(h.world.platform))
+    http = TestClient(app_for(h.world.platform))
     auth = {"Authorization": f"Bearer {sub.token}"}
     page = http.get("/api/hall/feed", params={"limit": 5}, headers=auth).json()
     assert len(page["events"]) == 5 and page["more"]

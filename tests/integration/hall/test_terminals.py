@@ -13,20 +13,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.hall import terminals
 from safegrid.hall.models import HallTerminal, TerminalFault
 from safegrid.notifications.models import Notification
 from safegrid.platform import clock
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.hall import Halls
 
 
 def _setup(h: Halls) -> tuple[TestClient, TestClient, dict[str, str]]:
     hall_id = h.open("hallA")
     manager = h.world.staff(Post.HALL_MANAGER, "countyA")
-    staff = TestClient(create_app(h.world.platform))
+    staff = TestClient(app_for(h.world.platform))
     staff.headers["Authorization"] = f"Bearer {h.world.token(manager)}"
     made = staff.post(
         "/api/hall/terminals",
@@ -40,7 +40,7 @@ def _setup(h: Halls) -> tuple[TestClient, TestClient, dict[str, str]]:
     )
     assert made.status_code == 201, made.text
     creds = made.json()
-    device = TestClient(create_app(h.world.platform))
+    device = TestClient(app_for(h.world.platform))
     device.headers["Authorization"] = f"Terminal {creds['code']}:{creds['secret']}"
     return staff, device, creds
 
@@ -91,7 +91,7 @@ def test_hall_5_forged_terminal_and_heartbeat_flood_refused_logged_unchanged(
 ) -> None:
     h = hall_world
     _, device, creds = _setup(h)
-    forged = TestClient(create_app(h.world.platform))
+    forged = TestClient(app_for(h.world.platform))
     before = _count(h, AuditEntry)
     with caplog.at_level(logging.WARNING):
         for header in (f"Terminal {creds['code']}:forged-secret", "Terminal HTNOPE:x", "Bearer x"):

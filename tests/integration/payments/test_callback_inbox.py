@@ -18,7 +18,6 @@ from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from safegrid.alerts.models import Alert
-from safegrid.app import create_app
 from safegrid.cli import app as cli_app
 from safegrid.customers.models import Account
 from safegrid.payments.ledger.invariant import ledger_totals
@@ -37,6 +36,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.online import NOTIFY, Online
 
@@ -320,14 +320,14 @@ def test_pay_7_finance_sees_stuck_rows_in_the_console_and_puts_one_back(
         conn.execute(update(CallbackInbox).values(attempts=inbox_applier.MAX_ATTEMPTS))
     w = online.world
     finance = w.staff(Post.FINANCE, "cityA")
-    client = TestClient(create_app(online.platform))
+    client = TestClient(app_for(online.platform))
     client.cookies.set(SESSION_COOKIE, w.token(finance, "console"))
     page = client.get("/payments/inbox")
     assert page.status_code == 200
     assert form["trade_no"] in page.text and 'data-count="stuck">1' in page.text
     row_id = re.search(r"/payments/inbox/(\d+)/put-back", page.text)
     assert row_id
-    cashier = TestClient(create_app(online.platform))
+    cashier = TestClient(app_for(online.platform))
     cashier.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.CASHIER, "hallA"), "console"))
     assert cashier.post(f"/payments/inbox/{row_id.group(1)}/put-back").status_code == 403
     done = client.post(f"/payments/inbox/{row_id.group(1)}/put-back", follow_redirects=False)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
 from tests.fixtures.world import Staff, World
@@ -39,7 +39,7 @@ def headers(desk: Desk, staff: Staff) -> dict[str, str]:
 
 
 def test_pay_1_api_cashier_takes_and_checker_confirms_never_the_same_person(desk: Desk) -> None:
-    client = TestClient(create_app(desk.world.platform))
+    client = TestClient(app_for(desk.world.platform))
     acct, bill = desk.account(bill="60.00")
     cashier, checker = headers(desk, desk.cashier), headers(desk, desk.checker)
     found = client.get(f"/api/counter/accounts/{acct}", headers=cashier).json()
@@ -69,7 +69,7 @@ def test_pay_1_api_cashier_takes_and_checker_confirms_never_the_same_person(desk
 
 
 def test_pay_2_api_settle_deposit_slip_and_trace(desk: Desk) -> None:
-    client = TestClient(create_app(desk.world.platform))
+    client = TestClient(app_for(desk.world.platform))
     acct, _ = desk.account()
     receipt = desk.confirm(desk.pay(acct, "25.00"))
     cashier, checker = headers(desk, desk.cashier), headers(desk, desk.checker)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
 from tests.fixtures.world import Staff, World
@@ -34,7 +34,7 @@ def desk(
 
 
 def client_of(desk: Desk, staff: Staff) -> TestClient:
-    client = TestClient(create_app(desk.world.platform))
+    client = TestClient(app_for(desk.world.platform))
     client.cookies.set(SESSION_COOKIE, desk.world.token(staff, "console"))
     return client
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from safegrid.app import create_app
 from safegrid.customers.models import Account, Customer, CustomerKind, Meter
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 
@@ -31,7 +31,7 @@ def _orders(world: World) -> int:
 
 
 def _client(world: World, ip: str = "10.7.0.1") -> TestClient:
-    return TestClient(create_app(world.platform), client=(ip, 50000))
+    return TestClient(app_for(world.platform), client=(ip, 50000))
 
 
 def test_pay_3_account_number_alone_shows_nothing(world: World) -> None:

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.payments.ledger import refunds
 from safegrid.payments.ledger import services as ledger
@@ -26,6 +25,7 @@ from safegrid.payments.risk import engine as risk
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, PermissionDeniedError, ValidationProblem
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import Staff, World
 
@@ -34,7 +34,7 @@ D = Decimal
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.payments.risk import engine, paid_batch, rules
 from safegrid.payments.risk.engine import RiskRequest
@@ -19,6 +18,7 @@ from safegrid.platform import clock
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World
 
@@ -29,7 +29,7 @@ PORTAL = Actor.system("portal", "api")
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
     clock.set_clock(clock.FixedClock(T0))
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

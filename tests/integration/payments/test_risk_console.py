@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.payments.risk import rules
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import Staff, World
 from tests.integration.payments.test_risk_cases import open_case
@@ -22,7 +22,7 @@ from tests.permissions.payments_risk_inputs import _form
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 

@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.cli import app as cli_app
 from safegrid.platform import clock, events
@@ -26,6 +25,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.integration.platform.relay_support import Recorder, RelayProbed, emit_probes
 
@@ -71,7 +71,7 @@ def receiver() -> Iterator[Receiver]:
 
 def _admin_client(world: World, platform: Platform) -> TestClient:
     admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     client.headers["Authorization"] = f"Bearer {world.token(admin, 'api')}"
     return client
 
@@ -259,7 +259,7 @@ def test_hall_7_console_jobs_page_counts_the_event_backlog(
     world: World, platform: Platform
 ) -> None:
     admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     client.cookies.set(SESSION_COOKIE, world.token(admin, "console"))
     emit_probes(platform, 3)
     page = client.get("/jobs")
@@ -283,7 +283,7 @@ def test_hall_7_console_lists_dead_deliveries_and_an_administrator_requeues_them
     finally:
         events.unsubscribe("test.console.failing")
     admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     client.cookies.set(SESSION_COOKIE, world.token(admin, "console"))
     page = client.get("/jobs").text
     assert 'role="alert"' in page and 'data-testid="dead-deliveries"' in page

@@ -7,17 +7,17 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.integration.readings.conftest import Meters
 
 
 def _client(world: World, post: Post, unit: str = "countyA") -> TestClient:
     staff = world.staff(post, unit)
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(staff, "console"))
     return client
 
@@ -47,7 +47,7 @@ def test_bill_2_console_entry_form_and_meter_lookup(world: World, meters: Meters
     reader = world.staff(Post.METER_READER, "stationA")
     meter_id, asset = meters.make(area=world.reading_area("stationA", reader))
     meters.stored_read(meter_id, date(2026, 10, 31), "100.00")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(reader, "console"))
     assert client.get("/readings/new").status_code == 200
     form = {"asset_no": asset, "read_on": "2026-11-10", "total": "50.00"}

@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from safegrid.app import create_app
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.readings import services
 from safegrid.readings.models import ImportBatch, RegisterRead
 from safegrid.readings.schemas import ReadingEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 from tests.integration.readings.conftest import Meters
 
@@ -135,7 +135,7 @@ def test_bill_2_api_entry_bad_input_names_the_field(world: World, meters: Meters
     reader = world.staff(Post.METER_READER, "stationA")
     meter_id, asset = meters.make(area=world.reading_area("stationA", reader))
     meters.stored_read(meter_id, date(2026, 10, 31), "100.00")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     auth = {"Authorization": f"Bearer {world.token(reader)}"}
     body = {"asset_no": asset, "read_on": "2026-11-10", "total": "90.00"}
     resp = client.post("/api/readings", json=body, headers=auth)
@@ -153,7 +153,7 @@ def test_bill_2_api_entry_bad_input_names_the_field(world: World, meters: Meters
 def test_bill_2_api_upload_rejected_file_returns_the_report(world: World, meters: Meters) -> None:
     _, asset = meters.make()
     head = world.staff(Post.DEPARTMENT_HEAD, "countyA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     auth = {"Authorization": f"Bearer {world.token(head)}"}
     data = _csv(f"{asset},2026-11-10,150.00,,,", "ZZZ,2026-11-10,1,,,")
     resp = client.post("/api/readings/import", files={"file": ("r.csv", data)}, headers=auth)

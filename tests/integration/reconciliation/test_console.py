@@ -9,12 +9,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.reconciliation import writers
 from safegrid.reconciliation.matching import do_run_month
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.integration.reconciliation.conftest import Month
 
 
@@ -22,7 +22,7 @@ def test_rec_2_match_board_by_colour_with_case(month: Month) -> None:
     w = month.world
     month.import_lines([writers.Line(Decimal("55.00"), date(2026, 11, 20), "UNKNOWN-1")])
     do_run_month(w.platform.uow(w.actor(month.finance)), "2026-11")
-    client = TestClient(create_app(w.platform))
+    client = TestClient(app_for(w.platform))
     client.cookies.set(SESSION_COOKIE, w.token(month.finance, "console"))
     client.cookies.set(LANG_COOKIE, "zh")
     page = client.get("/reconciliation", params={"period": "2026-11", "colour": "red"})
@@ -32,7 +32,7 @@ def test_rec_2_match_board_by_colour_with_case(month: Month) -> None:
     client.cookies.set(LANG_COOKIE, "en")
     assert "Red: larger difference" in client.get("/reconciliation?period=2026-11").text
     # A county's finance sees nothing of the province's account (ORG-2).
-    county = TestClient(create_app(w.platform))
+    county = TestClient(app_for(w.platform))
     county.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.FINANCE, "countyB"), "console"))
     other = county.get("/reconciliation", params={"period": "2026-11"})
     assert other.status_code == 200 and "UNKNOWN-1" not in other.text
@@ -40,7 +40,7 @@ def test_rec_2_match_board_by_colour_with_case(month: Month) -> None:
 
 def test_rec_1_upload_preview_then_import_once(month: Month) -> None:
     w = month.world
-    client = TestClient(create_app(w.platform))
+    client = TestClient(app_for(w.platform))
     client.cookies.set(SESSION_COOKIE, w.token(month.finance, "console"))
     sheet = writers.Sheet(
         "3301000000001", "UP-1", Decimal("5.00"),

@@ -16,6 +16,7 @@ from safegrid.app import create_app
 from safegrid.secops import posture, shield
 from safegrid.secops.resilience_models import AttackEvent
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 OUTSIDE = ("203.0.113.9", 40000)
@@ -35,7 +36,7 @@ def _events(world: World) -> dict[str, int]:
 
 
 def test_ops_8_scanners_and_injection_are_blocked_logged_and_alerted(world: World) -> None:
-    client = TestClient(create_app(world.platform), client=OUTSIDE)
+    client = TestClient(app_for(world.platform), client=OUTSIDE)
     world.staff(Post.DEPARTMENT_HEAD, "countyA")
     r = client.get("/api/customers?id=1", headers={"User-Agent": "sqlmap/1.8#stable"})
     assert r.status_code == 403 and "blocked" in r.text
@@ -78,8 +79,8 @@ def test_ops_8_admin_functions_only_from_administration_networks(world: World) -
     body = {"username": "new.user.ops8", "real_name": "新员工", "post": "cashier",
             "org_unit_id": world.units["stationA"], "initial_password": "Initial@Pass1"}  # fmt: skip
     headers = {"Authorization": f"Bearer {token}"}
-    outside = TestClient(create_app(world.platform), client=OUTSIDE)
+    outside = TestClient(app_for(world.platform), client=OUTSIDE)
     r = outside.post("/api/staff", json=body, headers={**headers, "Accept-Language": "en"})
     assert r.status_code == 403 and "administration network" in r.text
-    inside = TestClient(create_app(world.platform), client=("10.1.2.3", 1000))
+    inside = TestClient(app_for(world.platform), client=("10.1.2.3", 1000))
     assert inside.post("/api/staff", json=body, headers=headers).status_code == 201

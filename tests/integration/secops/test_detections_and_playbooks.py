@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
-from safegrid.app import create_app
 from safegrid.datause.models import ExportRecord
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
@@ -33,6 +32,7 @@ from safegrid.security.models import (
     StaffAccount,
 )
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 
@@ -101,7 +101,7 @@ def test_ops_2_dry_run_then_playbook_freezes_revokes_opens_a_case_and_notifies(
     assert steps["freeze_account"]["sessions_revoked"] == 1
     assert steps["open_case"]["case"].startswith("SC")
     assert dso.username in steps["notify_dso"]["notified"]
-    client = TestClient(create_app(w.platform))
+    client = TestClient(app_for(w.platform))
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401
     assert _actions(w, "secops.playbook_dry_run") == 1
@@ -146,7 +146,7 @@ def test_ops_2_step_up_blocks_the_next_action_until_the_code_is_entered(books: W
     cashier = w.staff(Post.CASHIER, "stationA")
     token = w.token(cashier)
     pb.do_run_playbook(w.platform.uow(w.actor(dso)), _req(cashier.id, "verify_again"))
-    client = TestClient(create_app(w.platform))
+    client = TestClient(app_for(w.platform))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/customers", headers=headers).status_code == 403
     with w.platform.engine.connect() as conn:

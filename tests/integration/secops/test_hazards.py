@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.platform.errors import ConflictError
 from safegrid.secops import hazards
 from safegrid.secops.hazard_models import HazardReport, HazardStatus
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 
@@ -40,7 +40,7 @@ def _post(client: TestClient, world: World, **over: str) -> int:
 
 
 def test_ops_7_anonymous_report_keeps_no_identity(world: World) -> None:
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     assert _post(client, world) == 201
     with world.platform.uow(world.system(), readonly=True) as uow:
         h = uow.session.scalars(select(HazardReport)).one()

@@ -8,11 +8,11 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from safegrid.app import create_app
 from safegrid.customers.models import Account
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web import csrf
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 NUMBER = "6222020200112233445"
@@ -36,7 +36,7 @@ def _bank_account(world: World, account_id: int) -> object:
 
 
 def _signed_in(world: World) -> TestClient:
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     clerk = world.staff(Post.HALL_AGENT, "stationA")
     client.cookies.set(SESSION_COOKIE, world.token(clerk, "console"))
     return client
@@ -108,7 +108,7 @@ def test_ops_8_a_token_is_bound_to_its_session(world: World) -> None:
 
 
 def test_ops_8_login_form_needs_the_pre_session_token(world: World) -> None:
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     page = client.get("/login")
     assert csrf.ANON_COOKIE in page.cookies
     resp = client.post(
@@ -119,7 +119,7 @@ def test_ops_8_login_form_needs_the_pre_session_token(world: World) -> None:
 
 def test_ops_8_api_writes_refuse_the_console_cookie(world: World) -> None:
     """A cookie-authenticated API write would dodge the console's token check."""
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     admin = world.staff(Post.SYSTEM_ADMIN, "prov")
     client.cookies.set(SESSION_COOKIE, world.token(admin, "console"))
     resp = client.post(

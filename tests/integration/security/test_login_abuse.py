@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from safegrid.app import create_app
 from safegrid.bootstrap import Platform
 from safegrid.governance import departures
 from safegrid.platform import clock
 from safegrid.security import passwords
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import PASSWORD, Staff, World
 
 T0 = datetime(2026, 11, 23, 2, 0, 0, tzinfo=UTC)
@@ -35,7 +35,7 @@ def fixed() -> clock.FixedClock:
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as c:
+    with TestClient(app_for(platform)) as c:
         yield c
 
 
@@ -199,7 +199,7 @@ def test_ops_8_spray_from_one_address_is_slowed_and_alerted_not_a_mass_lock(
     assert [a[0] for a in alerts] == ["testclient"]  # one alert for the address
     assert _notes(world, "auth.login_spray")
     # The staff can still sign in from their own PCs.
-    own = TestClient(create_app(world.platform), client=("10.9.9.9", 50000))
+    own = TestClient(app_for(world.platform), client=("10.9.9.9", 50000))
     fixed.advance(timedelta(seconds=31))
     assert _token(own, staff[0].username, PASSWORD, _code(staff[0])).status_code == 200
 

@@ -15,13 +15,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from safegrid.app import create_app
 from safegrid.cli import app
 from safegrid.customers.models import Account
 from safegrid.customers.schemas import DirectDebitUpdate
 from safegrid.customers.services import do_set_direct_debit
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 ID_NUMBER = "330183199003072514"
@@ -81,7 +81,7 @@ def test_data_2_database_file_and_dump_hold_no_sensitive_value(world: World) -> 
 def test_data_3_api_console_cli_and_audit_show_masked_values(world: World) -> None:
     cid, _ = _known_customer(world)
     agent = world.staff(Post.HALL_AGENT, "countyA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     api = client.get(
         f"/api/customers/{cid}", headers={"Authorization": f"Bearer {world.token(agent)}"}
     )

@@ -6,17 +6,17 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry, AuthSession
 from safegrid.security.policy import Post
 from safegrid.security.scope import unscoped
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import World
 
 
 def test_aud_1_language_switch_is_stored_on_the_session_and_audited(world: World) -> None:
     agent = world.staff(Post.HALL_AGENT, "hallA")
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(agent, "console"))
 
     switched = client.get("/lang/en?next=/", follow_redirects=False)

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.customers.models import Meter
 from safegrid.platform import clock
 from safegrid.security.policy import Post
 from safegrid.terminals.client import TerminalClient
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import Staff, World
 
 NOW = datetime(2026, 11, 15, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
@@ -78,6 +78,6 @@ def field(world: World) -> Field:
     reader = world.staff(Post.METER_READER, "stationA")
     area = world.reading_area("stationA", reader)
     meter_id = world.meter(world.customer("stationA"), area)
-    f = Field(world, TestClient(create_app(world.platform)), admin, reader, "")
+    f = Field(world, TestClient(app_for(world.platform)), admin, reader, "")
     f.asset_no = f.asset_of(meter_id)
     return f

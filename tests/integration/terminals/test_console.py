@@ -7,15 +7,15 @@ import re
 
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.integration.terminals.conftest import Field
 
 
 def _console(field: Field, post: Post = Post.SYSTEM_ADMIN) -> TestClient:
-    client = TestClient(create_app(field.world.platform))
+    client = TestClient(app_for(field.world.platform))
     staff = field.admin if post == Post.SYSTEM_ADMIN else field.world.staff(post, "countyA")
     client.cookies.set(SESSION_COOKIE, field.world.token(staff, "console"))
     return client

@@ -10,7 +10,6 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.datause import watermark
 from safegrid.datause.exports import _key
 from safegrid.datause.models import ExportRecord
@@ -18,11 +17,12 @@ from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import Staff, World
 
 
 def _client(world: World, staff: Staff) -> TestClient:
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(staff, "console"))
     client.cookies.set(LANG_COOKIE, "zh")
     return client

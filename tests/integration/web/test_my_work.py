@@ -11,13 +11,13 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from safegrid.app import create_app
 from safegrid.payments.counter.settings import get_counter_settings
 from safegrid.security.actor import Actor
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Perm, Post
 from safegrid.web import navigation, todo
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
 from tests.fixtures.world import Staff, World
@@ -31,7 +31,7 @@ def desk(world: World, bills: Bills) -> Iterator[Desk]:
 
 
 def _home(world: World, staff: Staff, locale: str = "en") -> str:
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(staff, "console"))
     client.cookies.set(LANG_COOKIE, locale)
     page = client.get("/")
@@ -126,7 +126,7 @@ def test_reader_sees_his_unread_meters_and_a_reading_takes_one_off(world: World)
     meters = [world.meter(world.customer("stationA"), area) for _ in range(2)]
     world.meter(world.customer("stationA"), world.reading_area("stationA"))  # not his route
     assert _count(_row(_home(world, reader), "readings.due")) == 2
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(reader, "console"))
     page = client.get("/readings")
     assert page.text.count('data-testid="enter-') == 2
