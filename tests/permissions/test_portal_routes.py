@@ -15,6 +15,7 @@ from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web import csrf
 from safegrid.web.portal.guard import PORTAL_COOKIE, PortalGuard
+from tests.fixtures.apps import app_for
 from tests.fixtures.portal import bound
 from tests.fixtures.world import World
 from tests.permissions.routes import route_cases
@@ -53,7 +54,7 @@ def test_hall_6_portal_routes_are_exactly_the_customers_pages() -> None:
 def test_hall_6_portal_routes_refuse_anonymous_staff_and_forged_sessions(
     world: World, platform: Platform
 ) -> None:
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     token, _me, number = bound(world, "stationA")
     values = {"account_no": number, "feedback_id": 1, "application_id": 1}
     staff = world.token(world.staff(Post.HALL_MANAGER, "countyA"), "console")
@@ -83,7 +84,7 @@ def test_hall_6_portal_routes_refuse_anonymous_staff_and_forged_sessions(
 
 
 def test_hall_6_portal_writes_need_the_csrf_token(world: World, platform: Platform) -> None:
-    client = TestClient(create_app(platform))
+    client = TestClient(app_for(platform))
     token, _me, number = bound(world, "stationA")
     for case in (c for c in PORTAL_CASES if c.method == "POST"):
         url = case.url({"account_no": number, "feedback_id": 1, "application_id": 1})

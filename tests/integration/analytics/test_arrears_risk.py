@@ -24,7 +24,6 @@ from safegrid.analytics.arrears.services import (
     do_store_scores,
 )
 from safegrid.analytics.models import AnalyticsModel, ArrearsScore
-from safegrid.app import create_app
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.billing.periods import first_day, shift
 from safegrid.collection.models import Reminder
@@ -36,6 +35,7 @@ from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.world import World
 
@@ -146,7 +146,7 @@ def test_ana_3_risk_of_each_new_bill_from_the_callers_own_history_with_early_rem
     clock.set_clock(
         clock.FixedClock(datetime.combine(due + timedelta(days=5), time(9), tzinfo=BUSINESS_TZ))
     )
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     staff = world.staff(Post.FINANCE, "stationA")
     client.cookies.set(SESSION_COOKIE, world.token(staff, "console"))
     client.cookies.set(LANG_COOKIE, "en")

@@ -12,6 +12,7 @@ from safegrid.app import create_app
 from safegrid.applications.models import BusinessApplication
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.integration.applications.support import JPEG, PDF, PNG, Applying
 
 
@@ -87,7 +88,7 @@ def test_hall_6_counter_files_for_the_customer_and_takes_in_what_was_missing(
 ) -> None:
     a = applying
     w = a.world
-    console = TestClient(create_app(w.platform))
+    console = TestClient(app_for(w.platform))
     console.cookies.set(SESSION_COOKIE, w.token(w.staff(Post.HALL_AGENT, "countyA"), "console"))
     form = console.get(f"/applications/new?account_no={a.account_no}").text
     assert 'data-testid="application-prefill"' in form and "ZJTEST" in form

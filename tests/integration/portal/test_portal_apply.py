@@ -10,11 +10,11 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.applications import services
 from safegrid.applications.models import ApplicationStatus, BusinessApplication
 from safegrid.applications.schemas import RequestMore
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.portal import account_of, last_code, new_mobile
 from tests.fixtures.world import World
 
@@ -30,7 +30,7 @@ def _applications(world: World) -> int:
 def test_hall_6_apply_from_the_portal_prefilled_checked_and_tracked(world: World) -> None:
     number, name = account_of(world, "stationA")
     other, _ = account_of(world, "stationA")
-    client = TestClient(create_app(world.platform), client=("10.8.1.1", 50000))
+    client = TestClient(app_for(world.platform), client=("10.8.1.1", 50000))
     mobile = new_mobile()
     client.post("/portal/login/code", data={"mobile": mobile})
     client.post("/portal/login", data={"mobile": mobile, "code": last_code(world)})
@@ -85,7 +85,7 @@ def test_hall_6_apply_from_the_portal_prefilled_checked_and_tracked(world: World
         status = conn.scalar(select(BusinessApplication.status))
     assert status == ApplicationStatus.SUBMITTED
     # Another portal customer cannot see it.
-    stranger = TestClient(create_app(world.platform), client=("10.8.1.2", 50000))
+    stranger = TestClient(app_for(world.platform), client=("10.8.1.2", 50000))
     second = new_mobile()
     stranger.post("/portal/login/code", data={"mobile": second})
     stranger.post("/portal/login", data={"mobile": second, "code": last_code(world)})

@@ -10,13 +10,13 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.customers.models import Account, Customer
 from safegrid.hall.models import Ticket
 from safegrid.payments.online.models import PaymentOrder
 from safegrid.portal.models import FeedbackStatus, PortalFeedback
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.hall import Halls
 from tests.fixtures.online import Online
@@ -52,7 +52,7 @@ def test_hall_10_sign_in_bind_see_bills_and_pay(online: Online, bills: Bills) ->
     # The September bill is paid through the channel (its signed callback applied).
     online.gateway.pay(online.order(number, "80.00").order_no)
     assert online.deliver() == 1
-    client = TestClient(create_app(world.platform), client=("10.8.0.1", 50000))
+    client = TestClient(app_for(world.platform), client=("10.8.0.1", 50000))
     _signed_in(client, world)
     assert client.get("/portal").status_code == 200
     # Someone else's account: a clear error, nothing bound.
@@ -88,7 +88,7 @@ def test_hall_10_complaint_answered_by_staff_then_rated(world: World, bills: Bil
             .join(Customer, Customer.id == Account.customer_id)
             .where(Account.id == account_id)
         ).one()
-    client = TestClient(create_app(world.platform), client=("10.8.0.2", 50000))
+    client = TestClient(app_for(world.platform), client=("10.8.0.2", 50000))
     _signed_in(client, world)
     client.post("/portal/accounts", data={"account_no": number, "proof": name})
     filed = client.post(
@@ -103,7 +103,7 @@ def test_hall_10_complaint_answered_by_staff_then_rated(world: World, bills: Bil
     early = client.post(f"/portal/feedback/{fid}/rating", data={"rating": "5"})
     assert early.status_code == 409
     agent = world.staff(Post.HALL_AGENT, "hallA")  # the hall handling stationA
-    staff = TestClient(create_app(world.platform))
+    staff = TestClient(app_for(world.platform))
     staff.cookies.set(SESSION_COOKIE, world.token(agent, "console"))
     assert "待答复的客户投诉与建议" in staff.get("/").text  # the hall's to-do
     assert "停电未通知" in staff.get("/hall/feedback").text
@@ -123,7 +123,7 @@ def test_hall_10_complaint_answered_by_staff_then_rated(world: World, bills: Bil
         row = conn.execute(select(PortalFeedback.status, PortalFeedback.rating)).one()
     assert row == (FeedbackStatus.RATED, 4)
     # Another customer cannot see or rate it.
-    other = TestClient(create_app(world.platform), client=("10.8.0.3", 50000))
+    other = TestClient(app_for(world.platform), client=("10.8.0.3", 50000))
     _signed_in(other, world)
     assert "停电未通知" not in other.get("/portal/feedback").text
     assert other.post(f"/portal/feedback/{fid}/rating", data={"rating": "1"}).status_code == 404
@@ -132,7 +132,7 @@ def test_hall_10_complaint_answered_by_staff_then_rated(world: World, bills: Bil
 def test_hall_2_ticket_from_the_portal(world: World) -> None:
     halls = Halls(world)
     hall_id = halls.open("hallA")
-    client = TestClient(create_app(world.platform), client=("10.8.0.4", 50000))
+    client = TestClient(app_for(world.platform), client=("10.8.0.4", 50000))
     _signed_in(client, world)
     page = client.post("/portal/queue", data={"hall_id": str(hall_id), "business_type": "payment"})
     assert page.status_code == 200 and "portal-ticket" in page.text

@@ -10,7 +10,6 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from safegrid.app import create_app
 from safegrid.customers.models import Meter, SupplyPoint
 from safegrid.platform.errors import ConflictError
 from safegrid.readings import books, services
@@ -20,6 +19,7 @@ from safegrid.readings.schemas import ReadingEntry, ReadingReviewOut
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.readings.todo import readings_to_review
+from tests.fixtures.apps import app_for
 from tests.fixtures.billing import set_usage
 from tests.fixtures.world import World
 from tests.integration.readings.conftest import Meters
@@ -41,7 +41,7 @@ def _with_history(world: World, meters: Meters, area: int) -> tuple[int, str]:
 
 
 def _client(world: World, staff: object) -> TestClient:
-    client = TestClient(create_app(world.platform))
+    client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(staff, "console"))  # type: ignore[arg-type]
     return client
 

@@ -11,7 +11,6 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.reconciliation import writers
 from safegrid.reconciliation.matching import do_run_month
 from safegrid.reconciliation.models import CaseStatus, Colour, Decision, MatchItem, ReconCase
@@ -19,6 +18,7 @@ from safegrid.reconciliation.settings import get_recon_settings
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.web.i18n import LANG_COOKIE
 from safegrid.web.reconciliation import todo
+from tests.fixtures.apps import app_for
 from tests.fixtures.world import Staff
 from tests.integration.reconciliation.conftest import VOUCHER, Month
 
@@ -26,7 +26,7 @@ D = Decimal
 
 
 def _client(month: Month, staff: Staff) -> TestClient:
-    client = TestClient(create_app(month.world.platform), follow_redirects=False)
+    client = TestClient(app_for(month.world.platform), follow_redirects=False)
     client.cookies.set(SESSION_COOKIE, month.world.token(staff, "console"))
     client.cookies.set(LANG_COOKIE, "en")
     return client

@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from safegrid.app import create_app
 from safegrid.customers.models import Account
 from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
 from safegrid.payments.ledger.models import Payment
@@ -28,6 +27,7 @@ from safegrid.secops.offline.sync import BatchIn, do_sync_offline
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
 from tests.fixtures.world import World
@@ -56,7 +56,7 @@ def _hall_node(desk: Desk, path: Path) -> HallNode:
 
 
 def _line(desk: Desk) -> tuple[httpx.Client, drill.Link]:
-    link = drill.Link(TestClient(create_app(desk.world.platform)))
+    link = drill.Link(TestClient(app_for(desk.world.platform)))
     return httpx.Client(transport=link, base_url="http://testserver"), link
 
 
@@ -87,7 +87,7 @@ def test_ops_6_typhoon_drill_nothing_lost_nothing_doubled(desk: Desk, tmp_path: 
     assert all(e["receipt_no"].endswith(("900001", "900002", "900003")) for e in node.entries())
     # The case is where the hall's staff see and close it (console, the cashier's scope).
     (twice,) = [e["receipt_no"] for e in node.entries() if e["status"] == "conflict"]
-    console = TestClient(create_app(desk.world.platform))
+    console = TestClient(app_for(desk.world.platform))
     cookie = {"Cookie": f"{SESSION_COOKIE}={desk.world.token(desk.cashier, 'console')}"}
     page = console.get("/counter/offline-cases", headers=cookie)
     assert page.status_code == 200 and twice in page.text
