@@ -28,7 +28,7 @@ from safegrid.demo.generator import DemoSummary, complete_history, demo_exists, 
 from safegrid.demo.organisation import DEMO_PASSWORD, username
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError
-from safegrid.portal import demo as portal_demo
+from safegrid.demo import portal as portal_demo
 from safegrid.security.policy import Post
 from safegrid.terminals import demo as terminal_demo
 

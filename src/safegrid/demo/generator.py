@@ -30,7 +30,7 @@ from safegrid.hall import demo as hall_demo
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
-from safegrid.portal import demo as portal_demo
+from safegrid.demo import portal as portal_demo
 from safegrid.secops.catalog import do_install_defaults
 from safegrid.security.actor import Actor
 from safegrid.security.passwords import hasher

@@ -443,7 +443,7 @@ def test_hall_6_demo_portal_customers_have_bound_accounts_with_bills(
     demo: tuple[Platform, DemoSummary],
 ) -> None:
     from safegrid.portal import accounts, statements
-    from safegrid.portal.demo import CUSTOMERS as PORTAL_CUSTOMERS
+    from safegrid.demo.portal import CUSTOMERS as PORTAL_CUSTOMERS
     from safegrid.portal.identity import PortalIdentity
     from safegrid.portal.models import PortalBinding, PortalCustomer
 
