@@ -23,12 +23,12 @@ from safegrid.bootstrap import get_platform
 from safegrid.cli_support import err, reported
 from safegrid.demo import billing as demo_billing
 from safegrid.demo import logins as demo_logins
+from safegrid.demo import portal as portal_demo
 from safegrid.demo import workday
 from safegrid.demo.generator import DemoSummary, complete_history, demo_exists, generate
 from safegrid.demo.organisation import DEMO_PASSWORD, username
 from safegrid.platform import clock
 from safegrid.platform.errors import NotFoundError
-from safegrid.demo import portal as portal_demo
 from safegrid.security.policy import Post
 from safegrid.terminals import demo as terminal_demo
 

@@ -24,13 +24,13 @@ from sqlalchemy import select
 from safegrid.applications import demo as applications_demo
 from safegrid.bootstrap import Platform
 from safegrid.demo import archive, billing, history, lifecycle, organisation
+from safegrid.demo import portal as portal_demo
 from safegrid.demo.geography import ZHEJIANG
 from safegrid.fieldwork import demo as field_demo
 from safegrid.hall import demo as hall_demo
 from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError
-from safegrid.demo import portal as portal_demo
 from safegrid.secops.catalog import do_install_defaults
 from safegrid.security.actor import Actor
 from safegrid.security.passwords import hasher

@@ -442,8 +442,8 @@ def test_hall_1_demo_halls_have_windows_terminals_and_a_month_of_queue_history(
 def test_hall_6_demo_portal_customers_have_bound_accounts_with_bills(
     demo: tuple[Platform, DemoSummary],
 ) -> None:
-    from safegrid.portal import accounts, statements
     from safegrid.demo.portal import CUSTOMERS as PORTAL_CUSTOMERS
+    from safegrid.portal import accounts, statements
     from safegrid.portal.identity import PortalIdentity
     from safegrid.portal.models import PortalBinding, PortalCustomer
 
