@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from safegrid.fieldwork import checklist_rules, high_risk, kits, origins, weather
+from safegrid.fieldwork import checklist_rules, gates, high_risk, kits, weather
 from safegrid.fieldwork.models import WorkOrder, WorkOrderStatus, WorkRisk
 from safegrid.fieldwork.rectification import suspended
 from safegrid.fieldwork.refusals import logged
@@ -78,9 +78,7 @@ def do_dispatch(
                 raise refuse(o, "带电作业须有监护人 / live work needs a supervisor")
             if o.window_end <= now:
                 raise refuse(o, "作业时段已过 / the working window is over")
-        cuts = origins.disconnection_problems(
-            uow.session, orders, clock.business_day(now), starting=False
-        )
+        cuts = gates.problems(uow.session, orders, clock.business_day(now), starting=False)
         for o in orders:
             if o.id in cuts:
                 raise refuse(o, cuts[o.id])
@@ -133,9 +131,7 @@ class Step:
 
 def _start_checks(uow: UnitOfWork, orders: list[WorkOrder], now: datetime) -> None:
     missing = checklist_rules.incomplete(uow.session, [o.id for o in orders])
-    cuts = origins.disconnection_problems(
-        uow.session, orders, clock.business_day(now), starting=True
-    )
+    cuts = gates.problems(uow.session, orders, clock.business_day(now), starting=True)
     for o in orders:
         if o.id in cuts:
             raise refuse(o, cuts[o.id])

@@ -1,7 +1,8 @@
 """Work orders other workflows open: disconnection and reconnection from the arrears
 workflow (BILL-6), installation from an accepted 业扩 application. Each order records its
 origin (source, kind, slot) under a unique key, so a request delivered twice opens its
-orders once; and a disconnection is gated on its notice still standing.
+orders once. A disconnection is gated on its notice still standing: the arrears workflow's
+gate (collection.field_orders) answers through :mod:`safegrid.fieldwork.gates`.
 
 For the 业扩 applications workflow, :func:`do_open_installations` is the service to call
 when a new-connection application is accepted: a batch of :class:`InstallationRequest`,
@@ -18,15 +19,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from safegrid.collection.models import DisconnectionNotice, NoticeStatus
-from safegrid.fieldwork.models import WorkOrder, WorkOrderKind, WorkOrderOrigin
+from safegrid.fieldwork.models import WorkOrderKind, WorkOrderOrigin
 from safegrid.fieldwork.services import NewWorkOrder, open_in
 from safegrid.platform import clock
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.security.scope import unscoped
 
 NOTICE = "disconnection_notice"
 PAYMENT = "payment"  # a reconnection after a payment with no notice on record
@@ -124,48 +122,3 @@ def do_open_installations(uow: UnitOfWork, requests: Sequence[InstallationReques
         )
         uow.commit()
         return ids
-
-
-# A disconnection may go ahead while its notice stands (approved, or executed in the
-# console); paid, rejected or withdrawn, it must not cut anyone's supply.
-_STANDING = (NoticeStatus.APPROVED, NoticeStatus.EXECUTED)
-
-
-def disconnection_problems(
-    session: Session, orders: Sequence[WorkOrder], today: date, *, starting: bool
-) -> dict[int, str]:
-    """order id → why this disconnection may not be dispatched (or started) now."""
-    cuts = [o.id for o in orders if o.kind == WorkOrderKind.DISCONNECT]
-    if not cuts:
-        return {}
-    origin: dict[int, str] = {
-        order_id: ref
-        for order_id, ref in session.execute(
-            select(WorkOrderOrigin.work_order_id, WorkOrderOrigin.source_ref).where(
-                WorkOrderOrigin.work_order_id.in_(cuts), WorkOrderOrigin.source_type == NOTICE
-            )
-        )
-    }
-    notices = {
-        str(n.id): n
-        for n in session.scalars(
-            select(DisconnectionNotice)
-            .where(DisconnectionNotice.id.in_([int(ref) for ref in origin.values()]))
-            # A contractor sees no notices, yet his cut must be gated on one.
-            .execution_options(**unscoped("the disconnection gate reads the order's notice"))
-        )
-    }
-    problems = {}
-    for order_id, ref in origin.items():
-        notice = notices[ref]
-        if notice.status not in _STANDING:
-            problems[order_id] = (
-                f"停电通知#{notice.id} 已{notice.status.value}，不得停电 / "
-                f"disconnection notice #{notice.id} is {notice.status.value}"
-            )
-        elif starting and notice.earliest_disconnect_on and today < notice.earliest_disconnect_on:
-            problems[order_id] = (
-                f"通知期未满，{notice.earliest_disconnect_on:%Y-%m-%d} 起方可停电 / the notice "
-                f"period runs until {notice.earliest_disconnect_on:%Y-%m-%d}"
-            )
-    return problems

@@ -118,7 +118,7 @@ Handler = Callable[[Sequence[EventRecord]], None]
 SUBSCRIBER_MODULES: Final[tuple[str, ...]] = (
     "safegrid.hall.feed",
     "safegrid.secops.responder",
-    "safegrid.fieldwork.arrears_orders",
+    "safegrid.collection.field_orders",
 )
 
 # An event name (``CustomerRegistered``), a prefix ending in ``*`` (``Payment*``) or ``*``.

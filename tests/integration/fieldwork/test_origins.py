@@ -12,10 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from safegrid.collection import field_orders as arrears_orders
 from safegrid.collection.notices import do_create_notice, do_decide_notice, do_execute_notice
 from safegrid.collection.schemas import NoticeCreate, NoticeDecision
 from safegrid.collection.writeoffs import do_write_off_oldest_first
-from safegrid.fieldwork import arrears_orders, lifecycle, services
+from safegrid.fieldwork import lifecycle, services
 from safegrid.fieldwork.models import WorkOrder, WorkOrderKind, WorkOrderStatus
 from safegrid.fieldwork.origins import InstallationRequest, do_open_installations
 from safegrid.fieldwork.queries import my_orders

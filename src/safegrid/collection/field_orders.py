@@ -6,16 +6,17 @@ restored after payment opens a reconnection order per meter, due within 24 hours
 The ``fieldwork.arrears`` subscriber receives the collection events from the outbox relay
 (never inside the collection service) and acts as the system. Delivery is at least once: a
 second delivery finds the orders by their origin key. The notice itself gates the order at
-dispatch and start (:func:`safegrid.fieldwork.origins.disconnection_problems`), so a cut
+dispatch and start (:func:`disconnection_problems`, registered as a field work gate), so a cut
 cannot go ahead on a notice paid before this subscriber heard of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from safegrid.collection.events import (
     DisconnectionNoticeCancelled,
@@ -31,6 +32,7 @@ from safegrid.platform import clock, events
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.actor import Actor
 from safegrid.security.masking import snapshot
+from safegrid.security.scope import unscoped
 
 ACTOR = Actor.system("fieldwork.arrears", "job")
 # Not yet under way: a cut that has started is the crew's and the supervisor's to stop.
@@ -184,3 +186,48 @@ events.subscribe(
     receive,
     name="fieldwork.arrears",
 )
+
+
+# A disconnection may go ahead while its notice stands (approved, or executed in the
+# console); paid, rejected or withdrawn, it must not cut anyone's supply.
+_STANDING = (NoticeStatus.APPROVED, NoticeStatus.EXECUTED)
+
+
+def disconnection_problems(
+    session: Session, orders: Sequence[WorkOrder], today: date, *, starting: bool
+) -> dict[int, str]:
+    """order id → why this disconnection may not be dispatched (or started) now."""
+    cuts = [o.id for o in orders if o.kind == WorkOrderKind.DISCONNECT]
+    if not cuts:
+        return {}
+    origin: dict[int, str] = {
+        order_id: ref
+        for order_id, ref in session.execute(
+            select(WorkOrderOrigin.work_order_id, WorkOrderOrigin.source_ref).where(
+                WorkOrderOrigin.work_order_id.in_(cuts), WorkOrderOrigin.source_type == NOTICE
+            )
+        )
+    }
+    notices = {
+        str(n.id): n
+        for n in session.scalars(
+            select(DisconnectionNotice)
+            .where(DisconnectionNotice.id.in_([int(ref) for ref in origin.values()]))
+            # A contractor sees no notices, yet his cut must be gated on one.
+            .execution_options(**unscoped("the disconnection gate reads the order's notice"))
+        )
+    }
+    problems = {}
+    for order_id, ref in origin.items():
+        notice = notices[ref]
+        if notice.status not in _STANDING:
+            problems[order_id] = (
+                f"停电通知#{notice.id} 已{notice.status.value}，不得停电 / "
+                f"disconnection notice #{notice.id} is {notice.status.value}"
+            )
+        elif starting and notice.earliest_disconnect_on and today < notice.earliest_disconnect_on:
+            problems[order_id] = (
+                f"通知期未满，{notice.earliest_disconnect_on:%Y-%m-%d} 起方可停电 / the notice "
+                f"period runs until {notice.earliest_disconnect_on:%Y-%m-%d}"
+            )
+    return problems
