@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
 from safegrid.security.guards import public
-from safegrid.web import todo
+from safegrid.web import print_pages, todo
 from safegrid.web.account import login, settings
 from safegrid.web.admin import demo_history, ops, overview
 from safegrid.web.admin import todo as admin_todo
@@ -51,6 +51,7 @@ router.include_router(readings.router)
 router.include_router(tariffs.router)
 router.include_router(bills.router)
 router.include_router(collection.router)
+router.include_router(print_pages.router)
 router.include_router(counter.router)
 router.include_router(settlement.router)
 router.include_router(overview.router)
