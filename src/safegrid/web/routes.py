@@ -21,6 +21,7 @@ from safegrid.web.collection import todo as collection_todo
 from safegrid.web.customers import pages as customers
 from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
+from safegrid.web.datause import picker as datause_picker
 from safegrid.web.datause import todo as datause_todo
 from safegrid.web.fieldwork import pages as fieldwork
 from safegrid.web.governance import pages as governance
@@ -46,6 +47,7 @@ router = APIRouter()
 router.include_router(login.router)
 router.include_router(settings.router)
 router.include_router(customers.router)
+router.include_router(datause_picker.router)
 router.include_router(datause.router)
 router.include_router(readings.router)
 router.include_router(tariffs.router)
