@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse
 from safegrid.security.guards import public
 from safegrid.web import print_pages, todo
 from safegrid.web.account import login, settings
-from safegrid.web.admin import demo_history, ops, overview
+from safegrid.web.admin import demo_history, ops, overview, staff_admin
 from safegrid.web.admin import todo as admin_todo
 from safegrid.web.billing import bills, tariffs
 from safegrid.web.collection import pages as collection
@@ -57,6 +57,7 @@ router.include_router(print_pages.router)
 router.include_router(counter.router)
 router.include_router(settlement.router)
 router.include_router(overview.router)
+router.include_router(staff_admin.router)
 router.include_router(demo_history.router)
 router.include_router(ops.router)
 router.include_router(terminals.router)
