@@ -19,25 +19,36 @@ from safegrid.web.audit_labels import action_label, action_labels
 
 SRC = Path(safegrid.__file__).resolve().parent
 ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+# A file that writes an audit entry names an action as a dotted string literal.
+_MAY_AUDIT = re.compile(r"[\"'][a-z_]+\.")
 PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]*)+$")
 
 
-def _trees() -> Iterator[tuple[Path, ast.Module]]:
+def _nodes() -> tuple[list[ast.FunctionDef], list[ast.Call]]:
+    """Every function definition and every call in the source, in one walk per file."""
+    defs: list[ast.FunctionDef] = []
+    calls: list[ast.Call] = []
     for path in sorted(SRC.rglob("*.py")):
-        yield path, ast.parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if not _MAY_AUDIT.search(text):  # parsing is the test's cost: skip the rest
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Call):
+                calls.append(node)
+            elif isinstance(node, ast.FunctionDef):
+                defs.append(node)
+    return defs, calls
 
 
-def _action_positions(trees: list[tuple[Path, ast.Module]]) -> dict[str, int]:
+def _action_positions(defs: list[ast.FunctionDef]) -> dict[str, int]:
     """Functions with a parameter named ``action``: name → its position."""
     found: dict[str, int] = {"audit": 0}
-    for _, tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef):
-                names = [a.arg for a in node.args.posonlyargs + node.args.args]
-                if names and names[0] in ("self", "cls"):
-                    names = names[1:]
-                if "action" in names:
-                    found.setdefault(node.name, names.index("action"))
+    for node in defs:
+        names = [a.arg for a in node.args.posonlyargs + node.args.args]
+        if names and names[0] in ("self", "cls"):
+            names = names[1:]
+        if "action" in names:
+            found.setdefault(node.name, names.index("action"))
     return found
 
 
@@ -56,26 +67,23 @@ def _values(expr: ast.expr) -> Iterator[tuple[str, bool]]:
 
 def written_actions() -> tuple[set[str], set[str]]:
     """(action codes, f-string prefixes) found in the source."""
-    trees = list(_trees())
-    positions = _action_positions(trees)
+    defs, calls = _nodes()
+    positions = _action_positions(defs)
     codes: set[str] = set()
     prefixes: set[str] = set()
-    for _, tree in trees:
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            f = node.func
-            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
-            args: list[ast.expr] = [k.value for k in node.keywords if k.arg == "action"]
-            at = positions.get(name or "")
-            if at is not None and len(node.args) > at:
-                args.append(node.args[at])
-            for arg in args:
-                for text, is_prefix in _values(arg):
-                    if is_prefix and PREFIX.match(text):
-                        prefixes.add(text)
-                    elif ACTION.match(text):
-                        codes.add(text)
+    for node in calls:
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+        args: list[ast.expr] = [k.value for k in node.keywords if k.arg == "action"]
+        at = positions.get(name or "")
+        if at is not None and len(node.args) > at:
+            args.append(node.args[at])
+        for arg in args:
+            for text, is_prefix in _values(arg):
+                if is_prefix and PREFIX.match(text):
+                    prefixes.add(text)
+                elif ACTION.match(text):
+                    codes.add(text)
     return codes, prefixes
 
 
