@@ -5,7 +5,7 @@ call the same services as the API."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Final
+from typing import Annotated, Final, cast
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
@@ -88,8 +88,8 @@ def _form_page(
     picked = values.get("picked")
     if picked is None:
         try:
-            keys = values.get("customers") or []
-            picked = request_words.pick_customers(work.read(), keys)  # type: ignore[arg-type]
+            keys = cast(list[str], values.get("customers") or [])
+            picked = request_words.pick_customers(work.read(), keys)
         except ValidationProblem:
             picked = []  # the error is already on the form
     context = {
@@ -112,13 +112,7 @@ def request_form(
     today = clock.business_day()
     # Collect the minimum (issue 13): no field ticked, no whole unit chosen; a customer
     # comes in only when the request starts from that customer's page.
-    picked = []
-    if customer_id is not None:
-        picked = [
-            c
-            for c in request_words.customers_by_id(work.read(), [customer_id])
-            if c.id == customer_id
-        ]
+    picked = request_words.customers_by_id(work.read(), [customer_id]) if customer_id else []
     values: dict[str, object] = {
         "kind": "view",
         "fields": [],
