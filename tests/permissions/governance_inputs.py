@@ -135,6 +135,19 @@ GOVERNANCE_BODIES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "POST /governance/idle-accounts/{review_id}": lambda c: {"data": {"disable": "yes"}},
     "POST /governance/training/{account_id}": lambda c: {"data": {"add_hours": "2"}},
     "POST /governance/training/{account_id}/activate": lambda c: {},
+    # Staff administration (issue 13): open, reset, unlock, freeze.
+    "POST /staff/new": lambda c: {
+        "data": {
+            "username": f"matrix.{c.staff.id}",
+            "real_name": "矩阵测试",
+            "post": "cashier",
+            "org_unit_id": str(c.world.units["stationA"]),
+            "initial_password": "Matrix#2026ab",
+        }
+    },
+    "POST /staff/{account_id}/reset-password": lambda c: {},
+    "POST /staff/{account_id}/unlock": lambda c: {},
+    "POST /staff/{account_id}/freeze": lambda c: {"data": {"reason": "离岗调查"}},
     "POST /workorders": lambda c: {
         "data": {
             "kind": "inspect",

@@ -11,7 +11,18 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -59,7 +70,10 @@ class BillRun(OrgScoped, Base):
 class Bill(OrgScoped, Base):
     __tablename__ = "bills"
     # One normal bill per account and period: re-running a period is idempotent.
-    __table_args__ = (UniqueConstraint("account_id", "period", "kind", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "period", "kind", "sequence"),
+        Index("ix_bills_collection_open_due", "collection_open", "due_date"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
@@ -87,6 +101,12 @@ class Bill(OrgScoped, Base):
     due_date: Mapped[date] = mapped_column(Date)
     # Why a reversal bill was issued (the original's status says it was reversed).
     reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Something is still owed on it (principal or late fee): set on issue, kept by
+    # collection's write-off writers (collection.balances.refresh_open) so the arrears list
+    # reads the open bills instead of summing every write-off ever written (issue 13).
+    # Only a write-off can settle a bill, so a writer that forgot would leave it open: slower,
+    # never wrong; an unwind must reopen it.
+    collection_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class BillLine(Base):

@@ -69,7 +69,20 @@ def arrears_query(
     before: datetime | None = None,
 ) -> ArrearsQuery:
     plan_bills, overdue = plan_overdue(session, day, before, account_id)
-    stmt, cols = balance_select(before)
+    candidates = None
+    if before is None:
+        # Today's arrears are among the open bills (Bill.collection_open, kept by the
+        # write-off writers): sum only their write-offs and fees, not every one ever.
+        candidates = select(Bill.id).where(
+            Bill.collection_open.is_(True),
+            Bill.kind == BillKind.NORMAL,
+            Bill.status == BillStatus.ISSUED,
+        )
+        if account_id is not None:
+            candidates = candidates.where(Bill.account_id == account_id)
+    stmt, cols = balance_select(before, candidates)
+    if candidates is not None:
+        stmt = stmt.where(Bill.collection_open.is_(True))
     own_due = and_(Bill.due_date < day, cols.principal_out > 0)
     if plan_bills:
         own_due = and_(own_due, Bill.id.not_in(sorted(plan_bills)))

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, case, cast, func, select
+from sqlalchemy import BigInteger, Select, bindparam, case, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from safegrid.billing.models import Bill
@@ -169,6 +169,32 @@ def balances(session: Session, bill_ids: Iterable[int]) -> dict[int, BillBalance
     stmt, _ = balance_select(bills=ids)
     rows = session.execute(stmt.where(Bill.id.in_(ids))).all()
     return {row[0].id: to_balance(*row) for row in rows}
+
+
+def refresh_open(session: Session, bill_ids: Iterable[int]) -> None:
+    """Sets ``Bill.collection_open`` of these bills from their balance now: open while
+    principal or late fee is owed. Every writer of write-offs calls it for the bills it
+    wrote to, in its own transaction (set-based: one read, one executemany)."""
+    ids = sorted(set(bill_ids))
+    if not ids:
+        return
+    stmt, cols = balance_select(bills=ids)
+    is_open = or_(cols.principal_out > 0, cols.fee_out > 0)
+    rows = session.execute(
+        stmt.with_only_columns(Bill.id, Bill.collection_open, is_open).where(Bill.id.in_(ids))
+    ).all()
+    changed = [
+        {"b_id": bid, "b_open": bool(now)} for bid, was, now in rows if bool(was) != bool(now)
+    ]
+    if changed:
+        # Core executemany by primary key; the rows are the writer's own (already in scope).
+        bills: Any = Bill.__table__
+        session.execute(
+            update(bills)
+            .where(bills.c.id == bindparam("b_id"))
+            .values(collection_open=bindparam("b_open")),
+            changed,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from safegrid.billing.models import Bill
-from safegrid.collection.balances import HUNDRED, yuan
+from safegrid.collection.balances import HUNDRED, refresh_open, yuan
 from safegrid.collection.events import BillWriteOffUnwound
 from safegrid.collection.models import CollectionPosting, WriteOff, WriteOffKind
 from safegrid.platform import clock
@@ -170,6 +170,7 @@ def unwind_posting(
         budget -= take
         if budget == 0:
             break
+    refresh_open(uow.session, touched)  # what was settled is owed again
     uow.audit(
         "collection.write_off_unwound",
         object_type="collection_posting",

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from safegrid.billing.models import Bill, BillKind, BillStatus
 from safegrid.collection import notices
-from safegrid.collection.balances import HUNDRED, BillBalance, balances, yuan
+from safegrid.collection.balances import HUNDRED, BillBalance, balances, refresh_open, yuan
 from safegrid.collection.events import BillWrittenOff
 from safegrid.collection.models import CollectionPosting, WriteOff, WriteOffKind
 from safegrid.collection.schemas import WriteOffResult
@@ -155,6 +155,7 @@ def _post(
             touched.append(bill.id)
     posting.applied = yuan(_fen(amount) - budget)
     posting.remainder = yuan(budget)
+    refresh_open(uow.session, touched)
     uow.audit(
         "collection.write_off",
         object_type="collection_posting",

@@ -300,13 +300,24 @@ def do_set_session_locale(uow: UnitOfWork, locale: str) -> None:
         uow.commit()
 
 
-def list_staff(uow: UnitOfWork, paging_offset: int, limit: int) -> tuple[list[StaffAccount], int]:
-    from sqlalchemy import func
+def list_staff(
+    uow: UnitOfWork, paging_offset: int, limit: int, q: str | None = None
+) -> tuple[list[StaffAccount], int]:
+    """Accounts in scope; ``q`` matches a fragment of the username or the real name."""
+    from sqlalchemy import func, or_
 
+    stmt = select(StaffAccount)
+    if q and q.strip():
+        stmt = stmt.where(
+            or_(
+                StaffAccount.username.contains(q.strip(), autoescape=True),
+                StaffAccount.real_name.contains(q.strip(), autoescape=True),
+            )
+        )
     with uow:
-        total = uow.session.scalar(select(func.count()).select_from(StaffAccount)) or 0
+        total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         items = uow.session.scalars(
-            select(StaffAccount).order_by(StaffAccount.id).offset(paging_offset).limit(limit)
+            stmt.order_by(StaffAccount.id).offset(paging_offset).limit(limit)
         ).all()
         return list(items), total
 

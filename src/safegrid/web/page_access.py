@@ -87,6 +87,7 @@ SetupPage = Annotated[Work, Depends(work_under(require_page(None, allow_setup=Tr
 SignedInPage = Annotated[Work, Depends(work_under(require_page(None)))]
 StaffLifecyclePage = Annotated[Work, Depends(work_under(require_page(Perm.STAFF_LIFECYCLE)))]
 StaffViewPage = Annotated[Work, Depends(work_under(require_page(Perm.STAFF_VIEW)))]
+StaffManagePage = Annotated[Work, Depends(work_under(require_page(Perm.STAFF_MANAGE)))]
 TariffsManagePage = Annotated[Work, Depends(work_under(require_page(Perm.TARIFFS_MANAGE)))]
 TariffsViewPage = Annotated[Work, Depends(work_under(require_page(Perm.TARIFFS_VIEW)))]
 TerminalsManagePage = Annotated[Work, Depends(work_under(require_page(Perm.TERMINALS_MANAGE)))]

@@ -11,9 +11,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
 from safegrid.security.guards import public
-from safegrid.web import todo
+from safegrid.web import print_pages, todo
 from safegrid.web.account import login, settings
-from safegrid.web.admin import demo_history, ops, overview
+from safegrid.web.admin import demo_history, ops, overview, staff_admin
 from safegrid.web.admin import todo as admin_todo
 from safegrid.web.analytics import pages as analytics_pages
 from safegrid.web.analytics import todo as analytics_todo
@@ -26,6 +26,7 @@ from safegrid.web.collection import todo as collection_todo
 from safegrid.web.customers import pages as customers
 from safegrid.web.datause import inventory
 from safegrid.web.datause import pages as datause
+from safegrid.web.datause import picker as datause_picker
 from safegrid.web.datause import todo as datause_todo
 from safegrid.web.fieldwork import pages as fieldwork
 from safegrid.web.fieldwork import todo as fieldwork_todo
@@ -63,15 +64,18 @@ router = APIRouter()
 router.include_router(login.router)
 router.include_router(settings.router)
 router.include_router(customers.router)
+router.include_router(datause_picker.router)
 router.include_router(datause.router)
 router.include_router(readings.router)
 router.include_router(reading_books.router)
 router.include_router(tariffs.router)
 router.include_router(bills.router)
 router.include_router(collection.router)
+router.include_router(print_pages.router)
 router.include_router(counter.router)
 router.include_router(settlement.router)
 router.include_router(overview.router)
+router.include_router(staff_admin.router)
 router.include_router(demo_history.router)
 router.include_router(ops.router)
 router.include_router(terminals.router)

@@ -20,6 +20,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.models import SessionStage
 from safegrid.security.policy import POST_LABELS, Post
 from safegrid.web import flash
+from safegrid.web.audit_labels import action_label
 from safegrid.web.csrf import CsrfFormExtension
 from safegrid.web.i18n import localize_message, request_locale, translate
 from safegrid.web.labels import ENUM_LABELS
@@ -46,6 +47,11 @@ def _gettext(ctx: jinja2.runtime.Context, msgid: str, **params: object) -> str:
 def _label(ctx: jinja2.runtime.Context, value: object) -> str:
     key = str(value)
     return translate(ctx["locale"], ENUM_LABELS[key]) if key in ENUM_LABELS else key
+
+
+@jinja2.pass_context
+def _action_label(ctx: jinja2.runtime.Context, code: str) -> str:
+    return action_label(code, ctx["locale"])
 
 
 @jinja2.pass_context
@@ -130,7 +136,13 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         extensions=[CsrfFormExtension],
     )
-    env.globals.update(_=_gettext, label=_label, post_label=_post_label, unit_name=_unit_name)
+    env.globals.update(
+        _=_gettext,
+        label=_label,
+        action_label=_action_label,
+        post_label=_post_label,
+        unit_name=_unit_name,
+    )
     env.filters.update(localtime=_localtime, msg=_message, rmb=rmb_capitals)
     return env
 

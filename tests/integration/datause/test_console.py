@@ -18,6 +18,11 @@ from tests.fixtures.datause import file_request, granted
 from tests.fixtures.world import Staff, World
 
 
+def number_of(world: World, customer: int) -> str:
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        return uow.session.get_one(Customer, customer).number
+
+
 def _client(world: World, staff: Staff) -> TestClient:
     client = TestClient(app_for(world.platform))
     client.cookies.set(SESSION_COOKIE, world.token(staff, "console"))
@@ -32,7 +37,7 @@ def test_data_4_console_request_and_two_approvals(world: World) -> None:
         "kind": "view",
         "purpose": "办理过户核实身份",
         "fields": ["id_number", "phone"],
-        "customer_ids": str(customer),
+        "customers": [number_of(world, customer)],  # picked by number (issue 13)
         "period_from": today.isoformat(),
         "period_to": (today + timedelta(days=40)).isoformat(),
     }

@@ -20,8 +20,11 @@ import safegrid
 from safegrid.app import create_app
 from safegrid.customers.models import Account
 from safegrid.payments.counter.settings import get_counter_settings
+from safegrid.readings.validation import FLAG_NAMES
 from safegrid.security.guards import SESSION_COOKIE, Guard
+from safegrid.security.models import AuditEntry
 from safegrid.security.policy import POLICY, Post
+from safegrid.security.scope import unscoped
 from safegrid.web.i18n import LANG_COOKIE
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
@@ -111,7 +114,7 @@ def test_problems_are_found() -> None:
 
 def test_no_console_page_shows_a_raw_code_or_untranslated_text(desk: Desk) -> None:
     world = desk.world
-    raw_values = _enum_values()
+    raw_values = _enum_values() | set(FLAG_NAMES)  # reading flags are codes too
     # Work on the pages: an account with a bill, a counter payment waiting for its check.
     account_no, bill_id = desk.account(bill="52.00")
     receipt = desk.pay(account_no, "52.00")
@@ -119,6 +122,14 @@ def test_no_console_page_shows_a_raw_code_or_untranslated_text(desk: Desk) -> No
         customer_id = uow.session.scalar(
             select(Account.customer_id).where(Account.number == account_no)
         )
+        # The audit page names each action: a code on screen is one without a label.
+        actions = set(
+            uow.session.scalars(
+                select(AuditEntry.action).distinct(), execution_options=unscoped("audit codes")
+            )
+        )
+    assert {"counter.payment_recorded", "customer.register"} <= actions
+    raw_values |= {a for a in actions if ".test_" not in a}  # not the fixtures' own
     app = create_app(world.platform)
     clients: dict[Post, TestClient] = {}
     for post in Post:

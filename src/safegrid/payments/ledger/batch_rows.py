@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import String, Table, bindparam, insert, literal, select, update
 from sqlalchemy import cast as sql_cast
 
-from safegrid.collection.balances import yuan
+from safegrid.collection.balances import refresh_open, yuan
 from safegrid.collection.models import CollectionPosting, WriteOff, WriteOffKind
 from safegrid.payments.ledger.batch_bills import Plan
 from safegrid.payments.ledger.capture_types import CaptureItem
@@ -132,6 +132,7 @@ def insert_postings_and_write_offs(
     ]
     if write_offs:
         uow.session.execute(insert(table(WriteOff)), write_offs)
+        refresh_open(uow.session, {bill.id for plan in plans for bill, _p, _f in plan.parts})
     return posting_ids
 
 

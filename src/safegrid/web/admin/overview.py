@@ -20,6 +20,7 @@ from safegrid.security.policy import Perm
 from safegrid.security.schemas import AuditEntryOut, StaffOut
 from safegrid.security.work import Work
 from safegrid.web.admin.demo_history import demo_history
+from safegrid.web.admin.staff_admin import STAFF_DONE
 from safegrid.web.forms import FieldErrors, from_pydantic
 from safegrid.web.i18n import request_locale
 from safegrid.web.navigation import nav_groups
@@ -70,13 +71,23 @@ def staff_list(
     request: Request,
     work: StaffViewPage,
     page: int = Query(1, ge=1, le=100_000),
+    q: str = Query("", max_length=64),
+    done: str = Query("", max_length=16),
 ) -> Response:
-    items, total = accounts.list_staff(work.read(), (page - 1) * STAFF_PAGE, STAFF_PAGE)
+    items, total = accounts.list_staff(work.read(), (page - 1) * STAFF_PAGE, STAFF_PAGE, q)
     result = Page[StaffOut](
         items=[StaffOut.model_validate(a) for a in items], total=total, page=page, size=STAFF_PAGE
     )
     units = {u.id: u for u in _units(work)}
-    return render(request, "admin/staff.html", {"result": result, "units": units, "params": {}})
+    context = {
+        "result": result,
+        "units": units,
+        "params": {"q": q} if q else {},
+        "q": q,
+        "can_manage": work.actor.can(Perm.STAFF_MANAGE),
+        "done": STAFF_DONE.get(done),
+    }
+    return render(request, "admin/staff.html", context)
 
 
 def _audit_page(work: Work, page: int, query: AuditQuery | None = None) -> Page[AuditEntryOut]:

@@ -5,13 +5,13 @@ call the same services as the API."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Final
+from typing import Annotated, Final, cast
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from safegrid.datause import access_log, exports, reveal, workflow
+from safegrid.datause import access_log, exports, request_words, reveal, workflow
 from safegrid.datause.fields import revealable
 from safegrid.datause.schemas import Decision, ExportCreate, GrantRevoke, RequestCreate, RevealIn
 from safegrid.org import services as org_services
@@ -38,7 +38,8 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE: Final = 30
 FORM_FIELDS: Final = (
-    "kind", "purpose", "fields", "customer_ids", "scope_unit_id", "period_from", "period_to",
+    "kind", "purpose", "fields", "customers", "customer_ids", "scope_unit_id", "period_from",
+    "period_to",
 )  # fmt: skip
 DONE: Final[dict[str, str]] = {
     "filed": N_("Your request has been filed and waits for the department head."),
@@ -59,9 +60,11 @@ def datause_home(
     done: str = Query("", max_length=16),
 ) -> Response:
     context = {
-        "mine": workflow.my_requests(work.read()),
+        "mine": (mine := workflow.my_requests(work.read())),
         "grants": workflow.my_grants(work.read()),
-        "inbox": workflow.inbox(work.read()),
+        "inbox": (inbox := workflow.inbox(work.read())),
+        # Who asks for what, in words, for the approver (issue 13).
+        "words": request_words.describe(work.read(), [*inbox, *mine]),
         "done": DONE.get(done),
         "me": work.actor.account_id,
         "field_labels": FIELD_LABELS,
@@ -82,7 +85,15 @@ def _form_page(
     status_code: int = 200,
 ) -> Response:
     units = org_services.list_units(work.read())
+    picked = values.get("picked")
+    if picked is None:
+        try:
+            keys = cast(list[str], values.get("customers") or [])
+            picked = request_words.pick_customers(work.read(), keys)
+        except ValidationProblem:
+            picked = []  # the error is already on the form
     context = {
+        "picked": picked,
         "values": values,
         "errors": errors or FieldErrors(),
         "units": units,
@@ -99,11 +110,14 @@ def request_form(
     customer_id: int | None = Query(None, gt=0),
 ) -> Response:
     today = clock.business_day()
+    # Collect the minimum (issue 13): no field ticked, no whole unit chosen; a customer
+    # comes in only when the request starts from that customer's page.
+    picked = request_words.customers_by_id(work.read(), [customer_id]) if customer_id else []
     values: dict[str, object] = {
         "kind": "view",
-        "fields": ["id_number"],
-        "customer_ids": str(customer_id or ""),
-        "scope_unit_id": "" if customer_id else str(work.actor.org_unit_id or ""),
+        "fields": [],
+        "picked": picked,
+        "scope_unit_id": "",
         "period_from": today.isoformat(),
         "period_to": (today + timedelta(days=6)).isoformat(),
         "purpose": "",
@@ -126,21 +140,21 @@ def request_submit(
     kind: Annotated[str, Form(max_length=16)] = "view",
     purpose: Annotated[str, Form(max_length=1000)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
-    customer_ids: Annotated[str, Form(max_length=2000)] = "",
+    customers: Annotated[list[str] | None, Form(max_length=64)] = None,
     scope_unit_id: Annotated[str, Form(max_length=12)] = "",
     period_from: Annotated[str, Form(max_length=10)] = "",
     period_to: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     values: dict[str, object] = {
-        "kind": kind, "purpose": purpose, "fields": fields or [], "customer_ids": customer_ids,
+        "kind": kind, "purpose": purpose, "fields": fields or [], "customers": customers or [],
         "scope_unit_id": scope_unit_id, "period_from": period_from, "period_to": period_to,
     }  # fmt: skip
-    ids = [p for p in customer_ids.replace("，", ",").replace(" ", ",").split(",") if p]
 
     def again(errors: FieldErrors, status: int) -> Response:
         return _form_page(request, work, values, errors, status)
 
     try:
+        ids = [c.id for c in request_words.pick_customers(work.read(), customers or [])]
         # The last day is included: the grant runs to the end of it (Beijing time).
         start = _day_start(period_from, "period_from")
         end = _day_start(period_to, "period_to") + timedelta(days=1)

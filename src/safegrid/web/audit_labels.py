@@ -1,0 +1,45 @@
+"""What each audit action code reads as on screen (issue 13: no raw code shown to staff).
+
+The labels are data, ``locales/audit_actions.csv`` (code, Chinese, English), next to the
+translation catalog: an action is named in both languages in one row, and a new action
+without a row is caught by ``tests/unit/web/test_audit_labels.py``, which reads every
+action the services write from the source.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+from typing import Final, NamedTuple
+
+TABLE: Final = Path(__file__).resolve().parent / "locales" / "audit_actions.csv"
+
+
+class ActionLabel(NamedTuple):
+    zh: str
+    en: str
+
+
+@cache
+def action_labels() -> dict[str, ActionLabel]:
+    with TABLE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    labels: dict[str, ActionLabel] = {}
+    for row in rows:
+        code = row["code"].strip()
+        if code in labels:
+            raise ValueError(f"audit action {code!r} is labelled twice")
+        if not row["zh"].strip() or not row["en"].strip():
+            raise ValueError(f"audit action {code!r} lacks a Chinese or English label")
+        labels[code] = ActionLabel(row["zh"].strip(), row["en"].strip())
+    return labels
+
+
+def action_label(code: str, locale: str) -> str:
+    """The action in the reader's language; an unlabelled code shows as itself, which the
+    raw-label test reports."""
+    found = action_labels().get(code)
+    if found is None:
+        return code
+    return found.en if locale == "en" else found.zh
