@@ -23,8 +23,8 @@ from safegrid.governance.departures import freeze_accounts, revoke_sessions
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.secops.playbooks import _refuse_last_admin, _target
 from safegrid.security import lockout, passwords
+from safegrid.security.freezing import freeze_target, refuse_last_admin
 from safegrid.security.models import AccountStatus, StaffAccount
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -110,12 +110,12 @@ def do_freeze_staff(uow: UnitOfWork, account_id: int, reason: str) -> int:
     with uow:
         _other(uow, account_id, lock=False)
         # Administrators first, in id order, then the target: the playbooks' lock order.
-        target = _target(uow, account_id, lock=True)
+        target = freeze_target(uow, account_id, lock=True)
         if target.status != AccountStatus.ACTIVE:
             raise ConflictError(
                 f"账号不是在用状态 / the account is {target.status.value}", field="account_id"
             )
-        _refuse_last_admin(uow, target)
+        refuse_last_admin(uow, target)
         ended = freeze_accounts(uow, [target.id], now)
         uow.audit(
             "staff.frozen",

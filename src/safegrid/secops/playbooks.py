@@ -33,6 +33,7 @@ from safegrid.secops.models import (
     RunStatus,
     SecurityCase,
 )
+from safegrid.security.freezing import LastAdministratorError, freeze_target, refuse_last_admin
 from safegrid.security.models import AccountStatus, AuthSession, SessionStage, StaffAccount
 from safegrid.security.policy import Post
 from safegrid.security.scope import unscoped
@@ -55,55 +56,6 @@ class RunResult:
     run_id: int
     status: RunStatus
     outcomes: list[dict[str, Any]]
-
-
-class LastAdministratorError(ConflictError):
-    pass
-
-
-def _target(uow: UnitOfWork, account_id: int, *, lock: bool) -> StaffAccount:
-    found = uow.session.scalars(select(StaffAccount).where(StaffAccount.id == account_id)).first()
-    if found is None:  # scoped: an account outside the caller's subtree is not found
-        raise NotFoundError("账号不存在 / account not found", field="account_id")
-    if lock:
-        if found.post == Post.SYSTEM_ADMIN:
-            # Every administrator in id order, before anything else: two playbooks on two
-            # administrators lock in the same order and never deadlock.
-            _lock_admins(uow)
-        uow.session.scalars(
-            select(StaffAccount)
-            .where(StaffAccount.id == account_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
-    return found
-
-
-def _lock_admins(uow: UnitOfWork) -> list[int]:
-    return list(
-        uow.session.scalars(
-            select(StaffAccount.id)
-            .where(
-                StaffAccount.post == Post.SYSTEM_ADMIN,
-                StaffAccount.status == AccountStatus.ACTIVE,
-            )
-            .order_by(StaffAccount.id)
-            .with_for_update(),
-            execution_options=unscoped("the last administrator is counted utility-wide"),
-        ).all()
-    )
-
-
-def _refuse_last_admin(uow: UnitOfWork, target: StaffAccount) -> None:
-    if target.post != Post.SYSTEM_ADMIN or target.status != AccountStatus.ACTIVE:
-        return
-    # Locked (and so current) since _target: a concurrent freeze has committed or waits.
-    if [a for a in _lock_admins(uow) if a != target.id]:
-        return
-    raise LastAdministratorError(
-        "不能冻结最后一名在岗系统管理员 / refusing to freeze the last active system administrator",
-        field="account_id",
-    )
 
 
 def _dsos(uow: UnitOfWork, unit_id: int) -> list[StaffAccount]:
@@ -141,7 +93,7 @@ def _step(
 ) -> dict[str, Any]:  # fmt: skip
     dry = req.dry_run
     if step == "freeze_account":
-        _refuse_last_admin(uow, target)
+        refuse_last_admin(uow, target)
         if target.status != AccountStatus.ACTIVE:
             return {"step": step, "skipped": f"status {target.status.value}"}
         if dry:
@@ -209,7 +161,7 @@ def do_run_playbook(uow: UnitOfWork, req: RunRequest) -> RunResult:
             book = uow.session.get(Playbook, req.playbook)
             if book is None:
                 raise NotFoundError("预案不存在 / playbook not found", field="playbook")
-            target = _target(uow, req.account_id, lock=not req.dry_run)
+            target = freeze_target(uow, req.account_id, lock=not req.dry_run)
             if target.id == uow.actor.account_id:
                 raise ConflictError(
                     "不能对本人执行处置预案 / you cannot run a playbook on yourself",
