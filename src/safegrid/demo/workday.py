@@ -2,9 +2,14 @@
 to-do lists. Today's arrears run (late fees, reminders), two counter payments per county
 taken by its cashier and waiting for the checker, and a data-use request per county from
 its hall agent waiting for the department head — each through the real services as the
-person who would do it, so it is audited like any work. Safe to run again: the counter
-keys are per county and day (the counter returns the same receipts), and a county whose
-agent already has a request under way gets no second one."""
+person who would do it, so it is audited like any work. For the newer desks, per county:
+a cash shortage (长短款) the checker recorded and the cashier has yet to acknowledge, a
+walking order its station's team leader set on the first reading book, and abnormal
+readings (register lower than the last) its meter reader confirmed with a reason, waiting
+for review. Safe to run again: the counter keys are per county and day (the counter
+returns the same receipts, a confirmed one is not counted twice), a county whose agent
+already has a request under way gets no second one, a book with a walking order keeps it,
+and readings are queued only up to the number waiting."""
 
 from __future__ import annotations
 
@@ -13,25 +18,39 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from safegrid.bootstrap import Platform
-from safegrid.customers.models import Account
+from safegrid.customers.models import Account, Meter, ReadingArea
 from safegrid.datause import workflow
 from safegrid.datause.models import DataUseRequest, RequestStatus
 from safegrid.datause.schemas import RequestCreate
+from safegrid.demo.geography import STATION_SUFFIX
 from safegrid.org.models import OrgUnit, UnitKind
 from safegrid.payments.counter import services as counter
-from safegrid.payments.counter.schemas import PaymentIn
+from safegrid.payments.counter.models import ReceiptStatus
+from safegrid.payments.counter.schemas import ConfirmIn, PaymentIn
 from safegrid.platform import clock, jobs
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.job_runs import JobRun, RunStatus
+from safegrid.readings import books
+from safegrid.readings import services as readings
+from safegrid.readings.route_models import ReadingReview, ReviewStatus, RouteStop
+from safegrid.readings.schemas import ReadingEntry, ReadingReviewOut
 from safegrid.security.actor import Actor
 from safegrid.security.cli_identity import actor_from_username
 
 RECEIPTS_PER_COUNTY: Final = 2
 AMOUNTS: Final = (Decimal("86.50"), Decimal("132.00"))
 PURPOSE: Final = "核实欠费客户联系方式，电话通知缴费 / check contact of customers in arrears"
+# The third payment of the day is counted 0.50 short by the checker: a 短款 for the cashier.
+SHORTAGE_PAYMENT: Final = Decimal("64.00")
+SHORT_BY: Final = Decimal("0.50")
+REVIEWS_PER_COUNTY: Final = 2
+# The reader types a register this much below the last one: abnormal (backwards) for sure.
+BACKWARDS_BY: Final = Decimal("12.00")
+# What a reader writes when confirming it (stored as typed, in the reader's language).
+REVIEW_REASON: Final = "表盘示数确实小于上次，已拍照，疑似换表未登记"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +58,9 @@ class WorkLeft:
     receipts: int
     requests: int
     arrears_run: str
+    shortages: int
+    walking_orders: int
+    reviews: int
 
 
 def leave_work(platform: Platform) -> WorkLeft:
@@ -56,11 +78,14 @@ def leave_work(platform: Platform) -> WorkLeft:
                 .order_by(OrgUnit.code)
             ).all()
         )
-    receipts = requests = 0
-    for unit_id, code in counties:
-        receipts += _counter_payments(platform, unit_id, code)
+    receipts = requests = shortages = orders = reviews = 0
+    for _unit_id, code in counties:
+        receipts += _counter_payments(platform, code)
         requests += _datause_request(platform, code)
-    return WorkLeft(receipts, requests, arrears_run)
+        shortages += _cash_shortage(platform, code)
+        orders += _walking_order(platform, code)
+        reviews += _reading_reviews(platform, code)
+    return WorkLeft(receipts, requests, arrears_run, shortages, orders, reviews)
 
 
 def _arrears_run_today(platform: Platform) -> str | None:
@@ -78,7 +103,7 @@ def _arrears_run_today(platform: Platform) -> str | None:
     return None if status is None else status.value
 
 
-def _counter_payments(platform: Platform, unit_id: int, code: str) -> int:
+def _counter_payments(platform: Platform, code: str) -> int:
     cashier = actor_from_username(platform, f"cashier.{code}")
     with platform.uow(cashier, readonly=True) as uow:
         numbers = list(
@@ -122,3 +147,97 @@ def _datause_request(platform: Platform, code: str) -> int:
         ),
     )
     return 1
+
+
+def _cash_shortage(platform: Platform, code: str) -> int:
+    cashier = actor_from_username(platform, f"cashier.{code}")
+    with platform.uow(cashier, readonly=True) as uow:
+        number = uow.session.scalar(
+            select(Account.number).order_by(Account.id).offset(RECEIPTS_PER_COUNTY).limit(1)
+        )
+    if number is None:
+        return 0
+    receipt = counter.do_record_payment(
+        platform.uow(cashier),
+        PaymentIn(
+            account_no=number,
+            amount=SHORTAGE_PAYMENT,
+            request_key=f"demo-{code}-{clock.business_day():%Y%m%d}-short",
+        ),
+    )
+    if receipt.status != ReceiptStatus.RECORDED:
+        return 0  # checked on an earlier run today
+    checker = actor_from_username(platform, f"checker.{code}")
+    counter.do_confirm(
+        platform.uow(checker),
+        receipt.id,
+        ConfirmIn(counted=SHORTAGE_PAYMENT - SHORT_BY, record_difference=True),
+    )
+    return 1
+
+
+def _first_book(platform: Platform, actor: Actor, code: str) -> int | None:
+    with platform.uow(actor, readonly=True) as uow:
+        return uow.session.scalar(select(ReadingArea.id).where(ReadingArea.code == f"{code}-ra1"))
+
+
+def _walking_order(platform: Platform, code: str) -> int:
+    leader = actor_from_username(platform, f"team_leader.{code}-{STATION_SUFFIX}")
+    area_id = _first_book(platform, leader, code)
+    if area_id is None:
+        return 0
+    with platform.uow(leader, readonly=True) as uow:
+        if uow.session.scalar(
+            select(RouteStop.id).where(RouteStop.reading_area_id == area_id).limit(1)
+        ):
+            return 0  # the leader's order stands; a rerun does not rewrite it
+    stops = books.book(platform.uow(leader, readonly=True), area_id).stops
+    # Walked from the highest asset number down: an order a reader can tell apart from
+    # the unplaced (ascending) one.
+    order = sorted((s.asset_no for s in stops), reverse=True)
+    books.do_set_walking_order(platform.uow(leader), area_id, order)
+    return 1
+
+
+def _reading_reviews(platform: Platform, code: str) -> int:
+    reader = actor_from_username(platform, f"meter_reader.{code}-{STATION_SUFFIX}")
+    with platform.uow(reader, readonly=True) as uow:
+        waiting = uow.session.scalar(
+            select(func.count())
+            .select_from(ReadingReview)
+            .where(ReadingReview.status == ReviewStatus.PENDING)
+        )
+        # One total register is all the reader types: time-of-use meters need three.
+        plain = set(uow.session.scalars(select(Meter.id).where(Meter.is_tou.is_(False))))
+        area_ids = list(uow.session.scalars(select(ReadingArea.id).order_by(ReadingArea.code)))
+    needed = REVIEWS_PER_COUNTY - int(waiting or 0)
+    queued = 0
+    for area_id in area_ids:
+        if queued >= needed:
+            break
+        book = books.book(platform.uow(reader, readonly=True), area_id)
+        candidates = [
+            s
+            for s in book.stops
+            # Read before today (the AMI feed reads most meters daily): a reading today
+            # below the last one is backwards.
+            if s.meter_id in plain
+            and s.last_total is not None
+            and s.last_total > BACKWARDS_BY
+            and s.last_day is not None
+            and s.last_day < book.day
+            and not s.waiting_review
+        ]
+        for stop in candidates[: needed - queued]:
+            assert stop.last_total is not None
+            out = readings.do_enter_reading(
+                platform.uow(reader),
+                ReadingEntry(
+                    asset_no=stop.asset_no,
+                    read_on=book.day,
+                    total=stop.last_total - BACKWARDS_BY,
+                    confirm_reason=REVIEW_REASON,
+                ),
+            )
+            queued += isinstance(out, ReadingReviewOut)
+    return queued

@@ -21,19 +21,25 @@ class ActionLabel(NamedTuple):
     en: str
 
 
-@cache
-def action_labels() -> dict[str, ActionLabel]:
-    with TABLE.open(encoding="utf-8", newline="") as f:
+def read_labels(table: Path, what: str) -> dict[str, ActionLabel]:
+    """A label table (code, zh, en); ``what`` names its codes in the errors. Other code
+    tables (job names, ``web/job_labels.py``) are read the same way."""
+    with table.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     labels: dict[str, ActionLabel] = {}
     for row in rows:
         code = row["code"].strip()
         if code in labels:
-            raise ValueError(f"audit action {code!r} is labelled twice")
+            raise ValueError(f"{what} {code!r} is labelled twice")
         if not row["zh"].strip() or not row["en"].strip():
-            raise ValueError(f"audit action {code!r} lacks a Chinese or English label")
+            raise ValueError(f"{what} {code!r} lacks a Chinese or English label")
         labels[code] = ActionLabel(row["zh"].strip(), row["en"].strip())
     return labels
+
+
+@cache
+def action_labels() -> dict[str, ActionLabel]:
+    return read_labels(TABLE, "audit action")
 
 
 def action_label(code: str, locale: str) -> str:

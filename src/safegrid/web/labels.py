@@ -34,6 +34,7 @@ CHANNEL_LABELS: Final[dict[str, str]] = {
     "web": N_("Web"),
     "cli": N_("CLI"),
     "job": N_("Job"),
+    "schedule": N_("On schedule"),  # a job run's trigger, beside cli and console
 }
 
 # Tariffs and bills (BILL-3, BILL-4).

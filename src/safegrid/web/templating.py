@@ -23,6 +23,7 @@ from safegrid.web import flash
 from safegrid.web.audit_labels import action_label
 from safegrid.web.csrf import CsrfFormExtension
 from safegrid.web.i18n import localize_message, request_locale, translate
+from safegrid.web.job_labels import job_label
 from safegrid.web.labels import ENUM_LABELS
 from safegrid.web.money_words import rmb_capitals
 from safegrid.web.navigation import api_docs_for, nav_groups
@@ -52,6 +53,11 @@ def _label(ctx: jinja2.runtime.Context, value: object) -> str:
 @jinja2.pass_context
 def _action_label(ctx: jinja2.runtime.Context, code: str) -> str:
     return action_label(code, ctx["locale"])
+
+
+@jinja2.pass_context
+def _job_label(ctx: jinja2.runtime.Context, name: str) -> str:
+    return job_label(name, ctx["locale"])
 
 
 @jinja2.pass_context
@@ -140,6 +146,7 @@ def _environment() -> jinja2.Environment:
         _=_gettext,
         label=_label,
         action_label=_action_label,
+        job_label=_job_label,
         post_label=_post_label,
         unit_name=_unit_name,
     )

@@ -1,6 +1,8 @@
 """Issue 13: the demo leaves today's work on the to-do lists — receipts waiting for each
-county's checker, a data-use request waiting for each county's head, today's arrears run —
-through the real services, and running it again adds nothing the same day."""
+county's checker, a data-use request waiting for each county's head, today's arrears run,
+a cash shortage waiting for the cashier, a walking order on a reading book, abnormal
+readings waiting for review — through the real services, and running it again adds
+nothing the same day."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from safegrid.datause.models import DataUseRequest
 from safegrid.demo import workday
 from safegrid.demo.generator import generate
 from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
+from safegrid.payments.counter.shortages import CashDiscrepancy
+from safegrid.readings.route_models import ReadingReview, ReviewStatus, RouteStop
 from safegrid.security.cli_identity import actor_from_username
 from safegrid.security.work import Work
 from safegrid.web import routes as _routes  # noqa: F401 - registers the to-do providers
@@ -51,8 +55,14 @@ def _count(platform: Platform, stmt: object) -> int:
 def test_demo_leaves_receipts_and_requests_waiting_and_is_idempotent(demo: Platform) -> None:
     first = workday.leave_work(demo)
     assert first.receipts == 8 and first.requests == 4  # 4 counties
+    assert (first.shortages, first.walking_orders, first.reviews) == (4, 4, 8)
     second = workday.leave_work(demo)
     assert second.requests == 0
+    assert (second.shortages, second.walking_orders, second.reviews) == (0, 0, 0)
+    assert _count(demo, select(func.count()).select_from(CashDiscrepancy)) == 4
+    assert _count(demo, select(func.count(func.distinct(RouteStop.reading_area_id)))) == 4
+    pending = select(func.count()).select_from(ReadingReview)
+    assert _count(demo, pending.where(ReadingReview.status == ReviewStatus.PENDING)) == 8
     waiting = (
         select(func.count())
         .select_from(CounterReceipt)
@@ -63,6 +73,11 @@ def test_demo_leaves_receipts_and_requests_waiting_and_is_idempotent(demo: Platf
     checker = Work(actor_from_username(demo, "checker.zj-hz-fy"))
     items = {i.provider.key: i.tally.count for i in todo.my_work(checker)}
     assert items["counter.receipts_to_check"] == 2
+    cashier = Work(actor_from_username(demo, "cashier.zj-hz-fy"))
+    mine = {i.provider.key: i.tally.count for i in todo.my_work(cashier)}
+    assert mine["counter.differences_to_acknowledge"] == 1
+    leader = Work(actor_from_username(demo, "team_leader.zj-hz-fy-st"))
+    assert {i.provider.key: i.tally.count for i in todo.my_work(leader)}["readings.to_review"] == 2
     head = Work(actor_from_username(demo, "department_head.zj-hz-fy"))
     assert {i.provider.key: i.tally.count for i in todo.my_work(head)}[
         "datause.head_approvals"
