@@ -17,6 +17,7 @@ Needs root or the postgres user's rights (PostgreSQL's programs run as ``postgre
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import statistics
 import tempfile
@@ -78,12 +79,22 @@ class Writer(threading.Thread):
             self.acknowledged.append((key, self.ack_at[-1] - started))
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--customers", type=int, default=40)
-    p.add_argument("--before", type=float, default=3.0, help="seconds of writes before the kill")
-    p.add_argument("--after", type=int, default=50, help="payments after the promotion")
-    a = p.parse_args(argv)
+@dataclasses.dataclass(frozen=True)
+class Drill:
+    primary_port: int
+    standby_port: int
+    writes_to: int  # the server the application writes to after the promotion
+    before: int  # payments acknowledged before the kill
+    acknowledged: int
+    lost: int  # acknowledged payments missing after promotion (the RPO; must be 0)
+    in_doubt: int
+    promote: float  # seconds pg_ctl promote took
+    rto: float  # kill -> first payment acknowledged by the promoted server
+    baseline: float  # one payment before the kill (median)
+
+
+def run_drill(customers: int, before_s: float, after: int, timeout: float = 120) -> Drill:
+    """Two clusters, a writer, the kill and the promotion; the clusters are gone after."""
     root = Path(tempfile.mkdtemp(prefix="sg-standby-"))
     root.chmod(0o755)
     wal.spool_dir(root / "backups")
@@ -92,6 +103,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     primary, standby = root / "primary", root / "standby"
     port = pgcluster.archiving_primary(bin_dir, primary, wal.archive_command(root / "backups"))
     standby_port = pgcluster.free_port()
+    writer: Writer | None = None
     try:
         pgcluster.run(
             bin_dir, "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "safegrid", "sg"
@@ -104,6 +116,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             "-R",
             "-X",
             "stream",
+            # Checkpoint now: the default spread checkpoint keeps an idle primary waiting
+            # for minutes before the copy even starts.
+            "-c",
+            "fast",
             "-d",
             f"host=127.0.0.1 port={port} user=safegrid application_name=standby1",
         )
@@ -120,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             conn.execute(text("ALTER SYSTEM SET synchronous_standby_names = 'standby1'"))
             conn.execute(text("SELECT pg_reload_conf()"))
         _wait_sync(platform)
-        generate(platform, customers=a.customers, with_history=False)
+        generate(platform, customers=customers, with_history=False)
         with platform.uow(ACTOR, readonly=True) as uow:
             accounts = list(
                 uow.session.scalars(
@@ -130,18 +146,27 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             )
         writer = Writer(platform, accounts)
         writer.start()
-        time.sleep(a.before)
+        time.sleep(before_s)
         before = len(writer.acknowledged)
         baseline = statistics.median(t for _k, t in writer.acknowledged)
         killed = time.perf_counter()
         pgcluster.run(bin_dir, "pg_ctl", "-D", str(primary), "-m", "immediate", "-w", "stop")
+        # A payment acknowledged while pg_ctl was still stopping came from the old primary;
+        # only those acknowledged after it returned can come from the promoted server.
+        stopped = time.perf_counter()
         pgcluster.run(bin_dir, "pg_ctl", "-D", str(standby), "-w", "-t", "120", "promote")
         promoted = time.perf_counter() - killed
-        while len(writer.acknowledged) < before + a.after:
+        deadline = time.monotonic() + timeout
+        while sum(at > stopped for at in writer.ack_at) < after:
+            if time.monotonic() > deadline:
+                raise pgcluster.ClusterError(
+                    f"no {after} payments acknowledged within {timeout:.0f} s of the promotion "
+                    f"({writer.failures} attempts failed)"
+                )
             time.sleep(0.01)
         writer.stop.set()
         writer.join()
-        rto = writer.ack_at[before] - killed
+        rto = min(at for at in writer.ack_at if at > stopped) - killed
         keys = [k for k, _t in writer.acknowledged]
         with platform.uow(ACTOR, readonly=True) as uow:
             found = uow.session.scalar(
@@ -151,29 +176,45 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             where = uow.session.execute(text("SELECT inet_server_port()")).scalar_one()
         platform.dispose()
     finally:
+        if writer is not None:
+            writer.stop.set()
+            writer.join()
         pgcluster.stop(bin_dir, standby)
         pgcluster.stop(bin_dir, primary)
         shutil.rmtree(root, ignore_errors=True)
-    lost = len(keys) - int(found or 0)
+    return Drill(
+        port, standby_port, int(where), before, len(keys), len(keys) - int(found or 0),
+        len(writer.in_doubt), promoted, rto, baseline,
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--customers", type=int, default=40)
+    p.add_argument("--before", type=float, default=3.0, help="seconds of writes before the kill")
+    p.add_argument("--after", type=int, default=50, help="payments after the promotion")
+    a = p.parse_args(argv)
+    d = run_drill(a.customers, a.before, a.after)
     print(
-        f"primary :{port} killed (immediate) after {before} acknowledged payments; standby "
-        f":{standby_port} promoted in {promoted:.2f} s; the app now writes to :{where}"
+        f"primary :{d.primary_port} killed (immediate) after {d.before} acknowledged payments; "
+        f"standby :{d.standby_port} promoted in {d.promote:.2f} s; the app now writes to "
+        f":{d.writes_to}"
     )
     print(
-        f"RPO: {lost} of {len(keys)} acknowledged payments missing after promotion "
-        f"({len(writer.in_doubt)} attempts failed during the change-over, none acknowledged)"
+        f"RPO: {d.lost} of {d.acknowledged} acknowledged payments missing after promotion "
+        f"({d.in_doubt} attempts failed during the change-over, none acknowledged)"
     )
     print(
-        f"RTO: {rto:.2f} s from the kill to the first payment acknowledged by the promoted "
+        f"RTO: {d.rto:.2f} s from the kill to the first payment acknowledged by the promoted "
         f"server; {a.after} payments after promotion"
     )
     print(
-        f"baseline: one payment {baseline * 1000:.1f} ms (median before the kill); "
-        f"ratio RTO/payment {rto / baseline:.0f}"
+        f"baseline: one payment {d.baseline * 1000:.1f} ms (median before the kill); "
+        f"ratio RTO/payment {d.rto / d.baseline:.0f}"
     )
-    if lost:
+    if d.lost:
         raise SystemExit(1)
-    return {"rto": rto, "rpo": float(lost), "promote": promoted}
+    return {"rto": d.rto, "rpo": float(d.lost), "promote": d.promote}
 
 
 def _wait_sync(platform: Platform) -> None:
