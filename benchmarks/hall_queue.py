@@ -64,7 +64,7 @@ PER_COUNTY = 20  # halls per county: one agent's token serves them
 
 # --- the baseline, mounted only here ---------------------------------------------------
 
-naive = APIRouter(prefix="/bench/naive")
+naive = APIRouter(prefix="/api/bench/naive")
 
 
 @naive.post("/windows/{window_id}/call-next")
@@ -259,6 +259,10 @@ def server(url: str, workers: int, log: Path) -> Iterator[str]:
         "SAFEGRID_DATABASE_URL": url,
         "SAFEGRID_ENV": "dev",
         "SAFEGRID_SCHEDULER_ENABLED": "false",
+        # The load generator is an authorised tool on loopback: without this the shield
+        # (OPS-8) rightly takes 300 requests/s from one address for an attack and refuses
+        # the rest, and the run measures the shield instead of the queue.
+        "SAFEGRID_SHIELD_EXEMPT_NETWORKS": "127.0.0.1/32",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
     with log.open("w") as out:
@@ -311,6 +315,8 @@ class Run:
         default_factory=lambda: {k: [] for k in ("take", "call", "complete", "rate")}
     )
     errors: int = 0
+    # The first refusals by status and body: a run whose operations all fail says why.
+    refusals: dict[int, str] = field(default_factory=dict)
     ops: int = 0
     seconds: float = 0.0
     board_events: int = 0
@@ -347,7 +353,7 @@ async def drive(
             await asyncio.sleep(rng.uniform(0, 2))
             while not stop.is_set():
                 with contextlib.suppress(httpx.HTTPError):
-                    await board_client.get(f"/bench/naive/board/{hall}", headers=headers)
+                    await board_client.get(f"/api/bench/naive/board/{hall}", headers=headers)
                     run.board_polls += 1
                 await asyncio.sleep(2)
 
@@ -378,6 +384,7 @@ async def drive(
             run.ops += 1
             if resp.status_code >= 400:
                 run.errors += 1
+                run.refusals.setdefault(resp.status_code, f"{kind} {path}: {resp.text[:160]}")
                 return
             after(resp)
 
@@ -388,7 +395,7 @@ async def drive(
             if kind == "call" and waiting and free_windows[waiting[0]]:
                 hall = waiting.popleft()
                 window = free_windows[hall].popleft()
-                prefix = "/bench/naive" if naive_mode else "/api/hall"
+                prefix = "/api/bench/naive" if naive_mode else "/api/hall"
 
                 def called(resp: httpx.Response) -> None:
                     if resp.status_code == 204:
@@ -478,6 +485,8 @@ def report(name: str, r: Run) -> None:
         f"  call-next p50 {r.pct('call', 0.5):.1f} ms  p99 {r.pct('call', 0.99):.1f} ms; all ops p50 {r.pct(None, 0.5):.1f} ms  p99 {r.pct(None, 0.99):.1f} ms"
     )
     print(f"  board events {r.board_events}, board polls {r.board_polls}")
+    for status, first in sorted(r.refusals.items()):
+        print(f"  refused {status}: {first}")
 
 
 def main() -> None:
