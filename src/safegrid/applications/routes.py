@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -46,6 +46,34 @@ async def uploads(**files: UploadFile | None) -> list[Upload]:
     return out
 
 
+class DocumentFiles:
+    """The multipart fields of a request that carries documents, one per document type
+    (the route's form and the OpenAPI document name each); ``await read()`` gives the
+    files sent, read up to the size limit."""
+
+    def __init__(
+        self,
+        identity: DocFile = None,
+        property: DocFile = None,
+        load_list: DocFile = None,
+        site_plan: DocFile = None,
+        other: DocFile = None,
+    ) -> None:
+        self._files = {
+            DocumentType.IDENTITY: identity,
+            DocumentType.PROPERTY: property,
+            DocumentType.LOAD_LIST: load_list,
+            DocumentType.SITE_PLAN: site_plan,
+            DocumentType.OTHER: other,
+        }
+
+    async def read(self) -> list[Upload]:
+        return await uploads(**self._files)
+
+
+Documents = Annotated[DocumentFiles, Depends()]
+
+
 @router.get("", response_model=list[ApplicationOut])
 def list_applications(
     work: HallView,
@@ -71,6 +99,7 @@ def application_form(
 @router.post("", response_model=ApplicationOut, status_code=201, max_body_size=UPLOAD_BODY_BYTES)
 async def submit(
     work: HallServe,
+    documents: Documents,
     account_no: Annotated[str, Form(max_length=20)],
     kind: Annotated[str, Form(max_length=24)],
     capacity_kva: Annotated[Decimal, Form(gt=0, max_digits=10, decimal_places=2)],
@@ -78,11 +107,6 @@ async def submit(
     site_address: Annotated[str | None, Form(max_length=200)] = None,
     contact_phone: Annotated[str | None, Form(max_length=11)] = None,
     note: Annotated[str, Form(max_length=500)] = "",
-    identity: DocFile = None,
-    property: DocFile = None,
-    load_list: DocFile = None,
-    site_plan: DocFile = None,
-    other: DocFile = None,
 ) -> ApplicationOut:
     """File a pre-accepted application (预受理) for a customer of the caller's region."""
     try:
@@ -97,13 +121,7 @@ async def submit(
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-    files = await uploads(
-        identity=identity,
-        property=property,
-        load_list=load_list,
-        site_plan=site_plan,
-        other=other,
-    )
+    files = await documents.read()
     return services.do_submit(work.write(), data, files)
 
 
@@ -144,19 +162,9 @@ def reject(application_id: int, body: Rejection, work: HallServe) -> Application
 async def supply(
     application_id: int,
     work: HallServe,
+    documents: Documents,
     note: Annotated[str, Form(max_length=500)] = "",
-    identity: DocFile = None,
-    property: DocFile = None,
-    load_list: DocFile = None,
-    site_plan: DocFile = None,
-    other: DocFile = None,
 ) -> ApplicationOut:
     """What the hall asked for, brought by the customer to the counter."""
-    files = await uploads(
-        identity=identity,
-        property=property,
-        load_list=load_list,
-        site_plan=site_plan,
-        other=other,
-    )
+    files = await documents.read()
     return services.do_supply(work.write(), application_id, Supply(note=note), files)

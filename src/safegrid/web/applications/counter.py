@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.applications import archive, services
 from safegrid.applications.kinds import DOCUMENT_LABELS, KINDS, DocumentType
-from safegrid.applications.routes import uploads
+from safegrid.applications.routes import DocFile, Documents, uploads
 from safegrid.applications.schemas import ApplicationForm, ApplicationSubmit, Supply
 from safegrid.applications.settings import UPLOAD_BODY_BYTES
 from safegrid.platform.errors import SafeGridError
@@ -26,7 +26,6 @@ from safegrid.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 FIELDS = ("account_no", "kind", "capacity_kva", "applicant_name", "site_address", "note")
-DocFile = Annotated[UploadFile | None, File()]
 
 
 def _new_page(
@@ -72,17 +71,13 @@ def new_application(
 async def file_application(
     request: Request,
     work: HallServePage,
+    documents: Documents,
     account_no: Annotated[str, Form(max_length=20)] = "",
     kind: Annotated[str, Form(max_length=24)] = "",
     capacity_kva: Annotated[str, Form(max_length=14)] = "",
     applicant_name: Annotated[str, Form(max_length=100)] = "",
     site_address: Annotated[str, Form(max_length=200)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
-    identity: DocFile = None,
-    property: DocFile = None,
-    load_list: DocFile = None,
-    site_plan: DocFile = None,
-    other: DocFile = None,
 ) -> Response:
     values = {
         "account_no": account_no,
@@ -92,13 +87,7 @@ async def file_application(
         "site_address": site_address,
         "note": note,
     }
-    files = await uploads(
-        identity=identity,
-        property=property,
-        load_list=load_list,
-        site_plan=site_plan,
-        other=other,
-    )
+    files = await documents.read()
     payload = {k: (v or None) for k, v in values.items()}
     payload["note"] = note
     return submit(

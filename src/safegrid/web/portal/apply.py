@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.applications import archive, queries, services
 from safegrid.applications.applicants import PortalCustomer
 from safegrid.applications.kinds import DOCUMENT_LABELS, KINDS
-from safegrid.applications.routes import uploads
+from safegrid.applications.routes import Documents
 from safegrid.applications.schemas import ApplicationSubmit, Supply
 from safegrid.applications.settings import UPLOAD_BODY_BYTES, application_settings
 from safegrid.bootstrap import get_platform
@@ -33,7 +33,6 @@ from safegrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-DocFile = Annotated[UploadFile | None, File()]
 FIELDS = ("account_no", "kind", "capacity_kva", "note", "documents")
 REFUSED = (ValidationProblem, ConflictError, PermissionDeniedError)
 
@@ -104,23 +103,13 @@ def apply_form(
 async def apply_submit(
     request: Request,
     me: Me,
+    documents: Documents,
     account_no: Annotated[str, Form(max_length=20)] = "",
     kind: Annotated[str, Form(max_length=24)] = "",
     capacity_kva: Annotated[str, Form(max_length=14)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
-    identity: DocFile = None,
-    property: DocFile = None,
-    load_list: DocFile = None,
-    site_plan: DocFile = None,
-    other: DocFile = None,
 ) -> Response:
-    files = await uploads(
-        identity=identity,
-        property=property,
-        load_list=load_list,
-        site_plan=site_plan,
-        other=other,
-    )
+    files = await documents.read()
     values = {"account_no": account_no, "kind": kind, "capacity_kva": capacity_kva, "note": note}
     applicant = _applicant(me)
     return submit(
@@ -164,20 +153,10 @@ async def apply_supply(
     request: Request,
     me: Me,
     application_id: int,
+    documents: Documents,
     note: Annotated[str, Form(max_length=500)] = "",
-    identity: DocFile = None,
-    property: DocFile = None,
-    load_list: DocFile = None,
-    site_plan: DocFile = None,
-    other: DocFile = None,
 ) -> Response:
-    files = await uploads(
-        identity=identity,
-        property=property,
-        load_list=load_list,
-        site_plan=site_plan,
-        other=other,
-    )
+    files = await documents.read()
     applicant = _applicant(me)
     return submit(
         request,
