@@ -57,6 +57,7 @@ JOB_MODULES: Final[tuple[str, ...]] = (
     "safegrid.analytics.theft.jobs",
     "safegrid.analytics.arrears.jobs",
     "safegrid.analytics.tariff_push",
+    "safegrid.analytics.profile.jobs",
     "safegrid.secops.jobs",
 )
 

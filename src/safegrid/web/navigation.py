@@ -98,6 +98,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Which customers would pay less on another tariff, priced on their own readings."),
     ),
     NavItem(
+        "service",
+        "/analytics/profiles",
+        N_("Customer profiles"),
+        Perm.CUSTOMERS_VIEW,
+        N_("Learned customer profiles and each customer's most similar customers."),
+    ),
+    NavItem(
         "metering",
         "/analytics/forecast",
         N_("Load forecast"),

@@ -16,6 +16,7 @@ from safegrid.web.account import login, settings
 from safegrid.web.admin import demo_history, ops, overview, staff_admin
 from safegrid.web.admin import todo as admin_todo
 from safegrid.web.analytics import pages as analytics_pages
+from safegrid.web.analytics import profiles as analytics_profiles
 from safegrid.web.analytics import todo as analytics_todo
 from safegrid.web.applications import counter as applications_counter
 from safegrid.web.applications import pages as applications
@@ -98,6 +99,7 @@ router.include_router(secops_drills.router)
 router.include_router(secops_hazards.router)
 router.include_router(secops_offline.router)
 router.include_router(analytics_pages.router)
+router.include_router(analytics_profiles.router)
 router.include_router(portal_signin.router)
 router.include_router(portal_pages.router)
 router.include_router(portal_services.router)
