@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import Float, case, func, select, type_coerce
 
 from safegrid.analytics.profile.groups import FEATURES
 from safegrid.applications.models import ApplicationChannel, BusinessApplication
@@ -82,38 +82,34 @@ def profile_frame(session: Session, before: datetime) -> pd.DataFrame:
     )
     out["log_capacity"] = np.log1p(_col(out, points, "capacity"))
     out["tou_meter"] = _col(out, points, "tou")
-    bills = _bills(session, since, before)
-    _bill_features(out, bills, before)
+    _bill_features(out, session, since, before)
     _collection_features(out, session, since, before)
     _channel_features(out, session, since, before)
     return out[["number", "org_unit_id", "category", *FEATURES]]
 
 
 def arrears_label(session: Session, today: datetime) -> tuple[pd.Series, datetime, str]:
-    """The label: 1 where the account's bill of the newest period whose bills are all past
-    their due dates was not paid in full by its due date. Returns the labels (by
+    """The label: 1 where the account's bill of the newest period whose bills are mostly
+    past their due dates was not paid in full by its due date (a bill re-issued later, not
+    yet due, is left out rather than holding the period back). Returns the labels (by
     account_id), the moment that period's first bill was issued, and the period."""
+    day = today.astimezone(BUSINESS_TZ).date()
     row = session.execute(
         select(Bill.period, func.min(Bill.issued_at))
-        .where(Bill.kind == BillKind.NORMAL, Bill.status == BillStatus.ISSUED)
+        .where(*_NORMAL)
         .group_by(Bill.period)
-        .having(func.max(Bill.due_date) < today.astimezone(BUSINESS_TZ).date())
+        .having(func.sum(case((Bill.due_date < day, 1), else_=0)) * 2 > func.count())
         .order_by(Bill.period.desc())
         .limit(1)
     ).first()
     if row is None:
-        raise ValueError("没有已过缴费期限的账单 / no period whose bills are all past due")
+        raise ValueError("没有已过缴费期限的账单 / no period whose bills are past due")
     period, first_issued = row
-    bills = _frame(
-        session,
-        _bill_select().where(
-            Bill.period == period, Bill.kind == BillKind.NORMAL, Bill.status == BillStatus.ISSUED
-        ),
-        ["bill_id", "account_id", "kwh", "amount", "due_date"],
-    )
-    bills = _paid(session, bills, today)
-    late = (~bills["paid_by_due"]).astype(int)
-    return late.groupby(bills["account_id"]).max(), first_issued, str(period)
+    late = _late_by_due(session, [*_NORMAL, Bill.period == period, Bill.due_date < day])
+    return (late["late"] > 0).astype(int), first_issued, str(period)
+
+
+_NORMAL = (Bill.kind == BillKind.NORMAL, Bill.status == BillStatus.ISSUED)
 
 
 def _frame(session: Session, stmt: Any, columns: list[str]) -> pd.DataFrame:
@@ -129,73 +125,65 @@ def _col(out: pd.DataFrame, frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name].reindex(out.index).fillna(0.0).astype("float64")
 
 
-def _bill_select() -> Any:
-    return select(Bill.id, Bill.account_id, Bill.kwh, Bill.amount, Bill.due_date)
-
-
-def _bills(session: Session, since: datetime, before: datetime) -> pd.DataFrame:
-    bills = _frame(
-        session,
-        _bill_select().where(
-            Bill.kind == BillKind.NORMAL,
-            Bill.status == BillStatus.ISSUED,
-            Bill.issued_at >= since,
-            Bill.issued_at < before,
-        ),
-        ["bill_id", "account_id", "kwh", "amount", "due_date"],
-    )
-    return _paid(session, bills, before)
-
-
-def _paid(session: Session, bills: pd.DataFrame, before: datetime) -> pd.DataFrame:
-    """Adds ``paid_by_due`` (principal paid in full by the end of the due day, business
-    time) and ``open`` (principal still owed at ``before``), both from write-offs made
-    before ``before`` (an unwind takes a payment back)."""
-    bills = bills.astype({"kwh": "float64", "amount": "float64"})
-    ids = [int(b) for b in bills["bill_id"]]
+def _owing(until: datetime) -> Any:
+    """True where the bill's principal was not paid in full by ``until`` (write-offs
+    before it; an unwind takes a payment back). Compared as floats with half a fen of
+    slack: the sums are of fen amounts, SQLite adds them as doubles."""
     sign = case((WriteOff.kind == WriteOffKind.UNWIND, -1), else_=1)
-    rows: list[Any] = []
-    for start in range(0, len(ids), 5000):  # a bound IN list stays within driver limits
-        rows += session.execute(
-            select(
-                WriteOff.bill_id,
-                (WriteOff.amount - WriteOff.late_fee_part) * sign,
-                WriteOff.written_at,
-            ).where(WriteOff.bill_id.in_(ids[start : start + 5000]), WriteOff.written_at < before)
-        ).all()
-    w = pd.DataFrame(rows, columns=["bill_id", "principal", "at"])
-    w["principal"] = w["principal"].astype("float64")
-    w["at"] = pd.to_datetime(w["at"], utc=True)
-    due_end = (
-        (pd.to_datetime(bills["due_date"]) + pd.Timedelta(days=1))
-        .dt.tz_localize(BUSINESS_TZ)
-        .dt.tz_convert("UTC")
+    paid = (
+        select(func.coalesce(func.sum((WriteOff.amount - WriteOff.late_fee_part) * sign), 0))
+        .where(WriteOff.bill_id == Bill.id, WriteOff.written_at < until)
+        .scalar_subquery()
     )
-    w["due_end"] = w["bill_id"].map(dict(zip(bills["bill_id"], due_end, strict=True)))
-    by_due = w.loc[w["at"] < w["due_end"]].groupby("bill_id")["principal"].sum()
-    total = w.groupby("bill_id")["principal"].sum()
-    owed = bills["amount"] - 0.005
-    bills["paid_by_due"] = (bills["bill_id"].map(by_due).fillna(0.0) >= owed).to_numpy()
-    bills["open"] = (bills["bill_id"].map(total).fillna(0.0) < owed).to_numpy()
-    return bills
+    return type_coerce(Bill.amount, Float) - type_coerce(paid, Float) > 0.005
 
 
-def _bill_features(out: pd.DataFrame, bills: pd.DataFrame, before: datetime) -> None:
-    g = bills.groupby("account_id")
-    kwh_mean = g["kwh"].mean().reindex(out.index).fillna(0.0)
-    kwh_std = g["kwh"].std(ddof=0).reindex(out.index).fillna(0.0)
-    out["log_kwh"] = np.log1p(kwh_mean.clip(lower=0))
-    out["kwh_cv"] = (kwh_std / kwh_mean.where(kwh_mean > 0)).fillna(0.0)
-    out["log_bill"] = np.log1p(g["amount"].mean().reindex(out.index).fillna(0.0).clip(lower=0))
-    due = bills[pd.to_datetime(bills["due_date"]) < pd.Timestamp(_local_day_start(before))]
-    late = (~due["paid_by_due"]).groupby(due["account_id"]).mean()
-    out["late_share"] = late.reindex(out.index).fillna(0.0)
-    out["open_bills"] = due["open"].groupby(due["account_id"]).sum().reindex(out.index)
-    out["open_bills"] = out["open_bills"].fillna(0.0).astype("float64")
+def _late_by_due(session: Session, where: list[Any]) -> pd.DataFrame:
+    """Per account: ``due`` bills matching ``where`` and how many of them were ``late``
+    (not paid in full by the end of their due day, business time). One statement per due
+    date, so each bill is judged against its own day with portable SQL."""
+    days = session.scalars(select(Bill.due_date).where(*where).distinct()).all()
+    parts = []
+    for day in days:
+        end = datetime.combine(day + timedelta(days=1), time(), BUSINESS_TZ)
+        parts.append(
+            _by_account(
+                session,
+                select(Bill.account_id, func.count(), func.sum(case((_owing(end), 1), else_=0)))
+                .where(*where, Bill.due_date == day)
+                .group_by(Bill.account_id),
+                ["due", "late"],
+            )
+        )
+    if not parts:
+        return pd.DataFrame({"due": [], "late": []}, index=pd.Index([], name="account_id"))
+    return pd.concat(parts).groupby(level=0).sum()
 
 
-def _local_day_start(at: datetime) -> datetime:
-    return datetime.combine(at.astimezone(BUSINESS_TZ).date(), time())
+def _bill_features(out: pd.DataFrame, session: Session, since: datetime, before: datetime) -> None:
+    window = [*_NORMAL, Bill.issued_at >= since, Bill.issued_at < before]
+    kwh, amount = type_coerce(Bill.kwh, Float), type_coerce(Bill.amount, Float)
+    sums = _by_account(
+        session,
+        select(Bill.account_id, func.avg(kwh), func.avg(kwh * kwh), func.avg(amount))
+        .where(*window)
+        .group_by(Bill.account_id),
+        ["kwh", "kwh2", "amount"],
+    )
+    mean = _col(out, sums, "kwh")
+    std = np.sqrt((_col(out, sums, "kwh2") - mean**2).clip(lower=0))
+    out["log_kwh"] = np.log1p(mean.clip(lower=0))
+    out["kwh_cv"] = (std / mean.where(mean > 0)).fillna(0.0)
+    out["log_bill"] = np.log1p(_col(out, sums, "amount").clip(lower=0))
+    due = [*window, Bill.due_date < before.astimezone(BUSINESS_TZ).date()]
+    late = _late_by_due(session, due)
+    out["late_share"] = (late["late"] / late["due"]).reindex(out.index).fillna(0.0)
+    owed = _by_account(
+        session,
+        select(Bill.account_id, func.count()).where(*due, _owing(before)).group_by(Bill.account_id),
+        ["n"],
+    )
+    out["open_bills"] = _col(out, owed, "n")
 
 
 def _collection_features(
