@@ -22,7 +22,9 @@ from safegrid.payments.ledger.schemas import (
     RefundOut,
     TraceWriteOff,
 )
+from safegrid.platform import keyset
 from safegrid.platform.errors import NotFoundError
+from safegrid.platform.keyset import Cursor, Window
 from safegrid.platform.paging import Page, PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.scope import unscoped
@@ -65,6 +67,13 @@ def search(uow: UnitOfWork, f: PaymentFilter, paging: PageQuery) -> Page[Payment
         return Page(
             items=[_out(p, n) for p, n in rows], total=total, page=paging.page, size=paging.size
         )
+
+
+def window(uow: UnitOfWork, f: PaymentFilter, cursor: Cursor) -> Window[PaymentOut]:
+    """The console's payment search, newest first by keyset: no count of every payment."""
+    with uow:
+        found = keyset.window(uow.session, _filtered(f), (Payment.id,), cursor, lambda r: r[0].id)
+        return found.map(lambda row: _out(row[0], row[1]))
 
 
 def trace(uow: UnitOfWork, payment_id: int) -> PaymentTrace:
