@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 
 from safegrid.billing.models import (
     Bill,
@@ -73,17 +73,18 @@ class BillRepository:
             .join(Customer, Customer.id == Account.customer_id)
         )
 
-    def _filtered_bills(
-        self, account_id: int | None, period: str | None, run_id: int | None
-    ) -> Select[Bill, str, str]:
-        stmt = self._bill_rows()
+    @staticmethod
+    def _bill_filter(
+        account_id: int | None, period: str | None, run_id: int | None
+    ) -> list[ColumnElement[bool]]:
+        where = []
         if account_id is not None:
-            stmt = stmt.where(Bill.account_id == account_id)
+            where.append(Bill.account_id == account_id)
         if period is not None:
-            stmt = stmt.where(Bill.period == period)
+            where.append(Bill.period == period)
         if run_id is not None:
-            stmt = stmt.where(Bill.run_id == run_id)
-        return stmt
+            where.append(Bill.run_id == run_id)
+        return where
 
     def bills(
         self,
@@ -93,7 +94,7 @@ class BillRepository:
         period: str | None = None,
         run_id: int | None = None,
     ) -> tuple[list[tuple[Bill, str, str]], int]:
-        stmt = self._filtered_bills(account_id, period, run_id)
+        stmt = self._bill_rows().where(*self._bill_filter(account_id, period, run_id))
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = self.session.execute(
             stmt.order_by(Bill.period.desc(), Bill.id.desc())
@@ -110,15 +111,20 @@ class BillRepository:
         period: str | None = None,
         run_id: int | None = None,
     ) -> Window[tuple[Bill, str, str]]:
-        """The console's bill list: newest period first, by keyset (ix_bills_period_id)."""
-        found = keyset.window(
+        """The console's bill list: newest period first, by keyset."""
+
+        def load(ids: list[int]) -> list[tuple[Bill, str, str]]:
+            rows = self.session.execute(self._bill_rows().where(Bill.id.in_(ids))).all()
+            return [(b, number, name) for b, number, name in rows]
+
+        return keyset.window(
             self.session,
-            self._filtered_bills(account_id, period, run_id),
+            select(Bill).where(*self._bill_filter(account_id, period, run_id)),
             (Bill.period, Bill.id),
             cursor,
+            load,
             lambda row: row[0].id,
         )
-        return found.map(lambda row: (row[0], row[1], row[2]))
 
     def run(self, run_id: int) -> BillRun | None:
         return self.session.scalars(select(BillRun).where(BillRun.id == run_id)).first()

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Generic, TypeVar, TypeVarTuple
+from typing import Any, Final, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from safegrid.platform.errors import ValidationProblem
 
 T = TypeVar("T")
 R = TypeVar("R")
-Ts = TypeVarTuple("Ts")
 
 COUNT_CAP: Final = 10_000
 MAX_SIZE: Final = 200
@@ -76,37 +75,47 @@ class Window(Generic[T]):
 
 def window(
     session: Session,
-    stmt: Select[*Ts],
+    base: Select[Any],
     keys: Sequence[InstrumentedAttribute[Any]],
     cursor: Cursor,
-    id_of: Callable[[Row[*Ts]], int],
-) -> Window[Row[*Ts]]:
-    """The page of ``stmt`` (filtered, unordered) that ``cursor`` names, newest first by
-    ``keys`` (the last one the primary key); ``id_of`` gives a result row's primary key."""
+    load: Callable[[list[int]], Sequence[T]],
+    id_of: Callable[[T], int],
+) -> Window[T]:
+    """The page that ``cursor`` names of the rows ``base`` selects (filtered, unordered, over
+    the keys' table), newest first by ``keys`` (the last one the primary key).
+
+    Two steps: the page's ids from ``base`` alone, then ``load(ids)`` (its rows with what
+    they show from other tables, e.g. joined for the account number). Joined in one
+    statement, SQLite sorted every row in scope for the first page instead of walking the
+    key order and stopping after one page.
+    """
     edge = cursor.after if cursor.after is not None else cursor.before
-    page = stmt
+    page = base.with_only_columns(*keys)
     if edge is not None:
         values = session.execute(select(*keys).where(keys[-1] == edge)).first()
         if values is None:
             field = "after" if cursor.after is not None else "before"
             raise ValidationProblem(UNKNOWN_CURSOR, field=field)
         row_key, edge_key = tuple_(*keys), tuple_(*values)
-        page = stmt.where(row_key < edge_key if cursor.after is not None else row_key > edge_key)
+        page = page.where(row_key < edge_key if cursor.after is not None else row_key > edge_key)
     backwards = cursor.before is not None
     order = [k.asc() if backwards else k.desc() for k in keys]
-    rows = list(session.execute(page.order_by(*order).limit(cursor.size + 1)).all())
-    more = len(rows) > cursor.size
-    rows = rows[: cursor.size]
+    ids = [int(r[-1]) for r in session.execute(page.order_by(*order).limit(cursor.size + 1))]
+    more = len(ids) > cursor.size
+    ids = ids[: cursor.size]
     if backwards:
-        rows.reverse()
+        ids.reverse()
+    by_id = {id_of(row): row for row in load(ids)} if ids else {}
     # Going back, "more" means more newer rows; going forward, more older ones. The other
     # side has rows whenever a cursor brought us here.
     has_newer = more if backwards else edge is not None
     has_older = (edge is not None) if backwards else more
-    counted = select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery())
+    counted = select(func.count()).select_from(
+        base.with_only_columns(keys[-1]).order_by(None).limit(COUNT_CAP + 1).subquery()
+    )
     return Window(
-        items=rows,
-        newer=id_of(rows[0]) if rows and has_newer else None,
-        older=id_of(rows[-1]) if rows and has_older else None,
+        items=[by_id[i] for i in ids if i in by_id],
+        newer=ids[0] if ids and has_newer else None,
+        older=ids[-1] if ids and has_older else None,
         total=session.scalar(counted) or 0,
     )
