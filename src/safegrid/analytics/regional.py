@@ -14,7 +14,7 @@ from safegrid.analytics.forecast import LinearForecaster, windows
 from safegrid.org.models import OrgUnit
 from safegrid.platform.errors import NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.readings.models import DailyReading
+from safegrid.readings.daily_totals import UnitDailyLoad
 
 LOOKBACK = 56  # eight weeks: the weekly rhythm eight times over
 HISTORY = 365
@@ -34,20 +34,21 @@ class LoadForecast:
 
 
 def daily_load(uow: UnitOfWork, org_unit_id: int | None) -> list[tuple[date, float]]:
-    """Total kWh per day over the last HISTORY days of readings of the region."""
-    stmt = select(DailyReading.day, func.sum(DailyReading.kwh)).group_by(DailyReading.day)
+    """Total kWh per day over the last HISTORY days of readings of the region (from the
+    units' daily totals the readings' writers keep: a few hundred rows per unit)."""
+    stmt = select(UnitDailyLoad.day, func.sum(UnitDailyLoad.kwh)).group_by(UnitDailyLoad.day)
     if org_unit_id is not None:
         unit = uow.session.scalars(select(OrgUnit).where(OrgUnit.id == org_unit_id)).first()
         if unit is None:
             raise NotFoundError("单位不存在 / org unit not found", field="org_unit_id")
-        stmt = stmt.join(OrgUnit, OrgUnit.id == DailyReading.org_unit_id).where(
+        stmt = stmt.join(OrgUnit, OrgUnit.id == UnitDailyLoad.org_unit_id).where(
             OrgUnit.path.startswith(unit.path)
         )
-    last = uow.session.scalar(select(func.max(DailyReading.day)))
+    last = uow.session.scalar(select(func.max(UnitDailyLoad.day)))
     if last is None:
         return []
     rows = uow.session.execute(
-        stmt.where(DailyReading.day > last - timedelta(days=HISTORY)).order_by(DailyReading.day)
+        stmt.where(UnitDailyLoad.day > last - timedelta(days=HISTORY)).order_by(UnitDailyLoad.day)
     ).all()
     return [(d, float(kwh)) for d, kwh in rows]
 

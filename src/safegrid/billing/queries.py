@@ -20,6 +20,7 @@ from safegrid.billing.schemas import (
 )
 from safegrid.billing.services import BILL_NOT_FOUND, RUN_NOT_FOUND
 from safegrid.platform.errors import NotFoundError
+from safegrid.platform.keyset import Cursor, Window
 from safegrid.platform.paging import Page, PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.readings import services as reading_services
@@ -130,6 +131,24 @@ def list_bills(
         )
         items = [_out(b, number, name) for b, number, name in rows]
     return Page[BillOut](items=items, total=total, page=paging.page, size=paging.size)
+
+
+def bill_window(
+    uow: UnitOfWork,
+    cursor: Cursor,
+    *,
+    account_id: int | None = None,
+    period: str | None = None,
+    run_id: int | None = None,
+) -> Window[BillOut]:
+    """The console's bill list, by keyset: no count of every bill in a province's scope."""
+    if period is not None:
+        period = parse_period(period)
+    with uow:
+        rows = BillRepository(uow).bill_window(
+            cursor, account_id=account_id, period=period, run_id=run_id
+        )
+        return rows.map(lambda row: _out(*row))
 
 
 def get_run(uow: UnitOfWork, run_id: int) -> BillRunOut:

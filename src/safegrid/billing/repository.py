@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 
 from safegrid.billing.models import (
     Bill,
@@ -20,6 +20,8 @@ from safegrid.billing.models import (
 )
 from safegrid.customers.models import Account, Customer
 from safegrid.org.models import OrgUnit
+from safegrid.platform import keyset
+from safegrid.platform.keyset import Cursor, Window
 from safegrid.platform.paging import PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.readings.models import ReadingPeriod
@@ -71,6 +73,19 @@ class BillRepository:
             .join(Customer, Customer.id == Account.customer_id)
         )
 
+    @staticmethod
+    def _bill_filter(
+        account_id: int | None, period: str | None, run_id: int | None
+    ) -> list[ColumnElement[bool]]:
+        where = []
+        if account_id is not None:
+            where.append(Bill.account_id == account_id)
+        if period is not None:
+            where.append(Bill.period == period)
+        if run_id is not None:
+            where.append(Bill.run_id == run_id)
+        return where
+
     def bills(
         self,
         paging: PageQuery,
@@ -79,13 +94,7 @@ class BillRepository:
         period: str | None = None,
         run_id: int | None = None,
     ) -> tuple[list[tuple[Bill, str, str]], int]:
-        stmt = self._bill_rows()
-        if account_id is not None:
-            stmt = stmt.where(Bill.account_id == account_id)
-        if period is not None:
-            stmt = stmt.where(Bill.period == period)
-        if run_id is not None:
-            stmt = stmt.where(Bill.run_id == run_id)
+        stmt = self._bill_rows().where(*self._bill_filter(account_id, period, run_id))
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = self.session.execute(
             stmt.order_by(Bill.period.desc(), Bill.id.desc())
@@ -93,6 +102,29 @@ class BillRepository:
             .limit(paging.size)
         ).all()
         return [(b, number, name) for b, number, name in rows], total
+
+    def bill_window(
+        self,
+        cursor: Cursor,
+        *,
+        account_id: int | None = None,
+        period: str | None = None,
+        run_id: int | None = None,
+    ) -> Window[tuple[Bill, str, str]]:
+        """The console's bill list: newest period first, by keyset."""
+
+        def load(ids: list[int]) -> list[tuple[Bill, str, str]]:
+            rows = self.session.execute(self._bill_rows().where(Bill.id.in_(ids))).all()
+            return [(b, number, name) for b, number, name in rows]
+
+        return keyset.window(
+            self.session,
+            select(Bill).where(*self._bill_filter(account_id, period, run_id)),
+            (Bill.period, Bill.id),
+            cursor,
+            load,
+            lambda row: row[0].id,
+        )
 
     def run(self, run_id: int) -> BillRun | None:
         return self.session.scalars(select(BillRun).where(BillRun.id == run_id)).first()

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from safegrid.customers.models import Meter
 from safegrid.demo import profiles
 from safegrid.demo.archive import MeterPlan
+from safegrid.readings import daily_totals
 from safegrid.readings.models import DailyReading
 
 BATCH_ROWS = 50_000
@@ -165,7 +166,8 @@ def month_blocks(
 
 
 def write_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows of :func:`month_blocks` in the connection's transaction."""
+    """Insert rows of :func:`month_blocks` in the connection's transaction, and add them
+    to their units' daily totals (what the AMI feed's writer does too)."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         # PostgreSQL (psycopg 3) takes bulk rows fastest through COPY; executemany there
@@ -176,6 +178,11 @@ def write_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
             cursor.executemany(_insert_sql(conn), rows)
     finally:
         cursor.close()
+    if rows:
+        _meter, day, _register, kwh, _source, unit, *_tou = zip(*rows, strict=True)
+        # ISO text (SQLite) and date objects (other drivers) both parse as numpy days.
+        days = np.array(day, "datetime64[D]").astype(np.int64)
+        daily_totals.add(conn, np.array(unit), days, np.rint(np.array(kwh) * 100))
 
 
 def _copy_rows(cursor: Any, rows: list[tuple[Any, ...]]) -> None:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 
+from safegrid.readings import daily_totals
 from safegrid.readings.frame import MISSING
 from safegrid.readings.models import DailyReading, ReadSource, RegisterRead
 from safegrid.readings.validation import Validated
@@ -270,4 +271,5 @@ def write_daily_readings(
         "flags": _fold(reads.flags, "text"),
     }
     _write(conn, DailyReading.__tablename__, [columns], advance)
+    daily_totals.add(conn, reads.org_unit_id, reads.day, reads.kwh_c)
     return len(reads)

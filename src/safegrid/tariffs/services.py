@@ -4,6 +4,7 @@ other systems (and the AUD-3 key-field alerts) can follow."""
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,18 +28,21 @@ NOT_FOUND = "电价不存在 / tariff not found"
 VERSION_NOT_FOUND = "电价版本不存在 / tariff version not found"
 
 
-def _out(repo: TariffRepository, tariff: Tariff) -> TariffOut:
-    used = repo.used_version_ids([v.id for v in tariff.versions])
-    out = TariffOut.model_validate(tariff)
-    for v in out.versions:
-        v.used = v.id in used
-    return out
+def _outs(repo: TariffRepository, tariffs: Sequence[Tariff]) -> list[TariffOut]:
+    # One question for every version listed: bills have no index by version (bulk
+    # inserts pay per index), so each question reads the bills once.
+    used = repo.used_version_ids([v.id for t in tariffs for v in t.versions])
+    outs = [TariffOut.model_validate(t) for t in tariffs]
+    for out in outs:
+        for v in out.versions:
+            v.used = v.id in used
+    return outs
 
 
 def list_tariffs(uow: UnitOfWork) -> list[TariffOut]:
     with uow:
         repo = TariffRepository(uow)
-        return [_out(repo, t) for t in repo.all()]
+        return _outs(repo, repo.all())
 
 
 def get_tariff(uow: UnitOfWork, tariff_id: int) -> TariffOut:
@@ -47,7 +51,7 @@ def get_tariff(uow: UnitOfWork, tariff_id: int) -> TariffOut:
         tariff = repo.get(tariff_id)
         if tariff is None:
             raise NotFoundError(NOT_FOUND)
-        return _out(repo, tariff)
+        return _outs(repo, [tariff])[0]
 
 
 def do_create_tariff(uow: UnitOfWork, data: TariffCreate) -> int:

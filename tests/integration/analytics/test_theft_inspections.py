@@ -23,6 +23,7 @@ from safegrid.analytics.theft.inspections import (
 )
 from safegrid.fieldwork.models import WorkOrder, WorkOrderKind
 from safegrid.platform.errors import ConflictError, ValidationProblem
+from safegrid.readings import daily_totals
 from safegrid.readings.models import DailyReading
 from safegrid.security.policy import Post
 from tests.fixtures.consumption import START, daily_frame, daily_matrix
@@ -54,6 +55,13 @@ def _meters_with_readings(world: World, unit: str, kwh: np.ndarray) -> list[int]
     ]
     with world.platform.uow(world.system()) as uow:
         uow.session.execute(insert(DailyReading), rows)
+        # What a writer of daily readings adds to its units' daily totals (the forecast's).
+        daily_totals.add(
+            uow.session.connection(),
+            np.full(len(rows), world.units[unit]),
+            np.array([(r["day"] - daily_totals.EPOCH).days for r in rows]),
+            np.array([int(r["kwh"] * 100) for r in rows]),
+        )
         uow.audit("readings.seeded_for_test", object_type="daily_readings")
         uow.commit()
     return meters

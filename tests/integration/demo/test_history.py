@@ -7,6 +7,7 @@ uninterrupted one its own SQLite file."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from safegrid.demo.generator import generate
 from safegrid.demo.history import complete_history, history_progress
 from safegrid.payments.ledger.invariant import ledger_totals
 from safegrid.payments.ledger.models import Payment
+from safegrid.readings.daily_totals import UnitDailyLoad
 from safegrid.readings.models import DailyReading
 from safegrid.readings.periods import month_bounds
 from safegrid.security import audit
@@ -85,6 +87,11 @@ def _history(platform: Platform) -> dict[str, Any]:
                     DailyReading.kwh,
                     DailyReading.peak_kwh,
                 ).order_by(DailyReading.meter_id, DailyReading.day)
+            ).all(),
+            "daily_totals": s.execute(
+                select(UnitDailyLoad.org_unit_id, UnitDailyLoad.day, UnitDailyLoad.kwh).order_by(
+                    UnitDailyLoad.org_unit_id, UnitDailyLoad.day
+                )
             ).all(),
             "bills": s.execute(
                 select(Account.number, Bill.period, Bill.amount, Bill.issued_at)
@@ -173,6 +180,17 @@ def test_org_1_core_first_then_history_stopped_thrice_and_resumed_equals_one_run
     assert totals is not None
     resumed = _history(platform)
     assert totals.readings == len(resumed["readings"]) == core.readings == CUSTOMERS * DAYS
+    # Each unit's daily totals (the forecast page's) are the sums of its readings.
+    with platform.uow(Actor.system("test"), readonly=True) as uow:
+        summed = uow.session.execute(
+            select(DailyReading.org_unit_id, DailyReading.day, func.sum(DailyReading.kwh))
+            .group_by(DailyReading.org_unit_id, DailyReading.day)
+            .order_by(DailyReading.org_unit_id, DailyReading.day)
+        ).all()
+    cent = Decimal("0.01")
+    assert [(u, d, Decimal(k).quantize(cent)) for u, d, k in summed] == [
+        (u, d, k.quantize(cent)) for u, d, k in resumed["daily_totals"]
+    ]
     assert totals.bills == len(resumed["bills"]) > 0
     assert totals.payments == len(resumed["payments"]) > 0
     with platform.uow(Actor.system("test"), readonly=True) as uow:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from safegrid.bootstrap import Platform
 from safegrid.readings import ami, services
+from safegrid.readings.daily_totals import UnitDailyLoad
 from safegrid.readings.models import DailyReading, ImportBatch
 from safegrid.security.policy import Post
 from tests.fixtures.world import World
@@ -137,3 +138,35 @@ def test_bill_2_ami_meter_without_starting_register_is_refused(
     actor = world.actor(world.staff(Post.DEPARTMENT_HEAD, "countyA"))
     report = services.do_ingest_ami(platform.uow(actor), "feed.parquet", path)
     assert [(e.field, e.code) for e in report.errors] == [("asset_no", "no_start")]
+
+
+def test_ami_readings_add_to_their_units_daily_totals(
+    world: World, meters: Meters, platform: Platform, tmp_path: Path
+) -> None:
+    """Issue 13: the region's daily load (the forecast page) is read from the units' daily
+    totals, which the feed's writer adds to in its own transaction — a second feed for a day
+    already counted adds to it."""
+    first, first_asset = meters.make()
+    second, second_asset = meters.make()
+    for meter_id in (first, second):
+        meters.stored_read(meter_id, date(2026, 10, 31), "100.00")
+    actor = world.actor(world.staff(Post.DEPARTMENT_HEAD, "countyA"))
+    feeds = [
+        _day(first_asset, date(2026, 11, 1)) + _day(first_asset, date(2026, 11, 2)),
+        _day(second_asset, date(2026, 11, 1))
+        + _day(second_asset, date(2026, 11, 2), "0.2", "0.01"),
+    ]
+    for n, rows in enumerate(feeds):
+        path = _parquet(tmp_path / f"feed{n}.parquet", rows)
+        assert services.do_ingest_ami(platform.uow(actor), path.name, path).accepted
+    with platform.engine.connect() as conn:
+        totals = conn.execute(
+            select(UnitDailyLoad.org_unit_id, UnitDailyLoad.day, UnitDailyLoad.kwh).order_by(
+                UnitDailyLoad.day
+            )
+        ).all()
+    unit = world.units["stationA"]
+    assert [tuple(t) for t in totals] == [
+        (unit, date(2026, 11, 1), Decimal("7.60") * 2),
+        (unit, date(2026, 11, 2), Decimal("7.60") + Decimal("11.60")),
+    ]

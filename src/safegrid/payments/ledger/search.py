@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from safegrid.billing.models import Bill
 from safegrid.collection.balances import day_start
@@ -22,7 +22,9 @@ from safegrid.payments.ledger.schemas import (
     RefundOut,
     TraceWriteOff,
 )
+from safegrid.platform import keyset
 from safegrid.platform.errors import NotFoundError
+from safegrid.platform.keyset import Cursor, Window
 from safegrid.platform.paging import Page, PageQuery
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.scope import unscoped
@@ -33,31 +35,36 @@ def _out(payment: Payment, number: str) -> PaymentOut:
     return PaymentOut(account_number=number, **data)
 
 
-def _filtered(f: PaymentFilter) -> Select[Payment, str]:
-    stmt = select(Payment, Account.number).join(Account, Account.id == Payment.account_id)
+def _conditions(f: PaymentFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     if f.account_number:
-        stmt = stmt.where(Account.number == f.account_number.strip())
+        number = f.account_number.strip()
+        where.append(Payment.account_id.in_(select(Account.id).where(Account.number == number)))
     if f.receipt_no:
-        stmt = stmt.where(Payment.receipt_no == f.receipt_no.strip())
+        where.append(Payment.receipt_no == f.receipt_no.strip())
     if f.key:
-        stmt = stmt.where(Payment.idempotency_key == f.key.strip())
+        where.append(Payment.idempotency_key == f.key.strip())
     if f.order_id is not None:
-        stmt = stmt.where(Payment.order_id == f.order_id)
+        where.append(Payment.order_id == f.order_id)
     if f.status is not None:
-        stmt = stmt.where(Payment.status == f.status)
+        where.append(Payment.status == f.status)
     if f.channel is not None:
-        stmt = stmt.where(Payment.channel == f.channel)
+        where.append(Payment.channel == f.channel)
     # Business days (Beijing), stored UTC.
     if f.date_from is not None:
-        stmt = stmt.where(Payment.captured_at >= day_start(f.date_from))
+        where.append(Payment.captured_at >= day_start(f.date_from))
     if f.date_to is not None:
-        stmt = stmt.where(Payment.captured_at < day_start(f.date_to + timedelta(days=1)))
-    return stmt
+        where.append(Payment.captured_at < day_start(f.date_to + timedelta(days=1)))
+    return where
+
+
+def _with_numbers() -> Select[Payment, str]:
+    return select(Payment, Account.number).join(Account, Account.id == Payment.account_id)
 
 
 def search(uow: UnitOfWork, f: PaymentFilter, paging: PageQuery) -> Page[PaymentOut]:
     with uow:
-        stmt = _filtered(f)
+        stmt = _with_numbers().where(*_conditions(f))
         total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = uow.session.execute(
             stmt.order_by(Payment.id.desc()).limit(paging.size).offset(paging.offset)
@@ -65,6 +72,19 @@ def search(uow: UnitOfWork, f: PaymentFilter, paging: PageQuery) -> Page[Payment
         return Page(
             items=[_out(p, n) for p, n in rows], total=total, page=paging.page, size=paging.size
         )
+
+
+def window(uow: UnitOfWork, f: PaymentFilter, cursor: Cursor) -> Window[PaymentOut]:
+    """The console's payment search, newest first by keyset: no count of every payment."""
+    with uow:
+        session = uow.session
+
+        def load(ids: list[int]) -> list[PaymentOut]:
+            rows = session.execute(_with_numbers().where(Payment.id.in_(ids))).all()
+            return [_out(p, n) for p, n in rows]
+
+        base = select(Payment).where(*_conditions(f))
+        return keyset.window(session, base, (Payment.id,), cursor, load, lambda p: p.id)
 
 
 def trace(uow: UnitOfWork, payment_id: int) -> PaymentTrace:

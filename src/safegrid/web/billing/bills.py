@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.apicontract import input_bounds
@@ -17,6 +17,7 @@ from safegrid.billing import background, queries, reprice, services
 from safegrid.billing.schemas import DEFAULT_DUE_DAYS
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import ConflictError, ValidationProblem
+from safegrid.platform.keyset import Cursor
 from safegrid.platform.paging import PageQuery
 from safegrid.security.policy import Perm
 from safegrid.security.work import Work
@@ -24,6 +25,7 @@ from safegrid.web import flash
 from safegrid.web.billing.explanation import adjustment_total, exact_text, explain, kwh_text
 from safegrid.web.i18n import localize_message, request_locale
 from safegrid.web.page_access import BillsReversePage, BillsRunPage, BillsViewPage
+from safegrid.web.page_cursor import page_cursor
 from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import render
 
@@ -31,6 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE: Final = 20
 PERIOD = f"^({input_bounds.PERIOD_PATTERN[1:-1]})?$"  # empty: every period
+BillCursor = Annotated[Cursor, Depends(page_cursor(PAGE_SIZE))]
 
 
 def _billing_page(
@@ -95,33 +98,32 @@ def billing_run_progress(request: Request, work: BillsRunPage) -> Response:
 
 @router.get("/billing/runs/{run_id}")
 def billing_run_detail(
-    request: Request,
-    run_id: int,
-    work: BillsViewPage,
-    page: int = Query(1, ge=1, le=100_000),
+    request: Request, run_id: int, work: BillsViewPage, cursor: BillCursor
 ) -> Response:
     run = queries.get_run(work.read(), run_id)
-    bills = queries.list_bills(work.read(), PageQuery(page=page, size=PAGE_SIZE), run_id=run_id)
-    return render(request, "billing/run.html", {"run": run, "result": bills, "params": {}})
+    bills = queries.bill_window(work.read(), cursor, run_id=run_id)
+    params = _sized(cursor, {})
+    return render(request, "billing/run.html", {"run": run, "result": bills, "params": params})
+
+
+def _sized(cursor: Cursor, params: dict[str, object]) -> dict[str, object]:
+    """The list's own parameters for its pager's links, with a size other than the default."""
+    return params if cursor.size == PAGE_SIZE else {**params, "size": cursor.size}
 
 
 @router.get("/bills")
 def bill_list(
     request: Request,
     work: BillsViewPage,
+    cursor: BillCursor,
     account_id: int | None = Query(None, gt=0),
     period: str = Query("", pattern=PERIOD),
-    page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    result = queries.list_bills(
-        work.read(),
-        PageQuery(page=page, size=PAGE_SIZE),
-        account_id=account_id,
-        period=period or None,
-    )
-    params: dict[str, object] = {"period": period}
+    result = queries.bill_window(work.read(), cursor, account_id=account_id, period=period or None)
+    params: dict[str, object] = {"period": period} if period else {}
     if account_id is not None:
         params["account_id"] = account_id
+    params = _sized(cursor, params)
     return render(
         request,
         "billing/bills.html",

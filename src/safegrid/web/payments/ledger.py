@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final, TypeVar
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from safegrid.payments.ledger import refunds, search
@@ -19,7 +19,7 @@ from safegrid.payments.ledger.models import PaymentChannel, PaymentStatus, Refun
 from safegrid.payments.ledger.schemas import PaymentFilter
 from safegrid.payments.online.callbacks import queries as inbox_queries
 from safegrid.platform.errors import ValidationProblem
-from safegrid.platform.paging import PageQuery
+from safegrid.platform.keyset import Cursor
 from safegrid.security.policy import Perm
 from safegrid.web.i18n import N_
 from safegrid.web.page_access import (
@@ -28,6 +28,7 @@ from safegrid.web.page_access import (
     RefundsApprovePage,
     RefundsRequestPage,
 )
+from safegrid.web.page_cursor import page_cursor
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import render
 
@@ -56,6 +57,8 @@ STATUS_LABELS: Final[dict[str, str]] = {
 
 
 E = TypeVar("E", PaymentStatus, PaymentChannel)
+PAGE_SIZE: Final = 50
+PaymentCursor = Annotated[Cursor, Depends(page_cursor(PAGE_SIZE))]
 
 
 def _enum(cls: type[E], value: str, field: str) -> E | None:
@@ -80,6 +83,7 @@ def _day(value: str, field: str) -> date | None:
 def payment_search(
     request: Request,
     work: PaymentsViewPage,
+    cursor: PaymentCursor,
     account_number: str = Query("", max_length=20),
     receipt_no: str = Query("", max_length=32),
     key: str = Query("", max_length=64),
@@ -87,7 +91,6 @@ def payment_search(
     channel: str = Query("", max_length=24),
     date_from: str = Query("", max_length=10),
     date_to: str = Query("", max_length=10),
-    page: int = Query(1, ge=1),
 ) -> Response:
     f = PaymentFilter(
         account_number=account_number or None,
@@ -98,7 +101,7 @@ def payment_search(
         date_from=_day(date_from, "date_from"),
         date_to=_day(date_to, "date_to"),
     )
-    found = search.search(work.read(), f, PageQuery(page=page, size=50))
+    found = search.window(work.read(), f, cursor)
     # The filter as typed, for the pager's links to the other pages of the same search.
     typed = {
         "account_number": account_number,
@@ -114,7 +117,8 @@ def payment_search(
         "payments/search.html",
         {
             "found": found,
-            "params": {k: v for k, v in typed.items() if v},
+            "params": {k: v for k, v in typed.items() if v}
+            | ({} if cursor.size == PAGE_SIZE else {"size": cursor.size}),
             "f": f,
             "statuses": list(PaymentStatus),
             "channels": list(PaymentChannel),
