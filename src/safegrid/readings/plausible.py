@@ -45,6 +45,10 @@ RECENT_MONTHS: Final = 6
 SEASON_REACH: Final = 1  # calendar months either side
 MIN_SAMPLES: Final = 3
 JUMP_FACTOR: Final = 5.0
+# The band comes from monthly averages; a reading over fewer days averages fewer days and
+# varies more (a single AMI day: weather, a weekend), so below this span the band's
+# half-width grows by sqrt(FULL_SPAN_DAYS / days) — about 3.2 times for one day.
+FULL_SPAN_DAYS: Final = 10
 ZERO_MIN_MEDIAN_C: Final = 100.0
 KINDS: Final = ("outlier", "jump", "zero", "backwards")
 # judge_many's answer per reading: an index into KINDS, or NONE (plausible).
@@ -181,6 +185,12 @@ def bands(uow: UnitOfWork, meter_ids: Sequence[int], day: date) -> dict[int, Ban
     return out
 
 
+def widening(days: IntArray) -> FloatArray:
+    """How much wider than the monthly band a span of ``days`` days is judged."""
+    out: FloatArray = np.sqrt(FULL_SPAN_DAYS / np.clip(days, 1, FULL_SPAN_DAYS))
+    return out
+
+
 def judge_many(bands: Bands, kwh_c: IntArray, days: IntArray) -> IntArray:
     """What is abnormal about each reading whose energy since the last one is ``kwh_c``
     hundredths of a kWh over ``days`` days (multiplier applied, a rollover unwrapped by
@@ -192,14 +202,16 @@ def judge_many(bands: Bands, kwh_c: IntArray, days: IntArray) -> IntArray:
         return out
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(known, kwh_c / np.maximum(days, 1), np.nan)
+        half = (bands.high_c - bands.median_c) * widening(days)
+        low, high = np.maximum(0.0, bands.median_c - half), bands.median_c + half
         zero = known & (rate == 0) & (bands.median_c >= ZERO_MIN_MEDIAN_C)
         jump = (
             known
             & ~zero
             & (rate > JUMP_FACTOR * np.maximum(bands.median_c, MIN_SPREAD_C))
-            & (rate > bands.high_c)
+            & (rate > high)
         )
-        outlier = known & ~zero & ~jump & ((rate < bands.low_c) | (rate > bands.high_c))
+        outlier = known & ~zero & ~jump & ((rate < low) | (rate > high))
     out[outlier] = KINDS.index("outlier")
     out[jump] = KINDS.index("jump")
     out[zero] = KINDS.index("zero")
@@ -213,8 +225,12 @@ def register_range(
     if band is None or previous is None or days <= 0:
         return None
     per = Decimal(days) / Decimal(100 * multiplier)
-    low = previous + (Decimal(str(band.low_c)) * per).quantize(Decimal("0.01"))
-    high = previous + (Decimal(str(band.high_c)) * per).quantize(Decimal("0.01"))
+    low_c, high_c = band.low_c, band.high_c
+    if days < FULL_SPAN_DAYS:
+        half = (band.high_c - band.median_c) * float(widening(np.array([days]))[0])
+        low_c, high_c = max(0.0, band.median_c - half), band.median_c + half
+    low = previous + (Decimal(str(low_c)) * per).quantize(Decimal("0.01"))
+    high = previous + (Decimal(str(high_c)) * per).quantize(Decimal("0.01"))
     return low, high
 
 

@@ -156,6 +156,14 @@ class ImportReport(BaseModel):
     flagged: int = 0
     flag_counts: dict[str, int] = Field(default_factory=dict)
     notes: list[RowIssue] = Field(default_factory=list)
+    # Implausible readings held for review instead of stored (readings.intake): by kind
+    # (outlier, jump, zero), and the readings held back with them (after_queued,
+    # review_waiting); ``held_rows`` lists both by row.
+    queued: int = 0
+    queued_counts: dict[str, int] = Field(default_factory=dict)
+    held: int = 0
+    held_counts: dict[str, int] = Field(default_factory=dict)
+    held_rows: list[RowIssue] = Field(default_factory=list)
     seconds: float = 0.0
 
 
