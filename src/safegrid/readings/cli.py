@@ -71,6 +71,12 @@ def _print(report: ImportReport) -> None:
             f"from {report.rows} rows, batch {report.batch_id}, {report.flagged} flagged "
             f"{report.flag_counts or ''} in {report.seconds:.1f} s"
         )
+        if report.queued or report.held:
+            out.print(
+                f"[yellow]{report.queued} 条读数超出合理范围，已提交复核 / readings queued for "
+                f"review[/yellow] {report.queued_counts}; {report.held} held back "
+                f"{report.held_counts}"
+            )
         return
     table = Table(title=f"{report.filename}: {report.error_count} problems — nothing written")
     for col in ("row", "field", "code", "reason"):
