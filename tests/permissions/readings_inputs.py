@@ -185,6 +185,7 @@ READINGS_PARAMS = {"area_id": _area, "reading_review_id": _review, "correction_i
 READINGS_ALLOWED_BUSINESS = {
     "POST /readings/reviews/{reading_review_id}": {409},
     "POST /readings/corrections/{correction_id}": {409},
+    "POST /api/readings/corrections/{correction_id}/decision": {409},
 }
 
 
@@ -206,6 +207,10 @@ READINGS_BODIES = {
         "data": {"decision": "reject", "note": "请重新抄读"}
     },
     "POST /readings/corrections": _proposal,
+    "POST /api/readings/corrections": lambda c: {"json": _proposal(c)["data"]},
+    "POST /api/readings/corrections/{correction_id}/decision": lambda c: {
+        "json": {"decision": "reject", "note": "依据不足，请补充"}
+    },
     "POST /readings/corrections/{correction_id}": lambda c: {
         "data": {"decision": "reject", "note": "依据不足，请补充"}
     },

@@ -2,6 +2,8 @@
 person approves — applying the correction and re-pricing the account's bills in one
 transaction — or rejects, which changes nothing but the request.
 
+Re-pricing goes through billing's path, asked through the :mod:`.repricing` port.
+
 Who: a proposal comes from someone who takes readings (``readings.enter``: the reader, his
 team leader, the head); the decision from someone who may re-price bills
 (``bills.reverse``: finance, the head) and never from the proposer. The row lock on the
@@ -19,8 +21,6 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from safegrid.billing.models import Bill, BillKind, BillStatus
-from safegrid.billing.reprice import reprice_within
 from safegrid.customers.models import Account, Meter
 from safegrid.platform import clock
 from safegrid.platform.errors import (
@@ -30,6 +30,7 @@ from safegrid.platform.errors import (
     ValidationProblem,
 )
 from safegrid.platform.uow import UnitOfWork
+from safegrid.readings import repricing
 from safegrid.readings.correction_models import CorrectionStatus, UsageCorrectionRequest
 from safegrid.readings.corrections import (
     Figures,
@@ -146,29 +147,6 @@ def do_propose_correction(uow: UnitOfWork, proposal: Proposal) -> int:
         return request.id
 
 
-def _reprice(uow: UnitOfWork, request: UsageCorrectionRequest) -> tuple[int, Decimal]:
-    """Re-price the account's bills from the corrected month on through billing's own
-    path (inside ``uow``); a month not billed yet needs nothing: its bill run reads the
-    corrected usage."""
-    billed = uow.session.scalars(
-        select(Bill.period)
-        .where(
-            Bill.account_id == request.account_id,
-            Bill.kind == BillKind.NORMAL,
-            Bill.status == BillStatus.ISSUED,
-            Bill.period >= request.period,
-        )
-        .order_by(Bill.period)
-        .limit(1)
-    ).first()
-    if billed is None:
-        return 0, Decimal("0.00")
-    number = uow.session.scalar(select(Account.number).where(Account.id == request.account_id))
-    reason = f"用电量更正 #{request.id}：{request.reason}"[:200]
-    out = reprice_within(uow, [str(number)], billed, reason)
-    return len(out.adjustments), out.difference
-
-
 def do_decide_correction(uow: UnitOfWork, request_id: int, *, approve: bool, note: str) -> Decided:
     """Approve (apply and re-price, one transaction) or reject a proposed correction."""
     note = note.strip()
@@ -212,7 +190,10 @@ def do_decide_correction(uow: UnitOfWork, request_id: int, *, approve: bool, not
                 )
             new = Figures(request.new_kwh, request.new_peak_kwh, request.new_valley_kwh)
             apply_correction(uow, row, new, request.reason, request.id)
-            request.repriced_months, request.repriced_difference = _reprice(uow, request)
+            reason = f"用电量更正 #{request.id}：{request.reason}"[:200]
+            request.repriced_months, request.repriced_difference = repricing.repricer()(
+                uow, request.account_id, request.period, reason
+            )
         request.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
         request.decided_by, request.decided_at = uow.actor.username, clock.now()
         request.decision_note = note[:200] or None

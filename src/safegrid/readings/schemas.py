@@ -216,3 +216,12 @@ class CorrectionDecisionIn(BaseModel):
 
     decision: Literal["approve", "reject"]
     note: str = Field("", max_length=200)
+
+
+class CorrectionOut(BaseModel):
+    """A correction request after a proposal or a decision; what approval re-priced."""
+
+    id: int
+    status: Literal["pending", "approved", "rejected"]
+    repriced_months: int | None = None
+    repriced_difference: Decimal | None = None
