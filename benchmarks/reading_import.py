@@ -167,7 +167,9 @@ def build_utility(platform: Platform, meters: int, seed: int = 4) -> dict[str, n
                         "meter_id": i,
                         "account_id": i,
                         "period": period,
-                        "kwh": Decimal("240.00"),
+                        # Multiplier applied, as closing stores it: a meter behind a
+                        # current transformer uses 40× its register's movement.
+                        "kwh": Decimal(240 * int(mult[i - 1])),
                         "estimated": False,
                         "source": "ami",
                         "org_unit_id": 1,

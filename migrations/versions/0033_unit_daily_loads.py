@@ -1,7 +1,7 @@
 """unit_daily_loads: each org unit's daily kWh, kept by the daily readings' writers (issue 13)
 
 Revision ID: 0033
-Revises: 0027
+Revises: 0031
 Create Date: 2026-12-07 16:24:59.582869
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0033'
-down_revision = '0027'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 

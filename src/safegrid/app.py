@@ -45,6 +45,7 @@ from safegrid.payments.online.settings import get_channel_settings
 from safegrid.payments.risk.routes import router as risk_router
 from safegrid.platform import integrity, scheduler
 from safegrid.platform.errors import ConflictError, SafeGridError
+from safegrid.readings.correction_routes import router as reading_corrections_router
 from safegrid.readings.routes import router as readings_router
 from safegrid.relay.routes import router as events_router
 from safegrid.secops.offline.routes import router as offline_hall_router
@@ -167,6 +168,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(completeness_router)
     app.include_router(datause_router)
     app.include_router(readings_router)
+    app.include_router(reading_corrections_router)
     app.include_router(tariffs_router)
     app.include_router(billing_router)
     app.include_router(collection_router)

@@ -27,6 +27,7 @@ from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
 from safegrid.portal import models as portal_models
+from safegrid.readings import correction_models as reading_correction_models
 from safegrid.readings import daily_totals as reading_daily_totals
 from safegrid.readings import models as reading_models
 from safegrid.readings import route_models as reading_route_models
@@ -75,6 +76,7 @@ __all__ = [
     "outbox",
     "payment_models",
     "portal_models",
+    "reading_correction_models",
     "reading_daily_totals",
     "reading_models",
     "reading_route_models",

@@ -10,10 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safegrid.customers.models import Meter
 from safegrid.customers.schemas import MeterCreate
 from safegrid.customers.services import do_install_meter
 from safegrid.platform import clock
 from safegrid.readings import services
+from safegrid.readings.correction_models import CorrectionStatus, UsageCorrectionRequest
 from safegrid.readings.route_models import ReadingReview, ReviewStatus
 from safegrid.readings.schemas import ReadingEntry
 from safegrid.security.policy import Post
@@ -120,9 +122,71 @@ def _review(w: World, s: Staff) -> tuple[int, int]:
     return hit[1]
 
 
-READINGS_PARAMS = {"area_id": _area, "reading_review_id": _review}
-# A reading the previous post already decided is refused as decided.
-READINGS_ALLOWED_BUSINESS = {"POST /readings/reviews/{reading_review_id}": {409}}
+def _correction_in(w: World, unit: str) -> int:
+    """A usage correction waiting for approval in ``unit`` (as a proposal leaves it)."""
+    from tests.fixtures.billing import new_account
+
+    account_id, meter_id = new_account(w, unit)
+    with w.platform.uow(w.system()) as uow:
+        request = UsageCorrectionRequest(
+            meter_id=meter_id,
+            account_id=account_id,
+            period="2026-01",
+            old_kwh=Decimal("100"),
+            new_kwh=Decimal("120"),
+            reason="表盘误读",
+            evidence="照片 IMG-1",
+            proposed_by="fixture",
+            proposed_at=clock.now(),
+            status=CorrectionStatus.PENDING,
+            org_unit_id=w.units[unit],
+        )
+        uow.session.add(request)
+        uow.session.flush()
+        uow.audit("test.correction", object_type="usage_correction_request", object_id=request.id)
+        uow.commit()
+        return request.id
+
+
+_corrections: dict[int, tuple[World, tuple[int, int]]] = {}
+
+
+def _correction(w: World, s: Staff) -> tuple[int, int]:
+    """One waiting correction inside and one outside per test: the first approver decides
+    it, the next finds it decided (409)."""
+    hit = _corrections.get(id(w))
+    if hit is None or hit[0] is not w:
+        pair = (_correction_in(w, "stationA"), _correction_in(w, "stationB"))
+        hit = _corrections[id(w)] = (w, pair)
+    return hit[1]
+
+
+def _proposal(c: Ctx) -> dict[str, Any]:
+    """A closed month's usage of a meter the caller may read (a reader: in his own book)."""
+    from tests.fixtures.billing import new_account, set_usage
+
+    w = c.world
+    account_id, meter_id = new_account(w, "stationA")
+    own = w.reading_area("stationA", c.staff) if c.staff.post == Post.METER_READER else None
+    with w.platform.uow(w.system()) as uow:
+        meter = uow.session.get(Meter, meter_id)
+        assert meter is not None
+        meter.reading_area_id = own or meter.reading_area_id
+        asset = meter.asset_no
+        uow.audit("test.meter_area", object_type="meter", object_id=meter_id)
+        uow.commit()
+    set_usage(w, meter_id, account_id, _last_month(), "100")
+    data = {"asset_no": asset, "period": _last_month(), "kwh": "120.00"}
+    return {"data": data | {"reason": "表盘误读，应为120", "evidence": "表盘照片 IMG-1"}}
+
+
+READINGS_PARAMS = {"area_id": _area, "reading_review_id": _review, "correction_id": _correction}
+# A reading (or correction) the previous post already decided is refused as decided.
+READINGS_ALLOWED_BUSINESS = {
+    "POST /readings/reviews/{reading_review_id}": {409},
+    "POST /readings/corrections/{correction_id}": {409},
+    "POST /api/readings/corrections/{correction_id}/decision": {409},
+}
 
 
 def _last_month() -> str:
@@ -141,5 +205,13 @@ READINGS_BODIES = {
     "POST /readings/books/{area_id}/order": lambda c: {"data": {"order": ""}},
     "POST /readings/reviews/{reading_review_id}": lambda c: {
         "data": {"decision": "reject", "note": "请重新抄读"}
+    },
+    "POST /readings/corrections": _proposal,
+    "POST /api/readings/corrections": lambda c: {"json": _proposal(c)["data"]},
+    "POST /api/readings/corrections/{correction_id}/decision": lambda c: {
+        "json": {"decision": "reject", "note": "依据不足，请补充"}
+    },
+    "POST /readings/corrections/{correction_id}": lambda c: {
+        "data": {"decision": "reject", "note": "依据不足，请补充"}
     },
 }

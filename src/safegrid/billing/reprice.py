@@ -159,64 +159,73 @@ def do_reprice_bills(
     after a correction: reverse and re-bill each month whose charge changes, all in one
     transaction, audited per account. Refused unless every account's ``from_period`` is
     billed (there is nothing to re-price before the first bill run of a month)."""
+    with uow:
+        out = reprice_within(uow, accounts, from_period, reason)
+        if out.adjustments:
+            uow.commit()
+        return out
+
+
+def reprice_within(
+    uow: UnitOfWork, accounts: Sequence[str], from_period: str, reason: str
+) -> RepriceOut:
+    """:func:`do_reprice_bills` inside the caller's unit of work, which commits: an
+    approved usage correction re-prices in the transaction that applies it."""
     from_period = parse_period(from_period, field="from_period")
     reason = check_reason(reason)
     numbers = sorted({a.strip() for a in accounts if a.strip()})
     if not numbers:
         raise ValidationProblem("请指定户号 / name at least one account", field="accounts")
     now = clock.now()
-    with uow:
-        repo = BillRepository(uow)
-        ids = repo.account_ids(numbers)
-        if missing := [n for n in numbers if n not in ids]:
-            raise NotFoundError(f"户号不存在 / account not found: {', '.join(missing[:5])}")
-        repo.lock_periods_from(from_period)
-        billed = repo.issued(sorted(ids.values()), since=from_period)
-        first = {b.account_id for b in billed if b.period == from_period}
-        if unbilled := [n for n in numbers if ids[n] not in first]:
-            raise ValidationProblem(
-                f"{from_period} 尚未出账，无需退补：户号 {', '.join(unbilled[:5])} / "
-                f"{from_period} is not billed yet for account(s) {', '.join(unbilled[:5])}: "
-                f"only billed months can be re-priced",
-                field="from_period",
-            )
-        adjustments: list[BillAdjustment] = []
-        for period in sorted({b.period for b in billed}):
-            month = sorted({b.account_id for b in billed if b.period == period})
-            adjustments += _reprice_period(uow, repo, period, month, reason, now)
-        for account_id in sorted({a.account_id for a in adjustments}):
-            mine = [a for a in adjustments if a.account_id == account_id]
-            difference = sum((a.difference for a in mine), Decimal("0.00"))
-            uow.audit(
-                "billing.reprice",
-                object_type="account",
-                object_id=account_id,
-                org_unit_id=mine[0].org_unit_id,
-                after={
-                    "from_period": from_period,
-                    "months": {a.period: str(a.difference) for a in mine},
-                    "difference": str(difference),
-                    "reversed_bill_ids": [a.original_bill_id for a in mine],
-                    "new_bill_ids": [a.new_bill_id for a in mine],
-                },
-                note=reason,
-            )
-            uow.emit(
-                BillsRepriced(
-                    account_id=account_id,
-                    org_unit_id=mine[0].org_unit_id,
-                    from_period=from_period,
-                    months=len(mine),
-                    difference=difference,
-                )
-            )
-        out = RepriceOut(
-            from_period=from_period,
-            accounts=len(numbers),
-            months_checked=len(billed),
-            adjustments=[AdjustmentOut.model_validate(a) for a in adjustments],
-            difference=sum((a.difference for a in adjustments), Decimal("0.00")),
+    repo = BillRepository(uow)
+    ids = repo.account_ids(numbers)
+    if missing := [n for n in numbers if n not in ids]:
+        raise NotFoundError(f"户号不存在 / account not found: {', '.join(missing[:5])}")
+    repo.lock_periods_from(from_period)
+    billed = repo.issued(sorted(ids.values()), since=from_period)
+    first = {b.account_id for b in billed if b.period == from_period}
+    if unbilled := [n for n in numbers if ids[n] not in first]:
+        raise ValidationProblem(
+            f"{from_period} 尚未出账，无需退补：户号 {', '.join(unbilled[:5])} / "
+            f"{from_period} is not billed yet for account(s) {', '.join(unbilled[:5])}: "
+            f"only billed months can be re-priced",
+            field="from_period",
         )
-        if adjustments:
-            uow.commit()
-        return out
+    adjustments: list[BillAdjustment] = []
+    for period in sorted({b.period for b in billed}):
+        month = sorted({b.account_id for b in billed if b.period == period})
+        adjustments += _reprice_period(uow, repo, period, month, reason, now)
+    for account_id in sorted({a.account_id for a in adjustments}):
+        mine = [a for a in adjustments if a.account_id == account_id]
+        difference = sum((a.difference for a in mine), Decimal("0.00"))
+        uow.audit(
+            "billing.reprice",
+            object_type="account",
+            object_id=account_id,
+            org_unit_id=mine[0].org_unit_id,
+            after={
+                "from_period": from_period,
+                "months": {a.period: str(a.difference) for a in mine},
+                "difference": str(difference),
+                "reversed_bill_ids": [a.original_bill_id for a in mine],
+                "new_bill_ids": [a.new_bill_id for a in mine],
+            },
+            note=reason,
+        )
+        uow.emit(
+            BillsRepriced(
+                account_id=account_id,
+                org_unit_id=mine[0].org_unit_id,
+                from_period=from_period,
+                months=len(mine),
+                difference=difference,
+            )
+        )
+    out = RepriceOut(
+        from_period=from_period,
+        accounts=len(numbers),
+        months_checked=len(billed),
+        adjustments=[AdjustmentOut.model_validate(a) for a in adjustments],
+        difference=sum((a.difference for a in adjustments), Decimal("0.00")),
+    )
+    return out

@@ -17,12 +17,16 @@ from sqlalchemy import func, select
 
 from safegrid.billing.models import Bill, BillAdjustment, BillKind, BillRun, BillStatus, RunStatus
 from safegrid.billing.periods import first_day, last_day, of_day, shift
-from safegrid.billing.reprice import do_reprice_bills
 from safegrid.billing.services import do_run_bills
 from safegrid.bootstrap import Platform
 from safegrid.customers.models import Account, Meter
 from safegrid.platform.clock import BUSINESS_TZ
-from safegrid.readings.corrections import do_correct_usage
+from safegrid.readings.correction_requests import (
+    Proposal,
+    do_decide_correction,
+    do_propose_correction,
+)
+from safegrid.readings.corrections import Figures
 from safegrid.readings.models import MonthlyUsage
 from safegrid.readings.periods import do_close_period
 from safegrid.security.actor import Actor
@@ -30,6 +34,9 @@ from safegrid.tariffs.seed import do_seed_standard_tariffs
 from safegrid.tariffs.terms import Category
 
 ACTOR_NAME = "demo-billing"
+# A correction is approved by someone other than its proposer (BILL-7).
+APPROVER_NAME = "demo-billing-approver"
+CORRECTION_EVIDENCE = "演示：现场复核表盘照片 / demo: dial photo from the site check"
 ISSUE_DAY = 3
 
 
@@ -131,6 +138,16 @@ def correct_one_account(platform: Platform) -> DemoCorrection | None:
     if found is None:
         return None
     number, asset, kwh = found
-    do_correct_usage(platform.uow(actor), asset, months[0], kwh + CORRECTION_KWH, CORRECTION_REASON)
-    result = do_reprice_bills(platform.uow(actor), [number], months[0], CORRECTION_REASON)
-    return DemoCorrection(number, months[0], len(result.adjustments), result.difference)
+    request_id = do_propose_correction(
+        platform.uow(actor),
+        Proposal(
+            asset, months[0], Figures(kwh + CORRECTION_KWH), CORRECTION_REASON, CORRECTION_EVIDENCE
+        ),
+    )
+    approver = Actor.system(APPROVER_NAME, channel="cli")
+    decided = do_decide_correction(
+        platform.uow(approver), request_id, approve=True, note=CORRECTION_REASON
+    )
+    return DemoCorrection(
+        number, months[0], decided.repriced_months or 0, decided.repriced_difference or Decimal(0)
+    )

@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from safegrid.platform.errors import ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.readings import context, store
+from safegrid.readings import context, intake, store
 from safegrid.readings.events import ReadingsImported
 from safegrid.readings.frame import REPORT_LIMIT, Problems, ReadFrame, RowProblem
 from safegrid.readings.imports import (
@@ -42,8 +42,9 @@ from safegrid.readings.imports import (
     new_batch,
     refuse_repeat,
     report,
+    screened_report,
 )
-from safegrid.readings.models import BatchKind, ImportBatch
+from safegrid.readings.models import BatchKind, ImportBatch, ReadSource
 from safegrid.readings.schemas import ImportReport
 from safegrid.readings.validation import validate
 
@@ -241,21 +242,30 @@ def do_ingest_ami(
                 return result
             if not len(reads):
                 raise ValidationProblem("文件没有数据行 / the file has no data rows", field="file")
-            batch = new_batch(uow, BatchKind.AMI, filename, digest, intervals, reads)
-            progress.stage("写入 / write", len(reads))
-            store.write_daily_readings(uow.session.connection(), reads, progress.advance)
+            screened = intake.screen(uow, reads)
+            stored = screened.keep
+            batch = new_batch(uow, BatchKind.AMI, filename, digest, intervals, stored)
+            progress.stage("写入 / write", len(stored))
+            store.write_daily_readings(uow.session.connection(), stored, progress.advance)
             uow.audit(
                 "readings.ami_ingest",
                 object_type="import_batch",
                 object_id=batch.id,
                 org_unit_id=batch.org_unit_id,
-                after={"filename": filename, "intervals": intervals, "days": len(reads)},
+                after={
+                    "filename": filename,
+                    "intervals": intervals,
+                    "days": len(stored),
+                    "queued": len(screened.queued),
+                },
             )
+            reason = intake.batch_reason(BatchKind.AMI.value, batch.id)
+            intake.queue(uow, screened, ReadSource.AMI, batch.id, reason, "import_batch", batch.id)
             uow.emit(
                 ReadingsImported(
                     batch_id=batch.id,
                     kind=BatchKind.AMI.value,
-                    readings=len(reads),
+                    readings=len(stored),
                     org_unit_id=batch.org_unit_id,
                 )
             )
@@ -265,14 +275,7 @@ def do_ingest_ami(
             except BaseException:
                 final.unlink(missing_ok=True)
                 raise
-    return result.model_copy(
-        update={
-            "readings": len(reads),
-            "batch_id": batch.id,
-            "flagged": batch.flagged,
-            "seconds": time.perf_counter() - started,
-        }
-    )
+    return result.model_copy(update={**screened_report(screened, started), "batch_id": batch.id})
 
 
 def _keep_intervals(

@@ -22,7 +22,12 @@ from rich.table import Table
 from safegrid.bootstrap import get_platform
 from safegrid.cli_support import AS_OPTION, acting, acting_with, err, run
 from safegrid.readings import services
-from safegrid.readings.corrections import do_correct_usage
+from safegrid.readings.correction_requests import (
+    Proposal,
+    do_decide_correction,
+    do_propose_correction,
+)
+from safegrid.readings.corrections import Figures
 from safegrid.readings.schemas import ImportReport
 from safegrid.security.policy import Perm
 
@@ -66,6 +71,12 @@ def _print(report: ImportReport) -> None:
             f"from {report.rows} rows, batch {report.batch_id}, {report.flagged} flagged "
             f"{report.flag_counts or ''} in {report.seconds:.1f} s"
         )
+        if report.queued or report.held:
+            out.print(
+                f"[yellow]{report.queued} 条读数超出合理范围，已提交复核 / readings queued for "
+                f"review[/yellow] {report.queued_counts}; {report.held} held back "
+                f"{report.held_counts}"
+            )
         return
     table = Table(title=f"{report.filename}: {report.error_count} problems — nothing written")
     for col in ("row", "field", "code", "reason"):
@@ -129,28 +140,50 @@ def close_period(
     )
 
 
-@app.command("correct-usage")
-def correct_usage(
+@app.command("propose-correction")
+def propose_correction(
     meter: str = typer.Option(..., help="meter asset number"),
     period: str = typer.Option(..., help="the closed month, YYYY-MM"),
     kwh: Decimal = typer.Option(..., help="the month's corrected kWh"),
     reason: str = typer.Option(..., help="what was wrong (audited)"),
+    evidence: str = typer.Option(..., help="what shows it: dial photo, site check record"),
     peak: Decimal | None = typer.Option(None, help="peak kWh (time-of-use meters)"),
     valley: Decimal | None = typer.Option(None, help="valley kWh (time-of-use meters)"),
     as_user: str = AS_OPTION,
 ) -> None:
-    """Correct a closed month's frozen usage; then `safegrid billing reprice` prices its
-    bills from that month on again (退补)."""
-    actor = acting_with(as_user, Perm.READINGS_CLOSE)
-    run(
-        lambda: do_correct_usage(
-            get_platform().uow(actor), meter, period, kwh, reason, peak_kwh=peak, valley_kwh=valley
+    """Propose a correction of a closed month's frozen usage (退补, BILL-7); a second
+    person approves it with `decide-correction`, which re-prices the bills."""
+    actor = acting_with(as_user, Perm.READINGS_ENTER)
+    proposal = Proposal(meter, period, Figures(kwh, peak, valley), reason, evidence)
+    request_id = run(lambda: do_propose_correction(get_platform().uow(actor), proposal))
+    out.print(
+        f"[green]更正申请 #{request_id} 已提交，待审批 / correction #{request_id} proposed, "
+        "waiting for approval[/green]"
+    )
+
+
+@app.command("decide-correction")
+def decide_correction(
+    request_id: int = typer.Argument(..., help="the correction request's number"),
+    approve: bool = typer.Option(..., "--approve/--reject", help="approve (apply) or reject"),
+    note: str = typer.Option("", help="the decision's note (required to reject)"),
+    as_user: str = AS_OPTION,
+) -> None:
+    """Approve (apply and re-price the bills, one transaction) or reject a proposed
+    correction; never by its proposer."""
+    actor = acting_with(as_user, Perm.BILLS_REVERSE)
+    decided = run(
+        lambda: do_decide_correction(
+            get_platform().uow(actor), request_id, approve=approve, note=note
         )
     )
-    out.print(
-        f"[green]{meter} {period} 电量已更正 / usage corrected: {kwh} kWh[/green] — re-price its "
-        f"bills with `safegrid billing reprice --account … --from {period}`"
-    )
+    if approve:
+        out.print(
+            f"[green]更正 #{request_id} 已生效 / applied[/green]: {decided.repriced_months} "
+            f"month(s) re-priced, difference {decided.repriced_difference}"
+        )
+    else:
+        out.print(f"更正 #{request_id} 已驳回 / rejected")
 
 
 @app.command("periods")

@@ -187,7 +187,7 @@ def _raw_day(column: Any) -> Any:
     return type_coerce(column, String)
 
 
-def _columns(uow: UnitOfWork, stmt: Any, width: int, dtype: Any = object) -> list[Any]:
+def columns(uow: UnitOfWork, stmt: Any, width: int, dtype: Any = object) -> list[Any]:
     """A plain column query's result as numpy columns, straight from the driver's cursor:
     no per-row ``Row`` objects or type conversion. The row scope is not added on this
     path: callers restrict to meter ids that came out of the scoped meter lookup, so
@@ -230,7 +230,7 @@ def _latest(uow: UnitOfWork, meters: Meters) -> None:
             RegisterRead.peak_register,
             RegisterRead.valley_register,
         ]
-        ids, days, total, peak, valley = _columns(
+        ids, days, total, peak, valley = columns(
             uow, _newest(RegisterRead, RegisterRead.read_on, register_cols, chunk), 5
         )
         if len(ids):
@@ -240,7 +240,7 @@ def _latest(uow: UnitOfWork, meters: Meters) -> None:
             meters.prev_peak_c[at] = _hundredths(peak)
             meters.prev_valley_c[at] = _hundredths(valley)
         daily = _newest(DailyReading, DailyReading.day, [DailyReading.register_kwh], chunk)
-        ids, days, register = _columns(uow, daily, 3)
+        ids, days, register = columns(uow, daily, 3)
         if len(ids):
             at, day = _positions(meters, ids), _days(days)
             later = day > meters.prev_day[at]
@@ -259,7 +259,7 @@ def _baseline(uow: UnitOfWork, meters: Meters, month: int) -> None:
     age = case({p: k for k, p in enumerate(periods)}, value=MonthlyUsage.period)
     month_days = np.array([calendar.monthrange(int(p[:4]), int(p[5:7]))[1] for p in periods], float)
     for chunk in _chunks(meters.meter_id.tolist()):
-        ids, col, kwh = _columns(
+        ids, col, kwh = columns(
             uow,
             select(MonthlyUsage.meter_id, age, _as_float(MonthlyUsage.kwh)).where(
                 in_ints(MonthlyUsage.meter_id, chunk),

@@ -77,3 +77,24 @@ class WalkingOrderSet(Event):
     reading_area_id: int
     stops: int
     org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CorrectionProposed(Event):
+    """A closed month's usage correction waits for a second person's approval."""
+
+    request_id: int
+    meter_id: int
+    period: str
+    org_unit_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CorrectionDecided(Event):
+    """A proposed correction was approved (applied and re-priced) or rejected."""
+
+    request_id: int
+    meter_id: int
+    period: str
+    approved: bool
+    org_unit_id: int

@@ -19,7 +19,7 @@ from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.readings import context, files, store
+from safegrid.readings import context, files, intake, store
 from safegrid.readings.events import ReadingsImported
 from safegrid.readings.frame import MISSING, REPORT_LIMIT, Problems, ReadFrame, RowProblem
 from safegrid.readings.models import BatchKind, ImportBatch, ReadSource
@@ -160,11 +160,13 @@ def do_import_readings(
             return result
         if reads is None:
             raise ValidationProblem("文件没有数据行 / the file has no data rows", field="file")
-        batch = new_batch(uow, kind, filename, digest, n, reads)
-        progress.stage("写入 / write", len(reads))
+        screened = intake.screen(uow, reads)
+        stored = screened.keep
+        batch = new_batch(uow, kind, filename, digest, n, stored)
+        progress.stage("写入 / write", len(stored))
         store.write_register_reads(
             uow.session.connection(),
-            reads,
+            stored,
             ReadSource.IMPORT,
             batch.id,
             uow.actor.username,
@@ -175,22 +177,40 @@ def do_import_readings(
             object_type="import_batch",
             object_id=batch.id,
             org_unit_id=batch.org_unit_id,
-            after={"filename": filename, "rows": n, "flagged": batch.flagged, "sha256": digest},
+            after={
+                "filename": filename,
+                "rows": n,
+                "flagged": batch.flagged,
+                "sha256": digest,
+                "queued": len(screened.queued),
+            },
         )
+        reason = intake.batch_reason(kind.value, batch.id)
+        intake.queue(uow, screened, ReadSource.IMPORT, batch.id, reason, "import_batch", batch.id)
         uow.emit(
             ReadingsImported(
-                batch_id=batch.id, kind=kind.value, readings=n, org_unit_id=batch.org_unit_id
+                batch_id=batch.id,
+                kind=kind.value,
+                readings=len(stored),
+                org_unit_id=batch.org_unit_id,
             )
         )
         uow.commit()
-    return result.model_copy(
-        update={
-            "readings": len(reads),
-            "batch_id": batch.id,
-            "flagged": batch.flagged,
-            "seconds": time.perf_counter() - started,
-        }
-    )
+    return result.model_copy(update={**screened_report(screened, started), "batch_id": batch.id})
+
+
+def screened_report(screened: intake.Screened, started: float) -> dict[str, object]:
+    """What the report says about the stored and the held readings."""
+    return {
+        "readings": len(screened.keep),
+        "flagged": screened.keep.flagged,
+        "queued": len(screened.queued),
+        "queued_counts": screened.queued_counts,
+        "held": sum(screened.held.values()),
+        "held_counts": screened.held,
+        "held_rows": screened.issues,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def new_batch(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
 from safegrid.platform.db import Base, UTCDateTime, str_enum
-from safegrid.readings.models import BigId
+from safegrid.readings.models import BigId, ReadSource
 
 
 class RouteStop(OrgScoped, Base):
@@ -45,7 +45,11 @@ class ReviewStatus(enum.StrEnum):
 class ReadingReview(OrgScoped, Base):
     """An abnormal reading the reader confirmed with a reason, waiting for a reviewer.
     ``kinds`` lists what was abnormal (outlier, jump, zero, backwards), comma-separated;
-    ``low``/``high`` is the plausible total-register range shown to the reader."""
+    ``low``/``high`` is the plausible total-register range shown to the reader.
+
+    A reading of a batch (file import, AMI feed, terminal upload) is held the same way,
+    with its ``source`` and ``batch_id``; ``kwh``/``peak_kwh``/``valley_kwh`` keep the
+    energy validation computed, which an accepted AMI day is stored with."""
 
     __tablename__ = "reading_reviews"
     __table_args__ = (
@@ -83,3 +87,10 @@ class ReadingReview(OrgScoped, Base):
     register_read_id: Mapped[int | None] = mapped_column(
         ForeignKey("register_reads.id"), default=None
     )
+    source: Mapped[ReadSource] = mapped_column(
+        str_enum(ReadSource, 12), default=ReadSource.MANUAL, server_default=ReadSource.MANUAL.value
+    )
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), default=None)
+    kwh: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    peak_kwh: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    valley_kwh: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)

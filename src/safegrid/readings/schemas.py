@@ -156,6 +156,14 @@ class ImportReport(BaseModel):
     flagged: int = 0
     flag_counts: dict[str, int] = Field(default_factory=dict)
     notes: list[RowIssue] = Field(default_factory=list)
+    # Implausible readings held for review instead of stored (readings.intake): by kind
+    # (outlier, jump, zero), and the readings held back with them (after_queued,
+    # review_waiting); ``held_rows`` lists both by row.
+    queued: int = 0
+    queued_counts: dict[str, int] = Field(default_factory=dict)
+    held: int = 0
+    held_counts: dict[str, int] = Field(default_factory=dict)
+    held_rows: list[RowIssue] = Field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -182,3 +190,38 @@ class PeriodOut(BaseModel):
     closed_at: datetime | None
     closed_by: str | None
     usage_rows: int
+
+
+class CorrectionProposalIn(BaseModel):
+    """A proposed correction of a closed month's usage (BILL-7), from the console form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_no: str = Field(min_length=1, max_length=32)
+    period: str = Field(pattern=PERIOD_PATTERN)
+    kwh: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    peak_kwh: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    valley_kwh: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    reason: str = Field(min_length=4, max_length=200)
+    evidence: str = Field(min_length=1, max_length=500)
+
+    @field_validator("peak_kwh", "valley_kwh", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class CorrectionDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    note: str = Field("", max_length=200)
+
+
+class CorrectionOut(BaseModel):
+    """A correction request after a proposal or a decision; what approval re-priced."""
+
+    id: int
+    status: Literal["pending", "approved", "rejected"]
+    repriced_months: int | None = None
+    repriced_difference: Decimal | None = None

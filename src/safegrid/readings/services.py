@@ -118,7 +118,13 @@ def _validated(
     return reads, ctx, backwards, problem
 
 
-def store_read(uow: UnitOfWork, reads: Validated, entered_by: str) -> RegisterRead:
+def store_read(
+    uow: UnitOfWork,
+    reads: Validated,
+    entered_by: str,
+    source: ReadSource = ReadSource.MANUAL,
+    batch_id: int | None = None,
+) -> RegisterRead:
     """The first validated reading as a register read, audited and announced."""
     i = 0
     read = RegisterRead(
@@ -132,7 +138,8 @@ def store_read(uow: UnitOfWork, reads: Validated, entered_by: str) -> RegisterRe
         valley_kwh=_dec(int(reads.valley_kwh_c[i])),
         estimated=bool(reads.estimated[i]),
         flags=reads.flags[i],
-        source=ReadSource.MANUAL,
+        source=source,
+        batch_id=batch_id,
         entered_by=entered_by,
         org_unit_id=int(reads.org_unit_id[i]),
     )
@@ -156,8 +163,15 @@ def store_read(uow: UnitOfWork, reads: Validated, entered_by: str) -> RegisterRe
     return read
 
 
-def store_reviewed(uow: UnitOfWork, entry: ReadingEntry, entered_by: str) -> RegisterRead:
-    """A reviewed reading, stored on the reviewer's word (inside ``uow``)."""
+def store_reviewed(
+    uow: UnitOfWork,
+    entry: ReadingEntry,
+    entered_by: str,
+    source: ReadSource = ReadSource.MANUAL,
+    batch_id: int | None = None,
+) -> RegisterRead:
+    """A reviewed register reading, stored on the reviewer's word (inside ``uow``) as its
+    source would have stored it."""
     reads, _ctx, backwards, _problem = _validated(uow, entry)
     if backwards:
         raise ValidationProblem(
@@ -165,7 +179,7 @@ def store_reviewed(uow: UnitOfWork, entry: ReadingEntry, entered_by: str) -> Reg
             "one cannot be stored: reject it and have the meter checked",
             field="decision",
         )
-    return store_read(uow, reads, entered_by)
+    return store_read(uow, reads, entered_by, source, batch_id)
 
 
 def do_ingest_ami(

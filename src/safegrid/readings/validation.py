@@ -59,9 +59,20 @@ class Validated:
     valley_kwh_c: IntArray
     estimated: BoolArray
     flags: npt.NDArray[Any]  # str | None
+    # Where each reading came from and what it follows, for the plausibility screen
+    # (readings.intake): the source row, the previous reading's day and total register
+    # (the stored one, or the batch's previous reading of the meter), the multiplier.
+    row: IntArray
+    prev_day: IntArray
+    prev_total_c: IntArray
+    multiplier: IntArray
 
     def __len__(self) -> int:
         return len(self.meter_id)
+
+    def take(self, index: IntArray) -> Validated:
+        """The readings at ``index`` (kept in order)."""
+        return Validated(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
 
     @property
     def flagged(self) -> int:
@@ -152,13 +163,31 @@ def validate(frame: ReadFrame, problems: Problems, ctx: Context) -> Validated:
         valley_kwh_c=valley_kwh_c,
         estimated=estimated,
         flags=_FLAG_TEXT[code],
+        row=frame.row[seq],
+        prev_day=prev_day,
+        prev_total_c=consumption.shift(total_c, first, meters.prev_total_c[sm]),
+        multiplier=mult,
     )
 
 
 def _nothing() -> Validated:
     none = np.zeros(0, np.int64)
     return Validated(
-        none, none, none, none, none, none, none, none, none, np.zeros(0, bool), _FLAG_TEXT[none]
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        np.zeros(0, bool),
+        _FLAG_TEXT[none],
+        none,
+        none,
+        none,
+        none,
     )
 
 

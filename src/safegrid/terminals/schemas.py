@@ -126,6 +126,11 @@ class UploadResult(BaseModel):
     readings: int
     flagged: int
     replayed: bool  # True: this batch had already been recorded; nothing was inserted
+    # Implausible readings held for review instead of stored (readings.intake), by kind,
+    # and the meter's later readings held back with them; not repeated on a replay.
+    queued: int = 0
+    queued_counts: dict[str, int] = Field(default_factory=dict)
+    held: int = 0
 
 
 class TerminalCommandOut(BaseModel):

@@ -26,7 +26,7 @@ from safegrid.bootstrap import get_platform
 from safegrid.platform import clock
 from safegrid.platform.errors import ConflictError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
-from safegrid.readings import context, files, store
+from safegrid.readings import context, files, intake, store
 from safegrid.readings.imports import first_day
 from safegrid.readings.models import ReadSource
 from safegrid.readings.validation import validate
@@ -124,6 +124,10 @@ def do_upload_batch(uow: UnitOfWork, terminal_id: int, env: UploadEnvelope) -> U
                     "problem(s); nothing recorded)",
                     field=f"readings.{first.row - files.FIRST_DATA_ROW}.{first.field}",
                 )
+            # The same plausibility screen as every source: an implausible reading waits
+            # for review, the rest of the batch is stored.
+            screened = intake.screen(uow, reads)
+            reads = screened.keep
             upload = TerminalUpload(
                 terminal_id=terminal_id,
                 batch_id=env.batch_id,
@@ -159,7 +163,17 @@ def do_upload_batch(uow: UnitOfWork, terminal_id: int, env: UploadEnvelope) -> U
                     "readings": len(reads),
                     "flagged": reads.flagged,
                     "sha256": digest,
+                    "queued": len(screened.queued),
                 },
+            )
+            intake.queue(
+                uow,
+                screened,
+                ReadSource.MANUAL,
+                None,
+                intake.batch_reason("terminal", env.batch_id),
+                "terminal_upload",
+                upload.id,
             )
             uow.emit(
                 TerminalBatchUploaded(
@@ -176,6 +190,9 @@ def do_upload_batch(uow: UnitOfWork, terminal_id: int, env: UploadEnvelope) -> U
                 readings=len(reads),
                 flagged=reads.flagged,
                 replayed=False,
+                queued=len(screened.queued),
+                queued_counts=screened.queued_counts,
+                held=sum(screened.held.values()),
             )
     except UploadRefused as exc:
         if org_unit_id:

@@ -29,6 +29,11 @@ MESSAGES: Final[dict[str, str]] = {
     "walking_order_saved": N_("The walking order has been saved."),
     "reading_accepted": N_("The reading is accepted and stored."),
     "reading_rejected": N_("The reading is rejected; the meter is due to be read again."),
+    "correction_proposed": N_(
+        "The correction is proposed and waits for another person's approval."
+    ),
+    "correction_approved": N_("The correction is applied and the bills are re-priced."),
+    "correction_rejected": N_("The correction is rejected; nothing has changed."),
     "bill_run_done": N_("The bill run has finished."),
     "bill_reversed": N_("The bill has been reversed; this is the reversal bill."),
     "bill_repriced": N_(

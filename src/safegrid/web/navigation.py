@@ -70,6 +70,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         N_("Readings a reader confirmed as unusual: accept to store, or reject to read again."),
     ),
     NavItem(
+        "metering",
+        "/readings/corrections",
+        N_("Usage corrections"),
+        Perm.READINGS_VIEW,
+        N_("A closed month's wrong usage: proposed with evidence, approved by another person."),
+    ),
+    NavItem(
         "charges",
         "/collection",
         N_("Collection"),

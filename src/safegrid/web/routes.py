@@ -44,6 +44,7 @@ from safegrid.web.portal import signin as portal_signin
 from safegrid.web.portal import staff as portal_staff
 from safegrid.web.portal import todo as portal_todo
 from safegrid.web.readings import books as reading_books
+from safegrid.web.readings import corrections as reading_corrections
 from safegrid.web.readings import pages as readings
 from safegrid.web.readings import todo as readings_todo
 from safegrid.web.reconciliation import cases as recon_cases
@@ -69,6 +70,7 @@ router.include_router(datause_picker.router)
 router.include_router(datause.router)
 router.include_router(readings.router)
 router.include_router(reading_books.router)
+router.include_router(reading_corrections.router)
 router.include_router(tariffs.router)
 router.include_router(bills.router)
 router.include_router(collection.router)

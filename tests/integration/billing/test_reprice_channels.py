@@ -16,6 +16,7 @@ from safegrid.billing.services import do_run_bills
 from safegrid.bootstrap import Platform
 from safegrid.cli import app
 from safegrid.customers.models import Meter
+from safegrid.readings.correction_models import UsageCorrectionRequest
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
@@ -146,14 +147,16 @@ def test_bill_7_cli_reprice(world: World) -> None:
 
 
 def test_bill_7_cli_correct_the_reading_then_reprice(world: World) -> None:
-    """The whole 退补 from the command line: correct March's frozen usage, then re-price."""
+    """The whole 退补 from the command line: propose March's corrected usage, a second
+    person approves it (applied and re-priced at once), a later re-price finds nothing."""
     seed_tariffs(world)
     number, account, meter_id = billed_resident(world)
     bill_months(world)
     with world.platform.uow(SYSTEM, readonly=True) as uow:
         asset = uow.session.scalar(select(Meter.asset_no).where(Meter.id == meter_id))
     head = world.staff(Post.DEPARTMENT_HEAD, "countyA").username
-    fix = ["readings", "correct-usage", "--meter", str(asset), "--reason", "3月抄表错误"]
+    fix = ["readings", "propose-correction", "--meter", str(asset), "--reason", "3月抄表错误"]
+    fix += ["--evidence", "表盘照片 IMG-0315"]
     reader = world.staff(Post.METER_READER, "countyA").username
     assert (
         runner.invoke(app, [*fix, "--period", "2026-03", "--kwh", "900", "--as", reader]).exit_code
@@ -167,10 +170,16 @@ def test_bill_7_cli_correct_the_reading_then_reprice(world: World) -> None:
     assert fixed.exit_code == 0, fixed.output
     with world.platform.uow(SYSTEM, readonly=True) as uow:
         entry = uow.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "readings.usage.correct")
+            select(AuditEntry).where(AuditEntry.action == "readings.correction.propose")
         ).one()
     assert entry.actor_name == head
     assert issued_bills(world, account)["2026-03"].amount == Decimal("269.00")  # not yet
+    finance = world.staff(Post.FINANCE, "countyA").username
+    with world.platform.uow(SYSTEM, readonly=True) as uow:
+        request_id = uow.session.scalars(select(UsageCorrectionRequest.id)).one()
+    decide = ["readings", "decide-correction", str(request_id), "--approve", "--note", "核实无误"]
+    approved = runner.invoke(app, [*decide, "--as", finance])
+    assert approved.exit_code == 0, approved.output
 
     repriced = runner.invoke(
         app,

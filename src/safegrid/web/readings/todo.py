@@ -13,6 +13,7 @@ from safegrid.customers.models import Meter, ReadingArea, RecordStatus
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
 from safegrid.readings import services
+from safegrid.readings.correction_models import CorrectionStatus, UsageCorrectionRequest
 from safegrid.readings.models import DailyReading, RegisterRead
 from safegrid.readings.periods import month_bounds
 from safegrid.readings.route_models import ReadingReview, ReviewStatus, RouteStop
@@ -95,6 +96,19 @@ def readings_to_review(uow: UnitOfWork) -> Tally:
     )
 
 
+def corrections_to_decide(uow: UnitOfWork) -> Tally:
+    """Usage corrections others proposed, waiting for my approval; overdue after
+    REVIEW_WITHIN (the customer's bills wait for them)."""
+    late = clock.now() - REVIEW_WITHIN
+    return tally_rows(
+        uow,
+        UsageCorrectionRequest,
+        UsageCorrectionRequest.status == CorrectionStatus.PENDING,
+        UsageCorrectionRequest.proposed_by != uow.actor.username,
+        overdue=UsageCorrectionRequest.proposed_at < late,
+    )
+
+
 def months_to_close(uow: UnitOfWork) -> Tally:
     """Ended months my unit has not closed (bill runs refuse them, BILL-4)."""
     today = clock.business_day()
@@ -126,6 +140,15 @@ PROVIDERS: Final = (
         Perm.READINGS_SUPERVISE,
         "/readings/reviews",
         readings_to_review,
+        N_("waiting more than 2 days"),
+    ),
+    TodoProvider(
+        "readings.corrections_to_decide",
+        N_("Usage corrections to approve"),
+        "metering",
+        Perm.BILLS_REVERSE,
+        "/readings/corrections",
+        corrections_to_decide,
         N_("waiting more than 2 days"),
     ),
     TodoProvider(
