@@ -40,8 +40,8 @@ def test_ops_6_drill_through_a_proxy_that_drops_connections(
                 select(Account.id).where(Account.number == number)
             ).one()
         customers.append(drill.Customer(number, account_id, bill, Decimal(amount)))
-    manager = world.actor(world.staff(Post.HALL_MANAGER, "countyA"))
-    pairing = do_pair_node(world.platform.uow(manager), world.units["hallA"], "HALLA-LIVE")
+    admin = world.actor(world.staff(Post.SYSTEM_ADMIN, "countyA"))
+    pairing = do_pair_node(world.platform.uow(admin), world.units["hallA"], "HALLA-LIVE")
     node = HallNode.create(tmp_path / "node.db", pairing)
     proxy = DroppingProxy(int(live_server.base_url.rsplit(":", 1)[1]))
     headers = {"Authorization": f"Bearer {world.token(desk.cashier)}"}

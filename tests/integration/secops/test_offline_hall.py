@@ -49,9 +49,9 @@ def _customer(desk: Desk, amount: str) -> drill.Customer:
 
 
 def _hall_node(desk: Desk, path: Path) -> HallNode:
-    manager = desk.world.staff(Post.HALL_MANAGER, "countyA")
+    admin = desk.world.staff(Post.SYSTEM_ADMIN, "countyA")
     hall_id = desk.world.units["hallA"]
-    pairing = do_pair_node(desk.world.platform.uow(desk.world.actor(manager)), hall_id, "HALLA-N1")
+    pairing = do_pair_node(desk.world.platform.uow(desk.world.actor(admin)), hall_id, "HALLA-N1")
     return HallNode.create(path / "node.db", pairing)
 
 

@@ -61,8 +61,9 @@ def pair(
     node_file: Path = typer.Option(..., "--node-file", help="the node's SQLite file to create"),
     as_user: str | None = AS_OPTION,
 ) -> None:
-    """Pair the hall's local node: its sealing key goes into the new node file only."""
-    actor = acting_with(as_user, Perm.HALL_MANAGE)
+    """Register and pair a hall's node here (an administrator on the server): its key goes
+    into the new node file only."""
+    actor = acting_with(as_user, Perm.SECOPS_MANAGE)
     if node_file.exists():  # before pairing: the key must land in a new file
         err.print(f"[red]error (--node-file):[/red] {node_file} exists")
         raise typer.Exit(2)
