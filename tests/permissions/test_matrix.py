@@ -137,4 +137,6 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/hazards/report",
         # OPS-6: an offline hall node's pairing, its one-time code the credential.
         "/api/counter/offline/pair",
+        # OPS-6: the paired node's rows, asked for and answered under its own sealing key.
+        "/api/counter/offline/snapshot",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

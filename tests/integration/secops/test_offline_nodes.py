@@ -8,15 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from safegrid.secops.offline import sealing
 from safegrid.secops.offline.models import OfflineNode
-from safegrid.secops.offline.node import SYNC_PATH, HallNode, Pairing
+from safegrid.secops.offline.node import SYNC_PATH
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
@@ -43,7 +42,7 @@ def _register(console: TestClient, cookie: dict[str, str], hall: int, code: str)
     return found.group(0)
 
 
-def test_ops_6_node_paired_by_one_time_code_and_revoked(desk: Desk, tmp_path: Path) -> None:
+def test_ops_6_node_paired_by_one_time_code_and_revoked(desk: Desk) -> None:
     world, hall = desk.world, desk.world.units["hallA"]
     console = TestClient(app_for(world.platform))
     admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
@@ -68,17 +67,11 @@ def test_ops_6_node_paired_by_one_time_code_and_revoked(desk: Desk, tmp_path: Pa
     used = api.post(PAIR, json={"pairing_code": code}, headers={"Accept-Language": "en"})
     assert used.status_code == 404 and "used or expired" in used.json()["detail"]
 
-    node = HallNode.create(tmp_path / "node.db", Pairing(**claimed.json()))
-    number, _bill = desk.account(bill="42.00")
-    node.take(
-        account_no=number,
-        amount=Decimal("42.00"),
-        cashier=desk.cashier.username,
-        checker=desk.checker.username,
-        counted=Decimal("42.00"),
-    )
+    pairing = claimed.json()
+    sent = "2026-11-02T01:59:00Z"
+    sealed = sealing.seal(sealing.decode_key(pairing["key"]), "HALLA-N7", "ob-revoked-1", sent, [])
+    batch = {"node": "HALLA-N7", "batch_key": "ob-revoked-1", "sent_at": sent, "sealed": sealed}
     bearer = {"Authorization": f"Bearer {world.token(desk.cashier)}", "Accept-Language": "en"}
-    batch = node.sealed_batch()
     assert 'data-state="paired"' in console.get(PAGE, headers=cookie).text
 
     with world.platform.uow(world.system(), readonly=True) as uow:

@@ -1,25 +1,25 @@
-"""``safegrid offline pair|drill`` (OPS-6): pair a hall's local node; run the typhoon drill.
+"""``safegrid offline register|claim|serve|sync|drill`` (OPS-6, ADR 0035).
+
+On the server an administrator registers a hall's node and gets its one-time pairing code
+(or does it in the console, /secops/offline-nodes). On the hall's machine ``claim`` makes
+the node's directory with that code, ``serve`` runs the same application there (the
+"offline node" profile: the counter pages on the node's database) and ``sync`` sends the
+confirmed receipts when the link is back.
 
 The drill never touches the live database: it copies it (SQLite's online backup API, the
 copy consistent while the server keeps serving) into a scratch file and runs there — a
 hall with a cashier and a checker, customers with open bills, the server's application in
-process behind a :class:`~safegrid.secops.offline.drill.Link` — then prints what it
-counted and deletes the copy.
+process behind a :class:`~safegrid.secops.offline.drill.Link`, the hall's node paired with
+a one-time code over that link — then prints what it counted and deletes the copy.
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 import sqlite3
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import httpx
@@ -36,13 +36,13 @@ from safegrid.collection.balances import balances, yuan
 from safegrid.config import Settings
 from safegrid.customers.models import Account
 from safegrid.payments.counter import halls
-from safegrid.payments.counter.models import CounterMethod
 from safegrid.platform import clock
 from safegrid.secops.backup.sqlite import database_path
 from safegrid.secops.offline import drill
+from safegrid.secops.offline import site as site_mod
+from safegrid.secops.offline.in_process import AppClient
 from safegrid.secops.offline.models import OfflineNode
-from safegrid.secops.offline.node import HallNode
-from safegrid.secops.offline.nodes import do_pair_node
+from safegrid.secops.offline.nodes import do_register_node
 from safegrid.security import authn
 from safegrid.security.actor import Actor
 from safegrid.security.cli_identity import actor_from_username
@@ -54,74 +54,61 @@ app = typer.Typer(help="离线营业厅 / offline hall (OPS-6)", no_args_is_help
 out = Console()
 
 
-@app.command("pair")
-def pair(
+@app.command("register")
+def register(
     hall_id: int = typer.Option(..., "--hall", help="the hall's org-unit id"),
     code: str = typer.Option(..., "--code", help="the node's name, e.g. FY-HALL-N1"),
-    node_file: Path = typer.Option(..., "--node-file", help="the node's SQLite file to create"),
     as_user: str | None = AS_OPTION,
 ) -> None:
-    """Register and pair a hall's node here (an administrator on the server): its key goes
-    into the new node file only."""
+    """Register a hall's node (an administrator): prints its one-time pairing code."""
     actor = acting_with(as_user, Perm.SECOPS_MANAGE)
-    if node_file.exists():  # before pairing: the key must land in a new file
-        err.print(f"[red]error (--node-file):[/red] {node_file} exists")
-        raise typer.Exit(2)
     with reported():
-        pairing = do_pair_node(get_platform().uow(actor), hall_id, code)
-        HallNode.create(node_file, pairing)
-    out.print(f"node {code} paired with hall {hall_id}; node file {node_file} (mode 600)")
+        registered = do_register_node(get_platform().uow(actor), hall_id, code)
+    out.print(
+        f"pairing code: {registered.pairing_code} (valid until {registered.expires_at:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
-@app.command("take")
-def take(
-    node_file: Path = typer.Option(..., "--node-file", exists=True, dir_okay=False),
-    account_no: str = typer.Option(..., "--account", help="户号"),
-    amount: str = typer.Option(..., "--amount", help="yuan"),
-    cashier: str = typer.Option(..., "--cashier"),
-    checker: str = typer.Option(..., "--checker"),
-    counted: str = typer.Option(..., "--counted", help="what the checker counted"),
-    method: CounterMethod = typer.Option(CounterMethod.CASH, "--method"),
-    bill_id: int | None = typer.Option(None, "--bill"),
-    card_voucher: str | None = typer.Option(None, "--card-voucher"),
+@app.command("claim")
+def claim(
+    server: str = typer.Option(..., "--server", help="e.g. https://safegrid.example"),
+    pairing_code: str = typer.Option(..., "--code", help="the one-time pairing code"),
+    node_dir: Path = typer.Option(..., "--node-dir", help="the node's new directory"),
 ) -> None:
-    """收款 on the hall's local node while the link is down: prints the receipt number."""
-    with reported():
-        number = HallNode(node_file).take(
-            account_no=account_no,
-            amount=_yuan(amount, "--amount"),
-            cashier=cashier,
-            checker=checker,
-            counted=_yuan(counted, "--counted"),
-            method=method,
-            bill_id=bill_id,
-            card_voucher=card_voucher,
-        )
-    out.print(number)
+    """Pair this machine as the hall's node: its database, its key, the hall's rows."""
+    with httpx.Client(base_url=server, timeout=300) as client, reported():
+        site = site_mod.claim(node_dir, client, pairing_code)
+    out.print(
+        f"node {site.queue.pairing.node} paired; serve it: safegrid offline serve --node-dir {node_dir}"
+    )
+
+
+@app.command("serve")
+def serve(
+    node_dir: Path = typer.Option(..., "--node-dir", exists=True, file_okay=False),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """The counter on the hall's node: the same application, on the node's database."""
+    platform = site_mod.NodeSite(node_dir).platform()
+    uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
 
 
 @app.command("sync")
 def sync(
-    node_file: Path = typer.Option(..., "--node-file", exists=True, dir_okay=False),
+    node_dir: Path = typer.Option(..., "--node-dir", exists=True, file_okay=False),
     server: str = typer.Option(..., "--server", help="e.g. https://safegrid.example"),
     token: str = typer.Option(..., "--token", envvar="SAFEGRID_TOKEN", help="a hall cashier's"),
 ) -> None:
-    """Send the node's queue; exit 3 while the link is still down (nothing is lost)."""
-    node = HallNode(node_file)
+    """Send the node's confirmed receipts; exit 3 while the link is still down."""
+    site = site_mod.NodeSite(node_dir)
     with httpx.Client(base_url=server, timeout=60) as client, reported():
-        results = node.sync(client, {"Authorization": f"Bearer {token}"})
+        results = site.sync(client, {"Authorization": f"Bearer {token}"})
     if results is None:
-        err.print(f"link down: {len(node.queued())} payments stay queued")
+        err.print(f"link down: {len(site.queue.queued())} payments stay queued")
         raise typer.Exit(3)
     for r in results:
         out.print(f"{r['receipt_no']}  {r['status']}  {r.get('message') or ''}")
-
-
-def _yuan(text: str, option: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise typer.BadParameter(f"{option}: not an amount") from None
 
 
 def _scratch_copy(live: Path, target: Path) -> None:
@@ -133,7 +120,11 @@ def _cast(platform: Platform) -> tuple[StaffAccount, StaffAccount, int]:
     """A cashier and a checker of one hall, and the hall."""
     with platform.uow(Actor.system("offline-drill", "cli"), readonly=True) as uow:
         skip = unscoped("the drill looks for a hall's pair of staff across the utility")
-        paired = set(uow.session.scalars(select(OfflineNode.org_unit_id), execution_options=skip))
+        paired = set(
+            uow.session.scalars(
+                select(OfflineNode.org_unit_id).where(OfflineNode.active), execution_options=skip
+            )
+        )
         staff = uow.session.scalars(
             select(StaffAccount)
             .where(
@@ -183,8 +174,8 @@ def _customers(platform: Platform, cashier: str, n: int) -> list[drill.Customer]
     return list(chosen.values())[:n]
 
 
-def _drill_session(platform: Platform, account_id: int) -> str:
-    # The scratch copy's own session for the drill's cashier (the copy is deleted after).
+def _bearer(platform: Platform, account_id: int) -> dict[str, str]:
+    # A session on the scratch copy or the drill's node (both deleted after the drill).
     token, now = secrets.token_urlsafe(32), clock.now()
     with platform.engine.begin() as conn:
         conn.execute(
@@ -200,29 +191,7 @@ def _drill_session(platform: Platform, account_id: int) -> str:
                 expires_at=now + timedelta(hours=1),
             )
         )
-    return token
-
-
-@contextmanager
-def _serving(platform: Platform) -> Iterator[str]:
-    """The application on the scratch copy, served on a free local port while the drill runs."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise typer.BadParameter("the drill's server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @app.command("drill")
@@ -249,24 +218,24 @@ def run_drill(
         platform = Platform(settings)
         cashier, checker, hall_id = _cast(platform)
         customers = _customers(platform, cashier.username, offline_payments + 1)
-        manager = Actor.system("offline-drill", "cli")
-        pairing = do_pair_node(platform.uow(manager), hall_id, f"DRILL-{secrets.token_hex(3)}")
-        node = HallNode.create(root / "node.db", pairing)
-        headers = {"Authorization": f"Bearer {_drill_session(platform, cashier.id)}"}
-        with _serving(platform) as url, httpx.Client(base_url=url, timeout=60) as server:
-            link = drill.Link(server)
-            client = httpx.Client(transport=link, base_url=url)
-            with reported():
-                report = drill.run(
-                    platform,
-                    client,
-                    link,
-                    node,
-                    headers,
-                    cashier=cashier.username,
-                    checker=checker.username,
-                    customers=customers,
-                )
+        admin = Actor.system("offline-drill", "cli")
+        code = do_register_node(platform.uow(admin), hall_id, f"DRILL-{secrets.token_hex(3)}")
+        central = AppClient(platform)
+        link = drill.Link(central)
+        client = httpx.Client(transport=link, base_url="http://drill-server")
+        site = site_mod.claim(root / "node", client, code.pairing_code)
+        node_platform = site.platform()
+        hall = drill.Hall(
+            site,
+            AppClient(node_platform),
+            _bearer(node_platform, cashier.id),
+            _bearer(node_platform, checker.id),
+        )
+        with reported():
+            report = drill.run(
+                platform, client, link, hall, _bearer(platform, cashier.id), customers=customers
+            )
+        node_platform.dispose()
         platform.dispose()
     finally:
         shutil.rmtree(root, ignore_errors=True)

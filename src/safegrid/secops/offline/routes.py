@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import NotFoundError
+from safegrid.secops.offline.handover import SnapshotIn, SnapshotOut, do_hand_over
 from safegrid.secops.offline.nodes import do_claim_node
 from safegrid.secops.offline.sync import BatchIn, SyncOut, do_sync_offline
 from safegrid.security.actor import Actor
@@ -55,3 +56,13 @@ def claim_pairing(body: ClaimIn) -> PairingOut:
     return PairingOut(
         node=pairing.node, hall_id=pairing.hall_id, hall_prefix=pairing.hall_prefix, key=pairing.key
     )
+
+
+@router.post(
+    "/snapshot",
+    response_model=SnapshotOut,
+    dependencies=[Depends(public("offline hall node's rows: a request sealed with its own key"))],
+)
+def hand_over(body: SnapshotIn) -> SnapshotOut:
+    """The paired node's rows (hall staff, accounts, open bills), sealed under its key."""
+    return do_hand_over(get_platform(), body)
