@@ -112,14 +112,20 @@ def take_offline(hall: Hall, c: Customer) -> str:
         },
         headers=hall.cashier,
     )
-    taken.raise_for_status()
+    _require(taken, f"take {c.account_no}")
     receipt = taken.json()
-    hall.counter.post(
+    checked = hall.counter.post(
         f"/api/counter/receipts/{receipt['id']}/confirm",
         json={"counted": str(c.amount)},
         headers=hall.checker,
-    ).raise_for_status()
+    )
+    _require(checked, f"confirm {receipt['receipt_no']}")
     return str(receipt["receipt_no"])
+
+
+def _require(answer: Any, what: str) -> None:
+    if answer.status_code >= 400:
+        raise RuntimeError(f"the node refused to {what}: HTTP {answer.status_code} {answer.text}")
 
 
 @dataclasses.dataclass

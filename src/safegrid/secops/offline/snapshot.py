@@ -34,6 +34,10 @@ STAFF = ("org_units", "staff_accounts")
 CUSTOMERS = ("accounts", "bills", "account_credits", "write_offs", "late_fee_accruals")
 COUNTER_PERMS = frozenset({Perm.COUNTER_PAY, Perm.COUNTER_CHECK, Perm.COUNTER_SETTLE})
 _CHUNK = 500
+# Unique references the node's own ledger also writes ("payment:<id>…", its ids counted
+# from its own tables): the carried ones get a prefix so the two never meet on the node.
+NAMESPACED = {"collection_postings": "reference", "write_offs": "reference"}
+CARRIED = "c:"
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -94,6 +98,10 @@ def export(conn: Connection, hall_id: int, *, staff_only: bool) -> Rows:
             rows = _select_in(conn, _table(name), "bill_id", found["bills"])
             found[name] = {r["id"]: dict(r) for r in rows}
         _referenced(conn, found)
+        for name, column in NAMESPACED.items():
+            for row in found.get(name, {}).values():
+                if row.get(column) is not None:
+                    row[column] = CARRIED + str(row[column])
     return {name: list(rows.values()) for name, rows in found.items()}
 
 
