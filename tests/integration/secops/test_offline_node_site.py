@@ -14,13 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from safegrid.governance.staff_admin import do_freeze_staff
 from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
 from safegrid.secops.offline import site as node_site
 from safegrid.secops.offline.in_process import AppClient
 from safegrid.secops.offline.nodes import do_register_node
+from safegrid.security.models import StaffAccount
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
@@ -45,6 +46,7 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
     # must never collide with: the node's first payment has id 1 too).
     desk.pay(number, "14.00", bill_id=bill_id)
     leaving = world.staff(Post.CHECKER, "countyA")
+    moving = world.staff(Post.CASHIER, "countyA")
     site = node_site.claim(tmp_path / "node", central, code.pairing_code)
     node_platform = site.platform()
     node = AppClient(node_platform)
@@ -98,7 +100,18 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
 
     # Frozen centrally while the hall is cut off: the node learns it at the next sync.
     do_freeze_staff(world.platform.uow(admin), leaving.id, "离职 / left")
-    assert sign_in(node, leaving).status_code == 200
+    signed_before = sign_in(node, leaving)
+    assert signed_before.status_code == 200
+    session = {"Authorization": f"Bearer {signed_before.json()['access_token']}"}
+    assert node.get("/api/counter/receipts", headers=session).status_code == 200
+    with world.platform.uow(world.system()) as uow:  # posted to another county meanwhile
+        uow.session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.id == moving.id)
+            .values(org_unit_id=world.units["countyB"])
+        )
+        uow.audit("staff.transfer", object_type="staff_account", object_id=moving.id)
+        uow.commit()
     desk.clock.advance(timedelta(seconds=31))
     bearer = {"Authorization": f"Bearer {world.token(desk.cashier)}"}
     results = site.sync(central, bearer)
@@ -111,6 +124,8 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
         ).one()
     assert row.status == ReceiptStatus.CONFIRMED and str(row.amount) == "64.00"
     assert sign_in(node, leaving).status_code in (401, 403)
+    assert node.get("/api/counter/receipts", headers=session).status_code == 401
+    assert sign_in(node, moving).status_code in (401, 403)
     desk.clock.advance(timedelta(seconds=31))
     assert sign_in(node, desk.cashier).status_code == 200
     node_platform.dispose()

@@ -23,11 +23,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, TypeDecorator, select
+from sqlalchemy import Column, Connection, Table, TypeDecorator, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from safegrid.billing.models import BillStatus
 from safegrid.platform.db import Base
+from safegrid.security.models import AccountStatus
 from safegrid.security.policy import POLICY, Perm, Post
 
 STAFF = ("org_units", "staff_accounts")
@@ -191,4 +192,18 @@ def load(conn: Connection, payload: list[dict[str, Any]]) -> dict[str, int]:
         for i in range(0, len(typed), _CHUNK):
             conn.execute(stmt, typed[i : i + _CHUNK])
         counts[table.name] = len(typed)
+    if "staff_accounts" in by_name:
+        counts["staff_retired"] = _retire_absent(conn, [r["id"] for r in by_name["staff_accounts"]])
     return counts
+
+
+def _retire_absent(conn: Connection, carried: list[int]) -> int:
+    """The carried staff are the hall's whole counter staff: whoever the node still has and
+    the server no longer sends (moved to another unit or post) cannot sign in any more."""
+    staff = _table("staff_accounts")
+    done = conn.execute(
+        update(staff)
+        .where(staff.c.id.not_in(carried), staff.c.status != AccountStatus.DISABLED)
+        .values(status=AccountStatus.DISABLED)
+    )
+    return int(done.rowcount or 0)
