@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from safegrid.governance.staff_admin import do_freeze_staff
 from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
+from safegrid.secops.offline import nodes
 from safegrid.secops.offline import site as node_site
 from safegrid.secops.offline.in_process import AppClient
 from safegrid.secops.offline.nodes import do_register_node
@@ -98,6 +99,14 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
     )
     assert checked.status_code == 200 and checked.json()["status"] == "confirmed"
 
+    # Another payment waits for its checker: it stays on the node, which says so.
+    waiting = node.post(
+        "/api/counter/payments",
+        json={"account_no": number, "amount": "5.00", "request_key": "off-waiting-0001"},
+        headers=cashier_api,
+    )
+    assert waiting.status_code == 201, waiting.text
+
     # Frozen centrally while the hall is cut off: the node learns it at the next sync.
     do_freeze_staff(world.platform.uow(admin), leaving.id, "离职 / left")
     signed_before = sign_in(node, leaving)
@@ -126,6 +135,8 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
     assert sign_in(node, leaving).status_code in (401, 403)
     assert node.get("/api/counter/receipts", headers=session).status_code == 401
     assert sign_in(node, moving).status_code in (401, 403)
+    (listed,) = nodes.nodes(world.platform.uow(admin, readonly=True))
+    assert listed.pending == 1 and listed.last_contact is not None and listed.batches == 1
     desk.clock.advance(timedelta(seconds=31))
     assert sign_in(node, desk.cashier).status_code == 200
     node_platform.dispose()

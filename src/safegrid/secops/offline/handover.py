@@ -9,7 +9,7 @@ import logging
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from safegrid.bootstrap import Platform
 from safegrid.platform import clock
@@ -41,11 +41,12 @@ def stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def request(pairing_key: str, node: str, staff_only: bool) -> dict[str, str]:
+def request(pairing_key: str, node: str, staff_only: bool, pending: int) -> dict[str, str]:
     """What a node sends (the node side of :func:`do_hand_over`)."""
     sent_at = stamp(clock.now())
     key = sealing.decode_key(pairing_key)
-    sealed = sealing.seal_json(key, node, REQUEST, sent_at, {"staff_only": staff_only})
+    asked = {"staff_only": staff_only, "pending": pending}
+    sealed = sealing.seal_json(key, node, REQUEST, sent_at, asked)
     return {"node": node, "sent_at": sent_at, "sealed": sealed}
 
 
@@ -78,11 +79,22 @@ def do_hand_over(platform: Platform, req: SnapshotIn) -> SnapshotOut:
         raise ValidationProblem(FORGED, field="sealed") from None
     if abs(clock.now() - sent) > FRESH:
         raise ValidationProblem("请求时间不在有效期内 / the request is stale", field="sent_at")
-    staff_only = bool(asked.get("staff_only")) if isinstance(asked, dict) else True
+    asked = asked if isinstance(asked, dict) else {}
+    staff_only = bool(asked.get("staff_only", True))
+    pending = asked.get("pending")
     with platform.uow(actor, readonly=True) as uow:
         rows = snapshot.export(uow.session.connection(), node.org_unit_id, staff_only=staff_only)
     counts = {name: len(found) for name, found in rows.items()}
     with platform.uow(actor) as uow:
+        uow.session.execute(
+            update(OfflineNode)
+            .where(OfflineNode.id == node.id)
+            .values(
+                last_contact_at=clock.now(),
+                pending=pending if isinstance(pending, int) and pending >= 0 else None,
+            ),
+            execution_options=unscoped("the node that proved it holds its key"),
+        )
         uow.audit(
             "offline.snapshot_sent",
             object_type="offline_hall_node",

@@ -46,6 +46,10 @@ class OfflineNode(OrgScoped, Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # What the node said when it last asked for its rows (after each sync): receipts still
+    # waiting on it (queued for the server, or for their checker).
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    pending: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class OfflineBatch(OrgScoped, Base):

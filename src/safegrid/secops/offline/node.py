@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -141,6 +142,18 @@ class HallNode:
                     )
                 )
         return len(rows)
+
+    def pending(self) -> int:
+        """Receipts still waiting here: queued for the server, or for their checker."""
+        r = CounterReceipt.__table__.c
+        with self.engine.connect() as conn:
+            waiting = conn.execute(
+                select(func.count()).where(r.status == ReceiptStatus.RECORDED)
+            ).scalar_one()
+            queued = conn.execute(
+                select(func.count()).where(entries_table.c.status == "queued")
+            ).scalar_one()
+        return int(waiting) + int(queued)
 
     def queued(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

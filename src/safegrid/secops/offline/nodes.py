@@ -56,6 +56,8 @@ class NodeRow:
     claimed_at: datetime | None
     revoked_at: datetime | None
     last_sync: datetime | None
+    last_contact: datetime | None
+    pending: int | None
     batches: int
     open_cases: int
 
@@ -228,6 +230,8 @@ def nodes(uow: UnitOfWork) -> list[NodeRow]:
                 claimed_at=n.claimed_at,
                 revoked_at=n.revoked_at,
                 last_sync=last,
+                last_contact=n.last_contact_at,
+                pending=n.pending,
                 batches=int(batches or 0),
                 open_cases=int(cases or 0) if n.active else 0,
             )

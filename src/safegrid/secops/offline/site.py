@@ -66,10 +66,12 @@ class NodeSite:
 
     def refresh(self, server: Server, *, staff_only: bool) -> dict[str, int] | None:
         """Fetch and load the hall's rows; ``None`` while the link is down."""
-        pairing = self.queue.pairing
+        queue = self.queue
+        pairing, pending = queue.pairing, queue.pending()
         try:
             answer = server.post(
-                SNAPSHOT_PATH, json=handover.request(pairing.key, pairing.node, staff_only)
+                SNAPSHOT_PATH,
+                json=handover.request(pairing.key, pairing.node, staff_only, pending),
             )
         except httpx.TransportError:
             return None
