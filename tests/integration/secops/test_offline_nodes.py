@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from safegrid.platform.errors import ValidationProblem
 from safegrid.secops.offline import sealing
+from safegrid.secops.offline import site as node_site
 from safegrid.secops.offline.models import OfflineNode
 from safegrid.secops.offline.node import SYNC_PATH
 from safegrid.security.guards import SESSION_COOKIE
@@ -42,7 +45,7 @@ def _register(console: TestClient, cookie: dict[str, str], hall: int, code: str)
     return found.group(0)
 
 
-def test_ops_6_node_paired_by_one_time_code_and_revoked(desk: Desk) -> None:
+def test_ops_6_node_paired_by_one_time_code_and_revoked(desk: Desk, tmp_path: Path) -> None:
     world, hall = desk.world, desk.world.units["hallA"]
     console = TestClient(app_for(world.platform))
     admin = world.staff(Post.SYSTEM_ADMIN, "countyA")
@@ -61,6 +64,10 @@ def test_ops_6_node_paired_by_one_time_code_and_revoked(desk: Desk) -> None:
 
     api = TestClient(app_for(world.platform))
     assert api.post(PAIR, json={"pairing_code": "AAAAA-BBBBB-CCCCC-DDDDD"}).status_code == 404
+    # On the hall's machine a refused code leaves nothing to clear before the next try.
+    with pytest.raises(ValidationProblem, match="HTTP 404"):
+        node_site.claim(tmp_path / "node", api, "AAAAA-BBBBB-CCCCC-DDDDD")
+    assert not (tmp_path / "node").exists()
     claimed = api.post(PAIR, json={"pairing_code": code.lower()})
     assert claimed.status_code == 200, claimed.text
     assert claimed.json()["node"] == "HALLA-N7" and claimed.json()["hall_id"] == hall

@@ -75,8 +75,7 @@ class NodeSite:
             )
         except httpx.TransportError:
             return None
-        answer.raise_for_status()
-        body = answer.json()
+        body = _answered(answer, "node")
         key = sealing.decode_key(pairing.key)
         rows = sealing.open_json(
             key, pairing.node, handover.ANSWER, body["sent_at"], body["sealed"]
@@ -104,6 +103,10 @@ def claim(root: Path, server: Server, pairing_code: str) -> NodeSite:
         raise ValidationProblem(
             "节点目录已有节点 / the directory already holds a node", field="dir"
         )
+    # The code first: a refused code leaves nothing behind to clear before the next try.
+    pairing = Pairing(
+        **_answered(server.post(PAIR_PATH, json={"pairing_code": pairing_code}), "code")
+    )
     root.mkdir(parents=True, exist_ok=True)
     for path, text in (
         (site.key_file, secrets.token_hex(16)),
@@ -111,14 +114,24 @@ def claim(root: Path, server: Server, pairing_code: str) -> NodeSite:
     ):
         path.touch(mode=0o600)
         path.write_text(text + "\n")
-    answer = server.post(PAIR_PATH, json={"pairing_code": pairing_code})
-    answer.raise_for_status()
     platform = site.platform()
     try:
         platform.migrate()
     finally:
         platform.dispose()
-    HallNode.create(site.db, Pairing(**answer.json()))
+    HallNode.create(site.db, pairing)
     site.db.chmod(0o600)
     site.refresh(server, staff_only=False)
     return site
+
+
+def _answered(answer: Any, field: str) -> Any:
+    if answer.status_code >= 400:
+        try:
+            detail = str(answer.json().get("detail"))
+        except ValueError:
+            detail = answer.text[:200]
+        raise ValidationProblem(
+            f"服务器拒绝 / the server refused (HTTP {answer.status_code}): {detail}", field=field
+        )
+    return answer.json()
