@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import select, update
 
 from safegrid.governance.staff_admin import do_freeze_staff
 from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
+from safegrid.platform import clock
 from safegrid.secops.offline import nodes
 from safegrid.secops.offline import site as node_site
 from safegrid.secops.offline.in_process import AppClient
@@ -28,6 +30,7 @@ from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
 from tests.fixtures.offline_node import central as central_client
 from tests.fixtures.offline_node import console_sign_in, sign_in
+from tests.fixtures.world import PASSWORD
 
 
 @pytest.fixture
@@ -81,6 +84,7 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
     receipt_id = int(taken.headers["location"].rsplit("/", 1)[1])
     # Dual control on the node as on the server: the cashier cannot confirm his own.
     desk.clock.advance(timedelta(seconds=31))  # a one-time code signs in once
+    signed_at = clock.now()
     signed = sign_in(node, desk.cashier)
     assert signed.status_code == 200, signed.text
     cashier_api = {"Authorization": f"Bearer {signed.json()['access_token']}"}
@@ -124,6 +128,16 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
     desk.clock.advance(timedelta(seconds=31))
     bearer = {"Authorization": f"Bearer {world.token(desk.cashier)}"}
     results = site.sync(central, bearer)
+    # The refresh keeps the node's own sign-in state: the code used there stays used.
+    replayed = node.post(
+        "/api/auth/token",
+        json={
+            "username": desk.cashier.username,
+            "password": PASSWORD,
+            "otp": pyotp.TOTP(desk.cashier.totp_secret).at(signed_at),
+        },
+    )
+    assert replayed.status_code == 401
     assert results is not None and [r["status"] for r in results] == ["applied"], results
     with world.platform.uow(world.system(), readonly=True) as uow:
         row = uow.session.execute(

@@ -39,6 +39,13 @@ _CHUNK = 500
 # from its own tables): the carried ones get a prefix so the two never meet on the node.
 NAMESPACED = {"collection_postings": "reference", "write_offs": "reference"}
 CARRIED = "c:"
+# The node's own sign-in state: a refresh must not reset its failure count or lockout, nor
+# let a one-time code the node has seen be used there again.
+NODE_LOCAL = {
+    "staff_accounts": frozenset(
+        {"totp_last_step", "failed_logins", "locked_until", "last_login_at"}
+    )
+}
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -187,7 +194,11 @@ def load(conn: Connection, payload: list[dict[str, Any]]) -> dict[str, int]:
         keys = [c.name for c in table.primary_key]
         stmt = stmt.on_conflict_do_update(
             index_elements=keys,
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+            set_={
+                c.name: stmt.excluded[c.name]
+                for c in table.columns
+                if c.name not in keys and c.name not in NODE_LOCAL.get(table.name, ())
+            },
         )
         for i in range(0, len(typed), _CHUNK):
             conn.execute(stmt, typed[i : i + _CHUNK])
