@@ -82,6 +82,9 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
     (receipt_no,) = set(re.findall(r"[A-Z0-9-]+-\d{8}-9\d{5}", receipt_page.text))
     assert receipt_no.endswith("-900001")
     receipt_id = int(taken.headers["location"].rsplit("/", 1)[1])
+    # Today's list at the desk and the console's home page, as on the server.
+    assert receipt_no in node.get("/counter/desk").text
+    assert node.get("/").status_code == 200
     # Dual control on the node as on the server: the cashier cannot confirm his own.
     desk.clock.advance(timedelta(seconds=31))  # a one-time code signs in once
     signed_at = clock.now()
