@@ -24,7 +24,7 @@ from safegrid.secops.offline import nodes
 from safegrid.secops.offline import site as node_site
 from safegrid.secops.offline.in_process import AppClient
 from safegrid.secops.offline.nodes import do_register_node
-from safegrid.security.models import StaffAccount
+from safegrid.security.models import AuditEntry, StaffAccount
 from safegrid.security.policy import Post
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
@@ -152,6 +152,11 @@ def test_ops_6_node_serves_the_counter_and_syncs(desk: Desk, tmp_path: Path) -> 
     assert sign_in(node, leaving).status_code in (401, 403)
     assert node.get("/api/counter/receipts", headers=session).status_code == 401
     assert sign_in(node, moving).status_code in (401, 403)
+    with node_platform.uow(world.system(), readonly=True) as uow:
+        loaded = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "offline.node_rows_loaded")
+        ).all()
+    assert len(loaded) == 2  # at pairing and after the sync, each audited on the node
     (listed,) = nodes.nodes(world.platform.uow(admin, readonly=True))
     assert listed.pending == 1 and listed.last_contact is not None and listed.batches == 1
     desk.clock.advance(timedelta(seconds=31))

@@ -27,6 +27,7 @@ from safegrid.config import Settings
 from safegrid.platform.errors import ValidationProblem
 from safegrid.secops.offline import handover, sealing, snapshot
 from safegrid.secops.offline.node import HallNode, Pairing
+from safegrid.security.actor import Actor
 
 PAIR_PATH = "/api/counter/offline/pair"
 SNAPSHOT_PATH = "/api/counter/offline/snapshot"
@@ -82,8 +83,7 @@ class NodeSite:
         )
         platform = self.platform()
         try:
-            with platform.engine.begin() as conn:
-                return snapshot.load(conn, rows)
+            return do_load_rows(platform, pairing.node, rows, staff_only=staff_only)
         finally:
             platform.dispose()
 
@@ -93,6 +93,21 @@ class NodeSite:
         if results is not None:
             self.refresh(server, staff_only=True)
         return results
+
+
+def do_load_rows(
+    platform: Platform, node: str, rows: list[dict[str, Any]], *, staff_only: bool
+) -> dict[str, int]:
+    """The server's rows into the node's database, in one unit of work, audited there."""
+    with platform.uow(Actor.system("offline-node", "cli")) as uow:
+        counts = snapshot.load(uow.session.connection(), rows)
+        uow.audit(
+            "offline.node_rows_loaded",
+            object_type="offline_hall_node",
+            after={"node": node, "staff_only": staff_only, "rows": counts},
+        )
+        uow.commit()
+        return counts
 
 
 def claim(root: Path, server: Server, pairing_code: str) -> NodeSite:
