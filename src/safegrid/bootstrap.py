@@ -58,7 +58,7 @@ class Platform:
 
     @cached_property
     def session_factory(self) -> sessionmaker[Any]:
-        return make_session_factory(self.engine)
+        return make_session_factory(self.engine, offline_node=self.settings.offline_node)
 
     @cached_property
     def keyring(self) -> KeyRing:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # APScheduler inside the server (jobs: safegrid.platform.jobs). Off in tests and when a
     # separate `safegrid jobs worker` runs the schedule.
     scheduler_enabled: bool = True
+    # The "offline node" profile (OPS-6, ADR 0035): this process serves a hall's local node
+    # (`safegrid offline serve`) on its own SQLite file; its counter numbers receipts from
+    # the hall's offline series. Never set on the server.
+    offline_node: bool = False
     # Audit entries older than this are archived to a signed file and pruned (AUD-4, ADR
     # 0007); three years is the legal floor, so a lower value is refused.
     audit_retention_years: int = Field(default=3, ge=3)

@@ -15,13 +15,11 @@ from sqlalchemy import select
 from safegrid.customers.models import Account
 from safegrid.platform import clock
 from safegrid.secops.offline import drill
-from safegrid.secops.offline.node import HallNode
-from safegrid.secops.offline.nodes import do_pair_node
-from safegrid.security.policy import Post
 from tests.attack.conftest import LiveServer
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import make_desk
 from tests.fixtures.link_proxy import DroppingProxy
+from tests.fixtures.offline_node import paired_hall
 from tests.fixtures.world import World
 
 pytestmark = pytest.mark.attack
@@ -40,23 +38,12 @@ def test_ops_6_drill_through_a_proxy_that_drops_connections(
                 select(Account.id).where(Account.number == number)
             ).one()
         customers.append(drill.Customer(number, account_id, bill, Decimal(amount)))
-    manager = world.actor(world.staff(Post.HALL_MANAGER, "countyA"))
-    pairing = do_pair_node(world.platform.uow(manager), world.units["hallA"], "HALLA-LIVE")
-    node = HallNode.create(tmp_path / "node.db", pairing)
     proxy = DroppingProxy(int(live_server.base_url.rsplit(":", 1)[1]))
     headers = {"Authorization": f"Bearer {world.token(desk.cashier)}"}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{proxy.port}", timeout=30) as client:
-            report = drill.run(
-                world.platform,
-                client,
-                proxy,
-                node,
-                headers,
-                cashier=desk.cashier.username,
-                checker=desk.checker.username,
-                customers=customers,
-            )
+            hall = paired_hall(world, desk.cashier, desk.checker, tmp_path, server=client)
+            report = drill.run(world.platform, client, proxy, hall, headers, customers=customers)
     finally:
         proxy.close()
     assert report.sync_while_down == "queued" and report.batch_replay_status == 409

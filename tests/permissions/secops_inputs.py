@@ -17,7 +17,7 @@ from safegrid.secops.emergency_models import Drill
 from safegrid.secops.hazard_models import HazardReport
 from safegrid.secops.offline import sealing
 from safegrid.secops.offline.models import OfflineCase, OfflineNode
-from safegrid.secops.offline.nodes import do_pair_node
+from safegrid.secops.offline.nodes import do_pair_node, do_register_node, do_revoke_node
 from safegrid.secops.unfreeze import do_request_unfreeze
 from safegrid.security.policy import Post
 from tests.fixtures.world import Staff, World
@@ -96,16 +96,19 @@ def _run_body(c: Ctx) -> dict[str, Any]:
 
 
 def _offline_batch(c: Ctx) -> dict[str, Any]:
-    """A sealed, empty batch of hall A's node (paired on first use)."""
+    """A sealed, empty batch of hall A's paired node (paired on first use)."""
     hall = c.world.units["hallA"]
     with c.world.platform.uow(c.world.system(), readonly=True) as uow:
         node = uow.session.scalars(
-            select(OfflineNode).where(OfflineNode.org_unit_id == hall)
+            select(OfflineNode).where(OfflineNode.org_unit_id == hall, OfflineNode.active)
         ).first()
-        key, code = (node.seal_key, node.code) if node else (None, "HALLA-MATRIX")
+        paired = node is not None and node.claimed_at is not None
+        key, code = (node.seal_key, node.code) if node and paired else (None, "")
     if key is None:
-        manager = c.world.staff(Post.HALL_MANAGER, "countyA")
-        key = do_pair_node(c.world.platform.uow(c.world.actor(manager)), hall, code).key
+        if node is not None:  # registered but never paired: retired for a paired one
+            do_revoke_node(c.world.platform.uow(c.world.system()), node.id, "矩阵 / matrix")
+        code = f"HALLA-MATRIX-{next(_years)}"
+        key = do_pair_node(c.world.platform.uow(c.world.system()), hall, code).key
     batch, sent = f"ob-matrix-{next(_years)}", clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     sealed = sealing.seal(sealing.decode_key(key), code, batch, sent, [])
     return {"json": {"node": code, "batch_key": batch, "sent_at": sent, "sealed": sealed}}
@@ -136,6 +139,37 @@ def _offline_case(w: World, s: Staff) -> tuple[int, int]:
     return _offline_case_in(w, "hallA"), _offline_case_in(w, "hallB")
 
 
+def _active_node(w: World, hall: str) -> int | None:
+    with w.platform.uow(w.system(), readonly=True) as uow:
+        return uow.session.scalars(
+            select(OfflineNode.id).where(
+                OfflineNode.org_unit_id == w.units[hall], OfflineNode.active
+            )
+        ).first()
+
+
+def _node_in(w: World, hall: str) -> int:
+    """An active node of ``hall`` (one per hall): the one there, or a new one."""
+    found = _active_node(w, hall)
+    if found is not None:
+        return found
+    code = f"MATRIX-{hall.upper()}-{next(_years)}"
+    return do_register_node(w.platform.uow(w.system()), w.units[hall], code).node_id
+
+
+def _offline_node(w: World, s: Staff) -> tuple[int, int]:
+    return _node_in(w, "hallA"), _node_in(w, "hallB")
+
+
+def _register_body(c: Ctx) -> dict[str, Any]:
+    # Hall A gets a new node: the one it has (the sync rows' node, too) is retired first.
+    found = _active_node(c.world, "hallA")
+    if found is not None:
+        do_revoke_node(c.world.platform.uow(c.world.system()), found, "矩阵 / matrix")
+    hall = c.world.units["hallA"]
+    return {"data": {"hall_id": str(hall), "code": f"MATRIX-N{next(_years)}"}}
+
+
 SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "playbook_run_id": _run,
     "unfreeze_id": _unfreeze,
@@ -143,9 +177,14 @@ SECOPS_PARAMS: dict[str, Callable[[World, Staff], tuple[Any, Any]]] = {
     "finding_id": _finding,
     "hazard_id": _hazard,
     "offline_case_id": _offline_case,
+    "offline_node_id": _offline_node,
 }
 SECOPS_BODIES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "POST /api/counter/offline/sync": _offline_batch,
+    "POST /secops/offline-nodes": _register_body,
+    "POST /secops/offline-nodes/{offline_node_id}/revoke": lambda c: {
+        "data": {"reason": "节点丢失 / node lost"}
+    },
     "POST /counter/offline-cases/{offline_case_id}/close": lambda c: {
         "data": {"resolution": "已退款 / refunded"}
     },

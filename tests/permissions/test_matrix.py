@@ -135,4 +135,8 @@ def test_org_2_public_routes_are_few_and_named(case: RouteCase) -> None:
         "/field/sw.js",
         # OPS-7: anyone, staff or public, may report a hazard (安全随手拍), anonymously too.
         "/hazards/report",
+        # OPS-6: an offline hall node's pairing, its one-time code the credential.
+        "/api/counter/offline/pair",
+        # OPS-6: the paired node's rows, asked for and answered under its own sealing key.
+        "/api/counter/offline/snapshot",
     }, f"{case.id} is public; add it here only if it must be reachable without signing in"

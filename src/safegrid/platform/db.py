@@ -6,7 +6,7 @@ Nothing connects at import: engines are built by :func:`make_engine` from settin
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
@@ -121,8 +121,18 @@ def _foreign_keys(dbapi_conn: Any, info: dict[str, Any], *, on: bool) -> None:
         info[_FOREIGN_KEYS_OFF] = True
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Any]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+# Session.info key: the database is a hall's offline node (OPS-6, ADR 0035), whose counter
+# numbers receipts from the hall's offline series.
+OFFLINE_NODE: Final = "safegrid.offline_node"
+
+
+def make_session_factory(engine: Engine, *, offline_node: bool = False) -> sessionmaker[Any]:
+    return sessionmaker(
+        bind=engine,
+        expire_on_commit=False,
+        autoflush=True,
+        info={OFFLINE_NODE: True} if offline_node else None,
+    )
 
 
 def str_enum(enum_cls: type[Any], length: int = 32) -> SAEnum:

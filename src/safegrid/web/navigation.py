@@ -400,6 +400,13 @@ NAV: Final[tuple[NavItem, ...]] = (
         Perm.HAZARDS_MANAGE,
         N_("安全随手拍: triage, fix and reward the hazards anyone reported."),
     ),
+    NavItem(
+        "security",
+        "/secops/offline-nodes",
+        N_("Offline hall nodes"),
+        Perm.SECOPS_MANAGE,
+        N_("Register a hall's local node, give it its one-time pairing code, revoke it."),
+    ),
 )
 
 

@@ -81,6 +81,7 @@ RiskRulesManagePage = Annotated[Work, Depends(work_under(require_page(Perm.RISK_
 RiskRulesViewPage = Annotated[Work, Depends(work_under(require_page(Perm.RISK_RULES_VIEW)))]
 HazardsManagePage = Annotated[Work, Depends(work_under(require_page(Perm.HAZARDS_MANAGE)))]
 SecopsApprovePage = Annotated[Work, Depends(work_under(require_page(Perm.SECOPS_APPROVE)))]
+SecopsManagePage = Annotated[Work, Depends(work_under(require_page(Perm.SECOPS_MANAGE)))]
 SecopsRespondPage = Annotated[Work, Depends(work_under(require_page(Perm.SECOPS_RESPOND)))]
 SecopsViewPage = Annotated[Work, Depends(work_under(require_page(Perm.SECOPS_VIEW)))]
 SetupPage = Annotated[Work, Depends(work_under(require_page(None, allow_setup=True)))]

@@ -55,6 +55,7 @@ from safegrid.web.reconciliation import todo as recon_todo
 from safegrid.web.secops import drills as secops_drills
 from safegrid.web.secops import hazards as secops_hazards
 from safegrid.web.secops import offline as secops_offline
+from safegrid.web.secops import offline_nodes as secops_offline_nodes
 from safegrid.web.secops import pages as secops
 from safegrid.web.terminals import pages as terminals
 
@@ -100,6 +101,7 @@ router.include_router(secops.router)
 router.include_router(secops_drills.router)
 router.include_router(secops_hazards.router)
 router.include_router(secops_offline.router)
+router.include_router(secops_offline_nodes.router)
 router.include_router(analytics_pages.router)
 router.include_router(analytics_profiles.router)
 router.include_router(portal_signin.router)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from safegrid.customers.models import Account
@@ -21,15 +20,14 @@ from safegrid.payments.counter.models import CounterReceipt, ReceiptStatus
 from safegrid.payments.ledger.models import Payment
 from safegrid.secops.offline import drill, sealing
 from safegrid.secops.offline.models import OfflineCase
-from safegrid.secops.offline.node import SYNC_PATH, HallNode
-from safegrid.secops.offline.nodes import do_pair_node
+from safegrid.secops.offline.node import SYNC_PATH
 from safegrid.secops.offline.sync import BatchIn, do_sync_offline
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
-from tests.fixtures.apps import app_for
 from tests.fixtures.bills import Bills
 from tests.fixtures.counter import Desk, fixed_day, make_desk
+from tests.fixtures.offline_node import central, paired_hall
 from tests.fixtures.world import World
 
 
@@ -48,33 +46,22 @@ def _customer(desk: Desk, amount: str) -> drill.Customer:
     return drill.Customer(number, account_id, bill, Decimal(amount))
 
 
-def _hall_node(desk: Desk, path: Path) -> HallNode:
-    manager = desk.world.staff(Post.HALL_MANAGER, "countyA")
-    hall_id = desk.world.units["hallA"]
-    pairing = do_pair_node(desk.world.platform.uow(desk.world.actor(manager)), hall_id, "HALLA-N1")
-    return HallNode.create(path / "node.db", pairing)
+def _hall(desk: Desk, path: Path) -> drill.Hall:
+    return paired_hall(desk.world, desk.cashier, desk.checker, path)
 
 
 def _line(desk: Desk) -> tuple[httpx.Client, drill.Link]:
-    link = drill.Link(TestClient(app_for(desk.world.platform)))
+    link = drill.Link(central(desk.world))
     return httpx.Client(transport=link, base_url="http://testserver"), link
 
 
 def test_ops_6_typhoon_drill_nothing_lost_nothing_doubled(desk: Desk, tmp_path: Path) -> None:
-    node = _hall_node(desk, tmp_path)
+    customers = [_customer(desk, a) for a in ("80.00", "55.50", "120.00", "19.90")]
+    hall = _hall(desk, tmp_path)
+    node = hall.site.queue
     client, link = _line(desk)
     headers = {"Authorization": f"Bearer {desk.world.token(desk.cashier)}"}
-    customers = [_customer(desk, a) for a in ("80.00", "55.50", "120.00", "19.90")]
-    report = drill.run(
-        desk.world.platform,
-        client,
-        link,
-        node,
-        headers,
-        cashier=desk.cashier.username,
-        checker=desk.checker.username,
-        customers=customers,
-    )
+    report = drill.run(desk.world.platform, client, link, hall, headers, customers=customers)
     assert report.sync_while_down == "queued"
     assert report.offline_taken == 3 and report.in_ledger_once == 3, report
     # The first answer was lost: the resent entries answer with their first outcome.
@@ -87,7 +74,7 @@ def test_ops_6_typhoon_drill_nothing_lost_nothing_doubled(desk: Desk, tmp_path: 
     assert all(e["receipt_no"].endswith(("900001", "900002", "900003")) for e in node.entries())
     # The case is where the hall's staff see and close it (console, the cashier's scope).
     (twice,) = [e["receipt_no"] for e in node.entries() if e["status"] == "conflict"]
-    console = TestClient(app_for(desk.world.platform))
+    console = central(desk.world)
     cookie = {"Cookie": f"{SESSION_COOKIE}={desk.world.token(desk.cashier, 'console')}"}
     page = console.get("/counter/offline-cases", headers=cookie)
     assert page.status_code == 200 and twice in page.text
@@ -104,32 +91,38 @@ def test_ops_6_typhoon_drill_nothing_lost_nothing_doubled(desk: Desk, tmp_path: 
 
 
 def test_ops_6_forged_or_foreign_batches_are_refused_and_logged(desk: Desk, tmp_path: Path) -> None:
-    node = _hall_node(desk, tmp_path)
-    client, _link = _line(desk)
     c = _customer(desk, "30.00")
-    node.take(
-        account_no=c.account_no,
-        amount=c.amount,
-        cashier=desk.cashier.username,
-        checker=desk.checker.username,
-        counted=c.amount,
+    hall = _hall(desk, tmp_path)
+    node = hall.site.queue
+    client, _link = _line(desk)
+    drill.take_offline(hall, c)
+    # Dual control on the node: the cashier cannot confirm his own payment.
+    own = hall.counter.post(
+        "/api/counter/payments",
+        json={"account_no": c.account_no, "amount": "30.00", "request_key": "off-own-000001"},
+        headers=hall.cashier,
     )
-    with pytest.raises(Exception, match="different checker"):
-        node.take(
-            account_no=c.account_no,
-            amount=c.amount,
-            cashier=desk.cashier.username,
-            checker=desk.cashier.username,
-            counted=c.amount,
-        )
+    assert own.status_code == 201
+    mine = hall.counter.post(
+        f"/api/counter/receipts/{own.json()['id']}/confirm",
+        json={"counted": "30.00"},
+        headers={**hall.cashier, "Accept-Language": "en"},
+    )
+    assert mine.status_code == 403  # a second person confirms, as on the server
     # A refused payment takes no number: the series stays gapless.
-    node.take(
-        account_no=c.account_no,
-        amount=c.amount,
-        cashier=desk.cashier.username,
-        checker=desk.checker.username,
-        counted=c.amount,
+    refused = hall.counter.post(
+        "/api/counter/payments",
+        json={"account_no": "0000000000", "amount": "30.00", "request_key": "off-nobody-0001"},
+        headers=hall.cashier,
     )
+    assert refused.status_code == 404
+    checked = hall.counter.post(
+        f"/api/counter/receipts/{own.json()['id']}/confirm",
+        json={"counted": "30.00"},
+        headers=hall.checker,
+    )
+    assert checked.status_code == 200, checked.text
+    node.enqueue()
     assert [e["receipt_no"][-6:] for e in node.entries()] == ["900001", "900002"]
     batch = node.sealed_batch()
     assert batch is not None
@@ -161,17 +154,11 @@ def test_ops_6_two_syncs_of_one_queue_at_once_record_each_payment_once(
 ) -> None:
     """A node that resends while its first sync is still running: on PostgreSQL the two
     requests really overlap; the entry keys (unique) decide, each payment lands once."""
-    node = _hall_node(desk, tmp_path)
-    for amount in ("11.00", "22.00", "33.00"):
-        c = _customer(desk, amount)
-        node.take(
-            account_no=c.account_no,
-            amount=c.amount,
-            cashier=desk.cashier.username,
-            checker=desk.checker.username,
-            counted=c.amount,
-            bill_id=c.bill_id,
-        )
+    customers = [_customer(desk, amount) for amount in ("11.00", "22.00", "33.00")]
+    hall = _hall(desk, tmp_path)
+    node = hall.site.queue
+    for c in customers:
+        drill.take_offline(hall, c)
     batches = [node.sealed_batch(), node.sealed_batch()]
     actor = desk.world.actor(desk.cashier)
     start = threading.Barrier(2)

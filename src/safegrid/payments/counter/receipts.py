@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from safegrid.org.models import OrgUnit
 from safegrid.payments.counter.models import ReceiptCounter
+from safegrid.platform.db import OFFLINE_NODE
 from safegrid.platform.errors import ValidationProblem
 
 MAX_SERIAL: Final = 999_999
@@ -77,21 +78,27 @@ def parse(text: str) -> ReceiptNumber:
 
 
 def next_number(session: Session, hall: OrgUnit, day: date) -> ReceiptNumber:
-    """Take the next serial of ``hall`` on ``day`` in the caller's transaction."""
+    """Take the next serial of ``hall`` on ``day`` in the caller's transaction; on a hall's
+    offline node (the session says so) from the offline series."""
+    offline = bool(session.info.get(OFFLINE_NODE))
     serial = _increment(session, hall.id, day)
     if serial is None:
         # First receipt of the day: create the row. Two cashiers may race here on
         # PostgreSQL; the loser's insert fails on the unique key inside its savepoint and
         # it simply increments the winner's row.
+        start = OFFLINE_FIRST_SERIAL - 1 if offline else 0
         try:
             with session.begin_nested():
                 session.execute(
-                    insert(ReceiptCounter).values(hall_id=hall.id, business_day=day, last_serial=0)
+                    insert(ReceiptCounter).values(
+                        hall_id=hall.id, business_day=day, last_serial=start
+                    )
                 )
         except IntegrityError:
             pass
         serial = _increment(session, hall.id, day)
-    if serial is None or serial >= OFFLINE_FIRST_SERIAL:
+    limit = MAX_SERIAL if offline else OFFLINE_FIRST_SERIAL - 1
+    if serial is None or serial > limit:
         raise ValidationProblem(
             "本厅今日收据号已用完 / this hall has used up today's receipt numbers",
             field="hall_id",

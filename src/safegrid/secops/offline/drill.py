@@ -4,6 +4,10 @@ online meanwhile, restore the link, lose the server's first answer, sync again, 
 batch — then count: every offline receipt in the ledger exactly once with its number, the
 bill paid twice turned into credit with a case, nothing lost, nothing doubled.
 
+The hall's node is the real one (:mod:`.site`): the same application on the node's own
+database, the cashier taking each payment and a second person confirming it through the
+counter's own API there.
+
 The hall's link is :class:`Link`, an HTTP transport in front of the server that, cut,
 drops every connection, and can drop one answer after the server has acted on the request
 (the worst case for exactly-once).
@@ -26,7 +30,8 @@ from safegrid.payments.counter.receipts import OFFLINE_FIRST_SERIAL
 from safegrid.payments.ledger import services as ledger
 from safegrid.payments.ledger.models import Payment, PaymentChannel
 from safegrid.secops.offline.models import OfflineCase
-from safegrid.secops.offline.node import SYNC_PATH, HallNode
+from safegrid.secops.offline.node import SYNC_PATH
+from safegrid.secops.offline.site import NodeSite
 from safegrid.security.actor import Actor
 from safegrid.security.scope import unscoped
 
@@ -62,6 +67,12 @@ class Link(httpx.BaseTransport):
         return response
 
 
+class Counter(Protocol):
+    """The node's counter as the drill calls it (an HTTP client of the node's application)."""
+
+    def post(self, url: str, *, json: Any, headers: dict[str, str]) -> Any: ...
+
+
 class Line(Protocol):
     """The hall's line as the drill handles it: :class:`Link`, or a TCP proxy in front of a
     running server (tests/fixtures/link_proxy.py)."""
@@ -76,6 +87,45 @@ class Customer:
     account_id: int
     bill_id: int
     amount: Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class Hall:
+    """The hall's node in the drill: its directory, its counter (the node's application),
+    and the cashier's and the checker's sessions on it."""
+
+    site: NodeSite
+    counter: Counter
+    cashier: dict[str, str]
+    checker: dict[str, str]
+
+
+def take_offline(hall: Hall, c: Customer) -> str:
+    """收款 on the node's counter, confirmed by the checker there: the receipt number."""
+    taken = hall.counter.post(
+        "/api/counter/payments",
+        json={
+            "account_no": c.account_no,
+            "amount": str(c.amount),
+            "request_key": f"off{uuid.uuid4().hex}",
+            "bill_id": c.bill_id,
+        },
+        headers=hall.cashier,
+    )
+    _require(taken, f"take {c.account_no}")
+    receipt = taken.json()
+    checked = hall.counter.post(
+        f"/api/counter/receipts/{receipt['id']}/confirm",
+        json={"counted": str(c.amount)},
+        headers=hall.checker,
+    )
+    _require(checked, f"confirm {receipt['receipt_no']}")
+    return str(receipt["receipt_no"])
+
+
+def _require(answer: Any, what: str) -> None:
+    if answer.status_code >= 400:
+        raise RuntimeError(f"the node refused to {what}: HTTP {answer.status_code} {answer.text}")
 
 
 @dataclasses.dataclass
@@ -125,11 +175,9 @@ def run(
     platform: Platform,
     client: httpx.Client,
     link: Line,
-    node: HallNode,
+    hall: Hall,
     headers: dict[str, str],
     *,
-    cashier: str,
-    checker: str,
     customers: list[Customer],
 ) -> DrillReport:
     """``customers`` (at least three, each with an open bill): the first pays at the counter
@@ -138,18 +186,7 @@ def run(
     _pay_online(client, headers, customers[0])
     report.online_before = 1
     link.up = False
-    taken: list[str] = []
-    for c in customers[1:]:
-        taken.append(
-            node.take(
-                account_no=c.account_no,
-                amount=c.amount,
-                cashier=cashier,
-                checker=checker,
-                counted=c.amount,
-                bill_id=c.bill_id,
-            )
-        )
+    taken = [take_offline(hall, c) for c in customers[1:]]
     report.offline_taken = len(taken)
     # The customer of the second receipt also pays the same bill online while the hall is cut off.
     twice = customers[1]
@@ -161,14 +198,16 @@ def run(
         idempotency_key=f"drill-online-{uuid.uuid4().hex}",
         bill_id=twice.bill_id,
     )
+    node = hall.site
     report.sync_while_down = "queued" if node.sync(client, headers) is None else "SENT"
     link.up = True
     started = time.perf_counter()
     link.drop_next_answer = True  # the server applies the batch; its answer never arrives
     if node.sync(client, headers) is not None:
         raise AssertionError("the drill's lost answer reached the node")
-    replay_of = node.sealed_batch()
-    results = node.sync(client, headers, replay_of) or []
+    replay_of = node.queue.sealed_batch()
+    results = node.queue.sync(client, headers, replay_of) or []
+    node.refresh(client, staff_only=True)
     report.sync_seconds = time.perf_counter() - started
     report.replayed_after_lost_answer = sum(r["status"] == "replayed" for r in results)
     report.conflicts = sum(r["status"] == "conflict" for r in results)
@@ -182,7 +221,7 @@ def run(
     return report
 
 
-def _count(platform: Platform, node: HallNode, taken: list[str], report: DrillReport) -> None:
+def _count(platform: Platform, node: NodeSite, taken: list[str], report: DrillReport) -> None:
     skip = unscoped("the drill counts the hall's receipts and cases utility-wide")
     with platform.uow(Actor.system("offline-drill", "cli"), readonly=True) as uow:
         rows: dict[str, Any] = {}
@@ -205,7 +244,7 @@ def _count(platform: Platform, node: HallNode, taken: list[str], report: DrillRe
         1 for count, s in rows.values() if count == 1 and s == ReceiptStatus.CONFIRMED
     )
     report.numbers_changed = [
-        e["receipt_no"] for e in node.entries() if e["receipt_no"] not in taken
+        e["receipt_no"] for e in node.queue.entries() if e["receipt_no"] not in taken
     ]
     report.credited = sum((c.credited for c in cases if c.kind == "paid_meanwhile"), Decimal(0))
     report.open_cases = sum(c.status == "open" for c in cases)

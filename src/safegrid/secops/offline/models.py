@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -17,10 +17,23 @@ from safegrid.platform.money import Money
 
 class OfflineNode(OrgScoped, Base):
     """A hall's local node (``org_unit_id`` is the hall); its SM4 key seals the batches.
-    One node per hall: the hall's offline receipt series is the node's."""
+    One active node per hall: the hall's offline receipt series is the node's. A revoked
+    node stays on record (its batches are refused) and the hall may be given a new one.
+
+    Registered by an administrator, the node waits for its one-time pairing code
+    (``pairing_digest``, SHA-256 of the code, never the code) until the node presents it
+    once, before ``pairing_expires_at``; ``claimed_at`` says it did."""
 
     __tablename__ = "offline_hall_nodes"
-    __table_args__ = (UniqueConstraint("org_unit_id"),)
+    __table_args__ = (
+        Index(
+            "uq_offline_hall_nodes_active_hall",
+            "org_unit_id",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -28,6 +41,15 @@ class OfflineNode(OrgScoped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     paired_by: Mapped[str] = mapped_column(String(64))
     paired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pairing_digest: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    pairing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # What the node said when it last asked for its rows (after each sync): receipts still
+    # waiting on it (queued for the server, or for their checker).
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    pending: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class OfflineBatch(OrgScoped, Base):

@@ -1,14 +1,11 @@
-"""The hall's local node (OPS-6): while the hall is cut off from the server, the counter
-takes payments here, on an embedded SQLite file next to the counter.
-
-The node checks each payment with the counter's own rules (amount, card slip), numbers it
-from the hall's offline series — gapless, the serial taken in the payment's own
-transaction exactly as :mod:`safegrid.payments.counter.receipts` does on the server — and
-keeps dual control: a cashier takes the money and a different checker counts it before
-the receipt exists. Each entry gets a random key that is its idempotency key on the server
-(the counter receipt's ``request_key``). When the link returns the queue goes up sealed
-with the node's SM4 key under a fresh batch key (:mod:`.sealing`); an entry leaves the
-queue only when the server answered it.
+"""The hall's local node's queue (OPS-6, ADR 0035): the node serves the counter pages
+(``safegrid offline serve``: the same application, its "offline node" profile, on the
+node's own SQLite file — :mod:`.site`), so a payment taken offline is an ordinary counter
+receipt there, numbered from the hall's offline series and confirmed by a second person as
+on the server. A confirmed receipt joins this queue; each entry's key is the receipt's
+``request_key``, its idempotency key on the server too. When the link returns the queue
+goes up sealed with the node's SM4 key under a fresh batch key (:mod:`.sealing`); an entry
+leaves the queue only when the server answered it.
 """
 
 from __future__ import annotations
@@ -16,29 +13,26 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import (
     Column,
-    Integer,
     MetaData,
     String,
     Table,
     create_engine,
     event,
+    func,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
 
-from safegrid.payments.counter import receipts
-from safegrid.payments.counter.models import CounterMethod
-from safegrid.payments.counter.schemas import PaymentIn
-from safegrid.payments.counter.services import check_counter_amount
+from safegrid.payments.counter.models import CounterMethod, CounterReceipt, ReceiptStatus
 from safegrid.platform import clock
 from safegrid.platform.errors import ValidationProblem
 from safegrid.secops.offline import sealing
@@ -47,12 +41,6 @@ SYNC_PATH = "/api/counter/offline/sync"
 meta = MetaData()
 settings_table = Table(
     "node_settings", meta, Column("name", String(32), primary_key=True), Column("value", String)
-)
-counter_table = Table(
-    "node_counter",
-    meta,
-    Column("business_day", String(8), primary_key=True),
-    Column("last_serial", Integer, nullable=False),
 )
 entries_table = Table(
     "node_entries",
@@ -94,11 +82,11 @@ class HallNode:
 
     @classmethod
     def create(cls, path: Path, pairing: Pairing) -> HallNode:
-        if path.exists():
-            raise ValidationProblem(
-                "本地节点文件已存在 / the node file already exists", field="path"
-            )
+        """The queue's tables in the node's database (made by :mod:`.site`), once."""
         engine = create_engine(f"sqlite:///{path}")
+        if inspect(engine).has_table(settings_table.name):
+            engine.dispose()
+            raise ValidationProblem("本地节点已配对 / this node is already paired", field="path")
         meta.create_all(engine)
         with engine.begin() as conn:
             conn.execute(
@@ -109,83 +97,63 @@ class HallNode:
         path.chmod(0o600)  # the node's key is in it
         return cls(path)
 
-    def take(
-        self,
-        *,
-        account_no: str,
-        amount: Decimal,
-        cashier: str,
-        checker: str,
-        counted: Decimal,
-        method: CounterMethod = CounterMethod.CASH,
-        bill_id: int | None = None,
-        card_voucher: str | None = None,
-    ) -> str:
-        """收款 offline: the receipt number given to the customer."""
-        key = f"off-{secrets.token_hex(16)}"
-        # The counter's own checks (amount, slip) through its own input model.
-        data = PaymentIn(
-            account_no=account_no,
-            amount=amount,
-            method=method,
-            request_key=key,
-            bill_id=bill_id,
-            card_voucher=card_voucher,
-        )
-        check_counter_amount(data.amount)
-        if method == CounterMethod.CARD and not (card_voucher or "").strip():
-            raise ValidationProblem(
-                "刷卡须填写POS凭证号 / a card payment needs the POS slip reference",
-                field="card_voucher",
-            )
-        if not cashier or not checker or cashier == checker:
-            raise ValidationProblem(
-                "离线收款须收费员与另一名复核员共同签字 / an offline payment "
-                "needs a cashier and a different checker",
-                field="checker",
-            )
-        if counted != amount:
-            raise ValidationProblem(
-                f"清点金额 {counted} 与收款金额 {amount} 不符 / the counted "
-                f"amount differs from {amount}",
-                field="counted",
-            )
-        now = clock.now()
-        day = clock.business_day()
+    def enqueue(self) -> int:
+        """Queue the counter's confirmed receipts not queued yet; how many joined."""
+        r = CounterReceipt.__table__.c
         with self.engine.begin() as conn:
-            serial = self._next_serial(conn, f"{day:%Y%m%d}")
-            number = str(receipts.ReceiptNumber(self.pairing.hall_prefix, day, serial))
-            body = {
-                **data.model_dump(mode="json", exclude={"request_key", "hall_id"}),
-                "key": key,
-                "receipt_no": number,
-                "cashier": cashier,
-                "checker": checker,
-                "taken_at": now.isoformat(),
-            }
-            conn.execute(
-                insert(entries_table).values(
-                    receipt_no=number, entry_key=key, body=json.dumps(body), status="queued"
+            rows = conn.execute(
+                select(
+                    r.receipt_no,
+                    r.request_key,
+                    r.account_no,
+                    r.amount,
+                    r.method,
+                    r.bill_id,
+                    r.card_voucher,
+                    r.cashier_name,
+                    r.checker_name,
+                    r.recorded_at,
                 )
-            )
-        return number
+                .where(
+                    r.status == ReceiptStatus.CONFIRMED,
+                    r.receipt_no.not_in(select(entries_table.c.receipt_no)),
+                )
+                .order_by(r.receipt_no)
+            ).all()
+            for row in rows:
+                body = {
+                    "key": row.request_key,
+                    "receipt_no": row.receipt_no,
+                    "account_no": row.account_no,
+                    "amount": str(row.amount),
+                    "method": CounterMethod(row.method).value,
+                    "bill_id": row.bill_id,
+                    "card_voucher": row.card_voucher,
+                    "cashier": row.cashier_name,
+                    "checker": row.checker_name,
+                    "taken_at": row.recorded_at.isoformat(),
+                }
+                conn.execute(
+                    insert(entries_table).values(
+                        receipt_no=row.receipt_no,
+                        entry_key=row.request_key,
+                        body=json.dumps(body),
+                        status="queued",
+                    )
+                )
+        return len(rows)
 
-    def _next_serial(self, conn: Connection, day: str) -> int:
-        row = conn.execute(
-            update(counter_table)
-            .where(counter_table.c.business_day == day)
-            .values(last_serial=counter_table.c.last_serial + 1)
-            .returning(counter_table.c.last_serial)
-        ).first()
-        if row is None:
-            first = receipts.OFFLINE_FIRST_SERIAL
-            conn.execute(insert(counter_table).values(business_day=day, last_serial=first))
-            return first
-        if int(row[0]) > receipts.MAX_SERIAL:
-            raise ValidationProblem(
-                "离线收据号已用完 / the offline receipt numbers are used up", field="receipt_no"
-            )
-        return int(row[0])
+    def pending(self) -> int:
+        """Receipts still waiting here: queued for the server, or for their checker."""
+        r = CounterReceipt.__table__.c
+        with self.engine.connect() as conn:
+            waiting = conn.execute(
+                select(func.count()).where(r.status == ReceiptStatus.RECORDED)
+            ).scalar_one()
+            queued = conn.execute(
+                select(func.count()).where(entries_table.c.status == "queued")
+            ).scalar_one()
+        return int(waiting) + int(queued)
 
     def queued(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -203,6 +171,7 @@ class HallNode:
 
     def sealed_batch(self) -> dict[str, str] | None:
         """The queue sealed under a fresh batch key (never reused, even after a lost answer)."""
+        self.enqueue()
         queued = self.queued()
         if not queued:
             return None

@@ -47,3 +47,14 @@ def open_batch(key: bytes, node: str, batch_key: str, sent_at: str, sealed: str)
     except ValueError:
         raise sm4.MalformedCiphertextError("sealed batch is not valid base64") from None
     return sm4.open_sealed(key, blob, _aad(node, batch_key, sent_at))
+
+
+def seal_json(key: bytes, node: str, label: str, sent_at: str, value: Any) -> str:
+    """Any JSON value under the node's key, bound to node, label and time (the snapshot a
+    node asks for; the request that proves the node holds its key)."""
+    plaintext = json.dumps(value, ensure_ascii=False).encode()
+    return base64.b64encode(sm4.seal(key, plaintext, _aad(node, label, sent_at))).decode()
+
+
+def open_json(key: bytes, node: str, label: str, sent_at: str, sealed: str) -> Any:
+    return json.loads(open_batch(key, node, label, sent_at, sealed))

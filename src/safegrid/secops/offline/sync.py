@@ -51,6 +51,10 @@ from safegrid.security.scope import unscoped
 
 log = logging.getLogger("safegrid.secops.offline")
 SKEW = timedelta(minutes=2)
+REVOKED = (
+    "该离线节点已被吊销或尚未配对，批次被拒收 / this offline node is revoked or not paired: "
+    "its batches are refused"
+)
 FORGED = "离线批次校验失败（伪造或被篡改） / the offline batch failed its seal (forged or altered)"
 
 
@@ -116,18 +120,19 @@ def _audit_refusal(platform: Platform, actor: Actor, action: str, batch: BatchIn
 def _opened(platform: Platform, actor: Actor, batch: BatchIn) -> tuple[OfflineNode, list[Entry]]:
     with platform.uow(actor, readonly=True) as uow:
         node = uow.session.scalars(
-            select(OfflineNode).where(OfflineNode.code == batch.node, OfflineNode.active),
+            select(OfflineNode).where(OfflineNode.code == batch.node),
             execution_options=unscoped("a node is identified before its hall is known"),
         ).first()
         if node is None:
-            raise NotFoundError(
-                "离线节点不存在或已停用 / offline node unknown or retired", field="node"
-            )
+            raise NotFoundError("离线节点不存在 / offline node unknown", field="node")
         uow.session.expunge(node)
         hall = halls.hall(uow, node.org_unit_id)
     if not actor.can(Perm.COUNTER_PAY):
         raise PermissionDeniedError("只有收费员可以同步离线收款 / only a cashier syncs")
     halls.require_works_at(actor, hall)
+    if not node.active or node.claimed_at is None:
+        _audit_refusal(platform, actor, "offline.sync_revoked", batch, REVOKED)
+        raise PermissionDeniedError(REVOKED)
     try:
         plain = sealing.open_batch(
             sealing.decode_key(node.seal_key),
