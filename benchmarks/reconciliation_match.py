@@ -85,6 +85,38 @@ def timed_phases() -> dict[str, float]:
     return seconds
 
 
+def server_cpu(platform: Platform) -> dict[int, float]:
+    """CPU seconds so far of every process of the PostgreSQL cluster (backends and
+    background workers, from /proc: the cluster runs on this machine); {} for SQLite,
+    whose engine runs inside this process."""
+    if platform.settings.is_sqlite:
+        return {}
+    with platform.engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity")).scalars().all()
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return seconds
+
+
+def measured_run(platform: Platform) -> tuple[matching.RunResult, float, float, float]:
+    """One run: wall seconds, this process's CPU seconds, the database server's."""
+    server_before = server_cpu(platform)
+    cpu = time.process_time()
+    started = time.perf_counter()
+    result = matching.do_run_month(platform.uow(Actor.system("benchmark")), PERIOD)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    server_after = server_cpu(platform)
+    server = sum(t - server_before.get(pid, 0.0) for pid, t in server_after.items())
+    return result, wall, cpu, server
+
+
 def print_phases(title: str, seconds: dict[str, float], total: float) -> None:
     parts = ", ".join(f"{label} {seconds.get(label, 0.0):.2f}" for label, _, _ in PHASES)
     rest = total - sum(seconds.values())
@@ -291,19 +323,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             backend = "sqlite" if platform.settings.is_sqlite else "postgresql"
             planted = seed(platform, args.rows, 1)
             phases = timed_phases()
-            started = time.perf_counter()
-            result = matching.do_run_month(platform.uow(Actor.system("benchmark")), PERIOD)
-            ours = time.perf_counter() - started
+            result, ours, ours_cpu, ours_server = measured_run(platform)
             first_phases = dict(phases)
             phases.clear()
-            started = time.perf_counter()
-            again = matching.do_run_month(platform.uow(Actor.system("benchmark")), PERIOD)
-            rerun = time.perf_counter() - started
+            again, rerun, rerun_cpu, rerun_server = measured_run(platform)
             assert (again.green, again.yellow, again.red) == (
                 result.green,
                 result.yellow,
                 result.red,
             )
+            assert result.system_groups == args.rows, result
             expected_yellow = planted["yellow"]
             assert result.yellow == expected_yellow, (result, planted)
             assert (
@@ -323,8 +352,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"set-based run:            {ours:8.2f} s  ({ours_rate:10.0f} transactions/s) "
           f"green {result.green} yellow {result.yellow} red {result.red}, {result.cases_opened} cases")  # fmt: skip
     print_phases("first run", first_phases, ours)
+    print(f"  first run CPU (s): this process {ours_cpu:.2f}, database server {ours_server:.2f}")
     print(f"re-run (idempotent):      {rerun:8.2f} s")
     print_phases("re-run", phases, rerun)
+    print(f"  re-run CPU (s): this process {rerun_cpu:.2f}, database server {rerun_server:.2f}")
     print(
         f"baseline nested-loop ORM: {base:8.2f} s  ({base_rate:10.0f} transactions/s) on {args.baseline}, {base_rows} items"
     )

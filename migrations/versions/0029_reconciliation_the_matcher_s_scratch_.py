@@ -1,7 +1,9 @@
 """reconciliation: the matcher's scratch tables dropped
 
 The matcher streams both sides and pairs them in memory (ADR 0039): the system groups and
-the work tables it used to fill on every run are no longer written or read.
+the work tables it used to fill on every run are no longer written or read. The items'
+index on bank_entry_id alone goes too: every lookup names the period, which the
+(period, bank_entry_id) unique index answers, and each index costs the bulk write.
 
 Revision ID: 0029
 Revises: 0027
@@ -33,9 +35,13 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_recon_system_groups_period'))
         batch_op.drop_index(batch_op.f('ix_recon_system_groups_ref'))
     op.drop_table('recon_system_groups')
+    with op.batch_alter_table('recon_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recon_items_bank_entry_id'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('recon_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recon_items_bank_entry_id'), ['bank_entry_id'], unique=False)
     op.create_table('recon_system_groups',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),

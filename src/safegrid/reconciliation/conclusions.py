@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 
 import numpy as np
-from sqlalchemy import Date, Table, case, delete, exists, literal, or_, select
+from sqlalchemy import Date, String, Table, case, delete, exists, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from safegrid.billing.bulk_store import BulkWriter, Ints
@@ -58,15 +58,15 @@ class Conclusions:
 def read_stored(session: Session, period: str, first: date) -> Stored:
     item = MatchItem
     kept = or_(item.decision.is_not(None), exists().where(ReconCase.item_id == item.id))
-    rows = session.execute(
+    # Core, as the sides are read (matching._columns): no ORM rows, no enum conversion.
+    rows = session.connection().execute(
         select(
-            item.id, item.item_key, case((kept, 1), else_=0), item.colour, item.rule,
+            item.id, item.item_key, case((kept, 1), else_=0), type_coerce(item.colour, String), item.rule,
             item.system_kind, item.system_ref, system_side.fen(item.system_amount),
             item.system_count, item.bank_entry_id, system_side.fen(item.bank_amount),
             system_side.fen(item.difference), days_between(item.day, literal(first, Date)),
             item.reason, item.org_unit_id,
-        ).where(item.period == period),
-        execution_options=WHOLE,
+        ).where(item.period == period)
     ).all()  # fmt: skip
     kept_keys: set[str] = set()
     kept_entries: set[int] = set()
@@ -77,7 +77,7 @@ def read_stored(session: Session, period: str, first: date) -> Stored:
             if row[9] is not None:
                 kept_entries.add(row[9])
         else:
-            undecided[row[1]] = (row[0], (str(row[3]), *row[4:]))
+            undecided[row[1]] = (row[0], tuple(row[3:]))
     return Stored(kept_keys, kept_entries, undecided)
 
 

@@ -39,7 +39,7 @@ from safegrid.security.policy import Perm
 WINDOW_DAYS: Final = pairing.WINDOW_DAYS
 YELLOW_SHARE: Final = Decimal(1) / conclusions.YELLOW_PER
 WHOLE = system_side.WHOLE_UTILITY
-STREAM: Final = {**WHOLE, "yield_per": 50_000}
+FETCH_ROWS: Final = 50_000
 ITEM_COLUMNS: Final = [
     "period", "item_key", "colour", "rule", "system_kind", "system_ref", "system_amount",
     "system_count", "bank_entry_id", "bank_amount", "difference", "day", "reason", "run_at",
@@ -102,11 +102,22 @@ def do_run_month(uow: UnitOfWork, period: str) -> RunResult:
 
 
 def _columns(session: Session, stmt: Any, width: int) -> list[list[Any]]:
-    """A statement's rows as columns, streamed (a server-side cursor on PostgreSQL)."""
+    """A statement's rows as columns.
+
+    Executed on the session's Core connection, in its transaction, and fetched straight
+    from the driver's cursor in batches: the columns are plain integers and text (nothing
+    for SQLAlchemy to convert), and a row object per row would cost more than the query.
+    (Not ``stream_results``: its buffered strategy pre-fetches a row from that cursor.)
+    Core carries no org-unit scope — the run reads the whole utility, as ``WHOLE`` says
+    for its ORM statements."""
     columns: list[list[Any]] = [[] for _ in range(width)]
-    for part in session.execute(stmt, execution_options=STREAM).partitions():
-        for column, values in zip(columns, zip(*part, strict=True), strict=True):
-            column.extend(values)
+    result = session.connection().execute(stmt)
+    try:
+        while part := result.cursor.fetchmany(FETCH_ROWS):
+            for column, values in zip(columns, zip(*part, strict=True), strict=True):
+                column.extend(values)
+    finally:
+        result.close()
     return columns
 
 
@@ -134,9 +145,11 @@ def _read_entries(
     session: Session, period: str, first: date, last: date, kept: set[int]
 ) -> pairing.Entries:
     """The bank entries of the month and ``WINDOW_DAYS`` around it that neither another
-    month's conclusion nor a kept one of this month holds."""
+    month's conclusion nor a kept one of this month holds. Only the two neighbouring months'
+    windows overlap this one, so their (period, bank entry) unique index answers it."""
     e = StatementEntry
-    elsewhere = exists().where(MatchItem.bank_entry_id == e.id, MatchItem.period != period)
+    neighbours = [f"{first - timedelta(days=1):%Y-%m}", f"{last + timedelta(days=1):%Y-%m}"]
+    elsewhere = exists().where(MatchItem.period.in_(neighbours), MatchItem.bank_entry_id == e.id)
     stmt = select(
         e.id, e.org_unit_id, days_between(e.value_date, literal(first, Date)),
         system_side.fen(e.amount), e.reference,

@@ -104,7 +104,7 @@ class MatchItem(OrgScoped, Base):
     system_ref: Mapped[str | None] = mapped_column(String(140), default=None)
     system_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     system_count: Mapped[int] = mapped_column(Integer, default=0)
-    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
+    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None)
     bank_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     difference: Mapped[Decimal] = mapped_column(Money)  # bank − system
     day: Mapped[date | None] = mapped_column(Date, default=None)
