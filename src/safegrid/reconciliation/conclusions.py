@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Any, Final, cast
 
 import numpy as np
@@ -152,42 +153,48 @@ def save(
             delete(MatchItem).where(MatchItem.id.in_(stale[start : start + DELETE_CHUNK])),
             execution_options=WHOLE,
         )
-    _write(session, period, first, now, new, list(range(len(new))) if fresh is None else fresh)
+    _write(session, period, first, now, new, fresh)
 
 
 def _write(
-    session: Session, period: str, first: date, now: datetime, new: Conclusions, rows: list[int]
+    session: Session,
+    period: str,
+    first: date,
+    now: datetime,
+    new: Conclusions,
+    rows: list[int] | None,
 ) -> None:
-    if not rows:
+    """Insert the conclusions at ``rows`` (all of them for None)."""
+    if rows is None:
+        keys, picked = new.keys, list(new.columns)
+    else:
+        keys = [new.keys[i] for i in rows]
+        picked = [[column[i] for i in rows] for column in new.columns]
+    if not keys:
         return
     writer = BulkWriter(session.connection())
     table = cast(Table, MatchItem.__table__)
     try:
-        picked = [[column[i] for i in rows] for column in new.columns]
         picked[4], picked[7], picked[8] = (_money(writer, picked[c]) for c in (4, 7, 8))
         days = {d: writer.bind(table.c.day, first + timedelta(days=d)) for d in set(picked[9])}
         picked[9] = [days[d] for d in picked[9]]
-        n = len(rows)
+        n = len(keys)
+        constants = repeat((period, writer.bind(table.c.run_at, now)), n)
         writer.insert(
             table,
             ["period", "run_at", *COLUMNS],
-            list(
-                zip(
-                    [period] * n,
-                    [writer.bind(table.c.run_at, now)] * n,
-                    [new.keys[i] for i in rows],
-                    *picked,
-                    strict=True,
-                )
-            ),
+            [(*c, *row) for c, row in zip(constants, zip(keys, *picked, strict=True), strict=True)],
         )
     finally:
         writer.close()
 
 
 def _money(writer: BulkWriter, fen: list[int | None]) -> list[Any]:
+    """Fen as the column's values; None (no side) stays NULL."""
+    missing = [i for i, v in enumerate(fen) if v is None]
+    if not missing:
+        return writer.decimal_column(np.array(fen, dtype=np.int64), 100)
     values = writer.decimal_column(np.array([v or 0 for v in fen], dtype=np.int64), 100)
-    for i, v in enumerate(fen):
-        if v is None:
-            values[i] = None
+    for i in missing:
+        values[i] = None
     return values
