@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, text
+from sqlalchemy import Table, insert, select, text
 
 from safegrid.bootstrap import Platform
 from safegrid.config import Settings
@@ -43,7 +43,6 @@ from safegrid.reconciliation.models import (
     BankStatement,
     Colour,
     MatchItem,
-    ReconCase,
     StatementEntry,
 )
 from safegrid.security.actor import Actor
@@ -230,24 +229,6 @@ def _entry(
     }  # fmt: skip
 
 
-def clear(platform: Platform) -> None:
-    with platform.engine.begin() as conn:
-        for model in (
-            ReconCase,
-            MatchItem,
-            StatementEntry,
-            BankStatement,
-            BankAccount,
-            BankDeposit,
-        ):
-            conn.execute(delete(cast(Table, model.__table__)))
-        conn.execute(
-            delete(cast(Table, StaffAccount.__table__)).where(StaffAccount.username.like("bench%"))
-        )
-        conn.execute(delete(cast(Table, OrgUnit.__table__)).where(OrgUnit.code.like("bench-h%")))
-        conn.execute(delete(cast(Table, OrgUnit.__table__)).where(OrgUnit.code == "bench"))
-
-
 def nested_loop_orm(platform: Platform) -> int:
     """The baseline: objects in, a loop per system group over the entries, an ORM row out."""
     actor = Actor.system("benchmark")
@@ -304,6 +285,17 @@ def nested_loop_orm(platform: Platform) -> int:
     return written
 
 
+def fresh_platform(url: str) -> Platform:
+    """An empty, migrated database (PostgreSQL: its public schema dropped first)."""
+    platform = Platform(Settings(env="dev", database_url=url, scheduler_enabled=False))
+    if not platform.settings.is_sqlite:
+        with platform.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    platform.migrate()
+    return platform
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -311,59 +303,74 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--database-url", default=os.environ.get("SAFEGRID_DATABASE_URL"))
     args = parser.parse_args(argv)
     clock.set_clock(clock.FixedClock(datetime(2026, 12, 1, 2, 30, tzinfo=clock.BUSINESS_TZ)))
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'recon.db'}"
-        platform = Platform(Settings(env="dev", database_url=url, scheduler_enabled=False))
-        try:
-            if not platform.settings.is_sqlite:
-                with platform.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            platform.migrate()
-            backend = "sqlite" if platform.settings.is_sqlite else "postgresql"
-            planted = seed(platform, args.rows, 1)
-            phases = timed_phases()
-            result, ours, ours_cpu, ours_server = measured_run(platform)
-            first_phases = dict(phases)
-            phases.clear()
-            again, rerun, rerun_cpu, rerun_server = measured_run(platform)
-            assert (again.green, again.yellow, again.red) == (
-                result.green,
-                result.yellow,
-                result.red,
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            ours = run_ours(args.database_url or f"sqlite:///{Path(tmp) / 'recon.db'}", args.rows)
+            base = run_baseline(
+                args.database_url or f"sqlite:///{Path(tmp) / 'base.db'}", args.baseline
             )
-            assert result.system_groups == args.rows, result
-            expected_yellow = planted["yellow"]
-            assert result.yellow == expected_yellow, (result, planted)
-            assert (
-                result.red == planted["red_amount"] + planted["missing_at_bank"] + planted["stray"]
-            ), (result, planted)
-            clear(platform)
-            seed(platform, args.baseline, 2)
-            started = time.perf_counter()
-            base_rows = nested_loop_orm(platform)
-            base = time.perf_counter() - started
-        finally:
-            platform.dispose()
-            clock.set_clock(clock.SystemClock())
+    finally:
+        clock.set_clock(clock.SystemClock())
     ours_rate = args.rows / ours
     base_rate = args.baseline / base
-    print(f"backend {backend}; {args.rows} system transactions, planted {planted}")
-    print(f"set-based run:            {ours:8.2f} s  ({ours_rate:10.0f} transactions/s) "
-          f"green {result.green} yellow {result.yellow} red {result.red}, {result.cases_opened} cases")  # fmt: skip
+    print(f"ratio set-based / baseline (transactions/s): {ours_rate / base_rate:8.1f}x")
+    if args.rows >= 1_000_000:
+        verdict = "met" if ours <= TARGET_SECONDS else "NOT met"
+    else:
+        verdict = "not judged below 1,000,000 transactions"
+    print(f"target <= {TARGET_SECONDS} s for 1,000,000 on 2 cores: {verdict} ({ours:.1f} s)")
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    return {"seconds": ours, "rate": ours_rate, "baseline_rate": base_rate}
+
+
+def run_ours(url: str, rows: int) -> float:
+    platform = fresh_platform(url)
+    try:
+        backend = "sqlite" if platform.settings.is_sqlite else "postgresql"
+        planted = seed(platform, rows, 1)
+        phases = timed_phases()
+        result, ours, ours_cpu, ours_server = measured_run(platform)
+        load = os.getloadavg()
+        first_phases = dict(phases)
+        phases.clear()
+        again, rerun, rerun_cpu, rerun_server = measured_run(platform)
+    finally:
+        platform.dispose()
+    print(f"backend {backend}; {rows} system transactions, planted {planted}")
+    print(f"set-based run:            {ours:8.2f} s  ({rows / ours:10.0f} transactions/s) "
+          f"green {result.green} yellow {result.yellow} red {result.red}, "
+          f"{result.cases_opened} cases; load average {load}")  # fmt: skip
     print_phases("first run", first_phases, ours)
     print(f"  first run CPU (s): this process {ours_cpu:.2f}, database server {ours_server:.2f}")
     print(f"re-run (idempotent):      {rerun:8.2f} s")
     print_phases("re-run", phases, rerun)
-    print(f"  re-run CPU (s): this process {rerun_cpu:.2f}, database server {rerun_server:.2f}")
     print(
-        f"baseline nested-loop ORM: {base:8.2f} s  ({base_rate:10.0f} transactions/s) on {args.baseline}, {base_rows} items"
+        f"  re-run CPU (s): this process {rerun_cpu:.2f}, database server {rerun_server:.2f}",
+        flush=True,
     )
-    print(f"ratio set-based / baseline (transactions/s): {ours_rate / base_rate:8.1f}x")
-    verdict = "met" if ours <= TARGET_SECONDS * args.rows / 1_000_000 else "NOT met"
-    print(f"target <= {TARGET_SECONDS} s per 1,000,000 on 2 cores: {verdict} ({ours:.1f} s)")
-    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
-    return {"seconds": ours, "rate": ours_rate, "baseline_rate": base_rate}
+    assert (again.green, again.yellow, again.red) == (result.green, result.yellow, result.red)
+    assert result.system_groups == rows, result
+    assert result.yellow == planted["yellow"], (result, planted)
+    red = planted["red_amount"] + planted["missing_at_bank"] + planted["stray"]
+    assert result.red == red, (result, planted)
+    return ours
+
+
+def run_baseline(url: str, rows: int) -> float:
+    platform = fresh_platform(url)
+    try:
+        seed(platform, rows, 2)
+        started = time.perf_counter()
+        items = nested_loop_orm(platform)
+        base = time.perf_counter() - started
+    finally:
+        platform.dispose()
+    print(
+        f"baseline nested-loop ORM: {base:8.2f} s  ({rows / base:10.0f} transactions/s) "
+        f"on {rows}, {items} items",
+        flush=True,
+    )
+    return base
 
 
 if __name__ == "__main__":

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
-from itertools import repeat
 from typing import Any, Final, cast
 
 import numpy as np
-from sqlalchemy import Date, String, Table, case, delete, exists, literal, or_, select, type_coerce
+from sqlalchemy import Date, Table, case, delete, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
-from safegrid.billing.bulk_store import BulkWriter, Ints
+from safegrid.billing.bulk_store import Ints
 from safegrid.platform.sql_dialect import days_between
-from safegrid.reconciliation import system_side
+from safegrid.reconciliation import bulk_read, bulk_write, system_side
 from safegrid.reconciliation.models import Colour, MatchItem, ReconCase
 from safegrid.reconciliation.pairing import Entries, Groups, Pairs
 
@@ -34,6 +33,8 @@ DELETE_CHUNK: Final = 5_000
 # ref, system amount (fen), count, bank entry, bank amount (fen), difference (fen), day
 # (offset), reason, unit.
 FIELDS: Final = 12
+MONEY: Final = (4, 7, 8)
+DAY: Final = 9
 COLUMNS: Final = [
     "item_key", "colour", "rule", "system_kind", "system_ref", "system_amount", "system_count",
     "bank_entry_id", "bank_amount", "difference", "day", "reason", "org_unit_id",
@@ -59,26 +60,29 @@ class Conclusions:
 def read_stored(session: Session, period: str, first: date) -> Stored:
     item = MatchItem
     kept = or_(item.decision.is_not(None), exists().where(ReconCase.item_id == item.id))
-    # Core, as the sides are read (matching._columns): no ORM rows, no enum conversion.
-    rows = session.connection().execute(
+    ids, keys, kept_flags, *said = bulk_read.columns(
+        session,
         select(
-            item.id, item.item_key, case((kept, 1), else_=0), type_coerce(item.colour, String), item.rule,
+            item.id, item.item_key, case((kept, 1), else_=0), item.colour, item.rule,
             item.system_kind, item.system_ref, system_side.fen(item.system_amount),
             item.system_count, item.bank_entry_id, system_side.fen(item.bank_amount),
             system_side.fen(item.difference), days_between(item.day, literal(first, Date)),
             item.reason, item.org_unit_id,
-        ).where(item.period == period)
-    ).all()  # fmt: skip
+        ).where(item.period == period),
+        3 + FIELDS,
+    )  # fmt: skip
     kept_keys: set[str] = set()
     kept_entries: set[int] = set()
     undecided: dict[str, tuple[int, tuple[Any, ...]]] = {}
-    for row in rows:
-        if row[2]:
-            kept_keys.add(row[1])
-            if row[9] is not None:
-                kept_entries.add(row[9])
+    for item_id, key, is_kept, fields in zip(
+        ids, keys, kept_flags, zip(*said, strict=True), strict=True
+    ):
+        if is_kept:
+            kept_keys.add(key)
+            if fields[6] is not None:
+                kept_entries.add(fields[6])
         else:
-            undecided[row[1]] = (row[0], tuple(row[3:]))
+            undecided[key] = (item_id, fields)
     return Stored(kept_keys, kept_entries, undecided)
 
 
@@ -172,29 +176,21 @@ def _write(
         picked = [[column[i] for i in rows] for column in new.columns]
     if not keys:
         return
-    writer = BulkWriter(session.connection())
     table = cast(Table, MatchItem.__table__)
-    try:
-        picked[4], picked[7], picked[8] = (_money(writer, picked[c]) for c in (4, 7, 8))
-        days = {d: writer.bind(table.c.day, first + timedelta(days=d)) for d in set(picked[9])}
-        picked[9] = [days[d] for d in picked[9]]
-        n = len(keys)
-        constants = repeat((period, writer.bind(table.c.run_at, now)), n)
-        writer.insert(
-            table,
-            ["period", "run_at", *COLUMNS],
-            [(*c, *row) for c, row in zip(constants, zip(keys, *picked, strict=True), strict=True)],
-        )
-    finally:
-        writer.close()
-
-
-def _money(writer: BulkWriter, fen: list[int | None]) -> list[Any]:
-    """Fen as the column's values; None (no side) stays NULL."""
-    missing = [i for i, v in enumerate(fen) if v is None]
-    if not missing:
-        return writer.decimal_column(np.array(fen, dtype=np.int64), 100)
-    values = writer.decimal_column(np.array([v or 0 for v in fen], dtype=np.int64), 100)
-    for i in missing:
-        values[i] = None
-    return values
+    dialect = session.get_bind().dialect
+    for c in MONEY:
+        picked[c] = bulk_write.Money(picked[c])
+    # Dates and the run's instant as the columns' types bind them (SQLite keeps text).
+    day_bind = table.c.day.type.dialect_impl(dialect).bind_processor(dialect)
+    days = {d: first + timedelta(days=d) for d in set(picked[DAY])}
+    if day_bind is not None:
+        days = {d: day_bind(value) for d, value in days.items()}
+    picked[DAY] = [days[d] for d in picked[DAY]]
+    at_bind = table.c.run_at.type.dialect_impl(dialect).bind_processor(dialect)
+    n = len(keys)
+    bulk_write.insert_columns(
+        session,
+        table,
+        ["period", "run_at", *COLUMNS],
+        [[period] * n, [at_bind(now) if at_bind else now] * n, keys, *picked],
+    )
