@@ -25,6 +25,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -65,7 +66,9 @@ PHASES: list[tuple[str, Any, str]] = [
 ]
 
 
-def timed_phases() -> dict[str, float]:
+@contextmanager
+def timed_phases() -> Iterator[dict[str, float]]:
+    """Wall seconds per phase while inside; the wrapped functions are restored after."""
     seconds: dict[str, float] = {}
 
     def wrap(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,9 +82,14 @@ def timed_phases() -> dict[str, float]:
 
         return timed
 
-    for label, module, name in PHASES:
-        setattr(module, name, wrap(label, getattr(module, name)))
-    return seconds
+    originals = [(module, name, getattr(module, name)) for _, module, name in PHASES]
+    for (label, _, _), (module, name, fn) in zip(PHASES, originals, strict=True):
+        setattr(module, name, wrap(label, fn))
+    try:
+        yield seconds
+    finally:
+        for module, name, fn in originals:
+            setattr(module, name, fn)
 
 
 def server_cpu(platform: Platform) -> dict[int, float]:
@@ -303,11 +311,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--database-url", default=os.environ.get("SAFEGRID_DATABASE_URL"))
     args = parser.parse_args(argv)
     clock.set_clock(clock.FixedClock(datetime(2026, 12, 1, 2, 30, tzinfo=clock.BUSINESS_TZ)))
+    url = args.database_url
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            ours = run_ours(args.database_url or f"sqlite:///{Path(tmp) / 'recon.db'}", args.rows)
+            ours = run_ours(url or f"sqlite:///{Path(tmp) / 'recon.db'}", args.rows)
+            # PostgreSQL: the same database, its schema emptied; SQLite: a second file.
+            postgres = url is not None and not url.startswith("sqlite")
             base = run_baseline(
-                args.database_url or f"sqlite:///{Path(tmp) / 'base.db'}", args.baseline
+                url if postgres else f"sqlite:///{Path(tmp) / 'base.db'}", args.baseline
             )
     finally:
         clock.set_clock(clock.SystemClock())
@@ -320,7 +331,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         verdict = "not judged below 1,000,000 transactions"
     print(f"target <= {TARGET_SECONDS} s for 1,000,000 on 2 cores: {verdict} ({ours:.1f} s)")
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
-    return {"seconds": ours, "rate": ours_rate, "baseline_rate": base_rate}
+    return {
+        "seconds": ours,
+        "rate": ours_rate,
+        "baseline_rate": base_rate,
+        "ratio": ours_rate / base_rate,
+    }
 
 
 def run_ours(url: str, rows: int) -> float:
@@ -328,12 +344,12 @@ def run_ours(url: str, rows: int) -> float:
     try:
         backend = "sqlite" if platform.settings.is_sqlite else "postgresql"
         planted = seed(platform, rows, 1)
-        phases = timed_phases()
-        result, ours, ours_cpu, ours_server = measured_run(platform)
-        load = os.getloadavg()
-        first_phases = dict(phases)
-        phases.clear()
-        again, rerun, rerun_cpu, rerun_server = measured_run(platform)
+        with timed_phases() as phases:
+            result, ours, ours_cpu, ours_server = measured_run(platform)
+            load = os.getloadavg()
+            first_phases = dict(phases)
+            phases.clear()
+            again, rerun, rerun_cpu, rerun_server = measured_run(platform)
     finally:
         platform.dispose()
     print(f"backend {backend}; {rows} system transactions, planted {planted}")
