@@ -67,18 +67,22 @@ PHASES: list[tuple[str, Any, str]] = [
 
 
 @contextmanager
-def timed_phases() -> Iterator[dict[str, float]]:
-    """Wall seconds per phase while inside; the wrapped functions are restored after."""
-    seconds: dict[str, float] = {}
+def timed_phases(cluster: ClusterCpu) -> Iterator[dict[str, list[float]]]:
+    """Per phase, while inside: [wall, this process's CPU, the database server's CPU]
+    seconds; the wrapped functions are restored after."""
+    seconds: dict[str, list[float]] = {}
 
     def wrap(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            at = (time.perf_counter(), time.process_time(), cluster.seconds())
             try:
                 return fn(*args, **kwargs)
             finally:
-                seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - started
+                now = (time.perf_counter(), time.process_time(), cluster.seconds())
+                spent = seconds.setdefault(label, [0.0, 0.0, 0.0])
+                for i in range(3):
+                    spent[i] += now[i] - at[i]
 
         return timed
 
@@ -92,42 +96,61 @@ def timed_phases() -> Iterator[dict[str, float]]:
             setattr(module, name, fn)
 
 
-def server_cpu(platform: Platform) -> dict[int, float]:
-    """CPU seconds so far of every process of the PostgreSQL cluster (backends and
-    background workers, from /proc: the cluster runs on this machine); {} for SQLite,
-    whose engine runs inside this process."""
-    if platform.settings.is_sqlite:
-        return {}
-    with platform.engine.connect() as conn:
-        pids = conn.execute(text("SELECT pid FROM pg_stat_activity")).scalars().all()
-    tick = os.sysconf("SC_CLK_TCK")
-    seconds: dict[int, float] = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return seconds
+class ClusterCpu:
+    """CPU seconds so far of the PostgreSQL cluster's processes (the postmaster's children:
+    backends and background workers, read from /proc — the cluster runs on this machine);
+    always 0 for SQLite, whose engine runs inside this process."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.postmaster: int | None = None
+        if not platform.settings.is_sqlite:
+            with platform.engine.connect() as conn:
+                backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            self.postmaster = int(_stat(backend)[1])
+
+    def seconds(self) -> float:
+        if self.postmaster is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = _stat(int(entry.name))
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == self.postmaster or int(entry.name) == self.postmaster:
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        return total
 
 
-def measured_run(platform: Platform) -> tuple[matching.RunResult, float, float, float]:
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, ppid, … (utime is [11], stime [12])."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def measured_run(
+    platform: Platform, cluster: ClusterCpu
+) -> tuple[matching.RunResult, float, float, float]:
     """One run: wall seconds, this process's CPU seconds, the database server's."""
-    server_before = server_cpu(platform)
+    server = cluster.seconds()
     cpu = time.process_time()
     started = time.perf_counter()
     result = matching.do_run_month(platform.uow(Actor.system("benchmark")), PERIOD)
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    server_after = server_cpu(platform)
-    server = sum(t - server_before.get(pid, 0.0) for pid, t in server_after.items())
-    return result, wall, cpu, server
+    return result, wall, cpu, cluster.seconds() - server
 
 
-def print_phases(title: str, seconds: dict[str, float], total: float) -> None:
-    parts = ", ".join(f"{label} {seconds.get(label, 0.0):.2f}" for label, _, _ in PHASES)
-    rest = total - sum(seconds.values())
-    print(f"  {title} phases (s): {parts}, counts + audit + commit {rest:.2f}")
+def print_phases(title: str, seconds: dict[str, list[float]], total: float) -> None:
+    parts = ", ".join(
+        "{} {:.2f}|{:.2f}|{:.2f}".format(label, *seconds.get(label, [0.0, 0.0, 0.0]))
+        for label, _, _ in PHASES
+    )
+    rest = total - sum(s[0] for s in seconds.values())
+    print(f"  {title} phases (wall|client CPU|server CPU s): {parts}; "
+          f"counts + audit + commit {rest:.2f} wall")  # fmt: skip
 
 
 def chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -344,12 +367,13 @@ def run_ours(url: str, rows: int) -> float:
     try:
         backend = "sqlite" if platform.settings.is_sqlite else "postgresql"
         planted = seed(platform, rows, 1)
-        with timed_phases() as phases:
-            result, ours, ours_cpu, ours_server = measured_run(platform)
+        cluster = ClusterCpu(platform)
+        with timed_phases(cluster) as phases:
+            result, ours, ours_cpu, ours_server = measured_run(platform, cluster)
             load = os.getloadavg()
             first_phases = dict(phases)
             phases.clear()
-            again, rerun, rerun_cpu, rerun_server = measured_run(platform)
+            again, rerun, rerun_cpu, rerun_server = measured_run(platform, cluster)
     finally:
         platform.dispose()
     print(f"backend {backend}; {rows} system transactions, planted {planted}")

@@ -34,7 +34,11 @@ def copy_text(values: Sequence[Any]) -> list[str]:
     """A column's values as COPY text fields."""
     texts = [v for v in values if isinstance(v, str)]
     if not texts:
-        return [NULL if v is None else str(v) for v in values]
+        if any(isinstance(v, int) for v in values):
+            return [NULL if v is None else str(v) for v in values]
+        # Dates and instants: a month has few distinct ones (the run's instant is one).
+        memo: dict[Any, str] = {None: NULL}
+        return [memo[v] if v in memo else memo.setdefault(v, str(v)) for v in values]
     # One scan of the whole column instead of four per value (references are plain).
     joined = "\x00".join(texts)
     if not any(c in joined for c in "\\\t\n\r"):

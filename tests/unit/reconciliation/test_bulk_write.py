@@ -3,6 +3,8 @@ cannot shift a column, NULL stays NULL, and fen become exact decimals."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from safegrid.reconciliation import bulk_write
 
 
@@ -15,6 +17,8 @@ def test_rec_2_copy_text_escapes_only_what_copy_reads_as_syntax() -> None:
         "\\N",
     ]
     assert bulk_write.copy_text([3, None, 0]) == ["3", "\\N", "0"]
+    day = date(2026, 11, 3)
+    assert bulk_write.copy_text([day, None, day]) == ["2026-11-03", "\\N", "2026-11-03"]
 
 
 def test_rec_2_money_text_is_exact_fen() -> None:
