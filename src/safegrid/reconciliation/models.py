@@ -14,7 +14,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safegrid.org.models import OrgScoped
@@ -72,51 +72,6 @@ class StatementEntry(OrgScoped, Base):
     references_json: Mapped[str] = mapped_column(Text)
 
 
-class SystemGroup(OrgScoped, Base):
-    """What SafeGrid says arrived at (or left) the bank, as the bank should show it: one
-    deposit, one voucher payment, one channel's day, one refund. Rebuilt by every run of a
-    period from the ledger and the counter (the matcher's left side)."""
-
-    __tablename__ = "recon_system_groups"
-    __table_args__ = (UniqueConstraint("period", "kind", "ref", name="uq_recon_system_groups_key"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    period: Mapped[str] = mapped_column(String(7), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    ref: Mapped[str] = mapped_column(String(140), index=True)
-    day: Mapped[date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Money)
-    count: Mapped[int] = mapped_column(Integer)
-
-
-class WorkGroup(Base):
-    """A system group still unmatched after the reference rule: the later rules join these
-    few rows instead of scanning the month again (a run's scratch, cleared at its end)."""
-
-    __tablename__ = "recon_work_groups"
-    __table_args__ = (Index("ix_recon_work_groups_amount", "period", "amount", "day"),)
-
-    group_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    period: Mapped[str] = mapped_column(String(7))
-    amount: Mapped[Decimal] = mapped_column(Money)
-    day: Mapped[date] = mapped_column(Date)
-
-
-class WorkEntry(Base):
-    """A bank entry still unmatched after the reference rule (see :class:`WorkGroup`)."""
-
-    __tablename__ = "recon_work_entries"
-    __table_args__ = (
-        Index("ix_recon_work_entries_amount", "period", "amount", "value_date"),
-        Index("ix_recon_work_entries_day", "period", "value_date"),
-    )
-
-    entry_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    period: Mapped[str] = mapped_column(String(7))
-    amount: Mapped[Decimal] = mapped_column(Money)
-    value_date: Mapped[date] = mapped_column(Date)
-
-
 class Colour(enum.StrEnum):
     GREEN = "green"
     YELLOW = "yellow"
@@ -149,7 +104,7 @@ class MatchItem(OrgScoped, Base):
     system_ref: Mapped[str | None] = mapped_column(String(140), default=None)
     system_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     system_count: Mapped[int] = mapped_column(Integer, default=0)
-    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
+    bank_entry_id: Mapped[int | None] = mapped_column(BigId, default=None)
     bank_amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
     difference: Mapped[Decimal] = mapped_column(Money)  # bank − system
     day: Mapped[date | None] = mapped_column(Date, default=None)

@@ -1,5 +1,6 @@
 """The matcher's left side (REC-2): what SafeGrid says a month moved through the bank,
-grouped as the bank shows it, written by INSERT … SELECT (no rows through Python).
+grouped as the bank shows it — one set-based query the matcher streams (amounts in fen and
+days as offsets from the month's first day, so no Decimal or date object is built per row).
 
 - ``deposit``: a hall's counter cash of a day, deposited as one sum (its bank voucher);
 - ``voucher``: a payment carrying its own bank voucher (a direct debit with its bank's
@@ -15,16 +16,16 @@ grouped as the bank shows it, written by INSERT … SELECT (no rows through Pyth
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Date,
     Integer,
+    Select,
     String,
-    Table,
     and_,
-    delete,
     func,
-    insert,
     literal,
     select,
     union_all,
@@ -32,7 +33,6 @@ from sqlalchemy import (
 from sqlalchemy import (
     cast as sql_cast,
 )
-from sqlalchemy.orm import Session
 
 from safegrid.org.models import OrgUnit
 from safegrid.payments.counter.models import BankDeposit
@@ -43,9 +43,9 @@ from safegrid.payments.ledger.models import (
     PaymentEventKind,
     PaymentStatus,
 )
-from safegrid.platform.sql_dialect import business_date
+from safegrid.platform.sql_dialect import business_date, days_between
 from safegrid.reconciliation import periods
-from safegrid.reconciliation.models import ChannelSettlement, SystemGroup
+from safegrid.reconciliation.models import ChannelSettlement
 from safegrid.security.scope import unscoped
 
 WHOLE_UTILITY = unscoped("monthly reconciliation compares the whole utility's money")
@@ -58,13 +58,15 @@ def _yyyymmdd(day: Any) -> Any:
     return func.replace(sql_cast(day, String), "-", "")
 
 
-def rebuild(session: Session, period: str) -> int:
+def fen(amount: Any) -> Any:
+    """A money column as whole fen (exact: SQLite keeps it as REAL, hence the rounding)."""
+    return sql_cast(func.round(amount * 100), BigInteger)
+
+
+def groups(period: str) -> Select[Any]:
+    """Columns: org_unit_id, kind, ref, day (days after the 1st), amount (fen), count."""
     first, last = periods.bounds(period)
     start, end = periods.utc_bounds(period)
-    session.execute(
-        delete(SystemGroup).where(SystemGroup.period == period),
-        execution_options={**WHOLE_UTILITY, "synchronize_session": False},
-    )
     root = (
         select(OrgUnit.id)
         .where(OrgUnit.parent_id.is_(None))
@@ -151,12 +153,7 @@ def rebuild(session: Session, period: str) -> int:
         PaymentEvent.kind == PaymentEventKind.REFUNDED, PaymentEvent.at >= start, PaymentEvent.at < end
     )  # fmt: skip
     everything = union_all(deposits, vouchers, card_days, channels, debit_days, refunds).subquery()
-    cols = list(everything.c)
-    result = session.execute(
-        insert(cast(Table, SystemGroup.__table__)).from_select(
-            ["org_unit_id", "kind", "ref", "day", "amount", "count", "period"],
-            select(*cols, literal(period)),
-        ),
-        execution_options=WHOLE_UTILITY,
+    org_unit_id, kind, ref, day_col, amount, count = everything.c
+    return select(
+        org_unit_id, kind, ref, days_between(day_col, literal(first, Date)), fen(amount), count
     )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -4,7 +4,7 @@ idempotent and keep human decisions. REC-3: red items open cases due 5 working d
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -94,3 +94,21 @@ def test_rec_3_red_case_due_in_five_chinese_working_days(month: Month) -> None:
     # Opened Tue 1 Dec 2026: Wed 2, Thu 3, Fri 4, Mon 7, Tue 8.
     assert case.due_on == date(2026, 12, 8)
     assert case.owner_id == month.finance.id
+
+
+def test_rec_2_rerun_rewrites_nothing_unchanged_and_adds_only_the_new(month: Month) -> None:
+    _bank(month)
+    w = month.world
+    run = lambda: do_run_month(w.platform.uow(w.actor(month.finance)), "2026-11")  # noqa: E731
+    run()
+    before = {key: (item.id, item.run_at) for key, item in _items(month).items()}
+    month.fixed.advance(timedelta(hours=1))
+    run()
+    assert {key: (item.id, item.run_at) for key, item in _items(month).items()} == before
+    month.import_lines([L(D("12.34"), date(2026, 11, 21), "UNKNOWN-2")], sid="NOV-2")
+    third = run()
+    after = _items(month)
+    assert {key: after[key].id for key in before} == {key: v[0] for key, v in before.items()}
+    (added,) = set(after) - set(before)
+    assert after[added].rule == "missing_in_system" and after[added].bank_amount == D("12.34")
+    assert (third.green, third.yellow, third.red, third.cases_opened) == (2, 1, 2, 1)
