@@ -6,7 +6,7 @@ index on bank_entry_id alone goes too: every lookup names the period, which the
 (period, bank_entry_id) unique index answers, and each index costs the bulk write.
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0032
 Create Date: 2026-12-07 16:07:02.639867
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import safegrid.platform.money
 
 
 revision = '0029'
-down_revision = '0027'
+down_revision = '0032'
 branch_labels = None
 depends_on = None
 
