@@ -23,6 +23,7 @@ from safegrid.payments.counter import models as counter_models
 from safegrid.payments.counter import shortages as counter_shortages
 from safegrid.payments.ledger import models as payment_models
 from safegrid.payments.online import models as online_payment_models
+from safegrid.payments.online.callbacks import models as callback_inbox_models
 from safegrid.payments.risk import models as risk_models
 from safegrid.platform import job_runs, numbering, outbox
 from safegrid.platform.db import Base
@@ -48,6 +49,7 @@ __all__ = [
     "analytics_models",
     "application_models",
     "billing_models",
+    "callback_inbox_models",
     "collection_models",
     "counter_models",
     "counter_shortages",
