@@ -18,9 +18,9 @@ import dataclasses
 import logging
 import math
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, cast
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import Table, and_, case, or_, select, update
 
 from safegrid.platform.errors import SafeGridError
 from safegrid.platform.sql_dialect import upsert
@@ -70,7 +70,7 @@ def admit(
 
 
 def _count(uow: UnitOfWork, limit: Limit, key: str, label: str, now: datetime) -> None:
-    t = LoginThrottle.__table__
+    t = cast(Table, LoginThrottle.__table__)
     s = uow.session
     # Create or lock the row (a no-op update on conflict still takes the row lock).
     s.execute(
