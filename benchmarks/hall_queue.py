@@ -544,7 +544,8 @@ def report(name: str, r: Run) -> None:
         f"  call-next p50 {r.pct('call', 0.5):.1f} ms  p99 {r.pct('call', 0.99):.1f} ms; all ops p50 {r.pct(None, 0.5):.1f} ms  p99 {r.pct(None, 0.99):.1f} ms"
     )
     print(
-        f"  board events {r.board_events}, board polls {r.board_polls}, unfinished {r.unfinished}"
+        f"  boards subscribed {r.boards_connected}, board events {r.board_events}, "
+        f"board polls {r.board_polls}, unfinished {r.unfinished}"
     )
     if r.ops and r.app_cpu:
         per_op = (r.app_cpu + r.db_cpu) / r.ops * 1000
