@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from safegrid.bootstrap import get_platform
@@ -94,9 +94,11 @@ class _Cursor:
         self.last: int | None = None
         self.gaps: dict[int, float] = {}
 
-    def low(self) -> int:
+    def unseen(self) -> ColumnElement[bool]:
+        """The store's rows this reader has not handed out: past the last, or in a gap."""
         assert self.last is not None
-        return min(self.gaps, default=self.last + 1) - 1
+        later = HallEvent.id > self.last
+        return or_(later, HallEvent.id.in_(sorted(self.gaps))) if self.gaps else later
 
     def advance(self, rows: Sequence[Any], now: float) -> list[Any]:
         """The rows not handed out before, in id order; notes the ids skipped over."""
@@ -172,7 +174,7 @@ class Broadcaster:
                 return []
             rows = s.execute(
                 select(HallEvent.id, HallEvent.org_unit_id, HallEvent.kind, HallEvent.payload)
-                .where(HallEvent.id > self.cursor.low())
+                .where(self.cursor.unseen())
                 .order_by(HallEvent.id),
                 execution_options=every_hall,
             ).all()
