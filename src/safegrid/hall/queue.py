@@ -121,9 +121,9 @@ def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
     return _out(ticket, ahead, minutes)
 
 
-def _window_for_agent(uow: UnitOfWork, window_id: int) -> HallWindow:
+def _window_for_agent(uow: UnitOfWork, window_id: int, *, lock: bool = False) -> HallWindow:
     """The window, if the caller works at its hall (system actors drive simulations)."""
-    window = window_in_scope(uow, window_id)
+    window = window_in_scope(uow, window_id, lock=lock)
     actor = uow.actor
     if actor.account_id is not None:
         hall = uow.session.get(OrgUnit, window.org_unit_id)
@@ -137,7 +137,10 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
     by priority (优先 > 预约 > normal), then the earliest. None when nobody waits."""
     with uow:
         s = uow.session
-        window = _window_for_agent(uow, window_id)
+        # Presses at one window queue on its row: a second press waits for the first to
+        # commit and is refused by the serving check below, before it has locked a ticket
+        # that another window would then skip as taken and miss.
+        window = _window_for_agent(uow, window_id, lock=True)
         if window.status != WindowStatus.OPEN:
             raise ConflictError("窗口未开放 / the window is not open", field="window_id")
         serving = s.scalar(
