@@ -60,6 +60,8 @@ from safegrid.security.policy import Post
 
 WINDOWS = 4
 PER_COUNTY = 20  # halls per county: one agent's token serves them
+DRAIN = 30.0  # seconds the load waits for answers after its last request
+CONNECTIONS = 256  # the load's connections to the server
 
 
 # --- the baseline, mounted only here ---------------------------------------------------
@@ -251,8 +253,34 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def tree_cpu(root: int | None) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and its living descendants, read
+    from Linux's /proc (0 elsewhere): the server's workers, or the database's backends."""
+    if root is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    return total
+
+
+def postmaster_pid(p: Platform) -> int | None:
+    if p.settings.is_sqlite:
+        return None
+    with p.engine.connect() as c, contextlib.suppress(OSError, ValueError):
+        datadir = c.scalar(text("SHOW data_directory"))
+        return int(Path(f"{datadir}/postmaster.pid").read_text().split()[0])
+    return None
+
+
 @contextlib.contextmanager
-def server(url: str, workers: int, log: Path) -> Iterator[str]:
+def server(url: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -297,7 +325,7 @@ def server(url: str, workers: int, log: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("server not healthy")
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -321,6 +349,10 @@ class Run:
     seconds: float = 0.0
     board_events: int = 0
     board_polls: int = 0
+    boards_connected: int = 0
+    unfinished: int = 0  # still unanswered DRAIN seconds after the load stopped
+    app_cpu: float = 0.0  # CPU seconds of the server's processes during the load
+    db_cpu: float = 0.0  # and of the database's
 
     def pct(self, kind: str | None, q: float) -> float:
         values = sorted(v for k, vs in self.latencies.items() if kind in (None, k) for v in vs)
@@ -328,11 +360,17 @@ class Run:
 
 
 async def drive(
-    base: str, s: Seeded, rate: float, seconds: float, boards: int, naive_mode: bool
+    base: str,
+    s: Seeded,
+    rate: float,
+    seconds: float,
+    boards: int,
+    naive_mode: bool,
+    cpu: tuple[int, int | None],
 ) -> Run:
     run = Run()
     rng = random.Random(7)
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with (
         httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client,
         httpx.AsyncClient(
@@ -347,6 +385,8 @@ async def drive(
                     async for line in resp.aiter_lines():
                         if line.startswith("event: call"):
                             run.board_events += 1
+                        elif line.startswith(": subscribed"):
+                            run.boards_connected += 1
 
         async def polling(hall: int) -> None:
             headers = {"Authorization": f"Bearer {s.token_of[hall]}"}
@@ -361,7 +401,13 @@ async def drive(
         board_tasks = [
             asyncio.create_task((polling if naive_mode else subscribed)(h)) for h in board_halls
         ]
-        await asyncio.sleep(2)  # boards connected
+        # The load starts once every board holds its stream (polling boards: after 2 s).
+        deadline = time.perf_counter() + 120
+        await asyncio.sleep(2)
+        while not naive_mode and run.boards_connected < boards:
+            if time.perf_counter() > deadline:
+                break
+            await asyncio.sleep(0.2)
 
         waiting: deque[int] = deque()  # halls with a ticket taken
         serving: deque[tuple[int, int]] = deque()  # (hall, ticket) at a window
@@ -369,16 +415,22 @@ async def drive(
         free_windows = {h: deque(ws) for h, ws in s.windows.items()}
         busy: dict[int, int] = {}  # ticket → window
         pending: set[asyncio.Task[None]] = set()
+        # Requests beyond the pool wait here, not in httpcore's pool: its queue is scanned
+        # per request (quadratic), and with thousands waiting the load generator, not the
+        # server, became the bottleneck (a run answered 0 of 12,000 operations).
+        gate = asyncio.Semaphore(CONNECTIONS)
 
         async def op(
             kind: str, hall: int, path: str, body: dict[str, Any] | None, after: Any
         ) -> None:
             headers = {"Authorization": f"Bearer {s.token_of[hall]}"}
-            t0 = time.perf_counter()
+            t0 = time.perf_counter()  # the wait for a connection counts in the latency
             try:
-                resp = await client.post(path, json=body, headers=headers)
-            except httpx.HTTPError:
+                async with gate:
+                    resp = await client.post(path, json=body, headers=headers)
+            except httpx.HTTPError as exc:
                 run.errors += 1
+                run.refusals.setdefault(0, f"{kind} {path}: {type(exc).__name__} {exc}")
                 return
             run.latencies[kind].append(time.perf_counter() - t0)
             run.ops += 1
@@ -434,6 +486,7 @@ async def drive(
                 lambda r: waiting.append(hall),
             )
 
+        cpu_at_start = (tree_cpu(cpu[0]), tree_cpu(cpu[1]))
         started = time.perf_counter()
         n = 0
         while (now := time.perf_counter() - started) < seconds:
@@ -445,8 +498,14 @@ async def drive(
             pending.add(task)
             task.add_done_callback(pending.discard)
         if pending:
-            await asyncio.wait(pending)
+            # An overloaded server is not waited for forever: what is left is counted.
+            _, late = await asyncio.wait(pending, timeout=DRAIN)
+            run.unfinished = len(late)
+            for task in late:
+                task.cancel()
         run.seconds = time.perf_counter() - started
+        run.app_cpu = tree_cpu(cpu[0]) - cpu_at_start[0]
+        run.db_cpu = tree_cpu(cpu[1]) - cpu_at_start[1]
         stop.set()
         await asyncio.sleep(1)
         for t in board_tasks:
@@ -484,9 +543,19 @@ def report(name: str, r: Run) -> None:
     print(
         f"  call-next p50 {r.pct('call', 0.5):.1f} ms  p99 {r.pct('call', 0.99):.1f} ms; all ops p50 {r.pct(None, 0.5):.1f} ms  p99 {r.pct(None, 0.99):.1f} ms"
     )
-    print(f"  board events {r.board_events}, board polls {r.board_polls}")
+    print(
+        f"  boards subscribed {r.boards_connected}, board events {r.board_events}, "
+        f"board polls {r.board_polls}, unfinished {r.unfinished}"
+    )
+    if r.ops and r.app_cpu:
+        per_op = (r.app_cpu + r.db_cpu) / r.ops * 1000
+        print(
+            f"  CPU per operation {per_op:.1f} ms (server {r.app_cpu / r.ops * 1000:.1f}, "
+            f"database {r.db_cpu / r.ops * 1000:.1f}): 2 idle cores would serve at most "
+            f"{2000 / per_op:.0f} ops/s"
+        )
     for status, first in sorted(r.refusals.items()):
-        print(f"  refused {status}: {first}")
+        print(f"  {f'refused {status}' if status else 'transport error'}: {first}")
 
 
 def main() -> None:
@@ -507,6 +576,7 @@ def main() -> None:
     print(
         f"seeded {len(s.halls)} halls × {WINDOWS} windows on {p.engine.dialect.name}; load avg {os.getloadavg()}"
     )
+    database = postmaster_pid(p)
     results = {}
     for name, naive_mode in (
         ("ours (SKIP LOCKED claim + SSE boards)", False),
@@ -514,10 +584,11 @@ def main() -> None:
     ):
         reset_queue(p)
         boards = min(args.boards, len(s.halls))
-        with server(url, args.workers, Path("var/tmp/hall-bench-server.log")) as base:
+        with server(url, args.workers, Path("var/tmp/hall-bench-server.log")) as (base, pid):
             results[name] = r = asyncio.run(
-                drive(base, s, args.rate, args.seconds, boards, naive_mode)
+                drive(base, s, args.rate, args.seconds, boards, naive_mode, (pid, database))
             )
+        print(f"load avg after: {os.getloadavg()}")
         report(name, r)
         twice = called_twice(p)
         print(f"  tickets called twice: {twice}")

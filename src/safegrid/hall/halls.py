@@ -161,8 +161,13 @@ def list_windows(uow: UnitOfWork, hall_id: int) -> list[WindowOut]:
         return [WindowOut.model_validate(w) for w in rows]
 
 
-def window_in_scope(uow: UnitOfWork, window_id: int) -> HallWindow:
-    window = uow.session.scalars(select(HallWindow).where(HallWindow.id == window_id)).first()
+def window_in_scope(uow: UnitOfWork, window_id: int, *, lock: bool = False) -> HallWindow:
+    """The window, if in the caller's scope; ``lock`` holds its row until the transaction
+    ends (one press at a time per window)."""
+    query = select(HallWindow).where(HallWindow.id == window_id)
+    if lock:
+        query = query.with_for_update(of=HallWindow)
+    window = uow.session.scalars(query).first()
     if window is None:
         raise NotFoundError(NO_WINDOW)
     return window

@@ -97,13 +97,7 @@ def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
     s.flush()
     ahead = waits.people_ahead(s, ticket)
     minutes = waits.predicted_minutes(s, hall_id, data.business_type, ahead)
-    uow.audit(
-        "hall.ticket_take",
-        object_type="hall_ticket",
-        object_id=ticket.id,
-        org_unit_id=hall_id,
-        after={**_facts(ticket), "channel": data.channel.value},
-    )
+    # The audit chain's head row is locked until commit: take it last.
     store.append(
         uow,
         [
@@ -117,12 +111,19 @@ def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
         ],
     )
     alarms.queue_over_threshold(uow, profile, data.business_type, ahead + 1)
+    uow.audit(
+        "hall.ticket_take",
+        object_type="hall_ticket",
+        object_id=ticket.id,
+        org_unit_id=hall_id,
+        after={**_facts(ticket), "channel": data.channel.value},
+    )
     return _out(ticket, ahead, minutes)
 
 
-def _window_for_agent(uow: UnitOfWork, window_id: int) -> HallWindow:
+def _window_for_agent(uow: UnitOfWork, window_id: int, *, lock: bool = False) -> HallWindow:
     """The window, if the caller works at its hall (system actors drive simulations)."""
-    window = window_in_scope(uow, window_id)
+    window = window_in_scope(uow, window_id, lock=lock)
     actor = uow.actor
     if actor.account_id is not None:
         hall = uow.session.get(OrgUnit, window.org_unit_id)
@@ -136,7 +137,10 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
     by priority (优先 > 预约 > normal), then the earliest. None when nobody waits."""
     with uow:
         s = uow.session
-        window = _window_for_agent(uow, window_id)
+        # Presses at one window queue on its row: a second press waits for the first to
+        # commit and is refused by the serving check below, before it has locked a ticket
+        # that another window would then skip as taken and miss.
+        window = _window_for_agent(uow, window_id, lock=True)
         if window.status != WindowStatus.OPEN:
             raise ConflictError("窗口未开放 / the window is not open", field="window_id")
         serving = s.scalar(
@@ -183,8 +187,8 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
             ) from None
         if row is None:
             return None
-        ticket = s.get_one(Ticket, row.id)
-        s.refresh(ticket)
+        ticket = s.get_one(Ticket, row.id, populate_existing=True)
+        store.append(uow, [_fact(ticket, store.TICKET_CALLED, window.number)])
         uow.audit(
             "hall.ticket_call",
             object_type="hall_ticket",
@@ -192,7 +196,6 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
             org_unit_id=ticket.org_unit_id,
             after={"number": ticket.number, "window": window.number},
         )
-        store.append(uow, [_fact(ticket, store.TICKET_CALLED, window.number)])
         uow.commit()
         return _out(ticket, window=window.number)
 
@@ -253,6 +256,7 @@ def _finish(uow: UnitOfWork, ticket_id: int, kind: str, to: TicketStatus) -> Tic
                 finished_at=now,
                 service_seconds=int((now - called).total_seconds()),
             )
+        store.append(uow, [_fact(ticket, kind, window.number, calls=ticket.call_count)])
         uow.audit(
             f"hall.{kind}",
             object_type="hall_ticket",
@@ -260,7 +264,6 @@ def _finish(uow: UnitOfWork, ticket_id: int, kind: str, to: TicketStatus) -> Tic
             org_unit_id=ticket.org_unit_id,
             after={"number": ticket.number, "status": ticket.status.value},
         )
-        store.append(uow, [_fact(ticket, kind, window.number, calls=ticket.call_count)])
         uow.commit()
         return _out(ticket, window=window.number)
 
@@ -342,15 +345,15 @@ def do_rate(uow: UnitOfWork, ticket_id: int, data: Rating) -> TicketOut:
         if done is None:
             raise ConflictError("该业务已评价 / this ticket is already rated", field="ticket_id")
         uow.session.refresh(ticket)
+        store.append(
+            uow, [_fact(ticket, store.TICKET_RATED, None, score=data.score, comment=data.comment)]
+        )
         uow.audit(
             "hall.ticket_rate",
             object_type="hall_ticket",
             object_id=ticket.id,
             org_unit_id=ticket.org_unit_id,
             after={"number": ticket.number, "rating": data.score},
-        )
-        store.append(
-            uow, [_fact(ticket, store.TICKET_RATED, None, score=data.score, comment=data.comment)]
         )
         uow.commit()
         return _out(ticket)

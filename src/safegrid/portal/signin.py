@@ -2,6 +2,8 @@
 
 - A code is 6 digits, sent through the notification outbox (the sandbox SMS outbox shows
   it in dev), valid 5 minutes, used once; stored as HMAC(secret key, number key, code).
+- Codes are rationed per number and per client address (``code_throttle``): a 429 names
+  the wait.
 - Wrong codes are counted per number in the sign-in throttle table (``security.lockout``,
   source ``sms``): the 5th failure locks the number for 15 minutes, whatever code comes
   next. Failures count per address too (source ``portal``).
@@ -28,6 +30,7 @@ from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.errors import AuthenticationError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
+from safegrid.portal import code_throttle
 from safegrid.portal.identity import PortalIdentity
 from safegrid.portal.models import PortalCustomer, PortalSession, PortalSignInCode
 from safegrid.security import lockout
@@ -35,7 +38,7 @@ from safegrid.security.fields import index_value, matches
 from safegrid.security.masking import mask
 
 CODE_VALID_FOR: Final = timedelta(minutes=5)
-RESEND_AFTER: Final = timedelta(seconds=60)
+RESEND_AFTER: Final = code_throttle.BY_NUMBER.gap
 SESSION_FOR: Final = timedelta(hours=4)
 TOPIC: Final = "portal.sign_in"
 MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -84,18 +87,8 @@ def do_request_code(uow: UnitOfWork, mobile: str) -> str:
     now = clock.now()
     with uow:
         lockout.check_sources(uow, [("sms", key)], now)
-        last = uow.session.scalar(
-            select(PortalSignInCode.created_at)
-            .where(PortalSignInCode.mobile_key == key)
-            .order_by(PortalSignInCode.id.desc())
-            .limit(1)
-        )
-        if last is not None and last > now - RESEND_AFTER:
-            wait = int((last + RESEND_AFTER - now).total_seconds()) + 1
-            raise ValidationProblem(
-                f"验证码已发送，请 {wait} 秒后再获取 / a code was just sent: ask again in {wait} s",
-                field="mobile",
-            )
+        sent_to = mask("phone", mobile) or ""
+        code_throttle.admit(uow, key, sent_to, uow.actor.ip, now)
         code = f"{secrets.randbelow(1_000_000):06d}"
         row = PortalSignInCode(
             mobile_key=key,
@@ -120,7 +113,6 @@ def do_request_code(uow: UnitOfWork, mobile: str) -> str:
             )
         )
         uow.session.flush()
-        sent_to = mask("phone", mobile) or ""
         uow.audit(
             "portal.code_sent",
             object_type="portal_code",

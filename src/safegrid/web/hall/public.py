@@ -8,17 +8,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from safegrid.bootstrap import get_platform
 from safegrid.hall import monitor, queue
-from safegrid.hall.board_stream import TAIL
+from safegrid.hall.board_stream import BROADCASTER
 from safegrid.hall.catalogue import Channel, Priority
 from safegrid.hall.halls import get_hall
 from safegrid.hall.schemas import TicketTake
 from safegrid.security.actor import Actor
 from safegrid.security.guards import public
 from safegrid.web.forms import FieldErrors, submit
+from safegrid.web.hall.event_stream import EventStream
 from safegrid.web.hall.pages import TYPES
 from safegrid.web.redirects import is_htmx
 from safegrid.web.templating import render
@@ -91,11 +92,8 @@ def board(request: Request, hall_id: int) -> Response:
     "/hall/board/{hall_id}/stream",
     dependencies=[Depends(public("hall display board: live calls as server-sent events"))],
 )
-def board_stream(hall_id: int) -> StreamingResponse:
-    """Each call at this hall as it happens (``event: call``, ``{"number", "window"}``)."""
+def board_stream(hall_id: int) -> EventStream:
+    """This hall's news as it happens: ``event: call`` ``{"number", "window"}``, ``event:
+    queue`` ``{type: waiting}``, ``event: resync`` when the board fell behind."""
     get_hall(get_platform().uow(BOARD, readonly=True), hall_id)
-    return StreamingResponse(
-        TAIL.subscribe(hall_id),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return EventStream(BROADCASTER, hall_id)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import AuthenticationError, ValidationProblem
 from safegrid.portal import signin
+from safegrid.portal.code_throttle import CodeThrottledError
 from safegrid.portal.identity import anonymous_actor
 from safegrid.portal.schemas import CodeRequest, SignIn
 from safegrid.security.guards import client_ip, public
@@ -64,7 +65,7 @@ def send_code(request: Request, mobile: Annotated[str, Form(max_length=20)] = ""
         again=lambda errors, status: _page(
             request, mobile=mobile, errors=errors, status_code=status
         ),
-        refused=(ValidationProblem, LoginThrottledError),
+        refused=(ValidationProblem, LoginThrottledError, CodeThrottledError),
     )
 
 
