@@ -143,10 +143,18 @@ class Server:
         return navigation.value
 
     def create_staff(
-        self, username: str, real_name: str, post: str, unit_code: str, password: str
+        self,
+        username: str,
+        real_name: str,
+        post: str,
+        unit_code: str,
+        password: str,
+        *,
+        activate: bool = True,
     ) -> int:
         """A new account through the real service (must change password, no TOTP yet),
-        written straight into the server's database as the system would."""
+        written straight into the server's database as the system would; with
+        ``activate=False`` it waits for its security training (IAM-8) on an admin's list."""
         from safegrid.bootstrap import Platform
         from safegrid.config import Settings
         from safegrid.security import accounts, passwords
@@ -173,6 +181,8 @@ class Server:
                 accounts.NewStaff(username, real_name, Post(post), unit_id, password),
                 hasher=passwords.hasher(1, 8192),
             )
+            if not activate:
+                return account_id
             # New accounts wait for their security training (IAM-8); this one has done it.
             training.do_record_training(
                 platform.uow(Actor.system("e2e-setup", "cli")),

@@ -130,7 +130,8 @@ def _print_work(work: workday.WorkLeft | None) -> None:
             f"今日待办 / today's work: {work.receipts} receipts waiting for a checker, "
             f"{work.requests} data-use requests waiting for a head, arrears run {work.arrears_run}, "
             f"{work.shortages} cash shortages for a cashier to acknowledge, "
-            f"{work.walking_orders} walking orders set, {work.reviews} readings waiting for review"
+            f"{work.walking_orders} walking orders set, {work.reviews} readings waiting for review, "
+            f"{work.corrections} usage corrections waiting for finance"
         )
 
 

@@ -6,10 +6,12 @@ person who would do it, so it is audited like any work. For the newer desks, per
 a cash shortage (长短款) the checker recorded and the cashier has yet to acknowledge, a
 walking order its station's team leader set on the first reading book, and abnormal
 readings (register lower than the last) its meter reader confirmed with a reason, waiting
-for review. Safe to run again: the counter keys are per county and day (the counter
+for review; and a usage correction (BILL-7 退补) its meter reader proposed for the last
+closed month, waiting for finance's approval. Safe to run again: the counter keys are per county and day (the counter
 returns the same receipts, a confirmed one is not counted twice), a county whose agent
 already has a request under way gets no second one, a book with a walking order keeps it,
-and readings are queued only up to the number waiting."""
+readings are queued only up to the number waiting, and a reader with a correction waiting
+proposes no second one."""
 
 from __future__ import annotations
 
@@ -33,8 +35,11 @@ from safegrid.payments.counter.schemas import ConfirmIn, PaymentIn
 from safegrid.platform import clock, jobs
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.platform.job_runs import JobRun, RunStatus
-from safegrid.readings import books
+from safegrid.readings import books, correction_requests
 from safegrid.readings import services as readings
+from safegrid.readings.correction_models import CorrectionStatus, UsageCorrectionRequest
+from safegrid.readings.corrections import Figures
+from safegrid.readings.models import MonthlyUsage
 from safegrid.readings.route_models import ReadingReview, ReviewStatus, RouteStop
 from safegrid.readings.schemas import ReadingEntry, ReadingReviewOut
 from safegrid.security.actor import Actor
@@ -51,6 +56,13 @@ REVIEWS_PER_COUNTY: Final = 2
 BACKWARDS_BY: Final = Decimal("12.00")
 # What a reader writes when confirming it (stored as typed, in the reader's language).
 REVIEW_REASON: Final = "表盘示数确实小于上次，已拍照，疑似换表未登记"
+# The reader's correction: the frozen month was this much short (an estimate after a missed
+# AMI feed, checked against the dial).
+CORRECTION_ADDS: Final = Decimal("18.00")
+CORRECTION_REASON: Final = (
+    "集抄数据缺失按估算冻结，现场核对表盘后补录 / estimated after a missed feed"
+)
+CORRECTION_EVIDENCE: Final = "表盘照片 IMG-现场核查；抄表员现场复核记录"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +73,7 @@ class WorkLeft:
     shortages: int
     walking_orders: int
     reviews: int
+    corrections: int = 0
 
 
 def leave_work(platform: Platform) -> WorkLeft:
@@ -78,14 +91,15 @@ def leave_work(platform: Platform) -> WorkLeft:
                 .order_by(OrgUnit.code)
             ).all()
         )
-    receipts = requests = shortages = orders = reviews = 0
+    receipts = requests = shortages = orders = reviews = corrections = 0
     for _unit_id, code in counties:
         receipts += _counter_payments(platform, code)
         requests += _datause_request(platform, code)
         shortages += _cash_shortage(platform, code)
         orders += _walking_order(platform, code)
         reviews += _reading_reviews(platform, code)
-    return WorkLeft(receipts, requests, arrears_run, shortages, orders, reviews)
+        corrections += propose_correction(platform, code)
+    return WorkLeft(receipts, requests, arrears_run, shortages, orders, reviews, corrections)
 
 
 def _arrears_run_today(platform: Platform) -> str | None:
@@ -241,3 +255,40 @@ def _reading_reviews(platform: Platform, code: str) -> int:
             )
             queued += isinstance(out, ReadingReviewOut)
     return queued
+
+
+def propose_correction(platform: Platform, code: str) -> int:
+    """The county's meter reader proposes a correction of the last closed month of one
+    single-rate meter in his scope; 0 when no month is closed yet or his proposal still waits."""
+    reader = actor_from_username(platform, f"meter_reader.{code}-{STATION_SUFFIX}")
+    with platform.uow(reader, readonly=True) as uow:
+        if uow.session.scalar(
+            select(UsageCorrectionRequest.id)
+            .where(
+                UsageCorrectionRequest.proposed_by == reader.username,
+                UsageCorrectionRequest.status == CorrectionStatus.PENDING,
+            )
+            .limit(1)
+        ):
+            return 0
+        found = uow.session.execute(
+            select(Meter.asset_no, MonthlyUsage.period, MonthlyUsage.kwh)
+            .join(Meter, Meter.id == MonthlyUsage.meter_id)
+            .where(MonthlyUsage.peak_kwh.is_(None))
+            .order_by(MonthlyUsage.period.desc(), Meter.asset_no)
+            .limit(1)
+        ).first()
+    if found is None:
+        return 0
+    asset_no, period, kwh = found
+    correction_requests.do_propose_correction(
+        platform.uow(reader),
+        correction_requests.Proposal(
+            asset_no,
+            period,
+            Figures(kwh + CORRECTION_ADDS),
+            CORRECTION_REASON,
+            CORRECTION_EVIDENCE,
+        ),
+    )
+    return 1
