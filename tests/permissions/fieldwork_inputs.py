@@ -7,7 +7,9 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from safegrid.fieldwork.rectification import Colour, NewRectification, do_rectify
 from safegrid.fieldwork.supervision import do_draw
+from safegrid.security.policy import Post
 from tests.fixtures.world import Staff, World
 
 if TYPE_CHECKING:  # inputs.py imports this module
@@ -25,6 +27,17 @@ def _draw_in(w: World, unit: str) -> int:
 
 def _draws(w: World, s: Staff) -> tuple[int, int]:
     return _draw_in(w, "stationA"), _draw_in(w, "stationB")
+
+
+def _rectifications(w: World, s: Staff) -> tuple[int, int]:
+    """A yellow rectification in each station (issued by a head who sees both)."""
+    head = w.staff(Post.DEPARTMENT_HEAD, "prov")
+    workers = [w.staff(Post.FIELD_WORKER, unit) for unit in ("stationA", "stationB")]
+    inside, outside = do_rectify(
+        w.platform.uow(w.actor(head)),
+        [NewRectification(worker.id, Colour.YELLOW, "权限矩阵") for worker in workers],
+    )
+    return inside, outside
 
 
 NONE = 999_999
@@ -61,8 +74,12 @@ FIELDWORK_BODIES = {
     "POST /fieldwork/supervision/{draw_id}/review": lambda c: {
         "data": {"work_order_id": str(NONE), "record": "1"}
     },
+    # a yellow one without the written review confirmed: the service's 422 proves the guard
+    # passed, and the row stays open for the next caller
+    "POST /api/field/rectifications/{rectification_id}/progress": lambda c: {"json": {}},
+    "POST /fieldwork/rectifications/{rectification_id}/progress": lambda c: {"data": {}},
 }
-FIELDWORK_PARAMS = {"draw_id": _draws}
+FIELDWORK_PARAMS = {"draw_id": _draws, "rectification_id": _rectifications}
 FIELDWORK_ALLOWED_BUSINESS = {
     "POST /api/workorders/dispatch": {404},
     "POST /api/workorders/review": {404},
@@ -73,4 +90,6 @@ FIELDWORK_ALLOWED_BUSINESS = {
     "POST /fieldwork/dispatch": {404},
     # the draw of an empty month holds no order: "not in this draw" proves the guard passed
     "POST /fieldwork/supervision/{draw_id}/review": {422},
+    "POST /api/field/rectifications/{rectification_id}/progress": {422},
+    "POST /fieldwork/rectifications/{rectification_id}/progress": {422},
 }

@@ -19,6 +19,7 @@ from safegrid.org.models import OrgUnit
 from safegrid.platform import clock
 from safegrid.platform.uow import UnitOfWork
 from safegrid.security.masking import mask
+from safegrid.security.models import StaffAccount
 
 MINE = (
     WorkOrderStatus.DISPATCHED,
@@ -87,6 +88,47 @@ def my_orders(uow: UnitOfWork) -> list[FieldOrder]:
                 sorted(checked.get(o.id, [])),
             )
             for o, asset, address in rows
+        ]
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenRectification:
+    id: int
+    worker: str
+    colour: str
+    reason: str
+    issued_at: datetime
+    review_due_on: date | None
+    retraining_hours: Decimal
+
+
+def open_rectifications(uow: UnitOfWork, limit: int = 200) -> list[OpenRectification]:
+    """Open rectifications in the caller's scope, the oldest review due first, then red
+    (still suspended) and black; what the safety supervisor records progress on."""
+    with uow:
+        rows = uow.session.execute(
+            select(Rectification, StaffAccount.real_name)
+            .join(StaffAccount, StaffAccount.id == Rectification.worker_id)
+            .where(Rectification.cleared_at.is_(None))
+            .order_by(
+                Rectification.review_due_on.is_(None),
+                Rectification.review_due_on,
+                Rectification.issued_at,
+                Rectification.id,
+            )
+            .limit(limit)
+        ).all()
+        return [
+            OpenRectification(
+                r.id,
+                name,
+                r.colour.value,
+                r.reason,
+                r.issued_at,
+                r.review_due_on,
+                r.retraining_hours,
+            )
+            for r, name in rows
         ]
 
 

@@ -132,9 +132,9 @@ def do_record_progress(
     *,
     retraining_hours: Decimal = Decimal(0),
     written_review: bool = False,
-) -> None:
+) -> bool:
     """Record retraining hours (red) or the written review (yellow); a red one is cleared
-    once 8 h are reached. Black is never cleared here."""
+    once 8 h are reached. Black is never cleared here. Returns whether it is now cleared."""
     with (
         logged(uow, "rectification.progress_refused", "field_rectification", [rectification_id]),
         uow,
@@ -148,6 +148,20 @@ def do_record_progress(
             raise ConflictError("该整改已结束或不可解除 / closed or not clearable")
         if retraining_hours < 0 or retraining_hours > 24:
             raise ValidationProblem("培训学时须在 0–24 之间 / hours 0-24", field="retraining_hours")
+        if retraining_hours != retraining_hours.quantize(Decimal("0.1")):
+            raise ValidationProblem(
+                "培训学时最多一位小数 / hours to one decimal place", field="retraining_hours"
+            )
+        # An empty record would leave an audit entry saying progress was made when none was.
+        if row.colour == Colour.RED and retraining_hours == 0:
+            raise ValidationProblem(
+                "须填写培训学时 / enter the retraining hours", field="retraining_hours"
+            )
+        if row.colour == Colour.YELLOW and not written_review:
+            raise ValidationProblem(
+                "须确认已完成书面复查 / confirm the written review is done",
+                field="written_review",
+            )
         before = snapshot(row)
         now = clock.now()
         if row.colour == Colour.RED:
@@ -164,4 +178,6 @@ def do_record_progress(
             before=before,
             after=snapshot(row),
         )
+        cleared = row.cleared_at is not None
         uow.commit()
+        return cleared

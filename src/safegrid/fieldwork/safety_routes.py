@@ -14,6 +14,8 @@ from safegrid.fieldwork.schemas import (
     KitIn,
     KitTestBody,
     Numbers,
+    ProgressIn,
+    ProgressOut,
     RectifyIn,
     StepIn,
     SyncBatchIn,
@@ -83,3 +85,18 @@ def rectify(body: RectifyIn, work: FieldSafetyManage) -> dict[str, list[int]]:
         body.worker_id, body.colour, body.reason, body.work_order_id
     )
     return {"ids": rectification.do_rectify(work.write(), [item])}
+
+
+@router.post("/api/field/rectifications/{rectification_id}/progress", response_model=ProgressOut)
+def record_progress(
+    rectification_id: int, body: ProgressIn, work: FieldSafetyManage
+) -> ProgressOut:
+    """Retraining hours (red; cleared at 8 h) or the written review (yellow); black is
+    never cleared here (409)."""
+    cleared = rectification.do_record_progress(
+        work.write(),
+        rectification_id,
+        retraining_hours=body.retraining_hours,
+        written_review=body.written_review,
+    )
+    return ProgressOut(cleared=cleared)

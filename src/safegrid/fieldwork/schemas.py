@@ -53,6 +53,19 @@ class RectifyIn(BaseModel):
     work_order_id: int | None = Field(None, gt=0)
 
 
+class ProgressIn(BaseModel):
+    """Retraining hours of a red rectification, or the written review of a yellow one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retraining_hours: Decimal = Field(Decimal(0), ge=0, le=24, allow_inf_nan=False)
+    written_review: bool = False
+
+
+class ProgressOut(BaseModel):
+    cleared: bool
+
+
 # A phone photo of up to ~9 MB as base64. The app sends one sync request per ~8 MB of
 # photos (ADR 0034), so one request holds at most one photo of this size and the rest.
 MAX_PHOTO_CHARS = 12_000_000

@@ -10,13 +10,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import FileResponse, Response
 
-from safegrid.fieldwork import lifecycle, queries, services
+from safegrid.fieldwork import lifecycle, queries, rectification, services
 from safegrid.fieldwork.models import WorkOrderStatus
 from safegrid.fieldwork.safety_models import CheckItem
 from safegrid.security.guards import public
@@ -25,7 +26,11 @@ from safegrid.security.work import Work
 from safegrid.web.fieldwork import supervision_pages
 from safegrid.web.forms import FieldErrors, submit
 from safegrid.web.i18n import N_, request_locale, translate
-from safegrid.web.page_access import FieldSafetyViewPage, WorkordersAssignPage
+from safegrid.web.page_access import (
+    FieldSafetyManagePage,
+    FieldSafetyViewPage,
+    WorkordersAssignPage,
+)
 from safegrid.web.redirects import see_other
 from safegrid.web.templating import STATIC_DIR, render
 
@@ -101,7 +106,31 @@ class DispatchForm(BaseModel):
     order_id: int = Field(gt=0)
 
 
-DONE: Final = {"dispatched": N_("The work order has been dispatched.")}
+class ProgressForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    retraining_hours: Decimal = Decimal(0)
+    written_review: bool = False
+
+    @field_validator("retraining_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> Decimal:
+        # Decimal's own parse error is English only; the range is the service's to judge.
+        try:
+            hours = Decimal(str(value).strip() or "0")
+        except InvalidOperation:
+            hours = Decimal("NaN")
+        if not hours.is_finite():
+            raise ValueError("培训学时须为数字 / the hours must be a number")
+        return hours
+
+
+COLOURS: Final = {"yellow": N_("Yellow"), "red": N_("Red"), "black": N_("Black")}
+DONE: Final = {
+    "dispatched": N_("The work order has been dispatched."),
+    "progress": N_("The rectification progress has been recorded."),
+    "cleared": N_("The rectification has been cleared."),
+}
 
 
 def _board(
@@ -126,6 +155,9 @@ def _board(
             "errors": errors or FieldErrors(),
             "done": DONE.get(done),
             "kinds": KINDS,
+            "rectifications": queries.open_rectifications(work.read()),
+            "can_manage": work.actor.can(Perm.FIELD_SAFETY_MANAGE),
+            "colours": COLOURS,
         },
         status_code=status_code,
     )
@@ -153,3 +185,40 @@ def dispatch(
         done=lambda _: see_other(request, "/fieldwork/safety?done=dispatched"),
         again=lambda errors, status: _board(request, work, errors, status),
     )
+
+
+@router.post("/fieldwork/rectifications/{rectification_id}/progress")
+def record_progress(
+    request: Request,
+    rectification_id: int,
+    work: FieldSafetyManagePage,
+    retraining_hours: Annotated[str, Form(max_length=8)] = "",
+    written_review: Annotated[str, Form(max_length=4)] = "",
+) -> Response:
+    """FLD-8 on the dashboard: retraining hours of a red one, the written review of a
+    yellow one; either may clear it."""
+    return submit(
+        request,
+        ProgressForm,
+        {"retraining_hours": retraining_hours, "written_review": bool(written_review)},
+        ("retraining_hours", "written_review"),
+        lambda data: rectification.do_record_progress(
+            work.write(),
+            rectification_id,
+            retraining_hours=data.retraining_hours,
+            written_review=data.written_review,
+        ),
+        done=lambda cleared: see_other(
+            request, f"/fieldwork/safety?done={'cleared' if cleared else 'progress'}"
+        ),
+        again=lambda errors, status: _board(request, work, _whole_form(errors), status),
+    )
+
+
+def _whole_form(errors: FieldErrors) -> FieldErrors:
+    """One small form per row has no field to mark: every message goes on top."""
+    out = FieldErrors()
+    for messages in errors.values():
+        for message in messages:
+            out.add(None, message)
+    return out
