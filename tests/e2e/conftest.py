@@ -194,6 +194,27 @@ class Server:
         finally:
             platform.dispose()
 
+    def rectify(self, worker: str, by: str, colour: str, reason: str) -> int:
+        """A rectification (FLD-8) issued by ``by`` through the real service into the
+        server's database; the demo's day has none, and the safety supervisor's walk
+        needs one to review."""
+        from safegrid.bootstrap import Platform
+        from safegrid.config import Settings
+        from safegrid.fieldwork.rectification import Colour, NewRectification, do_rectify
+        from safegrid.security.cli_identity import actor_from_username
+
+        worker_id = self.scalar("SELECT id FROM staff_accounts WHERE username = ?", worker)
+        assert isinstance(worker_id, int), worker
+        platform = Platform(Settings(database_url=f"sqlite:///{self.db_path}", env="dev"))
+        try:
+            [rid] = do_rectify(
+                platform.uow(actor_from_username(platform, by)),
+                [NewRectification(worker_id, Colour(colour), reason)],
+            )
+            return rid
+        finally:
+            platform.dispose()
+
     @staticmethod
     def screenshot(page: Page, name: str) -> Path:
         SHOTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,11 @@ behind a toggle, the page never scrolls sideways); the head closes a month, fina
 the reader's correction of it (BILL-7) and the data security officer the data-use request
 the head passed on; the team leader rejects a backwards reading; the hall agent and the
 hall manager accept the 业扩 applications; the system admin activates a new colleague after
-recording his training. Posts with nothing to do in the demo's day (field worker: his
-orders are worked in the field app, tests/e2e/test_field_app.py; safety supervisor,
-contractor) land on their list and the page of their kind of work opens; the auditor, who
-has no queue, searches the audit trail and exports what he found.
+recording his training; the safety supervisor records the written review of a yellow
+rectification the team leader issued. Posts with nothing to do in the demo's day (field
+worker: his orders are worked in the field app, tests/e2e/test_field_app.py; contractor)
+land on their list and the page of their kind of work opens; the auditor, who has no queue,
+searches the audit trail and exports what he found.
 
 余姚 accounts not used by other browser tests (TOTP replay, IAM-3). Screenshots of what
 each post sees first go to SAFEGRID_SHOTS (my-work-<post>.png)."""
@@ -335,10 +336,27 @@ def test_auditor_searches_the_trail_and_exports_it(server: Server, browser: Brow
     page.context.close()
 
 
+@pytest.mark.browser
+def test_safety_supervisor_records_the_written_review(server: Server, browser: Browser) -> None:
+    # The demo's day has no rectification: the team leader issues a yellow one (FLD-8), the
+    # supervisor's list leads to the dashboard, where he records its written review.
+    rid = server.rectify(f"field_worker.{STATION}", f"team_leader.{STATION}", "yellow", "记录不全")
+    page, waiting = _my_day(
+        browser, server, f"safety_supervisor.{STATION}", "fieldwork.written_reviews_due"
+    )
+    row = page.get_by_test_id(f"rectification-{rid}")
+    with page.expect_navigation():
+        row.locator("button[type=submit]").click()
+    expect(page.locator(".notice.ok")).to_contain_text("整改已解除")
+    expect(page.get_by_test_id(f"rectification-{rid}")).to_have_count(0)
+    page.goto("/")
+    assert _count(page, "fieldwork.written_reviews_due") == waiting - 1
+    page.context.close()
+
+
 # Nothing of theirs waits in the demo's day: the list is there and their work's page opens.
 IDLE = [
     f"field_worker.{STATION}",
-    f"safety_supervisor.{STATION}",
     f"contractor.{STATION}",
 ]
 
