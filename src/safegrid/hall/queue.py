@@ -175,7 +175,10 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
         skills = [BusinessType(k) for k in window.skills.split(",")]
         # "Not serving" sits inside the claim, so a serving window locks no ticket; the
         # claim is a new statement, so it sees what a press it waited for committed.
-        serving = exists().where(T.c.window_id == window.id, T.c.status == TicketStatus.CALLED)
+        busy = T.alias("busy")
+        serving = exists().where(
+            busy.c.window_id == window.id, busy.c.status == TicketStatus.CALLED
+        )
         pick = claim_skipping_locked(
             select(T.c.id)
             .where(
