@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Row, Table, and_, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from safegrid.customers.models import Customer
 from safegrid.hall import alarms, store, waits
 from safegrid.hall.catalogue import BusinessType, TicketStatus, WindowStatus, letter
-from safegrid.hall.halls import hall_with_profile, window_in_scope
+from safegrid.hall.halls import NO_WINDOW, hall_with_profile
 from safegrid.hall.models import HallWindow, Ticket
 from safegrid.hall.schemas import Rating, TicketOut, TicketTake, Transfer
 from safegrid.org.models import OrgUnit
@@ -37,9 +37,14 @@ from safegrid.platform.uow import UnitOfWork
 NO_TICKET = "排队号不存在 / ticket not found"
 OTHER_HALL = "该窗口不属于您所在的营业厅 / this window belongs to another hall"
 T = cast(Table, Ticket.__table__)
+# A ticket is read and returned as a row, not an entity: a queue operation reads one
+# ticket once, and the ORM's identity bookkeeping would cost more than the statement.
+# (The entity's columns, so the row scope still applies to every read.)
+Record = Row[*tuple[Any, ...]]  # a row of any columns, read by name
+TICKET = tuple(getattr(Ticket, c.key) for c in T.c)
 
 
-def _out(t: Ticket, people_ahead: int = 0, wait: int = 0, window: int | None = None) -> TicketOut:
+def _out(t: Record, people_ahead: int = 0, wait: int = 0, window: int | None = None) -> TicketOut:
     return TicketOut(
         id=t.id,
         hall_id=t.org_unit_id,
@@ -55,7 +60,7 @@ def _out(t: Ticket, people_ahead: int = 0, wait: int = 0, window: int | None = N
     )
 
 
-def _facts(t: Ticket) -> dict[str, Any]:
+def _facts(t: Record) -> dict[str, Any]:
     return {"number": t.number, "business_type": t.business_type.value, "priority": t.priority}
 
 
@@ -81,22 +86,23 @@ def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
     # handed out twice, however many kiosks take at once (platform.numbering).
     prefix = f"Q{hall_id}-{day:%Y%m%d}-{code}"
     [full] = numbering.take(s, prefix, digits=4)
-    ticket = Ticket(
-        org_unit_id=hall_id,
-        business_day=day,
-        business_type=data.business_type,
-        number=code + full[len(prefix) :],
-        priority=int(data.priority),
-        channel=data.channel,
-        customer_id=data.customer_id,
-        status=TicketStatus.WAITING,
-        taken_at=now,
-        call_count=0,
-    )
-    s.add(ticket)
-    s.flush()
-    ahead = waits.people_ahead(s, ticket)
-    minutes = waits.predicted_minutes(s, hall_id, data.business_type, ahead)
+    ticket = s.execute(
+        insert(T)
+        .values(
+            org_unit_id=hall_id,
+            business_day=day,
+            business_type=data.business_type,
+            number=code + full[len(prefix) :],
+            priority=int(data.priority),
+            channel=data.channel,
+            customer_id=data.customer_id,
+            status=TicketStatus.WAITING,
+            taken_at=now,
+            call_count=0,
+        )
+        .returning(*T.c)
+    ).one()
+    ahead, minutes = waits.ahead_and_wait(s, ticket)
     # The audit chain's head row is locked until commit: take it last.
     store.append(
         uow,
@@ -121,15 +127,37 @@ def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
     return _out(ticket, ahead, minutes)
 
 
-def _window_for_agent(uow: UnitOfWork, window_id: int, *, lock: bool = False) -> HallWindow:
-    """The window, if the caller works at its hall (system actors drive simulations)."""
-    window = window_in_scope(uow, window_id, lock=lock)
-    actor = uow.actor
-    if actor.account_id is not None:
-        hall = uow.session.get(OrgUnit, window.org_unit_id)
-        if hall is None or not works_at(actor.org_unit_id, hall):
-            raise PermissionDeniedError(OTHER_HALL)
-    return window
+def _works_here(uow: UnitOfWork, hall: OrgUnit) -> None:
+    """Agents act only at their own hall (system actors drive simulations)."""
+    if uow.actor.account_id is not None and not works_at(uow.actor.org_unit_id, hall):
+        raise PermissionDeniedError(OTHER_HALL)
+
+
+def _window_to_call(uow: UnitOfWork, window_id: int) -> Record:
+    """The caller's window with its hall, its row locked until the transaction ends."""
+    row = uow.session.execute(
+        select(
+            HallWindow.id,
+            HallWindow.org_unit_id,
+            HallWindow.number,
+            HallWindow.skills,
+            HallWindow.status,
+            OrgUnit,
+        )
+        .join(OrgUnit, OrgUnit.id == HallWindow.org_unit_id)
+        .where(HallWindow.id == window_id)
+        .with_for_update(of=HallWindow)
+    ).first()
+    if row is None:
+        raise NotFoundError(NO_WINDOW)
+    _works_here(uow, row.OrgUnit)
+    return row
+
+
+def _serving_number(uow: UnitOfWork, window_id: int) -> str | None:
+    return uow.session.scalar(
+        select(T.c.number).where(T.c.window_id == window_id, T.c.status == TicketStatus.CALLED)
+    )
 
 
 def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
@@ -138,23 +166,23 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
     with uow:
         s = uow.session
         # Presses at one window queue on its row: a second press waits for the first to
-        # commit and is refused by the serving check below, before it has locked a ticket
-        # that another window would then skip as taken and miss.
-        window = _window_for_agent(uow, window_id, lock=True)
+        # commit and then finds the window serving, before it has locked a ticket that
+        # another window would then skip as taken and miss.
+        window = _window_to_call(uow, window_id)
         if window.status != WindowStatus.OPEN:
             raise ConflictError("窗口未开放 / the window is not open", field="window_id")
-        serving = s.scalar(
-            select(T.c.number).where(T.c.window_id == window.id, T.c.status == TicketStatus.CALLED)
-        )
-        if serving is not None:
-            raise ConflictError(
-                f"请先办结 {serving} / finish ticket {serving} first", field="window_id"
-            )
         now = clock.now()
         skills = [BusinessType(k) for k in window.skills.split(",")]
+        # "Not serving" sits inside the claim, so a serving window locks no ticket; the
+        # claim is a new statement, so it sees what a press it waited for committed.
+        busy = T.alias("busy")
+        serving = exists().where(
+            busy.c.window_id == window.id, busy.c.status == TicketStatus.CALLED
+        )
         pick = claim_skipping_locked(
             select(T.c.id)
             .where(
+                ~serving,
                 T.c.org_unit_id == window.org_unit_id,
                 T.c.business_day == clock.business_day(now),
                 T.c.status == TicketStatus.WAITING,
@@ -167,7 +195,7 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
             .limit(1)
         ).scalar_subquery()
         try:
-            row = s.execute(
+            ticket = s.execute(
                 update(T)
                 .where(T.c.id == pick, T.c.status == TicketStatus.WAITING)
                 .values(
@@ -178,16 +206,20 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
                     call_count=1,
                     served_by=uow.actor.username[:64],
                 )
-                .returning(T.c.id)
+                .returning(*T.c)
             ).first()
         except IntegrityError:
             # Another press at this same window won the one serving slot.
             raise ConflictError(
                 "该窗口正在叫号 / this window is already calling", field="window_id"
             ) from None
-        if row is None:
+        if ticket is None:
+            number = _serving_number(uow, window.id)
+            if number is not None:
+                raise ConflictError(
+                    f"请先办结 {number} / finish ticket {number} first", field="window_id"
+                )
             return None
-        ticket = s.get_one(Ticket, row.id, populate_existing=True)
         store.append(uow, [_fact(ticket, store.TICKET_CALLED, window.number)])
         uow.audit(
             "hall.ticket_call",
@@ -200,7 +232,7 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
         return _out(ticket, window=window.number)
 
 
-def _fact(t: Ticket, kind: str, window_number: int | None, **extra: Any) -> store.Fact:
+def _fact(t: Record, kind: str, window_number: int | None, **extra: Any) -> store.Fact:
     return store.Fact(
         t.org_unit_id,
         kind,
@@ -211,44 +243,51 @@ def _fact(t: Ticket, kind: str, window_number: int | None, **extra: Any) -> stor
     )
 
 
-def _serving(uow: UnitOfWork, ticket_id: int) -> tuple[Ticket, HallWindow]:
-    """A ticket being served at a window of the caller's hall."""
-    ticket = uow.session.scalars(select(Ticket).where(Ticket.id == ticket_id)).first()
-    if ticket is None:
+def _serving(uow: UnitOfWork, ticket_id: int) -> tuple[Record, int]:
+    """A ticket being served at a window of the caller's hall, and that window's number
+    (ticket, window and hall in one read)."""
+    row = uow.session.execute(
+        select(*TICKET, HallWindow.number.label("at_window"), OrgUnit)
+        .outerjoin(HallWindow, HallWindow.id == Ticket.window_id)
+        .outerjoin(OrgUnit, OrgUnit.id == HallWindow.org_unit_id)
+        .where(Ticket.id == ticket_id)
+    ).first()
+    if row is None:
         raise NotFoundError(NO_TICKET)
-    if ticket.status != TicketStatus.CALLED or ticket.window_id is None:
+    if row.status != TicketStatus.CALLED or row.window_id is None:
         raise ConflictError(
-            f"{ticket.number} 不在办理中 / ticket {ticket.number} is not being served",
+            f"{row.number} 不在办理中 / ticket {row.number} is not being served",
             field="ticket_id",
         )
-    return ticket, _window_for_agent(uow, ticket.window_id)
+    if row.at_window is None or row.OrgUnit is None:
+        raise NotFoundError(NO_WINDOW)
+    _works_here(uow, row.OrgUnit)
+    return row, row.at_window
 
 
-def _move(uow: UnitOfWork, ticket: Ticket, expect: TicketStatus, **values: Any) -> None:
-    """Change the ticket only if it is still in ``expect`` (a concurrent change → 409)."""
+def _move(uow: UnitOfWork, ticket: Record, expect: TicketStatus, **values: Any) -> Record:
+    """Change the ticket only if it is still in ``expect`` (a concurrent change → 409);
+    returns it as changed."""
     done = uow.session.execute(
-        update(T)
-        .where(T.c.id == ticket.id, T.c.status == expect)
-        .values(**values)
-        .returning(T.c.id)
+        update(T).where(T.c.id == ticket.id, T.c.status == expect).values(**values).returning(*T.c)
     ).first()
     if done is None:
         raise ConflictError(
             f"{ticket.number} 状态已变化 / ticket {ticket.number} changed meanwhile",
             field="ticket_id",
         )
-    uow.session.refresh(ticket)
+    return done
 
 
 def _finish(uow: UnitOfWork, ticket_id: int, kind: str, to: TicketStatus) -> TicketOut:
     with uow:
-        ticket, window = _serving(uow, ticket_id)
+        ticket, window_number = _serving(uow, ticket_id)
         if kind == store.TICKET_RECALLED:
-            _move(uow, ticket, TicketStatus.CALLED, call_count=T.c.call_count + 1)
+            ticket = _move(uow, ticket, TicketStatus.CALLED, call_count=T.c.call_count + 1)
         else:
             now = clock.now()
             called = ticket.called_at or now
-            _move(
+            ticket = _move(
                 uow,
                 ticket,
                 TicketStatus.CALLED,
@@ -256,7 +295,7 @@ def _finish(uow: UnitOfWork, ticket_id: int, kind: str, to: TicketStatus) -> Tic
                 finished_at=now,
                 service_seconds=int((now - called).total_seconds()),
             )
-        store.append(uow, [_fact(ticket, kind, window.number, calls=ticket.call_count)])
+        store.append(uow, [_fact(ticket, kind, window_number, calls=ticket.call_count)])
         uow.audit(
             f"hall.{kind}",
             object_type="hall_ticket",
@@ -265,7 +304,7 @@ def _finish(uow: UnitOfWork, ticket_id: int, kind: str, to: TicketStatus) -> Tic
             after={"number": ticket.number, "status": ticket.status.value},
         )
         uow.commit()
-        return _out(ticket, window=window.number)
+        return _out(ticket, window=window_number)
 
 
 _STEPS = {
@@ -286,24 +325,24 @@ def do_transfer(uow: UnitOfWork, ticket_id: int, data: Transfer) -> TicketOut:
     """Back into the queue for another business type or a named window of the same hall;
     it keeps its number and place (its id), so it is called before later arrivals."""
     with uow:
-        ticket, window = _serving(uow, ticket_id)
+        ticket, window_number = _serving(uow, ticket_id)
         values: dict[str, Any] = {"status": TicketStatus.WAITING, "window_id": None}
         if data.window_id is not None:
-            target = uow.session.scalars(
-                select(HallWindow).where(HallWindow.id == data.window_id)
+            target = uow.session.execute(
+                select(HallWindow.id, HallWindow.org_unit_id).where(HallWindow.id == data.window_id)
             ).first()
             if target is None or target.org_unit_id != ticket.org_unit_id:
                 raise ValidationProblem(
                     "目标窗口不在本厅 / the target window is not in this hall", field="window_id"
                 )
-            if target.id == window.id:
+            if target.id == ticket.window_id:
                 raise ValidationProblem(
                     "不能转给本窗口 / transfer to another window", field="window_id"
                 )
             values["target_window_id"] = target.id
         else:
             values["business_type"] = data.business_type
-        _move(uow, ticket, TicketStatus.CALLED, **values)
+        ticket = _move(uow, ticket, TicketStatus.CALLED, **values)
         uow.audit(
             "hall.ticket_transfer",
             object_type="hall_ticket",
@@ -317,7 +356,7 @@ def do_transfer(uow: UnitOfWork, ticket_id: int, data: Transfer) -> TicketOut:
                 _fact(
                     ticket,
                     store.TICKET_TRANSFERRED,
-                    window.number,
+                    window_number,
                     to_window=data.window_id,
                 )
             ],
@@ -326,25 +365,35 @@ def do_transfer(uow: UnitOfWork, ticket_id: int, data: Transfer) -> TicketOut:
         return _out(ticket)
 
 
+def _ticket(uow: UnitOfWork, ticket_id: int) -> Record:
+    ticket = uow.session.execute(select(*TICKET).where(Ticket.id == ticket_id)).first()
+    if ticket is None:
+        raise NotFoundError(NO_TICKET)
+    return ticket
+
+
 def do_rate(uow: UnitOfWork, ticket_id: int, data: Rating) -> TicketOut:
     """The evaluation pad's 1–5 and comment, once, for a ticket that was served."""
     with uow:
-        ticket = uow.session.scalars(select(Ticket).where(Ticket.id == ticket_id)).first()
-        if ticket is None:
-            raise NotFoundError(NO_TICKET)
-        if ticket.status != TicketStatus.COMPLETED:
-            raise ConflictError(
-                "只能评价已办结的业务 / only a served ticket can be rated", field="ticket_id"
+        # The entity's UPDATE, so the row scope applies; only a refusal reads the ticket
+        # again to say why.
+        ticket = uow.session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id == ticket_id,
+                Ticket.status == TicketStatus.COMPLETED,
+                Ticket.rating.is_(None),
             )
-        done = uow.session.execute(
-            update(T)
-            .where(T.c.id == ticket.id, T.c.rating.is_(None))
             .values(rating=data.score, rating_comment=data.comment or None)
-            .returning(T.c.id)
+            .returning(*TICKET),
+            execution_options={"synchronize_session": False},
         ).first()
-        if done is None:
+        if ticket is None:
+            if _ticket(uow, ticket_id).status != TicketStatus.COMPLETED:
+                raise ConflictError(
+                    "只能评价已办结的业务 / only a served ticket can be rated", field="ticket_id"
+                )
             raise ConflictError("该业务已评价 / this ticket is already rated", field="ticket_id")
-        uow.session.refresh(ticket)
         store.append(
             uow, [_fact(ticket, store.TICKET_RATED, None, score=data.score, comment=data.comment)]
         )
@@ -361,18 +410,11 @@ def do_rate(uow: UnitOfWork, ticket_id: int, data: Rating) -> TicketOut:
 
 def ticket_status(uow: UnitOfWork, ticket_id: int) -> TicketOut:
     with uow:
-        ticket = uow.session.scalars(select(Ticket).where(Ticket.id == ticket_id)).first()
-        if ticket is None:
-            raise NotFoundError(NO_TICKET)
-        ahead = waits.people_ahead(uow.session, ticket)
+        ticket = _ticket(uow, ticket_id)
+        ahead, minutes = waits.ahead_and_wait(uow.session, ticket)
         window = (
             uow.session.scalar(select(HallWindow.number).where(HallWindow.id == ticket.window_id))
             if ticket.window_id
             else None
-        )
-        minutes = (
-            waits.predicted_minutes(uow.session, ticket.org_unit_id, ticket.business_type, ahead)
-            if ticket.status == TicketStatus.WAITING
-            else 0
         )
         return _out(ticket, ahead, minutes, window)

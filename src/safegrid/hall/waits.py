@@ -5,59 +5,62 @@ refreshed each evening), shared by the open windows that serve the type."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from safegrid.hall.catalogue import BusinessType, TicketStatus, WindowStatus, default_minutes
+from safegrid.hall.catalogue import TicketStatus, WindowStatus, default_minutes
 from safegrid.hall.models import HallWindow, ServiceStat, Ticket
 
 
-def people_ahead(s: Session, t: Ticket) -> int:
+def ahead_and_wait(s: Session, t: Any) -> tuple[int, int]:
+    """People ahead of the waiting ticket ``t`` (a ticket or a row of one) and its predicted
+    minutes; (0, 0) once it is called. One statement: it runs with every ticket taken."""
     if t.status != TicketStatus.WAITING:
-        return 0
+        return 0, 0
     same_line = (
         Ticket.target_window_id == t.target_window_id
         if t.target_window_id is not None
         else and_(Ticket.target_window_id.is_(None), Ticket.business_type == t.business_type)
     )
-    return int(
-        s.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                Ticket.org_unit_id == t.org_unit_id,
-                Ticket.business_day == t.business_day,
-                Ticket.status == TicketStatus.WAITING,
-                same_line,
-                or_(
-                    Ticket.priority > t.priority,
-                    and_(Ticket.priority == t.priority, Ticket.id < t.id),
-                ),
-            )
+    ahead = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.org_unit_id == t.org_unit_id,
+            Ticket.business_day == t.business_day,
+            Ticket.status == TicketStatus.WAITING,
+            same_line,
+            or_(
+                Ticket.priority > t.priority,
+                and_(Ticket.priority == t.priority, Ticket.id < t.id),
+            ),
         )
-        or 0
+        .scalar_subquery()
     )
-
-
-def service_minutes(s: Session, hall_id: int, kind: BusinessType) -> float:
-    seconds = s.scalar(
-        select(ServiceStat.avg_seconds).where(
-            ServiceStat.org_unit_id == hall_id, ServiceStat.business_type == kind
+    # Skills are a comma list: ",payment,consult," contains ",payment," and nothing longer.
+    windows = (
+        select(func.count())
+        .select_from(HallWindow)
+        .where(
+            HallWindow.org_unit_id == t.org_unit_id,
+            HallWindow.status == WindowStatus.OPEN,
+            (literal(",") + HallWindow.skills + literal(",")).contains(
+                f",{t.business_type.value},", autoescape=True
+            ),
         )
+        .scalar_subquery()
     )
-    return seconds / 60 if seconds else default_minutes(kind)
-
-
-def serving_windows(s: Session, hall_id: int, kind: BusinessType) -> int:
-    skills = s.scalars(
-        select(HallWindow.skills).where(
-            HallWindow.org_unit_id == hall_id, HallWindow.status == WindowStatus.OPEN
+    seconds = (
+        select(ServiceStat.avg_seconds)
+        .where(
+            ServiceStat.org_unit_id == t.org_unit_id,
+            ServiceStat.business_type == t.business_type,
         )
-    ).all()
-    return sum(1 for text in skills if kind.value in text.split(","))
-
-
-def predicted_minutes(s: Session, hall_id: int, kind: BusinessType, ahead: int) -> int:
-    windows = max(1, serving_windows(s, hall_id, kind))
-    return math.ceil(ahead * service_minutes(s, hall_id, kind) / windows)
+        .scalar_subquery()
+    )
+    row = s.execute(select(ahead, windows, seconds)).one()
+    people = int(row[0] or 0)
+    minutes = row[2] / 60 if row[2] else default_minutes(t.business_type)
+    return people, math.ceil(people * minutes / max(1, int(row[1] or 0)))
