@@ -118,25 +118,6 @@ def _days_between_pg(element: days_between, compiler: Any, **kw: Any) -> str:
     return f"({a} - {b})"
 
 
-class plus_days(FunctionElement[Any]):
-    """A DATE value moved by a whole number of days (a literal)."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(plus_days, "sqlite")
-def _plus_days_sqlite(element: plus_days, compiler: Any, **kw: Any) -> str:
-    day, n = (compiler.process(c, **kw) for c in element.clauses)
-    return f"date({day}, ({n}) || ' days')"
-
-
-@compiles(plus_days, "postgresql")
-def _plus_days_pg(element: plus_days, compiler: Any, **kw: Any) -> str:
-    day, n = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(CAST({day} AS DATE) + CAST({n} AS INTEGER))"
-
-
 def insert_skipping_conflicts(table: Any, dialect_name: str) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` (same words on both backends, but SQLAlchemy
     builds it only from a dialect's own ``insert``): rows that would break a unique
