@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import ibis
@@ -69,3 +70,15 @@ def load(
 
 def collect(expr: ibis.Table) -> pd.DataFrame:
     return expr.to_pyarrow().to_pandas()
+
+
+def batches(expr: ibis.Table, rows: int) -> Iterator[pa.RecordBatch]:
+    """``expr``'s rows as Arrow record batches of about ``rows`` rows, without holding the
+    whole result. DuckDB is asked directly: Ibis 12 streams it through a cursor call that
+    DuckDB 2 no longer has."""
+    backend = ibis.get_backend(expr)
+    if backend.name == "duckdb":
+        reader = backend.con.sql(str(backend.compile(expr))).to_arrow_reader(rows)
+        yield from reader
+        return
+    yield from expr.to_pyarrow_batches(chunk_size=rows)

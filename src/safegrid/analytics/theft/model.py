@@ -47,9 +47,7 @@ def features(
     cohort = None
     if cohort_source is not None:
         cohort = engines.load(backend, "cohort", cohort_source[["customer", "day", "kwh"]])
-    frame = engines.collect(customer_features(table, cohort)).set_index("customer")
-    # Engines return NULL-able integers as objects; the model reads floats with NaN.
-    return frame[list(FEATURES)].astype("float64")
+    return customer_features(table, cohort)
 
 
 def training_set(
