@@ -53,6 +53,8 @@ FEATURES: tuple[str, ...] = (
     "min_week_ratio",
     "cp_ratio",
     "cp_var_ratio",
+    "ac1_r60",
+    "step_r60",
 )
 
 

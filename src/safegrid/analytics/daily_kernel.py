@@ -14,12 +14,12 @@ import math
 import numba
 import numpy as np
 
-N_FEATURES = 27
+N_FEATURES = 29
 ZERO_KWH = 0.02  # a London day below this is a meter reading of nothing
 # A variance below this share of the squared mean is rounding, not spread: the injected
 # flat mean has none, so its correlations are unknown rather than noise in the last bits.
 FLAT = 1e-12
-C, H, R90, R30 = 0, 1, 2, 3
+C, H, R90, R30, R60 = 0, 1, 2, 3, 4
 NAN = math.nan
 
 
@@ -76,10 +76,10 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
     width = x.shape[0]
     # acc[field, window] for the windows C, H, R90, R30; fields: count, sum, squares,
     # cohort-relative count and sum, cohort sum, squares and product with the reading.
-    acc = np.zeros((8, 4))
-    # Reading and previous reading pairs in C and H (lag 1 and the day-to-day step):
-    # count, sums, squares, product, step; then zero readings.
-    pair = np.zeros((8, 2))
+    acc = np.zeros((8, 5))
+    # Reading and previous reading pairs in C, H and R60 (lag 1 and the day-to-day step):
+    # count, sums, squares, product, step; then zero readings (C and H).
+    pair = np.zeros((8, 3))
     wk_s = np.zeros((2, 7))
     wk_n = np.zeros((2, 7))
     mon_s = np.zeros(12)
@@ -109,8 +109,10 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
             _add(acc, C, v, c, has_rel, rel)
             if b < 90:
                 _add(acc, R90, v, c, has_rel, rel)
-                if b < 30:
-                    _add(acc, R30, v, c, has_rel, rel)
+                if b < 60:
+                    _add(acc, R60, v, c, has_rel, rel)
+                    if b < 30:
+                        _add(acc, R30, v, c, has_rel, rel)
         elif b < 730:
             _add(acc, H, v, c, has_rel, rel)
         w = 0 if b < 365 else (1 if b < 730 else -1)
@@ -128,6 +130,14 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
                 pair[4, w] += prev * prev
                 pair[5, w] += v * prev
                 pair[6, w] += abs(v - prev)
+                if b < 60:
+                    pair[0, 2] += 1.0
+                    pair[1, 2] += v
+                    pair[2, 2] += prev
+                    pair[3, 2] += v * v
+                    pair[4, 2] += prev * prev
+                    pair[5, 2] += v * prev
+                    pair[6, 2] += abs(v - prev)
         if b < 365:
             run = run + 1.0 if is_zero else 0.0
             best_run = max(best_run, run)
@@ -207,9 +217,9 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
         pair[6],
         pair[7],
     )
-    m = np.empty(4)
-    rm = np.empty(4)
-    for k in range(4):
+    m = np.empty(5)
+    rm = np.empty(5)
+    for k in range(5):
         m[k] = _div(s[k], n[k])
         rm[k] = _div(sr[k], nr[k])
     sd90 = math.sqrt(_var(n[R90], s[R90], q[R90]))
@@ -254,6 +264,8 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
     out[24] = _div(min_week, m[H])
     out[25] = cp
     out[26] = cp_var
+    out[27] = _corr(pn[2], px[2], pp[2], pxx[2], ppp[2], pxp[2])
+    out[28] = _div(_div(step[2], pn[2]), m[R60])
 
 
 @numba.njit(cache=True, parallel=True)

@@ -28,4 +28,7 @@ def test_ana_1_spark_and_duckdb_give_the_same_features(spark: Any) -> None:
     on_spark = _on(engines.connect("spark", spark=spark), daily)
     assert list(on_duckdb.index) == ids
     pd.testing.assert_frame_equal(on_duckdb, on_spark, check_exact=False, rtol=1e-9, atol=1e-9)
-    assert on_duckdb.notna().all().all()
+    # Every feature is compared on real values: the last 60 days of the flat-mean and the
+    # zeroed customer are flat, so only their lag-1 autocorrelation there is unknown.
+    assert on_duckdb.drop(columns=["ac1_r60"]).notna().all().all()
+    assert on_duckdb["ac1_r60"].notna().sum() >= 6
