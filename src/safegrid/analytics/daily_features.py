@@ -74,4 +74,4 @@ def customer_features(
     frames = [features_of(m) for m in matrices(daily, cohort_source, memory_bytes=memory_bytes)]
     if not frames:
         return pd.DataFrame(columns=list(FEATURES), index=pd.Index([], name="customer"))
-    return pd.concat(frames)
+    return pd.concat(frames).sort_index()

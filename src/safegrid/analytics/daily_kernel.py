@@ -15,6 +15,9 @@ import numba
 import numpy as np
 
 N_FEATURES = 29
+# Two years and one day: the features look two years back, and the day before the oldest
+# of them is the "previous reading" of that oldest day.
+WIDTH = 731
 ZERO_KWH = 0.02  # a London day below this is a meter reading of nothing
 # A variance below this share of the squared mean is rounding, not spread: the injected
 # flat mean has none, so its correlations are unknown rather than noise in the last bits.
@@ -270,16 +273,12 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
 
 @numba.njit(cache=True, parallel=True)
 def features(x: np.ndarray, last: np.ndarray, cohort: np.ndarray) -> np.ndarray:
-    """The features of every row of the day matrix ``x``. ``cohort`` is the cohort's mean
-    per day from its first day; ``last[i]`` is row i's last day counted from that first day,
-    so column b of row i is the cohort's day ``last[i] - b``."""
+    """The features of every row of the day matrix ``x`` (column d = the input's first day
+    + d), each row read backwards from its last day ``last[i]`` over at most ``WIDTH``
+    days; ``cohort[d]`` is the cohort's mean on day d."""
     out = np.empty((x.shape[0], N_FEATURES))
-    width = x.shape[1]
     for i in numba.prange(x.shape[0]):
-        co = np.full(width, NAN)
-        for b in range(width):
-            day = last[i] - b
-            if 0 <= day < cohort.shape[0]:
-                co[b] = cohort[day]
-        _row(x[i], co, out[i])
+        end = last[i] + 1
+        start = max(0, end - WIDTH)
+        _row(x[i, start:end][::-1], cohort[start:end][::-1], out[i])
     return out

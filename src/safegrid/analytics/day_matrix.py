@@ -1,17 +1,19 @@
-"""Readings laid out as a day matrix: one row per customer, column ``b`` holding his reading
-``b`` days before his own last day (NaN where there was none). The engine (Ibis on DuckDB
-or Spark) does what it is good at — the customers' last days, the cohort's mean per day,
-streaming the readings as Arrow batches; numpy places them (ADR 0040).
+"""Readings laid out as a day matrix: one row per customer, one column per calendar day of
+the input (NaN where he had no reading), and each row's last day. The engine (Ibis on
+DuckDB or Spark) streams the readings as Arrow batches; one pass places them and, when the
+cohort is the input itself, sums the cohort's mean per day on the way (ADR 0040).
 
-The readings are streamed once per part; a part is a range of customers sized so that its
-matrix fits ``memory_bytes``, so a population larger than memory is read in several passes
-instead of failing."""
+A customer's features look back from his own last day, so a row is read backwards from
+``last[i]``. A population whose matrix would not fit ``memory_bytes`` is read in several
+passes, a hash range of customers each; the cohort is then summed in a pass of its own, as
+it always is when it comes from another population."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import ibis.expr.types as ir
 import numba
@@ -22,19 +24,16 @@ import pyarrow.compute as pc
 
 from safegrid.analytics import engines
 
-# Two years and one day: the features look two years back, and the day before the oldest
-# of them is the "previous reading" of that oldest day.
-WIDTH = 731
 BATCH_ROWS = 1 << 20
 MEMORY_BYTES = 6 << 30
 
 
 @dataclass(frozen=True)
 class DayMatrix:
-    """``kwh[i, b]``: customer ``customers[i]`` on the day ``b`` days before his last day,
-    ``last[i]`` days after the cohort's first day; NaN where he had no reading or the cohort
-    had none that day (the reading then cannot be compared). ``cohort[d]``: the cohort's
-    mean on its first day + d."""
+    """``kwh[i, d]``: customer ``customers[i]`` on the input's first day + d (NaN where he
+    had no reading, or the cohort had none that day: it then cannot be compared);
+    ``last[i]``: the column of his last day (-1 if he has none); ``cohort[d]``: the cohort's
+    mean that day (NaN where it had none)."""
 
     customers: pd.Index
     last: np.ndarray
@@ -49,111 +48,131 @@ def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(column.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _cohort_by_day(cohort: pa.Table) -> tuple[int, np.ndarray]:
-    """The cohort's mean per day as a vector from its first day (NaN on days it lacks)."""
-    days = _days(cohort.column("day"))
-    if len(days) == 0:
-        return 0, np.full(1, np.nan)
-    first = int(days.min())
-    vector = np.full(int(days.max()) - first + 1, np.nan)
-    vector[days - first] = cohort.column("cohort").to_numpy(zero_copy_only=False)
-    return first, vector
+class _Rows:
+    """Matrix row numbers handed out in order of first appearance. Exports come grouped by
+    meter, so only the first reading of each run of equal customers is looked up; readings
+    in any order give the same rows, only slower."""
 
+    def __init__(self) -> None:
+        self.row_of: dict[Any, int] = {}
 
-def _row_of(customers: pa.Array, index: pd.Index) -> np.ndarray:
-    """Each reading's matrix row. Exports come grouped by meter, so the lookup is done once
-    per run of equal customers; readings in any order give the same answer, only slower."""
-    n = len(customers)
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = np.flatnonzero(
-        np.concatenate(
-            [[True], pc.not_equal(customers[1:], customers[:-1]).to_numpy(zero_copy_only=False)]
+    def of(self, customers: pa.Array) -> np.ndarray:
+        n = len(customers)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        changes = pc.not_equal(customers[1:], customers[:-1]).to_numpy(zero_copy_only=False)
+        starts = np.flatnonzero(np.concatenate([[True], changes]))
+        heads = customers.take(pa.array(starts)).to_pylist()
+        row_of = self.row_of
+        rows = np.fromiter(
+            (row_of.setdefault(c, len(row_of)) for c in heads), dtype=np.int64, count=len(heads)
         )
-    )
-    heads = customers.take(pa.array(starts)).to_numpy(zero_copy_only=False)
-    rows = index.get_indexer(heads)
-    return np.repeat(rows, np.diff(np.append(starts, n)))
+        return np.repeat(rows, np.diff(np.append(starts, n)))
 
 
 @numba.njit(cache=True)
 def _place(
     kwh: np.ndarray,
-    rows: np.ndarray,
-    values: np.ndarray,
     last: np.ndarray,
+    rows: np.ndarray,
     at: np.ndarray,
-    cohort: np.ndarray,
+    values: np.ndarray,
+    comparable: np.ndarray,
+    sums: np.ndarray,
+    counts: np.ndarray,
 ) -> None:
-    """Each reading into its row and column (``last`` and ``at`` count from the cohort's
-    first day); one it cannot be compared with the cohort on is left out."""
-    width = kwh.shape[1]
+    """Each reading into its row and day column, each row's last day, and the day's sum and
+    count for the cohort. A reading on a day the cohort lacks (``comparable``) is left out."""
     for j in range(rows.shape[0]):
         row, day, value = rows[j], at[j], values[j]
-        if row < 0 or math.isnan(value) or day < 0 or day >= cohort.shape[0]:
+        last[row] = max(last[row], day)
+        if math.isnan(value):
             continue
-        back = last[row] - day
-        if 0 <= back < width and not math.isnan(cohort[day]):
-            kwh[row, back] = value
+        sums[day] += value
+        counts[day] += 1.0
+        if comparable[day]:
+            kwh[row, day] = value
 
 
-def _parts(ends: pd.DataFrame, width: int, memory_bytes: int) -> list[pd.DataFrame]:
-    # kwh and cohort, float64 each, plus the features' working copies of one block.
-    per_customer = width * 8 * 2
-    size = max(1, memory_bytes // per_customer)
-    return [ends.iloc[i : i + size] for i in range(0, max(len(ends), 1), size)]
+@numba.njit(cache=True)
+def _sum_days(at: np.ndarray, values: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> None:
+    for j in range(at.shape[0]):
+        day, value = at[j], values[j]
+        if 0 <= day < sums.shape[0] and not math.isnan(value):
+            sums[day] += value
+            counts[day] += 1.0
 
 
-def matrices(
-    daily: ir.Table,
-    cohort_source: ir.Table | None = None,
-    *,
-    width: int = WIDTH,
-    memory_bytes: int = MEMORY_BYTES,
-) -> Iterator[DayMatrix]:
-    """Day matrices of ``daily`` (``customer, day, kwh``, one row per customer and day),
-    customers in ascending order, as few as memory allows. The cohort is the mean of
-    ``cohort_source`` (default ``daily``) per day."""
-    source = daily if cohort_source is None else cohort_source
-    cohort = source.group_by("day").aggregate(cohort=source.kwh.cast("float64").mean())
-    first_day, cohort_vector = _cohort_by_day(cohort.to_pyarrow())
-    spans = daily.group_by("customer").aggregate(
-        first_day=daily.day.min(), last_day=daily.day.max()
-    )
-    ends_table = spans.to_pyarrow()
-    ends = pd.DataFrame(
-        {
-            "customer": ends_table.column("customer").to_pandas(),
-            "last_day": _days(ends_table.column("last_day")),
-        }
-    )
-    ends = ends.sort_values("customer", kind="stable", ignore_index=True)
-    if len(ends):
-        span = int(ends["last_day"].max()) - int(_days(ends_table.column("first_day")).min())
-        width = max(1, min(width, span + 1))
-    parts = _parts(ends, width, memory_bytes)
-    for part in parts:
-        readings = daily.select("customer", "day", "kwh")
-        if len(parts) > 1:
-            lo, hi = part["customer"].iloc[0], part["customer"].iloc[-1]
-            readings = readings.filter((readings.customer >= lo) & (readings.customer <= hi))
-        yield _fill(readings, part, width, first_day, cohort_vector)
+def _cohort(source: ir.Table, first: int, span: int) -> np.ndarray:
+    """The mean of ``source`` per day of the span (NaN on days it has no reading)."""
+    sums, counts = np.zeros(span), np.zeros(span)
+    for batch in engines.batches(source.select("day", "kwh"), BATCH_ROWS):
+        values = batch.column("kwh").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        _sum_days(_days(batch.column("day")) - first, values, sums, counts)
+    return _means(sums, counts)
+
+
+def _means(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    means: np.ndarray = np.full(len(sums), np.nan)
+    np.divide(sums, counts, out=means, where=counts > 0)
+    return means
+
+
+def _grown(kwh: np.ndarray, last: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Room for at least ``rows`` rows, by half again each time (few copies)."""
+    if rows <= len(kwh):
+        return kwh, last
+    size = max(rows, len(kwh) * 3 // 2)
+    bigger = np.full((size, kwh.shape[1]), np.nan)
+    bigger[: len(kwh)] = kwh
+    longer = np.full(size, -1, dtype=np.int64)
+    longer[: len(last)] = last
+    return bigger, longer
 
 
 def _fill(
-    readings: ir.Table,
-    part: pd.DataFrame,
-    width: int,
-    first_day: int,
-    cohort_vector: np.ndarray,
+    readings: ir.Table, first: int, span: int, guess: int, cohort: np.ndarray | None
 ) -> DayMatrix:
-    index = pd.Index(part["customer"])
-    last_day = part["last_day"].to_numpy()
-    last = last_day - first_day
-    kwh = np.full((len(part), width), np.nan)
-    for batch in engines.batches(readings, BATCH_ROWS):
-        rows = _row_of(batch.column("customer"), index)
-        days = _days(batch.column("day"))
+    """One pass over ``readings``; the cohort is summed from them unless given."""
+    rows = _Rows()
+    kwh = np.full((max(guess, 1), span), np.nan)
+    last = np.full(len(kwh), -1, dtype=np.int64)
+    sums, counts = np.zeros(span), np.zeros(span)
+    comparable = np.ones(span, dtype=np.bool_) if cohort is None else ~np.isnan(cohort)
+    for batch in engines.batches(readings.select("customer", "day", "kwh"), BATCH_ROWS):
+        row = rows.of(batch.column("customer"))
+        kwh, last = _grown(kwh, last, len(rows.row_of))
         values = batch.column("kwh").cast(pa.float64()).to_numpy(zero_copy_only=False)
-        _place(kwh, rows, values, last, days - first_day, cohort_vector)
-    return DayMatrix(index, last, kwh, cohort_vector)
+        _place(kwh, last, row, _days(batch.column("day")) - first, values, comparable, sums, counts)
+    n = len(rows.row_of)
+    if cohort is None:
+        cohort = _means(sums, counts)
+    return DayMatrix(pd.Index(list(rows.row_of)), last[:n], kwh[:n], cohort)
+
+
+def matrices(
+    daily: ir.Table, cohort_source: ir.Table | None = None, *, memory_bytes: int = MEMORY_BYTES
+) -> Iterator[DayMatrix]:
+    """Day matrices of ``daily`` (``customer, day, kwh``, one row per customer and day),
+    as few as ``memory_bytes`` allows. The cohort is the mean of ``cohort_source``
+    (default ``daily``) per day."""
+    stats = daily.aggregate(
+        first=daily.day.min(), last=daily.day.max(), readings=daily.count()
+    ).to_pyarrow()
+    readings = int(stats.column("readings")[0].as_py() or 0)
+    if readings == 0:
+        return
+    first = int(_days(stats.column("first"))[0])
+    span = int(_days(stats.column("last"))[0]) - first + 1
+    # The matrix holds at least every reading: a first guess at its rows, and at how many
+    # passes keep it within the budget.
+    guess = max(1, readings // span)
+    parts = max(1, math.ceil(guess * span * 8 / memory_bytes))
+    cohort = None
+    if cohort_source is not None or parts > 1:
+        cohort = _cohort(daily if cohort_source is None else cohort_source, first, span)
+    for part in range(parts):
+        chunk = daily
+        if parts > 1:
+            chunk = daily.filter((daily.customer.hash() % parts).abs() == part)
+        yield _fill(chunk, first, span, guess // parts, cohort)
