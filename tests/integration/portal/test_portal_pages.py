@@ -7,11 +7,11 @@ tariff advice (ANA-4)."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from safegrid.analytics.models import TariffAdvice
 from safegrid.analytics.tariff_push import run_tariff_advice
@@ -21,10 +21,10 @@ from safegrid.payments.online.models import PaymentOrder
 from safegrid.platform import clock
 from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.portal.models import FeedbackStatus, PortalFeedback
-from safegrid.readings.models import DailyReading
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
 from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.advice import a_year_of_readings
 from tests.fixtures.apps import app_for
 from tests.fixtures.billing import new_account, seed_tariffs
 from tests.fixtures.bills import Bills
@@ -166,24 +166,7 @@ def test_ana_4_the_account_page_shows_its_own_tariff_advice(world: World) -> Non
     shop, meter = new_account(world, "stationA", category="commercial", tou=True)
     home, _ = new_account(world, "stationA")
     # A peak-heavy shop (75 % of 30 kWh a day in the peak) pays less on the flat tariff.
-    first = date(2025, 11, 1)
-    rows = [
-        {
-            "meter_id": meter,
-            "day": first + timedelta(days=d),
-            "register_kwh": Decimal(30 * (d + 1)),
-            "kwh": Decimal("30.00"),
-            "peak_kwh": Decimal("22.50"),
-            "valley_kwh": Decimal("7.50"),
-            "source": "ami",
-            "org_unit_id": world.units["stationA"],
-        }
-        for d in range((date(2026, 11, 1) - first).days)
-    ]
-    with world.platform.uow(world.system()) as uow:
-        uow.session.execute(insert(DailyReading), rows)
-        uow.audit("readings.seeded_for_test", object_type="daily_readings")
-        uow.commit()
+    a_year_of_readings(world, meter, "stationA", "30.00", "22.50")
     clock.set_clock(
         clock.FixedClock(datetime.combine(date(2026, 11, 10), time(9), tzinfo=BUSINESS_TZ))
     )
