@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from safegrid.analytics.models import TariffAdvice
+from safegrid.analytics.portal_advice import newest_advice
 from safegrid.customers.models import Account
 from safegrid.demo.advice import SHOP_MOBILE, advise_once
 from safegrid.portal import accounts, statements
@@ -21,9 +22,11 @@ from tests.fixtures.world import World
 
 def test_ana_4_demo_shop_owner_reads_advice_on_the_portal(world: World) -> None:
     seed_tariffs(world)
-    _small, small_meter = new_account(world, "stationA", category="commercial", tou=True)
+    # A household nearly all in the peak pays less without bands; a shop with most of its
+    # use in the peak pays less on the flat tariff, and saves more.
+    owl, owl_meter = new_account(world, "stationA", tou=True)
     big, big_meter = new_account(world, "stationB", category="commercial", tou=True)
-    a_year_of_readings(world, small_meter, "stationA", "10.00", "7.00")
+    a_year_of_readings(world, owl_meter, "stationA", "10.00", "9.50")
     a_year_of_readings(world, big_meter, "stationB", "90.00", "63.00")
 
     bound = advise_once(world.platform, LAST)
@@ -41,4 +44,14 @@ def test_ana_4_demo_shop_owner_reads_advice_on_the_portal(world: World) -> None:
     view = statements.statement(world.platform.uow(me.actor, readonly=True), me, number)
     assert view.advice is not None and view.advice.period == "2026-10"
     assert view.advice.saving == view.advice.current_cost - view.advice.advised_cost > 0
+    assert view.advice.current_name == "一般工商业（商业）峰谷分时 / Commercial, time-of-use"
+    assert view.advice.advised_name == (
+        "一般工商业（商业）单一制（不分峰谷） / Commercial, flat (one price all day)"
+    )
+    with world.platform.uow(world.system(), readonly=True) as uow:
+        household = newest_advice(uow, owl)
+    assert household is not None and household.current_name.startswith(
+        "浙江居民生活用电（年阶梯）（峰谷分时计价） / "
+    )
+    assert household.advised_name.endswith("(annual tiers) (one price all day)")
     assert advise_once(world.platform, LAST) is None
