@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from safegrid import tables  # noqa: F401 - registers every table
 from safegrid.alerts.raise_alert import raise_alert
+from safegrid.analytics.portal_advice import newest_advice
 from safegrid.billing import reversal_steps
 from safegrid.billing.correction_repricing import reprice_after_correction
 from safegrid.billing.tariff_use import BillsUseVersions
@@ -24,6 +25,7 @@ from safegrid.config import REPO_ROOT, Settings, get_settings
 from safegrid.fieldwork import gates as field_gates
 from safegrid.platform.db import make_engine, make_session_factory
 from safegrid.platform.uow import UnitOfWork
+from safegrid.portal import tariff_advice as portal_advice
 from safegrid.readings import repricing
 from safegrid.security import alarms, audit, key_store, keyring
 from safegrid.security.actor import Actor
@@ -34,12 +36,13 @@ from safegrid.tariffs import usage as tariff_usage
 # tariffs ask billing whether a version priced bills; a bill reversal runs collection's step;
 # security raises its alerts (a password spray) through the alerts domain; field work asks
 # collection whether a disconnection's notice still stands; an approved usage correction
-# asks billing to re-price.
+# asks billing to re-price; the portal reads a customer's tariff advice from analytics.
 tariff_usage.register(BillsUseVersions())
 reversal_steps.register(apply_reversal)
 alarms.register(raise_alert)
 field_gates.register("disconnection_notice", disconnection_problems)
 repricing.register(reprice_after_correction)
+portal_advice.register(newest_advice)
 
 
 @dataclasses.dataclass

@@ -36,6 +36,7 @@ from safegrid.billing.periods import last_day as period_last_day
 from safegrid.billing.periods import of_day, shift
 from safegrid.bootstrap import Platform
 from safegrid.customers.models import Meter
+from safegrid.demo import advice as demo_advice
 from safegrid.demo import billing, profiles, readings
 from safegrid.demo import payments as demo_payments
 from safegrid.demo import reconciliation as demo_reconciliation
@@ -205,6 +206,9 @@ def complete_history(
         _fill_month(platform, actor, month, window, meters, advance)
     # The last whole month's bank statements and its reconciliation (idempotent).
     demo_reconciliation.fill_month(platform, periods.previous(plan_last))
+    # Tariff advice on the year of readings, and the portal's shop owner bound to an
+    # account it is for (idempotent).
+    demo_advice.advise_once(platform, plan_last)
     return totals(platform)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from safegrid.bootstrap import Platform, get_platform
 from safegrid.cli_support import reported
 from safegrid.customers.models import Account, Customer, CustomerKind
+from safegrid.demo.advice import SHOP_MOBILE
 from safegrid.demo.logins import require_dev
 from safegrid.notifications.models import Notification
 from safegrid.platform import clock
@@ -75,7 +76,9 @@ def how_to_sign_in() -> list[str]:
         "网上营业厅 / customer portal (phone): /portal/login on the console — mobile "
         f"{numbers} (accounts already bound);",
         "  after 获取验证码 / Send code, the SMS is in the sandbox outbox: "
-        "safegrid demo portal-code MOBILE",
+        "safegrid demo portal-code MOBILE;",
+        f"  {SHOP_MOBILE}: a business account with tariff advice (电价建议), bound once the "
+        "demo history is complete",
     ]
 
 

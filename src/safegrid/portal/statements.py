@@ -1,5 +1,6 @@
 """What a portal customer reads about one of his accounts (HALL-10): bills open and paid,
-a year of usage for the chart, and the bill and arrears notices sent about it. Every read
+a year of usage for the chart, the bill and arrears notices sent about it, and the newest
+tariff advice (ANA-4, through :mod:`.tariff_advice`). Every read
 starts from ``accounts.bound_account``: an account he has not bound is "not bound"."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from safegrid.notifications.models import Notification
 from safegrid.platform.uow import UnitOfWork
 from safegrid.portal.accounts import BoundAccount, owned
 from safegrid.portal.identity import PortalIdentity
+from safegrid.portal.tariff_advice import PortalAdvice, reader
 from safegrid.readings.models import MonthlyUsage
 
 BILLS: Final = 24
@@ -51,6 +53,7 @@ class AccountStatement:
     bills: list[PortalBill]
     usage: list[tuple[str, Decimal]]  # (period, kWh), oldest first
     notices: list[PortalNotice]
+    advice: PortalAdvice | None
 
     @property
     def outstanding(self) -> Decimal:
@@ -111,4 +114,5 @@ def statement(uow: UnitOfWork, me: PortalIdentity, account_no: str) -> AccountSt
             out,
             [(p, Decimal(k or 0)) for p, k in reversed(usage_rows)],
             [PortalNotice(n.created_at, n.topic, n.body) for n in notices],
+            reader()(uow, account.account_id),
         )

@@ -1,22 +1,32 @@
 """HALL-6 / HALL-10 through the portal's pages: sign in with the SMS code, bind, see bills
 (open and paid) and pay through the online channel (the same order service, risk engine
 and sandbox gateway as the public pay page); file a complaint, staff answer it from their
-to-do, the customer rates it; take a hall ticket from the phone."""
+to-do, the customer rates it; take a hall ticket from the phone; read an account's
+tariff advice (ANA-4)."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from safegrid.analytics.models import TariffAdvice
+from safegrid.analytics.tariff_push import run_tariff_advice
 from safegrid.customers.models import Account, Customer
 from safegrid.hall.models import Ticket
 from safegrid.payments.online.models import PaymentOrder
+from safegrid.platform import clock
+from safegrid.platform.clock import BUSINESS_TZ
 from safegrid.portal.models import FeedbackStatus, PortalFeedback
 from safegrid.security.guards import SESSION_COOKIE
 from safegrid.security.policy import Post
+from safegrid.web.i18n import LANG_COOKIE
+from tests.fixtures.advice import a_year_of_readings
 from tests.fixtures.apps import app_for
+from tests.fixtures.billing import new_account, seed_tariffs
 from tests.fixtures.bills import Bills
 from tests.fixtures.hall import Halls
 from tests.fixtures.online import Online
@@ -139,3 +149,56 @@ def test_hall_2_ticket_from_the_portal(world: World) -> None:
     with world.platform.engine.connect() as conn:
         channel = conn.scalar(select(Ticket.channel))
     assert channel is not None and channel.value == "portal"
+
+
+def _number_and_name(world: World, account_id: int) -> tuple[str, str]:
+    with world.platform.engine.connect() as conn:
+        number, name = conn.execute(
+            select(Account.number, Customer.name)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Account.id == account_id)
+        ).one()
+    return str(number), str(name)
+
+
+def test_ana_4_the_account_page_shows_its_own_tariff_advice(world: World) -> None:
+    seed_tariffs(world)
+    shop, meter = new_account(world, "stationA", category="commercial", tou=True)
+    home, _ = new_account(world, "stationA")
+    # A peak-heavy shop (75 % of 30 kWh a day in the peak) pays less on the flat tariff.
+    a_year_of_readings(world, meter, "stationA", "30.00", "22.50")
+    clock.set_clock(
+        clock.FixedClock(datetime.combine(date(2026, 11, 10), time(9), tzinfo=BUSINESS_TZ))
+    )
+    assert run_tariff_advice(world.platform, world.system())["pushed"] == 1
+    with world.platform.engine.connect() as conn:
+        stored = conn.execute(
+            select(TariffAdvice.current_cost, TariffAdvice.advised_cost, TariffAdvice.saving)
+        ).one()
+    shop_no, shop_name = _number_and_name(world, shop)
+    home_no, home_name = _number_and_name(world, home)
+    client = TestClient(app_for(world.platform), client=("10.8.0.5", 50000))
+    _signed_in(client, world)
+    for number, name in ((shop_no, shop_name), (home_no, home_name)):
+        client.post("/portal/accounts", data={"account_no": number, "proof": name})
+
+    zh = client.get(f"/portal/accounts/{shop_no}")
+    assert "一般工商业（商业）单一制（不分峰谷）" in zh.text and "每年约可节省" in zh.text
+    client.cookies.set(LANG_COOKIE, "en")
+    page = client.get(f"/portal/accounts/{shop_no}")
+    assert page.status_code == 200
+    advice = page.text.split('data-testid="portal-advice"')[1].split("</section>")[0]
+    assert "2026-10" in advice and "You would save about" in advice
+    now = "<td>Now: Commercial, time-of-use</td>"
+    advised = "<td>Advised: <strong>Commercial, flat (one price all day)</strong></td>"
+    assert f'"current">{now}<td class="num">{stored[0]}</td>' in advice
+    assert f'"advised">{advised}<td class="num">{stored[1]}</td>' in advice
+    assert f"{stored[2]} yuan a year" in advice and stored[2] >= Decimal("20.00")
+    assert 'href="/portal/queue"' in advice
+    # His other account has no advice: no block at all.
+    assert 'data-testid="portal-advice"' not in client.get(f"/portal/accounts/{home_no}").text
+    # Another customer asking for the shop's page: not bound, nothing of the advice.
+    other = TestClient(app_for(world.platform), client=("10.8.0.6", 50000))
+    _signed_in(other, world)
+    refused = other.get(f"/portal/accounts/{shop_no}")
+    assert refused.status_code == 404 and str(stored[2]) not in refused.text
