@@ -5,7 +5,9 @@ Each channel's last ``lookback`` values are normalised by their own mean and sta
 deviation, one linear map shared by all channels turns them into the next ``horizon``
 values, and the window's statistics are put back. It is DLinear's recipe without its
 trend/seasonal split (a linear map can learn that split itself) and fitted exactly
-instead of by SGD, so it trains in a second on a CPU. Prediction intervals come from the
+instead of by SGD, so it trains in a second on a CPU. A forecaster may average several
+such maps over different lookbacks; ``choose`` decides which, and each map's ridge
+strength, on validation windows only. Prediction intervals come from the
 quantiles of the absolute normalised residuals on data the fit did not see (split
 conformal prediction).
 """
