@@ -15,9 +15,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from safegrid.analytics.arrears.services import HIGH_RISK
-from safegrid.analytics.forecast import LinearForecaster, windows
 from safegrid.analytics.models import AnalyticsModel, ArrearsScore, TariffAdvice, TheftScore
-from safegrid.analytics.regional import LOOKBACK, RIDGE, daily_load
+from safegrid.analytics.regional import LOOKBACK, daily_load, fit_region
 from safegrid.billing.models import Bill
 from safegrid.collection.models import (
     InstalmentPlan,
@@ -223,8 +222,7 @@ def forecast_vs_actual(uow: UnitOfWork, org_unit_id: int | None, days: int) -> F
         return None
     series = np.array([kwh for _, kwh in load])[:, None]
     past = series[:-days]
-    x, y = windows(past, LOOKBACK, days)
-    model = LinearForecaster.fit(x, y, RIDGE)
+    model, _ = fit_region(past, days)
     forecast = model.predict(past[-LOOKBACK:, 0][None, :])[0]
     actual = series[-days:, 0]
     nonzero = actual > 0

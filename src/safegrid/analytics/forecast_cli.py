@@ -28,14 +28,14 @@ def evaluate(
     console = Console()
     for name, by_h in result.items():
         table = Table(
-            "horizon", "lookback", "ours MSE", "ours MAE", "naive MSE", "naive MAE",
+            "horizon", "lookback(s)", "ours MSE", "ours MAE", "naive MSE", "naive MAE",
             "DLinear MSE", "DLinear MAE", "PatchTST/64 MSE", "PatchTST/64 MAE",
             title=f"{name} (multivariate, z-normalised by train statistics)",
         )  # fmt: skip
         for h, row in by_h.items():
             d, p = PUBLISHED[name]["DLinear"][h], PUBLISHED[name]["PatchTST/64"][h]
             table.add_row(
-                str(h), str(row["lookback"]),
+                str(h), "+".join(str(lb) for lb in row["lookbacks"]),
                 *(f"{v:.3f}" for v in (*row["model"], *row["seasonal_naive"], *d, *p)),
             )  # fmt: skip
         console.print(table)

@@ -10,13 +10,16 @@ from datetime import date, timedelta
 import numpy as np
 from sqlalchemy import func, select
 
-from safegrid.analytics.forecast import LinearForecaster, windows
+from safegrid.analytics.forecast import LinearForecaster, Windows, choose, windows
 from safegrid.org.models import OrgUnit
 from safegrid.platform.errors import NotFoundError, ValidationProblem
 from safegrid.platform.uow import UnitOfWork
 from safegrid.readings.daily_totals import UnitDailyLoad
 
 LOOKBACK = 56  # eight weeks: the weekly rhythm eight times over
+# The candidates choose() weighs on held-out days, as on ETT: four or eight weeks, or both
+# averaged; LOOKBACK is the longest.
+LOOKBACKS = (28, LOOKBACK)
 HISTORY = 365
 RIDGE = 10.0
 
@@ -53,6 +56,23 @@ def daily_load(uow: UnitOfWork, org_unit_id: int | None) -> list[tuple[date, flo
     return [(d, float(kwh)) for d, kwh in rows]
 
 
+def fit_region(series: np.ndarray, days: int) -> tuple[LinearForecaster, tuple[np.ndarray, ...]]:
+    """The forecaster for a (days, 1) load series, and the newest windows it never saw
+    (for conformal calibration). In time order the windows are split 60 / 20 / 20: fit,
+    choosing among LOOKBACKS, calibration."""
+    n = len(series) - LOOKBACK - days + 1  # windows; the same targets for every lookback
+    fit_end = max(1, int(n * 0.6))
+    val_end = max(fit_end + 1, int(n * 0.8))
+
+    def split(lb: int) -> Windows:
+        x, y = windows(series[LOOKBACK - lb :], lb, days)
+        return x[:fit_end], y[:fit_end], x[fit_end:val_end], y[fit_end:val_end]
+
+    model, _ = choose(split, LOOKBACKS, (RIDGE,))
+    x, y = windows(series, LOOKBACK, days)
+    return model, (x[val_end:], y[val_end:])
+
+
 def forecast_load(
     uow: UnitOfWork, org_unit_id: int | None, days: int, level: float = 0.8
 ) -> LoadForecast:
@@ -65,10 +85,8 @@ def forecast_load(
             field="org_unit_id",
         )
     series = np.array([kwh for _, kwh in load])[:, None]
-    x, y = windows(series, LOOKBACK, days)
-    cut = max(1, int(len(x) * 0.8))  # intervals calibrated on windows the fit did not see
-    model = LinearForecaster.fit(x[:cut], y[:cut], RIDGE)
-    model.calibrate(x[cut:], y[cut:], levels=(level,))
+    model, (x_cal, y_cal) = fit_region(series, days)
+    model.calibrate(x_cal, y_cal, levels=(level,))
     recent = series[-LOOKBACK:, 0][None, :]
     lower, upper = model.interval(recent, level)
     last_day = load[-1][0]

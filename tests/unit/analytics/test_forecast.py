@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from safegrid.analytics.forecast import LinearForecaster, seasonal_naive, windows
+from safegrid.analytics.forecast import LinearForecaster, choose, seasonal_naive, windows
 from safegrid.analytics.forecast_eval import TEST, TRAIN, VAL, evaluate_series
 
 
@@ -51,3 +52,40 @@ def test_ana_2_protocol_splits_12_4_4_months_and_reports_both_methods() -> None:
     assert row["windows"] == TEST - 24 + 1
     assert row["model"][0] < row["seasonal_naive"][0]
     assert row["model"][1] < row["seasonal_naive"][1] and row["lookback"] == 96
+
+
+def test_ana_2_choose_keeps_the_lowest_validation_error_single_or_averaged() -> None:
+    series = _load(1400, channels=2)
+
+    def split(lb: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # the same validation targets (hours 1000..) whatever the lookback
+        return (*windows(series[:1000], lb, 24), *windows(series[1000 - lb : 1200], lb, 24))
+
+    model, val_mse = choose(split, (48, 168), (1.0, 100.0))
+    x_va, y_va = windows(series[1000 - 168 : 1200], 168, 24)
+    # the reported score is the returned model's own on the validation windows
+    assert np.isclose(val_mse, np.mean((model.predict(x_va) - y_va) ** 2))
+    singles = []
+    for lb in (48, 168):
+        x, y, xv, yv = split(lb)
+        singles += [
+            np.mean((m.predict(xv) - yv) ** 2)
+            for m in LinearForecaster.fit_path(x, y, (1.0, 100.0))
+        ]
+    assert val_mse <= min(singles) + 1e-12
+    # an average reads each member's own tail of the window and means their forecasts
+    short, long_ = (LinearForecaster.fit(*split(lb)[:2], alpha=1.0) for lb in (48, 168))
+    both = LinearForecaster.average([short, long_])
+    assert both.lookback == 168 and both.alphas == (1.0, 1.0)
+    expected = (short.predict(x_va[:, -48:]) + long_.predict(x_va)) / 2
+    assert np.allclose(both.predict(x_va), expected)
+
+
+def test_ana_2_choose_refuses_lookbacks_scored_on_different_targets() -> None:
+    series = _load(800, channels=1)
+
+    def split(lb: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return (*windows(series[:500], lb, 24), *windows(series[500:], lb, 24))
+
+    with pytest.raises(ValueError, match="same targets"):
+        choose(split, (48, 96), (1.0,))
