@@ -39,7 +39,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import time as time_of_day
@@ -361,6 +361,7 @@ class Run:
     board_polls: int = 0
     boards_connected: int = 0
     unfinished: int = 0  # still unanswered DRAIN seconds after the load stopped
+    in_flight: Counter[str] = field(default_factory=Counter)  # by kind, while unanswered
     app_cpu: float = 0.0  # CPU seconds of the server's processes during the load
     db_cpu: float = 0.0  # and of the database's
     load_cpu: float = 0.0  # and of this load generator (boards included)
@@ -423,12 +424,15 @@ async def drive(
 
     async def op(kind: str, hall: int, path: str, body: bytes, after: Any) -> None:
         t0 = time.perf_counter()  # the wait for a connection counts in the latency
+        run.in_flight[kind] += 1
         try:
             status, answer = await pool.request("POST", path, auth[hall], body)
         except (OSError, ProtocolError) as exc:
+            run.in_flight[kind] -= 1
             run.errors += 1
             run.refusals.setdefault(0, f"{kind} {path}: {type(exc).__name__} {exc}")
             return
+        run.in_flight[kind] -= 1
         run.latencies[kind].append(time.perf_counter() - t0)
         run.ops += 1
         if status >= 400:
@@ -546,7 +550,8 @@ def report(name: str, r: Run) -> None:
     )
     print(
         f"  boards subscribed {r.boards_connected}, board events {r.board_events}, "
-        f"board polls {r.board_polls}, unfinished {r.unfinished}"
+        f"board polls {r.board_polls}, unfinished {r.unfinished} "
+        f"{dict(+r.in_flight) if r.unfinished else ''}"
     )
     if r.ops and r.app_cpu:
         per_op = (r.app_cpu + r.db_cpu) / r.ops * 1000

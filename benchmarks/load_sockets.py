@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import time
 from dataclasses import dataclass
 
 HEAD_END = b"\r\n\r\n"
+IDLE_REUSE = 3.0  # seconds: below uvicorn's keep-alive timeout (5 s)
 
 
 class ProtocolError(Exception):
@@ -33,6 +35,7 @@ class _Connection(asyncio.Protocol):
         self.buffer = bytearray()
         self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.open = True
+        self.idle_since = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -115,15 +118,27 @@ class Pool:
         self, method: str, path: str, headers: bytes = b"", body: bytes = b""
     ) -> tuple[int, bytes]:
         async with self.free:
-            conn = self.idle.pop() if self.idle else await self._connect()
+            conn = self._reusable() or await self._connect()
             try:
                 answer = await conn.send(request_bytes(method, path, headers, body))
             except BaseException:
                 conn.close()
                 raise
             if conn.open:
+                conn.idle_since = time.monotonic()
                 self.idle.append(conn)
             return answer
+
+    def _reusable(self) -> _Connection | None:
+        """The most recently used open connection, unless the server may be closing it:
+        uvicorn drops a keep-alive connection after 5 s idle, and a request written into
+        that close would fail as a reset the server never saw."""
+        while self.idle:
+            conn = self.idle.pop()
+            if conn.open and time.monotonic() - conn.idle_since < IDLE_REUSE:
+                return conn
+            conn.close()
+        return None
 
     async def _connect(self) -> _Connection:
         _, conn = await asyncio.get_running_loop().create_connection(
