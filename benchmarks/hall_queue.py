@@ -17,8 +17,13 @@ mounted only by this script's app factory (``bench_app``); production has one ca
     SAFEGRID_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python benchmarks/hall_queue.py \
         [--halls 1000] [--boards 1000] [--rate 300] [--seconds 60] [--workers 2]
 
+The load generator shares the cores with the server, so it is kept cheap: raw keep-alive
+sockets with hand-built requests (``benchmarks/load_sockets.py``), not an HTTP library;
+its own CPU is printed next to the server's and the database's.
+
 Prints p50/p99 of call-next and of all operations, the sustained rate, errors, tickets
-called twice (must be 0), board events received, and the ratios against the baseline.
+called twice (must be 0), board events received, CPU per operation (server, database, load
+generator), and the ratios against the baseline.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import secrets
@@ -33,7 +39,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import time as time_of_day
@@ -57,6 +63,10 @@ from safegrid.security import authn
 from safegrid.security.api_access import HallServe, HallView
 from safegrid.security.models import AuthSession, SessionStage, StaffAccount
 from safegrid.security.policy import Post
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.load_sockets import BoardStream, CpuMeter, Pool, ProtocolError, open_board
 
 WINDOWS = 4
 PER_COUNTY = 20  # halls per county: one agent's token serves them
@@ -351,8 +361,10 @@ class Run:
     board_polls: int = 0
     boards_connected: int = 0
     unfinished: int = 0  # still unanswered DRAIN seconds after the load stopped
+    in_flight: Counter[str] = field(default_factory=Counter)  # by kind, while unanswered
     app_cpu: float = 0.0  # CPU seconds of the server's processes during the load
     db_cpu: float = 0.0  # and of the database's
+    load_cpu: float = 0.0  # and of this load generator (boards included)
 
     def pct(self, kind: str | None, q: float) -> float:
         values = sorted(v for k, vs in self.latencies.items() if kind in (None, k) for v in vs)
@@ -370,147 +382,140 @@ async def drive(
 ) -> Run:
     run = Run()
     rng = random.Random(7)
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with (
-        httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client,
-        httpx.AsyncClient(
-            base_url=base, limits=httpx.Limits(max_connections=boards + 10), timeout=None
-        ) as board_client,
-    ):
-        stop = asyncio.Event()
+    host, port = base.removeprefix("http://").split(":")
+    pool = Pool(host, int(port), CONNECTIONS)
+    auth = {h: f"Authorization: Bearer {t}\r\n".encode() for h, t in s.token_of.items()}
+    stop = asyncio.Event()
+    streams: list[BoardStream] = []
 
-        async def subscribed(hall: int) -> None:
-            with contextlib.suppress(httpx.HTTPError, asyncio.CancelledError):
-                async with board_client.stream("GET", f"/hall/board/{hall}/stream") as resp:
-                    async for line in resp.aiter_lines():
-                        if line.startswith("event: call"):
-                            run.board_events += 1
-                        elif line.startswith(": subscribed"):
-                            run.boards_connected += 1
+    async def polling(hall: int) -> None:
+        # Each polling board its own keep-alive connection, as a screen in a hall would.
+        board = Pool(host, int(port), 1)
+        await asyncio.sleep(rng.uniform(0, 2))
+        while not stop.is_set():
+            with contextlib.suppress(OSError, ProtocolError):
+                await board.request("GET", f"/api/bench/naive/board/{hall}", auth[hall])
+                run.board_polls += 1
+            await asyncio.sleep(2)
+        board.close()
 
-        async def polling(hall: int) -> None:
-            headers = {"Authorization": f"Bearer {s.token_of[hall]}"}
-            await asyncio.sleep(rng.uniform(0, 2))
-            while not stop.is_set():
-                with contextlib.suppress(httpx.HTTPError):
-                    await board_client.get(f"/api/bench/naive/board/{hall}", headers=headers)
-                    run.board_polls += 1
-                await asyncio.sleep(2)
+    board_halls = s.halls[:boards]
+    board_tasks: list[asyncio.Task[None]] = []
+    if naive_mode:
+        board_tasks = [asyncio.create_task(polling(h)) for h in board_halls]
+    else:
+        for h in board_halls:
+            streams.append(await open_board(host, int(port), f"/hall/board/{h}/stream"))
+    # The load starts once every board holds its stream (polling boards: after 2 s).
+    deadline = time.perf_counter() + 120
+    await asyncio.sleep(2)
+    while not naive_mode and sum(b.subscribed for b in streams) < boards:
+        if time.perf_counter() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    run.boards_connected = sum(b.subscribed for b in streams)
 
-        board_halls = s.halls[:boards]
-        board_tasks = [
-            asyncio.create_task((polling if naive_mode else subscribed)(h)) for h in board_halls
-        ]
-        # The load starts once every board holds its stream (polling boards: after 2 s).
-        deadline = time.perf_counter() + 120
-        await asyncio.sleep(2)
-        while not naive_mode and run.boards_connected < boards:
-            if time.perf_counter() > deadline:
-                break
-            await asyncio.sleep(0.2)
+    waiting: deque[int] = deque()  # halls with a ticket taken
+    serving: deque[tuple[int, int]] = deque()  # (hall, ticket) at a window
+    done: deque[tuple[int, int]] = deque()
+    free_windows = {h: deque(ws) for h, ws in s.windows.items()}
+    busy: dict[int, int] = {}  # ticket → window
+    pending: set[asyncio.Task[None]] = set()
 
-        waiting: deque[int] = deque()  # halls with a ticket taken
-        serving: deque[tuple[int, int]] = deque()  # (hall, ticket) at a window
-        done: deque[tuple[int, int]] = deque()
-        free_windows = {h: deque(ws) for h, ws in s.windows.items()}
-        busy: dict[int, int] = {}  # ticket → window
-        pending: set[asyncio.Task[None]] = set()
-        # Requests beyond the pool wait here, not in httpcore's pool: its queue is scanned
-        # per request (quadratic), and with thousands waiting the load generator, not the
-        # server, became the bottleneck (a run answered 0 of 12,000 operations).
-        gate = asyncio.Semaphore(CONNECTIONS)
+    async def op(kind: str, hall: int, path: str, body: bytes, after: Any) -> None:
+        t0 = time.perf_counter()  # the wait for a connection counts in the latency
+        run.in_flight[kind] += 1
+        try:
+            status, answer = await pool.request("POST", path, auth[hall], body)
+        except (OSError, ProtocolError) as exc:
+            run.in_flight[kind] -= 1
+            run.errors += 1
+            run.refusals.setdefault(0, f"{kind} {path}: {type(exc).__name__} {exc}")
+            return
+        run.in_flight[kind] -= 1
+        run.latencies[kind].append(time.perf_counter() - t0)
+        run.ops += 1
+        if status >= 400:
+            run.errors += 1
+            run.refusals.setdefault(status, f"{kind} {path}: {answer[:160]!r}")
+            return
+        after(status, answer)
 
-        async def op(
-            kind: str, hall: int, path: str, body: dict[str, Any] | None, after: Any
-        ) -> None:
-            headers = {"Authorization": f"Bearer {s.token_of[hall]}"}
-            t0 = time.perf_counter()  # the wait for a connection counts in the latency
-            try:
-                async with gate:
-                    resp = await client.post(path, json=body, headers=headers)
-            except httpx.HTTPError as exc:
-                run.errors += 1
-                run.refusals.setdefault(0, f"{kind} {path}: {type(exc).__name__} {exc}")
-                return
-            run.latencies[kind].append(time.perf_counter() - t0)
-            run.ops += 1
-            if resp.status_code >= 400:
-                run.errors += 1
-                run.refusals.setdefault(resp.status_code, f"{kind} {path}: {resp.text[:160]}")
-                return
-            after(resp)
+    pattern = ["take", "call", "complete"] * 4 + ["rate"]
+    take_body = json.dumps({"business_type": "payment", "channel": "kiosk"}).encode()
+    complete_body = json.dumps({"step": "complete"}).encode()
 
-        pattern = ["take", "call", "complete"] * 4 + ["rate"]
+    def next_op(kind: str) -> Any:
+        """The coroutine of the next operation (a take when the chosen one has nothing)."""
+        if kind == "call" and waiting and free_windows[waiting[0]]:
+            hall = waiting.popleft()
+            window = free_windows[hall].popleft()
+            prefix = "/api/bench/naive" if naive_mode else "/api/hall"
 
-        def next_op(kind: str) -> Any:
-            """The coroutine of the next operation (a take when the chosen one has nothing)."""
-            if kind == "call" and waiting and free_windows[waiting[0]]:
-                hall = waiting.popleft()
-                window = free_windows[hall].popleft()
-                prefix = "/api/bench/naive" if naive_mode else "/api/hall"
+            def called(status: int, answer: bytes) -> None:
+                if status == 204:
+                    free_windows[hall].append(window)
+                    return
+                ticket = int(json.loads(answer)["id"])
+                busy[ticket] = window
+                serving.append((hall, ticket))
 
-                def called(resp: httpx.Response) -> None:
-                    if resp.status_code == 204:
-                        free_windows[hall].append(window)
-                        return
-                    ticket = int(resp.json()["id"])
-                    busy[ticket] = window
-                    serving.append((hall, ticket))
+            return op("call", hall, f"{prefix}/windows/{window}/call-next", b"", called)
+        if kind == "complete" and serving:
+            hall, ticket = serving.popleft()
 
-                return op("call", hall, f"{prefix}/windows/{window}/call-next", None, called)
-            if kind == "complete" and serving:
-                hall, ticket = serving.popleft()
+            def completed(status: int, answer: bytes) -> None:
+                free_windows[hall].append(busy.pop(ticket))
+                done.append((hall, ticket))
 
-                def completed(resp: httpx.Response) -> None:
-                    free_windows[hall].append(busy.pop(ticket))
-                    done.append((hall, ticket))
-
-                return op(
-                    "complete",
-                    hall,
-                    f"/api/hall/tickets/{ticket}/step",
-                    {"step": "complete"},
-                    completed,
-                )
-            if kind == "rate" and done:
-                hall, ticket = done.popleft()
-                body = {"score": rng.randint(3, 5)}
-                return op("rate", hall, f"/api/hall/tickets/{ticket}/rating", body, lambda r: None)
-            hall = rng.choice(s.halls)
-            body = {"business_type": "payment", "channel": "kiosk"}
             return op(
-                "take",
-                hall,
-                f"/api/hall/halls/{hall}/tickets",
-                body,
-                lambda r: waiting.append(hall),
+                "complete", hall, f"/api/hall/tickets/{ticket}/step", complete_body, completed
             )
+        if kind == "rate" and done:
+            hall, ticket = done.popleft()
+            body = json.dumps({"score": rng.randint(3, 5)}).encode()
+            return op("rate", hall, f"/api/hall/tickets/{ticket}/rating", body, lambda *_: None)
+        hall = rng.choice(s.halls)
+        return op(
+            "take",
+            hall,
+            f"/api/hall/halls/{hall}/tickets",
+            take_body,
+            lambda *_: waiting.append(hall),
+        )
 
-        cpu_at_start = (tree_cpu(cpu[0]), tree_cpu(cpu[1]))
-        started = time.perf_counter()
-        n = 0
-        while (now := time.perf_counter() - started) < seconds:
-            due = n / rate
-            if due > now:
-                await asyncio.sleep(due - now)
-            task = asyncio.create_task(next_op(pattern[n % len(pattern)]))
-            n += 1
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-        if pending:
-            # An overloaded server is not waited for forever: what is left is counted.
-            _, late = await asyncio.wait(pending, timeout=DRAIN)
-            run.unfinished = len(late)
-            for task in late:
-                task.cancel()
-        run.seconds = time.perf_counter() - started
-        run.app_cpu = tree_cpu(cpu[0]) - cpu_at_start[0]
-        run.db_cpu = tree_cpu(cpu[1]) - cpu_at_start[1]
-        stop.set()
-        await asyncio.sleep(1)
-        for t in board_tasks:
-            t.cancel()
-        await asyncio.gather(*board_tasks, return_exceptions=True)
+    cpu_at_start = (tree_cpu(cpu[0]), tree_cpu(cpu[1]))
+    meter = CpuMeter()
+    meter.start()
+    started = time.perf_counter()
+    n = 0
+    while (now := time.perf_counter() - started) < seconds:
+        due = n / rate
+        if due > now:
+            await asyncio.sleep(due - now)
+        task = asyncio.create_task(next_op(pattern[n % len(pattern)]))
+        n += 1
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    if pending:
+        # An overloaded server is not waited for forever: what is left is counted.
+        _, late = await asyncio.wait(pending, timeout=DRAIN)
+        run.unfinished = len(late)
+        for task in late:
+            task.cancel()
+    run.seconds = time.perf_counter() - started
+    run.app_cpu = tree_cpu(cpu[0]) - cpu_at_start[0]
+    run.db_cpu = tree_cpu(cpu[1]) - cpu_at_start[1]
+    run.load_cpu = meter.seconds()
+    run.board_events = sum(b.calls for b in streams)
+    stop.set()
+    await asyncio.sleep(1)
+    for t in board_tasks:
+        t.cancel()
+    await asyncio.gather(*board_tasks, return_exceptions=True)
+    for b in streams:
+        b.close()
+    pool.close()
     return run
 
 
@@ -545,7 +550,8 @@ def report(name: str, r: Run) -> None:
     )
     print(
         f"  boards subscribed {r.boards_connected}, board events {r.board_events}, "
-        f"board polls {r.board_polls}, unfinished {r.unfinished}"
+        f"board polls {r.board_polls}, unfinished {r.unfinished} "
+        f"{dict(+r.in_flight) if r.unfinished else ''}"
     )
     if r.ops and r.app_cpu:
         per_op = (r.app_cpu + r.db_cpu) / r.ops * 1000
@@ -553,6 +559,11 @@ def report(name: str, r: Run) -> None:
             f"  CPU per operation {per_op:.1f} ms (server {r.app_cpu / r.ops * 1000:.1f}, "
             f"database {r.db_cpu / r.ops * 1000:.1f}): 2 idle cores would serve at most "
             f"{2000 / per_op:.0f} ops/s"
+        )
+    if r.ops:
+        print(
+            f"  load generator CPU {r.load_cpu:.1f} s = {r.load_cpu / r.seconds * 100:.0f} % "
+            f"of one core, {r.load_cpu / r.ops * 1000:.2f} ms per operation (boards included)"
         )
     for status, first in sorted(r.refusals.items()):
         print(f"  {f'refused {status}' if status else 'transport error'}: {first}")

@@ -37,6 +37,9 @@ from safegrid.platform.uow import UnitOfWork
 NO_TICKET = "排队号不存在 / ticket not found"
 OTHER_HALL = "该窗口不属于您所在的营业厅 / this window belongs to another hall"
 T = cast(Table, Ticket.__table__)
+# Once: a fresh alias builds a proxy of each of the table's 20 columns when first read,
+# which cost call-next about 0.7 ms of CPU per press.
+_BUSY = T.alias("busy")
 # A ticket is read and returned as a row, not an entity: a queue operation reads one
 # ticket once, and the ORM's identity bookkeeping would cost more than the statement.
 # (The entity's columns, so the row scope still applies to every read.)
@@ -175,9 +178,8 @@ def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
         skills = [BusinessType(k) for k in window.skills.split(",")]
         # "Not serving" sits inside the claim, so a serving window locks no ticket; the
         # claim is a new statement, so it sees what a press it waited for committed.
-        busy = T.alias("busy")
         serving = exists().where(
-            busy.c.window_id == window.id, busy.c.status == TicketStatus.CALLED
+            _BUSY.c.window_id == window.id, _BUSY.c.status == TicketStatus.CALLED
         )
         pick = claim_skipping_locked(
             select(T.c.id)

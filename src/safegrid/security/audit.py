@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from safegrid.platform import clock
@@ -150,6 +150,20 @@ def record(
     return pending.row
 
 
+# Built once: every audited change runs these three, and building them anew (operators,
+# coercions) cost about as much Python as executing them from the compiled cache.
+_HEAD_ROW = unscoped("the chain head is one utility-wide row")
+_ONE_CHAIN = unscoped("every unit's entries join the one chain")
+_TAKE_SEQS = (
+    update(AuditHead)
+    .where(AuditHead.id == HEAD_ID)
+    .values(seq=AuditHead.seq + bindparam("n"))
+    .returning(AuditHead.seq, AuditHead.last_hash)
+)
+_INSERT_ENTRIES = insert(_ENTRIES)
+_SET_LAST_HASH = update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=bindparam("h"))
+
+
 def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:
     """Chain ``pending`` after the current head in the caller's transaction: one head
     update takes the chain's row lock (every backend) and numbers them all, one executemany
@@ -157,13 +171,7 @@ def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:
     if not pending:
         return
     session.flush()
-    row = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .values(seq=AuditHead.seq + len(pending))
-        .returning(AuditHead.seq, AuditHead.last_hash),
-        execution_options=unscoped("the chain head is one utility-wide row"),
-    ).one()
+    row = session.execute(_TAKE_SEQS, {"n": len(pending)}, execution_options=_HEAD_ROW).one()
     seq, prev_hash = int(row[0]) - len(pending), str(row[1])
     at = clock.now()
     rows: list[dict[str, Any]] = []
@@ -209,16 +217,9 @@ def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:
         prev_hash = digest
     # One Core executemany: an ORM flush of a batch's entries cost more in Python (unit of
     # work bookkeeping per object) than the database spent on the rows.
-    session.execute(
-        insert(_ENTRIES),
-        rows,
-        execution_options=unscoped("every unit's entries join the one chain"),
-    )
+    session.execute(_INSERT_ENTRIES, rows, execution_options=_ONE_CHAIN)
     session.info[LAST_SEQ] = seq
-    session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=prev_hash),
-        execution_options=unscoped("the chain head is one utility-wide row"),
-    )
+    session.execute(_SET_LAST_HASH, {"h": prev_hash}, execution_options=_HEAD_ROW)
 
 
 class ChainWriter:

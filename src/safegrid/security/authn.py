@@ -14,7 +14,7 @@ from typing import Literal, NoReturn
 
 import pyotp
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from safegrid.org.models import OrgUnit
@@ -366,16 +366,24 @@ class ResolvedSession:
     contractor: ContractorView | None = None
 
 
+# Built once: every authenticated request runs it.
+_SESSION_OF_TOKEN = (
+    select(AuthSession, StaffAccount, OrgUnit.path)
+    .join(StaffAccount, StaffAccount.id == AuthSession.account_id)
+    .join(OrgUnit, OrgUnit.id == StaffAccount.org_unit_id)
+    .where(AuthSession.token_hash == bindparam("digest"), AuthSession.kind == bindparam("kind"))
+)
+_BEFORE_SCOPE = unscoped("a token names its account before any scope")
+
+
 def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
     """The live session behind a token, or AuthenticationError."""
     now = clock.now()
     with uow:
         row = uow.session.execute(
-            select(AuthSession, StaffAccount, OrgUnit.path)
-            .join(StaffAccount, StaffAccount.id == AuthSession.account_id)
-            .join(OrgUnit, OrgUnit.id == StaffAccount.org_unit_id)
-            .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind),
-            execution_options=unscoped("a token names its account before any scope"),
+            _SESSION_OF_TOKEN,
+            {"digest": token_digest(token), "kind": kind},
+            execution_options=_BEFORE_SCOPE,
         ).first()
         if row is None:
             raise AuthenticationError("未登录或会话无效 / not signed in")

@@ -10,6 +10,7 @@ forgotten filter fails closed instead of leaking another county's customers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Any
 
@@ -96,6 +97,20 @@ def _subtree_ids(path: str) -> Any:
     return select(OrgUnit.id).where(OrgUnit.path.startswith(path))
 
 
+@functools.lru_cache(maxsize=4096)
+def _subtree_criteria(path: str) -> tuple[Any, ...]:
+    """The two criteria of an org subtree, built once per path: every statement of every
+    request runs through this hook. They are SQL with the path bound in, not rows, so
+    nothing read from the database is kept (a moved account gets a new path, a new key)."""
+    subtree = _subtree_ids(path)
+    return (
+        with_loader_criteria(
+            OrgScoped, lambda cls: cls.org_unit_id.in_(subtree), include_aliases=True
+        ),
+        with_loader_criteria(OrgUnit, lambda cls: cls.path.startswith(path), include_aliases=True),
+    )
+
+
 def _is_reason(value: object) -> bool:
     return isinstance(value, str) and len(value.strip()) >= _MIN_REASON
 
@@ -119,18 +134,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
     if scope is None:
         raise ScopeMissingError("query run without a scope; open the session through a UnitOfWork")
     if scope.org_path is not None:
-        subtree = _subtree_ids(scope.org_path)
-        path = scope.org_path
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                OrgScoped, lambda cls: cls.org_unit_id.in_(subtree), include_aliases=True
-            ),
-            with_loader_criteria(
-                OrgUnit,
-                lambda cls: cls.path.startswith(path),
-                include_aliases=True,
-            ),
-        )
+        state.statement = state.statement.options(*_subtree_criteria(scope.org_path))
     if scope.reading_area_ids is not None:
         from safegrid.customers.models import Meter
 

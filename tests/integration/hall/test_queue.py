@@ -37,6 +37,25 @@ def test_hall_2_numbers_per_type_people_ahead_and_predicted_wait(hall_world: Hal
     assert second.predicted_wait_minutes == 3
 
 
+def test_hall_2_people_ahead_of_a_ticket_sent_to_a_named_window(hall_world: Halls) -> None:
+    """A ticket transferred to a window waits in that window's own line: only tickets sent
+    to the same window count ahead of it, not those waiting for their type."""
+    h = hall_world
+    h.open("hallA")
+    pay = h.window("hallA", 1, "payment")
+    named = h.window("hallA", 2, "payment,new_connection")
+    agent = _agent(h)
+    uow = h.world.platform.uow
+    first, second = h.take("hallA"), h.take("hallA")
+    h.take("hallA")  # waits by type: not in the named window's line
+    for t in (first, second):
+        called = queue.do_call_next(uow(agent), pay)
+        assert called is not None and called.id == t.id
+        queue.do_transfer(uow(agent), t.id, Transfer(window_id=named))
+    ahead = [queue.ticket_status(uow(agent), t.id).people_ahead for t in (first, second)]
+    assert ahead == [0, 1]
+
+
 def test_hall_2_call_next_by_skill_then_priority_then_order(hall_world: Halls) -> None:
     h = hall_world
     h.open("hallA")
