@@ -85,8 +85,10 @@ lint: venv
 test-sqlite: venv
 	$(call pytest,env -u SAFEGRID_DATABASE_URL $(BIN)/pytest -m "not browser" -q $(PYTEST_WORKERS))
 
+# Only the tests whose outcome can depend on the database (marker `database`, set from the
+# fixtures a test requests: tests/fixtures/stages.py, ADR 0044); the SQLite stage runs all.
 test-postgres: venv
-	$(call pytest,scripts/with-postgres.sh $(BIN)/pytest -m "not browser" -q $(PYTEST_WORKERS))
+	$(call pytest,scripts/with-postgres.sh $(BIN)/pytest -m "not browser and database" -q $(PYTEST_WORKERS))
 
 test-browser: venv
 	@if [ ! -d tests/e2e ]; then echo "tests/e2e does not exist - no browser tests"; exit 0; fi; \

@@ -23,6 +23,8 @@ pytest_plugins = [
     "tests.fixtures.online",
     "tests.fixtures.csrf",
     "tests.fixtures.hall",
+    "tests.fixtures.stages",
+    "tests.fixtures.scratch_sqlite",
 ]
 
 # pytest-xdist workers start with COLUMNS=80 and LINES=24 set, which fixes the width of

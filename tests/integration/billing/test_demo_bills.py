@@ -21,6 +21,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry
 from safegrid.tariffs.calculation import calculate
 from safegrid.tariffs.models import Tariff, TariffVersion
+from tests.fixtures.scratch_sqlite import SchemaCopy
 
 SYSTEM = Actor.system("test", "job")
 
@@ -35,7 +36,9 @@ def test_bill_4_complete_months_of_a_reading_window() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform, DemoSummary]]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, migrated_schema: SchemaCopy
+) -> Iterator[tuple[Platform, DemoSummary]]:
     db: Path = tmp_path_factory.mktemp("demo-bills") / "d.db"
     platform = Platform(
         Settings(
@@ -46,7 +49,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform, D
             secret_key="test-secret-key-for-demo-billing-tests",
         )
     )
-    platform.migrate()
+    migrated_schema(platform)
     set_platform(platform)
     try:
         yield platform, generate(platform, seed=11, customers=120, days=75)

@@ -16,12 +16,15 @@ from safegrid.config import Settings
 from safegrid.demo.billing import correct_one_account
 from safegrid.demo.generator import generate
 from safegrid.security.actor import Actor
+from tests.fixtures.scratch_sqlite import SchemaCopy
 
 SYSTEM = Actor.system("test", "job")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, migrated_schema: SchemaCopy
+) -> Iterator[Platform]:
     db: Path = tmp_path_factory.mktemp("demo-correction") / "d.db"
     platform = Platform(
         Settings(
@@ -32,7 +35,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             secret_key="test-secret-key-for-demo-correction-tests",
         )
     )
-    platform.migrate()
+    migrated_schema(platform)
     set_platform(platform)
     try:
         generate(platform, seed=11, customers=150, days=400)

@@ -40,12 +40,15 @@ from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry, StaffAccount
 from safegrid.security.passwords import hasher, verify
 from safegrid.security.policy import Post
+from tests.fixtures.scratch_sqlite import SchemaCopy
 
 CUSTOMERS = 300
 DAYS = 20
 
 
-def _platform(db: Path, env: Literal["dev", "test"] = "test") -> Platform:
+def _platform(
+    migrated_schema: SchemaCopy, db: Path, env: Literal["dev", "test"] = "test"
+) -> Platform:
     platform = Platform(
         Settings(
             env=env,
@@ -55,14 +58,16 @@ def _platform(db: Path, env: Literal["dev", "test"] = "test") -> Platform:
             secret_key="test-secret-key-for-demo-generator-tests",
         )
     )
-    platform.migrate()
+    migrated_schema(platform)
     return platform
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform, DemoSummary]]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, migrated_schema: SchemaCopy
+) -> Iterator[tuple[Platform, DemoSummary]]:
     """One small demo shared by the read-only checks below (generating it is the slow part)."""
-    platform = _platform(tmp_path_factory.mktemp("demo") / "t.db")
+    platform = _platform(migrated_schema, tmp_path_factory.mktemp("demo") / "t.db")
     set_platform(platform)
     try:
         yield platform, generate(platform, seed=2026, customers=CUSTOMERS, days=DAYS)
@@ -259,8 +264,8 @@ def test_org_1_generate_refuses_a_database_that_already_has_a_tree(
     assert len(_all(platform, select(OrgUnit))) == 15
 
 
-def _identities(db: Path, seed: int) -> list[tuple[str, str | None]]:
-    platform = _platform(db)
+def _identities(migrated_schema: SchemaCopy, db: Path, seed: int) -> list[tuple[str, str | None]]:
+    platform = _platform(migrated_schema, db)
     try:
         generate(platform, seed=seed, customers=60, days=2)
         rows = _all(platform, select(Customer.name, Customer.id_number).order_by(Customer.number))
@@ -272,10 +277,12 @@ def _identities(db: Path, seed: int) -> list[tuple[str, str | None]]:
         platform.dispose()
 
 
-def test_org_1_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
-    first = _identities(tmp_path / "a.db", 7)
-    again = _identities(tmp_path / "b.db", 7)
-    other = _identities(tmp_path / "c.db", 8)
+def test_org_1_demo_is_deterministic_for_a_seed(
+    tmp_path: Path, migrated_schema: SchemaCopy
+) -> None:
+    first = _identities(migrated_schema, tmp_path / "a.db", 7)
+    again = _identities(migrated_schema, tmp_path / "b.db", 7)
+    other = _identities(migrated_schema, tmp_path / "c.db", 8)
     assert first == again
     assert first != other
 
@@ -330,8 +337,8 @@ def test_org_1_cli_generate_if_empty_twice_changes_nothing_the_second_time(
 
 
 @pytest.fixture
-def dev_demo(tmp_path: Path) -> Iterator[Platform]:
-    platform = _platform(tmp_path / "dev.db", env="dev")
+def dev_demo(tmp_path: Path, migrated_schema: SchemaCopy) -> Iterator[Platform]:
+    platform = _platform(migrated_schema, tmp_path / "dev.db", env="dev")
     generate(platform, seed=3, customers=8, days=1)
     set_platform(platform)
     try:
@@ -390,10 +397,12 @@ def test_iam_3_demo_codes_refused_outside_dev_and_for_unknown_accounts(
         test_platform.dispose()
 
 
-def test_bill_5_demo_bills_are_mostly_paid_through_the_ledger(tmp_path: Path) -> None:
+def test_bill_5_demo_bills_are_mostly_paid_through_the_ledger(
+    tmp_path: Path, migrated_schema: SchemaCopy
+) -> None:
     """The demo pays its bills by direct debit through the ledger's batch capture: most are
     paid, some stay in arrears, and the ledger adds up (PAY-7) with the chain intact."""
-    platform = _platform(tmp_path / "paid.db")
+    platform = _platform(migrated_schema, tmp_path / "paid.db")
     set_platform(platform)
     try:
         summary = generate(platform, seed=11, customers=60, days=75)

@@ -32,6 +32,7 @@ from safegrid.readings.periods import month_bounds
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.models import AuditEntry
+from tests.fixtures.scratch_sqlite import SchemaCopy
 
 SEED, CUSTOMERS, DAYS = 5, 40, 80
 PER_BLOCK = 10
@@ -42,7 +43,7 @@ class Stopped(Exception):
     """Stands for the process being killed between two statements."""
 
 
-def _platform(db: Path) -> Iterator[Platform]:
+def _platform(migrated_schema: SchemaCopy, db: Path) -> Iterator[Platform]:
     p = Platform(
         Settings(
             env="test",
@@ -52,7 +53,7 @@ def _platform(db: Path) -> Iterator[Platform]:
             secret_key="test-secret-key-for-demo-history-tests",
         )
     )
-    p.migrate()
+    migrated_schema(p)
     set_platform(p)
     try:
         yield p
@@ -135,7 +136,10 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_org_1_core_first_then_history_stopped_thrice_and_resumed_equals_one_run(
-    platform: Platform, tmp_path: Path, small_blocks: pytest.MonkeyPatch
+    platform: Platform,
+    tmp_path: Path,
+    small_blocks: pytest.MonkeyPatch,
+    migrated_schema: SchemaCopy,
 ) -> None:
     monkeypatch = small_blocks
     core = generate(platform, seed=SEED, customers=CUSTOMERS, days=DAYS, with_history=False)
@@ -207,7 +211,7 @@ def test_org_1_core_first_then_history_stopped_thrice_and_resumed_equals_one_run
     assert _history(platform) == resumed
 
     # The same seed in one uninterrupted run writes the same history, row for row.
-    for other in _platform(tmp_path / "straight.db"):
+    for other in _platform(migrated_schema, tmp_path / "straight.db"):
         generate(other, seed=SEED, customers=CUSTOMERS, days=DAYS)
         assert _history(other) == resumed
 

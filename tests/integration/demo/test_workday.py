@@ -30,10 +30,11 @@ from safegrid.security.cli_identity import actor_from_username
 from safegrid.security.work import Work
 from safegrid.web import routes as _routes  # noqa: F401 - registers the to-do providers
 from safegrid.web import todo
+from tests.fixtures.scratch_sqlite import SchemaCopy
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Platform]:
+def demo(tmp_path: Path, migrated_schema: SchemaCopy) -> Iterator[Platform]:
     platform = Platform(
         Settings(
             env="test",
@@ -43,7 +44,7 @@ def demo(tmp_path: Path) -> Iterator[Platform]:
             secret_key="test-secret-key-for-demo-workday-tests",
         )
     )
-    platform.migrate()
+    migrated_schema(platform)
     set_platform(platform)
     generate(platform, seed=5, customers=40, days=2)
     try:

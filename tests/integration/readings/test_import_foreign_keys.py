@@ -25,6 +25,7 @@ from safegrid.platform.errors import ConflictError
 from safegrid.readings import imports, store
 from safegrid.readings.models import ImportBatch, RegisterRead
 from safegrid.security.actor import Actor
+from tests.fixtures.scratch_sqlite import SchemaCopy
 
 BOGUS_READ = (
     "INSERT INTO register_reads (meter_id, read_on, total_register, estimated, source,"
@@ -33,7 +34,7 @@ BOGUS_READ = (
 
 
 @pytest.fixture
-def pooled() -> Iterator[tuple[Platform, bytes]]:
+def pooled(migrated_schema: SchemaCopy) -> Iterator[tuple[Platform, bytes]]:
     clock.set_clock(clock.FixedClock(TODAY))
     p = Platform(
         Settings(
@@ -44,7 +45,7 @@ def pooled() -> Iterator[tuple[Platform, bytes]]:
         )
     )
     try:
-        p.migrate()
+        migrated_schema(p)
         p.keyring.reload()  # loaded now: later, one connection is busy with a transaction
         state = build_utility(p, 10)
         yield p, make_csv(state, 10 * DAYS, FIRST_DAY, DAYS)
