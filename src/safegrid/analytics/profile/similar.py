@@ -13,8 +13,6 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-from sklearn.manifold import TSNE
-from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from safegrid.analytics.profile.weights import ProfileWeights
@@ -40,6 +38,8 @@ def similar(weights: ProfileWeights, frame: pd.DataFrame, account_id: int, k: in
     coords = weights.coordinates(frame)
     n = min(k + 1, len(frame))
     # A few more than asked, so ties at the k-th distance are broken by number below.
+    from sklearn.neighbors import NearestNeighbors  # here: see weights._nonnegative
+
     search = NearestNeighbors(n_neighbors=min(n + 5, len(frame)), metric="manhattan")
     distance, index = search.fit(coords).kneighbors(coords[[row]])
     u = weights.scaled(frame)
@@ -72,6 +72,8 @@ def projection(weights: ProfileWeights, frame: pd.DataFrame, seed: int = 0) -> p
         return pd.DataFrame(columns=["x", "y", "category", "total"])
     sample = frame.sample(min(MAP_POINTS, len(frame)), random_state=seed)
     coords = weights.coordinates(sample)
+    from sklearn.manifold import TSNE
+
     tsne = TSNE(
         n_components=2,
         perplexity=min(30.0, (len(sample) - 1) / 3),

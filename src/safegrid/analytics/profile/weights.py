@@ -24,11 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from safegrid.analytics.artefacts import ModelArtefact, data_hash, new_version
 from safegrid.analytics.profile.groups import FEATURES, GROUPS
@@ -82,6 +77,10 @@ class ProfileWeights:
 
 
 def _nonnegative(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # scikit-learn is imported where it is used: the console imports this module, and
+    # scikit-learn adds most of a second to every process start.
+    from sklearn.linear_model import LinearRegression
+
     if x.shape[1] == 0 or np.ptp(y) == 0:
         return np.zeros(x.shape[1])
     fit = LinearRegression(positive=True).fit(x, y)
@@ -141,6 +140,12 @@ def evaluate(frame: pd.DataFrame, label: pd.Series, seed: int = 7) -> dict[str, 
     """ROC-AUC of F(U) on held-out accounts (seeded, stratified 70/30) for the learned
     weights, the same model with equal weights, each group score alone, and an
     unconstrained logistic regression on all features (the ceiling of a linear score)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     y = label.reindex(frame.index).to_numpy(dtype="int64")
     train, test = train_test_split(
         np.arange(len(frame)), test_size=0.3, random_state=seed, stratify=y
