@@ -34,6 +34,12 @@ def _div(num: float, den: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
+def _relative(v: float, c: float) -> float:
+    """A reading over the cohort's mean that day (NaN where the cohort has none or zero)."""
+    return v / c if (c != 0.0 and not math.isnan(c)) else NAN
+
+
+@numba.njit(cache=True, inline="always")
 def _var(n: float, s: float, q: float) -> float:
     if n == 0.0:
         return NAN
@@ -102,8 +108,8 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
         week_s += v
         week_n += 1.0
         c = co[b]
-        has_rel = c != 0.0 and not math.isnan(c)
-        rel = v / c if has_rel else 0.0
+        rel = _relative(v, c)
+        has_rel = not math.isnan(rel)
         if has_rel:
             rel_n += 1.0
             rel_s += rel
@@ -181,9 +187,8 @@ def _row(x: np.ndarray, co: np.ndarray, out: np.ndarray) -> None:
         v = x[b]
         if math.isnan(v):
             continue
-        c = co[b]
-        has_rel = c != 0.0 and not math.isnan(c)
-        r = v / c if has_rel else 0.0
+        r = _relative(v, co[b])
+        has_rel = not math.isnan(r)
         if has_rel:
             an += 1.0
             as_ += r
