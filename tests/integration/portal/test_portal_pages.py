@@ -53,12 +53,7 @@ def test_hall_10_sign_in_bind_see_bills_and_pay(online: Online, bills: Bills) ->
     account_id = bills.account("stationA")
     bills.bill(account_id, "120.50", period="2026-10")
     paid = bills.bill(account_id, "80.00", period="2026-09")
-    with world.platform.engine.connect() as conn:
-        number, name = conn.execute(
-            select(Account.number, Customer.name)
-            .join(Customer, Customer.id == Account.customer_id)
-            .where(Account.id == account_id)
-        ).one()
+    number, name = _number_and_name(world, account_id)
     # The September bill is paid through the channel (its signed callback applied).
     online.gateway.pay(online.order(number, "80.00").order_no)
     assert online.deliver() == 1
