@@ -16,24 +16,24 @@ from safegrid.security.scope import unscoped
 
 
 def queue_over_threshold(
-    uow: UnitOfWork, profile: HallProfile, kind: BusinessType, waiting: int
+    uow: UnitOfWork, hall_id: int, threshold: int, kind: BusinessType, waiting: int
 ) -> int | None:
     """Alert when this ticket is the one that took the line past the threshold (once per
     crossing, not once per ticket above it)."""
-    if waiting != profile.queue_threshold + 1:
+    if waiting != threshold + 1:
         return None
     return raise_alert(
         uow.session,
         kind="hall_queue",
         object_type="hall",
-        object_id=str(profile.org_unit_id),
+        object_id=str(hall_id),
         label=kind.value,
-        before=str(profile.queue_threshold),
+        before=str(threshold),
         after=str(waiting),
-        unit_id=profile.org_unit_id,
+        unit_id=hall_id,
         actor=uow.actor,
         text=f"营业厅排队超限：{type_label(kind)} 等候 {waiting} 人（阈值 "
-        f"{profile.queue_threshold}）/ hall queue over threshold",
+        f"{threshold}）/ hall queue over threshold",
     )
 
 

@@ -54,6 +54,19 @@ def hall_with_profile(uow: UnitOfWork, hall_id: int) -> tuple[OrgUnit, HallProfi
     return row[0], row[1]
 
 
+def hall_threshold(uow: UnitOfWork, hall_id: int) -> int:
+    """The queue threshold of a hall in the caller's scope (404 outside it): what taking a
+    ticket needs, read as two columns (the entities cost a ticket ~0.3 ms of CPU)."""
+    threshold = uow.session.scalar(
+        select(HallProfile.queue_threshold)
+        .join(OrgUnit, HallProfile.org_unit_id == OrgUnit.id)
+        .where(OrgUnit.id == hall_id, OrgUnit.kind == UnitKind.HALL)
+    )
+    if threshold is None:
+        raise NotFoundError(NO_HALL)
+    return int(threshold)
+
+
 def list_halls(uow: UnitOfWork) -> list[HallOut]:
     with uow:
         rows = uow.session.execute(

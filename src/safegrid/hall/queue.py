@@ -11,15 +11,15 @@ race is a 409, not a double change.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Row, Table, and_, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from safegrid.customers.models import Customer
-from safegrid.hall import alarms, store, waits
+from safegrid.hall import alarms, queue_batches, store, waits
 from safegrid.hall.catalogue import BusinessType, TicketStatus, WindowStatus, letter
-from safegrid.hall.halls import NO_WINDOW, hall_with_profile
+from safegrid.hall.halls import NO_WINDOW, hall_threshold
 from safegrid.hall.models import HallWindow, Ticket
 from safegrid.hall.schemas import Rating, TicketOut, TicketTake, Transfer
 from safegrid.org.models import OrgUnit
@@ -70,16 +70,19 @@ def _facts(t: Record) -> dict[str, Any]:
 def do_take_ticket(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
     """A numbered ticket for today (from the kiosk, the portal, the phone line or an agent),
     with the people ahead of it and the wait predicted from the hall's own history."""
-    with uow:
-        out = take(uow, hall_id, data)
-        uow.commit()
-        return out
+    return queue_batches.run(uow, take_job(hall_id, data))
+
+
+def take_job(hall_id: int, data: TicketTake) -> queue_batches.Job[TicketOut]:
+    return queue_batches.Job(
+        (queue_batches.TAKE, hall_id, data.business_type), lambda u: take(u, hall_id, data)
+    )
 
 
 def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
     """The ticket inside the caller's unit of work (an appointment's check-in adds its link)."""
     s = uow.session
-    _unit, profile = hall_with_profile(uow, hall_id)
+    threshold = hall_threshold(uow, hall_id)
     if data.customer_id is not None and s.get(Customer, data.customer_id) is None:
         raise ValidationProblem("客户不存在 / unknown customer", field="customer_id")
     now = clock.now()
@@ -119,7 +122,7 @@ def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
             )
         ],
     )
-    alarms.queue_over_threshold(uow, profile, data.business_type, ahead + 1)
+    alarms.queue_over_threshold(uow, hall_id, threshold, data.business_type, ahead + 1)
     uow.audit(
         "hall.ticket_take",
         object_type="hall_ticket",
@@ -130,9 +133,21 @@ def take(uow: UnitOfWork, hall_id: int, data: TicketTake) -> TicketOut:
     return _out(ticket, ahead, minutes)
 
 
-def _works_here(uow: UnitOfWork, hall: OrgUnit) -> None:
-    """Agents act only at their own hall (system actors drive simulations)."""
-    if uow.actor.account_id is not None and not works_at(uow.actor.org_unit_id, hall):
+class _Hall(NamedTuple):
+    id: int
+    parent_id: int | None
+
+
+# The hall of a window, as two columns: the entity cost every press ~0.1 ms of CPU.
+_HALL_OF_WINDOW = (OrgUnit.id.label("hall_id"), OrgUnit.parent_id.label("hall_parent_id"))
+
+
+def _works_here(uow: UnitOfWork, row: Record) -> None:
+    """Agents act only at their own hall (system actors drive simulations); ``row`` holds
+    the hall's ``hall_id`` and ``hall_parent_id``."""
+    if uow.actor.account_id is not None and not works_at(
+        uow.actor.org_unit_id, _Hall(row.hall_id, row.hall_parent_id)
+    ):
         raise PermissionDeniedError(OTHER_HALL)
 
 
@@ -145,7 +160,7 @@ def _window_to_call(uow: UnitOfWork, window_id: int) -> Record:
             HallWindow.number,
             HallWindow.skills,
             HallWindow.status,
-            OrgUnit,
+            *_HALL_OF_WINDOW,
         )
         .join(OrgUnit, OrgUnit.id == HallWindow.org_unit_id)
         .where(HallWindow.id == window_id)
@@ -153,7 +168,7 @@ def _window_to_call(uow: UnitOfWork, window_id: int) -> Record:
     ).first()
     if row is None:
         raise NotFoundError(NO_WINDOW)
-    _works_here(uow, row.OrgUnit)
+    _works_here(uow, row)
     return row
 
 
@@ -166,72 +181,76 @@ def _serving_number(uow: UnitOfWork, window_id: int) -> str | None:
 def do_call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
     """Call the next ticket this window serves: first one transferred to it by name, then
     by priority (优先 > 预约 > normal), then the earliest. None when nobody waits."""
-    with uow:
-        s = uow.session
-        # Presses at one window queue on its row: a second press waits for the first to
-        # commit and then finds the window serving, before it has locked a ticket that
-        # another window would then skip as taken and miss.
-        window = _window_to_call(uow, window_id)
-        if window.status != WindowStatus.OPEN:
-            raise ConflictError("窗口未开放 / the window is not open", field="window_id")
-        now = clock.now()
-        skills = [BusinessType(k) for k in window.skills.split(",")]
-        # "Not serving" sits inside the claim, so a serving window locks no ticket; the
-        # claim is a new statement, so it sees what a press it waited for committed.
-        serving = exists().where(
-            _BUSY.c.window_id == window.id, _BUSY.c.status == TicketStatus.CALLED
+    return queue_batches.run(uow, call_next_job(window_id))
+
+
+def call_next_job(window_id: int) -> queue_batches.Job[TicketOut | None]:
+    return queue_batches.Job((queue_batches.CALL, window_id), lambda u: _call_next(u, window_id))
+
+
+def _call_next(uow: UnitOfWork, window_id: int) -> TicketOut | None:
+    s = uow.session
+    # Presses at one window queue on its row: a second press waits for the first to
+    # commit and then finds the window serving, before it has locked a ticket that
+    # another window would then skip as taken and miss.
+    window = _window_to_call(uow, window_id)
+    if window.status != WindowStatus.OPEN:
+        raise ConflictError("窗口未开放 / the window is not open", field="window_id")
+    now = clock.now()
+    skills = [BusinessType(k) for k in window.skills.split(",")]
+    # "Not serving" sits inside the claim, so a serving window locks no ticket; the
+    # claim is a new statement, so it sees what a press it waited for committed.
+    serving = exists().where(_BUSY.c.window_id == window.id, _BUSY.c.status == TicketStatus.CALLED)
+    pick = claim_skipping_locked(
+        select(T.c.id)
+        .where(
+            ~serving,
+            T.c.org_unit_id == window.org_unit_id,
+            T.c.business_day == clock.business_day(now),
+            T.c.status == TicketStatus.WAITING,
+            or_(
+                T.c.target_window_id == window.id,
+                and_(T.c.target_window_id.is_(None), T.c.business_type.in_(skills)),
+            ),
         )
-        pick = claim_skipping_locked(
-            select(T.c.id)
-            .where(
-                ~serving,
-                T.c.org_unit_id == window.org_unit_id,
-                T.c.business_day == clock.business_day(now),
-                T.c.status == TicketStatus.WAITING,
-                or_(
-                    T.c.target_window_id == window.id,
-                    and_(T.c.target_window_id.is_(None), T.c.business_type.in_(skills)),
-                ),
+        .order_by(T.c.target_window_id.is_(None), T.c.priority.desc(), T.c.id)
+        .limit(1)
+    ).scalar_subquery()
+    try:
+        ticket = s.execute(
+            update(T)
+            .where(T.c.id == pick, T.c.status == TicketStatus.WAITING)
+            .values(
+                status=TicketStatus.CALLED,
+                window_id=window.id,
+                target_window_id=None,
+                called_at=now,
+                call_count=1,
+                served_by=uow.actor.username[:64],
             )
-            .order_by(T.c.target_window_id.is_(None), T.c.priority.desc(), T.c.id)
-            .limit(1)
-        ).scalar_subquery()
-        try:
-            ticket = s.execute(
-                update(T)
-                .where(T.c.id == pick, T.c.status == TicketStatus.WAITING)
-                .values(
-                    status=TicketStatus.CALLED,
-                    window_id=window.id,
-                    target_window_id=None,
-                    called_at=now,
-                    call_count=1,
-                    served_by=uow.actor.username[:64],
-                )
-                .returning(*T.c)
-            ).first()
-        except IntegrityError:
-            # Another press at this same window won the one serving slot.
+            .returning(*T.c)
+        ).first()
+    except IntegrityError:
+        # Another press at this same window won the one serving slot.
+        raise ConflictError(
+            "该窗口正在叫号 / this window is already calling", field="window_id"
+        ) from None
+    if ticket is None:
+        number = _serving_number(uow, window.id)
+        if number is not None:
             raise ConflictError(
-                "该窗口正在叫号 / this window is already calling", field="window_id"
-            ) from None
-        if ticket is None:
-            number = _serving_number(uow, window.id)
-            if number is not None:
-                raise ConflictError(
-                    f"请先办结 {number} / finish ticket {number} first", field="window_id"
-                )
-            return None
-        store.append(uow, [_fact(ticket, store.TICKET_CALLED, window.number)])
-        uow.audit(
-            "hall.ticket_call",
-            object_type="hall_ticket",
-            object_id=ticket.id,
-            org_unit_id=ticket.org_unit_id,
-            after={"number": ticket.number, "window": window.number},
-        )
-        uow.commit()
-        return _out(ticket, window=window.number)
+                f"请先办结 {number} / finish ticket {number} first", field="window_id"
+            )
+        return None
+    store.append(uow, [_fact(ticket, store.TICKET_CALLED, window.number)])
+    uow.audit(
+        "hall.ticket_call",
+        object_type="hall_ticket",
+        object_id=ticket.id,
+        org_unit_id=ticket.org_unit_id,
+        after={"number": ticket.number, "window": window.number},
+    )
+    return _out(ticket, window=window.number)
 
 
 def _fact(t: Record, kind: str, window_number: int | None, **extra: Any) -> store.Fact:
@@ -249,7 +268,7 @@ def _serving(uow: UnitOfWork, ticket_id: int) -> tuple[Record, int]:
     """A ticket being served at a window of the caller's hall, and that window's number
     (ticket, window and hall in one read)."""
     row = uow.session.execute(
-        select(*TICKET, HallWindow.number.label("at_window"), OrgUnit)
+        select(*TICKET, HallWindow.number.label("at_window"), *_HALL_OF_WINDOW)
         .outerjoin(HallWindow, HallWindow.id == Ticket.window_id)
         .outerjoin(OrgUnit, OrgUnit.id == HallWindow.org_unit_id)
         .where(Ticket.id == ticket_id)
@@ -261,9 +280,9 @@ def _serving(uow: UnitOfWork, ticket_id: int) -> tuple[Record, int]:
             f"{row.number} 不在办理中 / ticket {row.number} is not being served",
             field="ticket_id",
         )
-    if row.at_window is None or row.OrgUnit is None:
+    if row.at_window is None or row.hall_id is None:
         raise NotFoundError(NO_WINDOW)
-    _works_here(uow, row.OrgUnit)
+    _works_here(uow, row)
     return row, row.at_window
 
 
@@ -282,31 +301,29 @@ def _move(uow: UnitOfWork, ticket: Record, expect: TicketStatus, **values: Any) 
 
 
 def _finish(uow: UnitOfWork, ticket_id: int, kind: str, to: TicketStatus) -> TicketOut:
-    with uow:
-        ticket, window_number = _serving(uow, ticket_id)
-        if kind == store.TICKET_RECALLED:
-            ticket = _move(uow, ticket, TicketStatus.CALLED, call_count=T.c.call_count + 1)
-        else:
-            now = clock.now()
-            called = ticket.called_at or now
-            ticket = _move(
-                uow,
-                ticket,
-                TicketStatus.CALLED,
-                status=to,
-                finished_at=now,
-                service_seconds=int((now - called).total_seconds()),
-            )
-        store.append(uow, [_fact(ticket, kind, window_number, calls=ticket.call_count)])
-        uow.audit(
-            f"hall.{kind}",
-            object_type="hall_ticket",
-            object_id=ticket.id,
-            org_unit_id=ticket.org_unit_id,
-            after={"number": ticket.number, "status": ticket.status.value},
+    ticket, window_number = _serving(uow, ticket_id)
+    if kind == store.TICKET_RECALLED:
+        ticket = _move(uow, ticket, TicketStatus.CALLED, call_count=T.c.call_count + 1)
+    else:
+        now = clock.now()
+        called = ticket.called_at or now
+        ticket = _move(
+            uow,
+            ticket,
+            TicketStatus.CALLED,
+            status=to,
+            finished_at=now,
+            service_seconds=int((now - called).total_seconds()),
         )
-        uow.commit()
-        return _out(ticket, window=window_number)
+    store.append(uow, [_fact(ticket, kind, window_number, calls=ticket.call_count)])
+    uow.audit(
+        f"hall.{kind}",
+        object_type="hall_ticket",
+        object_id=ticket.id,
+        org_unit_id=ticket.org_unit_id,
+        after={"number": ticket.number, "status": ticket.status.value},
+    )
+    return _out(ticket, window=window_number)
 
 
 _STEPS = {
@@ -318,53 +335,68 @@ _STEPS = {
 
 def do_step(uow: UnitOfWork, ticket_id: int, step: str) -> TicketOut:
     """Call the ticket at its window again, record a no-show, or complete it."""
+    return queue_batches.run(uow, step_job(ticket_id, step))
+
+
+def step_job(ticket_id: int, step: str) -> queue_batches.Job[TicketOut]:
     if step not in _STEPS:
         raise ValidationProblem(f"未知操作 / unknown step {step!r}", field="step")
-    return _finish(uow, ticket_id, *_STEPS[step])
+    kind, to = _STEPS[step]
+    return queue_batches.Job(
+        (queue_batches.TICKET, ticket_id), lambda u: _finish(u, ticket_id, kind, to)
+    )
 
 
 def do_transfer(uow: UnitOfWork, ticket_id: int, data: Transfer) -> TicketOut:
     """Back into the queue for another business type or a named window of the same hall;
     it keeps its number and place (its id), so it is called before later arrivals."""
-    with uow:
-        ticket, window_number = _serving(uow, ticket_id)
-        values: dict[str, Any] = {"status": TicketStatus.WAITING, "window_id": None}
-        if data.window_id is not None:
-            target = uow.session.execute(
-                select(HallWindow.id, HallWindow.org_unit_id).where(HallWindow.id == data.window_id)
-            ).first()
-            if target is None or target.org_unit_id != ticket.org_unit_id:
-                raise ValidationProblem(
-                    "目标窗口不在本厅 / the target window is not in this hall", field="window_id"
-                )
-            if target.id == ticket.window_id:
-                raise ValidationProblem(
-                    "不能转给本窗口 / transfer to another window", field="window_id"
-                )
-            values["target_window_id"] = target.id
-        else:
-            values["business_type"] = data.business_type
-        ticket = _move(uow, ticket, TicketStatus.CALLED, **values)
-        uow.audit(
-            "hall.ticket_transfer",
-            object_type="hall_ticket",
-            object_id=ticket.id,
-            org_unit_id=ticket.org_unit_id,
-            after={"number": ticket.number, **data.model_dump(mode="json")},
-        )
-        store.append(
-            uow,
-            [
-                _fact(
-                    ticket,
-                    store.TICKET_TRANSFERRED,
-                    window_number,
-                    to_window=data.window_id,
-                )
-            ],
-        )
-        uow.commit()
-        return _out(ticket)
+    return queue_batches.run(uow, transfer_job(ticket_id, data))
+
+
+def transfer_job(ticket_id: int, data: Transfer) -> queue_batches.Job[TicketOut]:
+    return queue_batches.Job(
+        (queue_batches.TICKET, ticket_id), lambda u: _transfer(u, ticket_id, data)
+    )
+
+
+def _transfer(uow: UnitOfWork, ticket_id: int, data: Transfer) -> TicketOut:
+    ticket, window_number = _serving(uow, ticket_id)
+    values: dict[str, Any] = {"status": TicketStatus.WAITING, "window_id": None}
+    if data.window_id is not None:
+        target = uow.session.execute(
+            select(HallWindow.id, HallWindow.org_unit_id).where(HallWindow.id == data.window_id)
+        ).first()
+        if target is None or target.org_unit_id != ticket.org_unit_id:
+            raise ValidationProblem(
+                "目标窗口不在本厅 / the target window is not in this hall", field="window_id"
+            )
+        if target.id == ticket.window_id:
+            raise ValidationProblem(
+                "不能转给本窗口 / transfer to another window", field="window_id"
+            )
+        values["target_window_id"] = target.id
+    else:
+        values["business_type"] = data.business_type
+    ticket = _move(uow, ticket, TicketStatus.CALLED, **values)
+    uow.audit(
+        "hall.ticket_transfer",
+        object_type="hall_ticket",
+        object_id=ticket.id,
+        org_unit_id=ticket.org_unit_id,
+        after={"number": ticket.number, **data.model_dump(mode="json")},
+    )
+    store.append(
+        uow,
+        [
+            _fact(
+                ticket,
+                store.TICKET_TRANSFERRED,
+                window_number,
+                to_window=data.window_id,
+            )
+        ],
+    )
+    return _out(ticket)
 
 
 def _ticket(uow: UnitOfWork, ticket_id: int) -> Record:
@@ -376,38 +408,44 @@ def _ticket(uow: UnitOfWork, ticket_id: int) -> Record:
 
 def do_rate(uow: UnitOfWork, ticket_id: int, data: Rating) -> TicketOut:
     """The evaluation pad's 1–5 and comment, once, for a ticket that was served."""
-    with uow:
-        # The entity's UPDATE, so the row scope applies; only a refusal reads the ticket
-        # again to say why.
-        ticket = uow.session.execute(
-            update(Ticket)
-            .where(
-                Ticket.id == ticket_id,
-                Ticket.status == TicketStatus.COMPLETED,
-                Ticket.rating.is_(None),
+    return queue_batches.run(uow, rate_job(ticket_id, data))
+
+
+def rate_job(ticket_id: int, data: Rating) -> queue_batches.Job[TicketOut]:
+    return queue_batches.Job((queue_batches.TICKET, ticket_id), lambda u: _rate(u, ticket_id, data))
+
+
+def _rate(uow: UnitOfWork, ticket_id: int, data: Rating) -> TicketOut:
+    # The entity's UPDATE, so the row scope applies; only a refusal reads the ticket
+    # again to say why.
+    ticket = uow.session.execute(
+        update(Ticket)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.status == TicketStatus.COMPLETED,
+            Ticket.rating.is_(None),
+        )
+        .values(rating=data.score, rating_comment=data.comment or None)
+        .returning(*TICKET),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if ticket is None:
+        if _ticket(uow, ticket_id).status != TicketStatus.COMPLETED:
+            raise ConflictError(
+                "只能评价已办结的业务 / only a served ticket can be rated", field="ticket_id"
             )
-            .values(rating=data.score, rating_comment=data.comment or None)
-            .returning(*TICKET),
-            execution_options={"synchronize_session": False},
-        ).first()
-        if ticket is None:
-            if _ticket(uow, ticket_id).status != TicketStatus.COMPLETED:
-                raise ConflictError(
-                    "只能评价已办结的业务 / only a served ticket can be rated", field="ticket_id"
-                )
-            raise ConflictError("该业务已评价 / this ticket is already rated", field="ticket_id")
-        store.append(
-            uow, [_fact(ticket, store.TICKET_RATED, None, score=data.score, comment=data.comment)]
-        )
-        uow.audit(
-            "hall.ticket_rate",
-            object_type="hall_ticket",
-            object_id=ticket.id,
-            org_unit_id=ticket.org_unit_id,
-            after={"number": ticket.number, "rating": data.score},
-        )
-        uow.commit()
-        return _out(ticket)
+        raise ConflictError("该业务已评价 / this ticket is already rated", field="ticket_id")
+    store.append(
+        uow, [_fact(ticket, store.TICKET_RATED, None, score=data.score, comment=data.comment)]
+    )
+    uow.audit(
+        "hall.ticket_rate",
+        object_type="hall_ticket",
+        object_id=ticket.id,
+        org_unit_id=ticket.org_unit_id,
+        after={"number": ticket.number, "rating": data.score},
+    )
+    return _out(ticket)
 
 
 def ticket_status(uow: UnitOfWork, ticket_id: int) -> TicketOut:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from safegrid.bootstrap import get_platform
 from safegrid.customers.models import Customer
-from safegrid.hall import appointments, feed, halls, monitor, queue
+from safegrid.hall import appointments, feed, halls, monitor, queue, queue_batches
 from safegrid.hall.schemas import (
     AppointmentCreate,
     FeedPage,
@@ -35,6 +35,8 @@ from safegrid.security.api_access import HallManage, HallServe, HallView
 from safegrid.security.guards import public
 
 router = APIRouter(prefix="/api/hall", tags=["hall 营业厅"])
+# The queue's operations are ``async``: they wait on the event loop for the process's batch
+# (``hall.queue_batches``) instead of holding a worker thread each.
 
 
 @router.get("/halls", response_model=list[HallOut])
@@ -63,9 +65,9 @@ def update_window(window_id: int, body: WindowUpdate, work: HallManage) -> Windo
 
 
 @router.post("/halls/{hall_id}/tickets", response_model=TicketOut, status_code=201)
-def take_ticket(hall_id: int, body: TicketTake, work: HallServe) -> TicketOut:
+async def take_ticket(hall_id: int, body: TicketTake, work: HallServe) -> TicketOut:
     """A ticket taken for a customer (the phone line, or an agent at the door)."""
-    return queue.do_take_ticket(work.write(), hall_id, body)
+    return await queue_batches.answer(work.write(), queue.take_job(hall_id, body))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut)
@@ -74,27 +76,27 @@ def ticket_status(ticket_id: int, work: HallView) -> TicketOut:
 
 
 @router.post("/windows/{window_id}/call-next", response_model=TicketOut)
-def call_next(window_id: int, work: HallServe) -> TicketOut | Response:
+async def call_next(window_id: int, work: HallServe) -> TicketOut | Response:
     """The next ticket for this window, or 204 when nobody is waiting for it."""
-    called = queue.do_call_next(work.write(), window_id)
+    called = await queue_batches.answer(work.write(), queue.call_next_job(window_id))
     return Response(status_code=204) if called is None else called
 
 
 @router.post("/tickets/{ticket_id}/step", response_model=TicketOut)
-def step(ticket_id: int, body: Step, work: HallServe) -> TicketOut:
+async def step(ticket_id: int, body: Step, work: HallServe) -> TicketOut:
     """At the window: call the ticket again, record a no-show, or complete it."""
-    return queue.do_step(work.write(), ticket_id, body.step)
+    return await queue_batches.answer(work.write(), queue.step_job(ticket_id, body.step))
 
 
 @router.post("/tickets/{ticket_id}/transfer", response_model=TicketOut)
-def transfer(ticket_id: int, body: Transfer, work: HallServe) -> TicketOut:
-    return queue.do_transfer(work.write(), ticket_id, body)
+async def transfer(ticket_id: int, body: Transfer, work: HallServe) -> TicketOut:
+    return await queue_batches.answer(work.write(), queue.transfer_job(ticket_id, body))
 
 
 @router.post("/tickets/{ticket_id}/rating", response_model=TicketOut)
-def rate(ticket_id: int, body: Rating, work: HallServe) -> TicketOut:
+async def rate(ticket_id: int, body: Rating, work: HallServe) -> TicketOut:
     """The evaluation pad at the window posts the customer's score through its agent."""
-    return queue.do_rate(work.write(), ticket_id, body)
+    return await queue_batches.answer(work.write(), queue.rate_job(ticket_id, body))
 
 
 @router.post("/halls/{hall_id}/appointments", status_code=201)

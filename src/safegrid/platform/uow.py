@@ -114,6 +114,11 @@ class UnitOfWork:
             session.close()
             self._session = None
 
+    @property
+    def session_factory(self) -> sessionmaker[Any]:
+        """Where this unit of work's sessions come from (its database)."""
+        return self._factory
+
     def fresh(self) -> UnitOfWork:
         """Another unit of work for the same actor (e.g. to record a failure after this
         one's transaction went wrong)."""

@@ -154,14 +154,17 @@ def record(
 # coercions) cost about as much Python as executing them from the compiled cache.
 _HEAD_ROW = unscoped("the chain head is one utility-wide row")
 _ONE_CHAIN = unscoped("every unit's entries join the one chain")
+# On the table, not the entity: the ORM's bulk-update path (session synchronisation, the
+# entity's bookkeeping) cost several times the statement itself, twice per commit.
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
 _TAKE_SEQS = (
-    update(AuditHead)
-    .where(AuditHead.id == HEAD_ID)
-    .values(seq=AuditHead.seq + bindparam("n"))
-    .returning(AuditHead.seq, AuditHead.last_hash)
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=_HEAD.c.seq + bindparam("n"))
+    .returning(_HEAD.c.seq, _HEAD.c.last_hash)
 )
 _INSERT_ENTRIES = insert(_ENTRIES)
-_SET_LAST_HASH = update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=bindparam("h"))
+_SET_LAST_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_hash=bindparam("h"))
 
 
 def append_many(session: Session, pending: Sequence[PendingEntry]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
-from safegrid.platform.uow import ACTOR, UnitOfWork
+from safegrid.platform.uow import ACTOR, SCOPE, UnitOfWork
 from safegrid.security import audit
 from safegrid.security.actor import Actor
 from safegrid.security.audit import PendingEntry
@@ -42,9 +42,11 @@ class DeferredAuditUnitOfWork(UnitOfWork):
         self._pending: list[PendingEntry] = []
 
     def act_as(self, actor: Actor) -> None:
-        """Who the next changes are by (one batch, many callers)."""
+        """Who the next changes are by, and so what rows they reach (one batch, many
+        callers)."""
         self.actor = actor
         self.session.info[ACTOR] = actor
+        self.session.info[SCOPE] = actor.scope
 
     def audit(self, action: str, **kwargs: Any) -> AuditEntry:
         return self._defer(action, **kwargs)

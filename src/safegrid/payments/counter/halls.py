@@ -8,6 +8,8 @@ the hall he is working in.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import or_, select
 
 from safegrid.org.models import OrgUnit, UnitKind
@@ -61,7 +63,16 @@ def hall(uow: UnitOfWork, hall_id: int) -> OrgUnit:
     return unit
 
 
-def works_at(unit_id: int | None, hall_unit: OrgUnit) -> bool:
+class HallUnit(Protocol):
+    """A hall's unit as an entity or a row of its columns (``id``, ``parent_id``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def parent_id(self) -> int | None: ...
+
+
+def works_at(unit_id: int | None, hall_unit: HallUnit) -> bool:
     return unit_id is not None and unit_id in (hall_unit.id, hall_unit.parent_id)
 
 

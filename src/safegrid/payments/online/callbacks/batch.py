@@ -19,12 +19,9 @@ Two halves of the one route from a channel to the ledger:
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import logging
-import queue
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -42,6 +39,7 @@ from safegrid.payments.online.callbacks.verification import (
 )
 from safegrid.payments.online.channels import CallbackRejected, VerifiedCallback
 from safegrid.payments.online.models import PaymentOrder
+from safegrid.platform.batching import Batcher
 from safegrid.platform.errors import SafeGridError
 from safegrid.security.actor import Actor
 from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
@@ -247,74 +245,20 @@ def _capture_all(
         answers[i] = answer
 
 
-@dataclasses.dataclass
-class _Waiting:
-    platform: Platform
-    item: Callback
-    future: concurrent.futures.Future[Answer]
-
-
 BatchFn = Callable[[Platform, Sequence[Callback]], list[Answer]]
 
 
-class CallbackBatcher:
+def _not_recorded(_exc: BaseException) -> Answer:
+    return CallbackNotRecorded(NOT_RECORDED)
+
+
+class CallbackBatcher(Batcher[Platform, Callback, Answer]):
     """One thread per process handing queued callbacks to ``work`` (the inbox's door) in
-    batches of up to ``max_size``."""
+    batches of up to ``max_size``; if a batch fails, each of its callers hears "not
+    recorded" and the channel sends again."""
 
     def __init__(self, max_size: int, work: BatchFn, linger: float = 0.0) -> None:
-        self.max_size = max(1, max_size)
-        self._work = work
-        self._linger = linger
-        self._queue: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start = threading.Lock()
-
-    def submit(self, platform: Platform, item: Callback) -> concurrent.futures.Future[Answer]:
-        future: concurrent.futures.Future[Answer] = concurrent.futures.Future()
-        self._queue.put(_Waiting(platform, item, future))
-        self._ensure_thread()
-        return future
-
-    def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="callback-batcher", daemon=True
-                )
-                self._thread.start()
-
-    def _take(self) -> list[_Waiting]:
-        batch = [self._queue.get()]
-        if self._linger:
-            # A moment for the event loop to hand over what is arriving: fewer, fuller
-            # transactions under load, for a couple of milliseconds of latency.
-            time.sleep(self._linger)
-        while len(batch) < self.max_size:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return batch
-
-    def _run(self) -> None:
-        while True:
-            batch = self._take()
-            by_platform: dict[int, list[_Waiting]] = {}
-            for w in batch:
-                by_platform.setdefault(id(w.platform), []).append(w)
-            for group in by_platform.values():
-                self._apply(group)
-
-    def _apply(self, group: list[_Waiting]) -> None:
-        try:
-            answers: Sequence[Answer] = self._work(group[0].platform, [w.item for w in group])
-        except Exception:  # every caller hears "not recorded"; the thread lives
-            log.exception("callback batch of %d not recorded", len(group))
-            answers = [CallbackNotRecorded(NOT_RECORDED) for _ in group]
-        for w, answer in zip(group, answers, strict=True):
-            w.future.set_result(answer)
+        super().__init__("callback-batcher", max_size, work, _not_recorded, linger)
 
 
 _batchers: dict[tuple[int, BatchFn], CallbackBatcher] = {}
