@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Protocol
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safegrid.customers.models import Meter
 from safegrid.fieldwork.models import LIVE_STATUSES, WorkOrder
 from safegrid.platform import clock
-from safegrid.security.models import StaffAccount
 from safegrid.security.policy import Post
 from safegrid.security.scope import ContractorView, unscoped
 
 _NOTHING: frozenset[int] = frozenset()
 
 
-def contractor_view_of(session: Session, account: StaffAccount) -> ContractorView | None:
+class ContractorAccount(Protocol):
+    """An account as an entity or as the columns a request read (``authn.SignedIn``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def post(self) -> Post: ...
+    @property
+    def service_ends_on(self) -> date | None: ...
+
+
+def contractor_view_of(session: Session, account: ContractorAccount) -> ContractorView | None:
     """None for staff; for a contractor, the meters (and their supply points) of his live
     work orders inside his unit's subtree. Without a service end date, or after it, the
     sets are empty: access fails closed rather than open."""

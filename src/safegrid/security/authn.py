@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal, NoReturn
 
 import pyotp
@@ -55,7 +55,7 @@ def token_digest(token: str) -> str:
 
 
 def actor_for(
-    account: StaffAccount,
+    account: StaffAccount | SignedIn,
     org_path: str,
     channel: Channel,
     ip: str | None,
@@ -332,7 +332,7 @@ def _DUMMY_HASH(hasher: PasswordHasher) -> str:
     return _dummy[key]
 
 
-def reading_areas_of(session: Session, account: StaffAccount) -> frozenset[int] | None:
+def reading_areas_of(session: Session, account: StaffAccount | SignedIn) -> frozenset[int] | None:
     """A meter reader sees only the meters of his reading areas (IAM-1); others: no limit."""
     if account.post != Post.METER_READER:
         return None
@@ -346,7 +346,7 @@ def reading_areas_of(session: Session, account: StaffAccount) -> frozenset[int] 
     )
 
 
-def contractor_of(session: Session, account: StaffAccount) -> ContractorView | None:
+def contractor_of(session: Session, account: StaffAccount | SignedIn) -> ContractorView | None:
     """A contractor sees only the meters of his assigned work orders until his end date (IAM-7)."""
     if account.post != Post.CONTRACTOR:
         return None
@@ -356,10 +356,28 @@ def contractor_of(session: Session, account: StaffAccount) -> ContractorView | N
 
 
 @dataclasses.dataclass(frozen=True)
+class SignedIn:
+    """The account behind a live session: the columns a request needs, read with the
+    session in one row (loading the two entities cost every request ~0.3 ms of CPU)."""
+
+    id: int
+    username: str
+    real_name: str
+    post: Post
+    org_unit_id: int
+    status: AccountStatus
+    locked_until: datetime | None
+    service_ends_on: date | None
+
+
+_SIGNED_IN = tuple(getattr(StaffAccount, f.name) for f in dataclasses.fields(SignedIn))
+
+
+@dataclasses.dataclass(frozen=True)
 class ResolvedSession:
     session_id: int
     stage: SessionStage
-    account: StaffAccount
+    account: SignedIn
     org_path: str
     reading_area_ids: frozenset[int] | None
     locale: str | None
@@ -368,18 +386,32 @@ class ResolvedSession:
 
 # Built once: every authenticated request runs it.
 _SESSION_OF_TOKEN = (
-    select(AuthSession, StaffAccount, OrgUnit.path)
+    select(
+        AuthSession.id.label("session_id"),
+        AuthSession.stage,
+        AuthSession.locale,
+        AuthSession.revoked_at,
+        AuthSession.expires_at,
+        OrgUnit.path,
+        *_SIGNED_IN,
+    )
     .join(StaffAccount, StaffAccount.id == AuthSession.account_id)
     .join(OrgUnit, OrgUnit.id == StaffAccount.org_unit_id)
     .where(AuthSession.token_hash == bindparam("digest"), AuthSession.kind == bindparam("kind"))
 )
 _BEFORE_SCOPE = unscoped("a token names its account before any scope")
+_NO_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
 
 
 def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
     """The live session behind a token, or AuthenticationError."""
     now = clock.now()
     with uow:
+        if uow.session.get_bind().dialect.name == "postgresql":
+            # No transaction for one statement: it sees one committed state either way,
+            # and BEGIN and ROLLBACK were two of the lookup's four round trips on every
+            # request. (SQLite has no round trips to save.)
+            uow.session.connection(execution_options=_NO_TRANSACTION)
         row = uow.session.execute(
             _SESSION_OF_TOKEN,
             {"digest": token_digest(token), "kind": kind},
@@ -387,20 +419,20 @@ def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
         ).first()
         if row is None:
             raise AuthenticationError("未登录或会话无效 / not signed in")
-        sess, account, path = row
-        if sess.revoked_at is not None or sess.expires_at <= now:
+        if row.revoked_at is not None or row.expires_at <= now:
             raise AuthenticationError("会话已过期或已注销 / session expired or revoked")
+        account = SignedIn(*row[len(row) - len(_SIGNED_IN) :])
         if account.status != AccountStatus.ACTIVE or lockout.is_locked(account, now):
             # Frozen or locked: a session or token issued before it stops working too.
             raise AuthenticationError("账号不可用 / account is not active")
         areas = reading_areas_of(uow.session, account)
         return ResolvedSession(
-            sess.id,
-            sess.stage,
+            row.session_id,
+            row.stage,
             account,
-            path,
+            row.path,
             areas,
-            sess.locale,
+            row.locale,
             contractor_of(uow.session, account),
         )
 

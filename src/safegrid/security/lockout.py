@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from sqlalchemy import String, case, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -225,5 +225,12 @@ def note_account_failure(uow: UnitOfWork, account: StaffAccount, now: datetime) 
     return f"locked for {int(LOCK_FOR.total_seconds() // 60)} minutes; {count} sessions ended"
 
 
-def is_locked(account: StaffAccount, now: datetime | None = None) -> bool:
+class Lockable(Protocol):
+    """An account as an entity or as the columns a request read (``authn.SignedIn``)."""
+
+    @property
+    def locked_until(self) -> datetime | None: ...
+
+
+def is_locked(account: Lockable, now: datetime | None = None) -> bool:
     return account.locked_until is not None and account.locked_until > (now or clock.now())
