@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import pyotp
 from argon2 import PasswordHasher
@@ -385,56 +386,75 @@ class ResolvedSession:
 
 
 # Built once: every authenticated request runs it.
-_SESSION_OF_TOKEN = (
+_SESSIONS_OF_TOKENS = (
     select(
         AuthSession.id.label("session_id"),
         AuthSession.stage,
         AuthSession.locale,
         AuthSession.revoked_at,
         AuthSession.expires_at,
+        AuthSession.token_hash,
+        AuthSession.kind,
         OrgUnit.path,
         *_SIGNED_IN,
     )
     .join(StaffAccount, StaffAccount.id == AuthSession.account_id)
     .join(OrgUnit, OrgUnit.id == StaffAccount.org_unit_id)
-    .where(AuthSession.token_hash == bindparam("digest"), AuthSession.kind == bindparam("kind"))
+    .where(AuthSession.token_hash.in_(bindparam("digests", expanding=True)))
 )
 _BEFORE_SCOPE = unscoped("a token names its account before any scope")
 _NO_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
 
 
 def resolve(uow: UnitOfWork, token: str, kind: SessionKind) -> ResolvedSession:
-    """The live session behind a token, or AuthenticationError."""
+    """The live session behind a token, or AuthenticationError (a batch of one)."""
+    [answer] = resolve_many(uow, [(token, kind)])
+    if isinstance(answer, AuthenticationError):
+        raise answer
+    return answer
+
+
+def resolve_many(
+    uow: UnitOfWork, tokens: Sequence[tuple[str, SessionKind]]
+) -> list[ResolvedSession | AuthenticationError]:
+    """The live session behind each token, or the AuthenticationError that refuses it, in
+    one statement for all of them (requests arriving together, ``token_batches``)."""
     now = clock.now()
+    digests = [token_digest(token) for token, _ in tokens]
     with uow:
         if uow.session.get_bind().dialect.name == "postgresql":
             # No transaction for one statement: it sees one committed state either way,
             # and BEGIN and ROLLBACK were two of the lookup's four round trips on every
             # request. (SQLite has no round trips to save.)
             uow.session.connection(execution_options=_NO_TRANSACTION)
-        row = uow.session.execute(
-            _SESSION_OF_TOKEN,
-            {"digest": token_digest(token), "kind": kind},
-            execution_options=_BEFORE_SCOPE,
-        ).first()
-        if row is None:
-            raise AuthenticationError("未登录或会话无效 / not signed in")
-        if row.revoked_at is not None or row.expires_at <= now:
-            raise AuthenticationError("会话已过期或已注销 / session expired or revoked")
-        account = SignedIn(*row[len(row) - len(_SIGNED_IN) :])
-        if account.status != AccountStatus.ACTIVE or lockout.is_locked(account, now):
-            # Frozen or locked: a session or token issued before it stops working too.
-            raise AuthenticationError("账号不可用 / account is not active")
-        areas = reading_areas_of(uow.session, account)
-        return ResolvedSession(
-            row.session_id,
-            row.stage,
-            account,
-            row.path,
-            areas,
-            row.locale,
-            contractor_of(uow.session, account),
-        )
+        rows = uow.session.execute(
+            _SESSIONS_OF_TOKENS, {"digests": sorted(set(digests))}, execution_options=_BEFORE_SCOPE
+        ).all()
+        found = {(row.token_hash, row.kind): row for row in rows}
+        return [
+            _live(uow.session, found.get((digest, kind)), now)
+            for digest, (_, kind) in zip(digests, tokens, strict=True)
+        ]
+
+
+def _live(session: Session, row: Any, now: datetime) -> ResolvedSession | AuthenticationError:
+    if row is None:
+        return AuthenticationError("未登录或会话无效 / not signed in")
+    if row.revoked_at is not None or row.expires_at <= now:
+        return AuthenticationError("会话已过期或已注销 / session expired or revoked")
+    account = SignedIn(*row[len(row) - len(_SIGNED_IN) :])
+    if account.status != AccountStatus.ACTIVE or lockout.is_locked(account, now):
+        # Frozen or locked: a session or token issued before it stops working too.
+        return AuthenticationError("账号不可用 / account is not active")
+    return ResolvedSession(
+        row.session_id,
+        row.stage,
+        account,
+        row.path,
+        reading_areas_of(session, account),
+        row.locale,
+        contractor_of(session, account),
+    )
 
 
 def logout(uow: UnitOfWork, session_id: int) -> None:

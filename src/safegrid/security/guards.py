@@ -14,7 +14,7 @@ from fastapi import Request
 
 from safegrid.bootstrap import get_platform
 from safegrid.platform.errors import AuthenticationError, PermissionDeniedError
-from safegrid.security import admin_networks, authn
+from safegrid.security import admin_networks, authn, token_batches
 from safegrid.security.actor import Actor, Channel
 from safegrid.security.models import SessionStage
 from safegrid.security.policy import ADMIN_PERMS, Perm
@@ -53,7 +53,22 @@ class Guard:
     kind: Literal["api", "page"]
     allow_setup: bool = False  # reachable by a session that must still change password / enrol
 
-    def __call__(self, request: Request) -> Actor:
+    async def __call__(self, request: Request) -> Actor:
+        # async: the token is resolved by the process's resolver thread, together with the
+        # other requests' (``token_batches``); no worker thread waits here.
+        token, kind = self._token(request)
+        return self._admit(request, kind, await token_batches.resolve(get_platform(), token, kind))
+
+    def identify(self, request: Request) -> Actor:
+        """The same, resolved in the calling thread: for an error page that looks the
+        session up once more after the route's guard refused or never ran."""
+        token, kind = self._token(request)
+        resolved = authn.resolve(
+            get_platform().uow(Actor.system("session-resolver", "web"), readonly=True), token, kind
+        )
+        return self._admit(request, kind, resolved)
+
+    def _token(self, request: Request) -> tuple[str, authn.SessionKind]:
         found = read_token(request)
         if found is None:
             raise AuthenticationError("未登录 / not signed in")
@@ -64,10 +79,11 @@ class Guard:
             raise AuthenticationError(
                 "接口写操作须使用令牌 / API writes need an Authorization: Bearer token"
             )
-        platform = get_platform()
-        resolved = authn.resolve(
-            platform.uow(Actor.system("session-resolver", "web"), readonly=True), token, kind
-        )
+        return token, kind
+
+    def _admit(
+        self, request: Request, kind: authn.SessionKind, resolved: authn.ResolvedSession
+    ) -> Actor:
         if resolved.stage != SessionStage.FULL and not self.allow_setup:
             raise SetupRequiredError(resolved.stage)
         channel: Channel = "api" if kind == "api" or self.kind == "api" else "web"

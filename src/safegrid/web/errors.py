@@ -90,7 +90,7 @@ def _identify(request: Request) -> None:
     if getattr(request.state, "actor", None) is not None or SESSION_COOKIE not in request.cookies:
         return
     with contextlib.suppress(SafeGridError):  # no usable session: no menu, that is all
-        _any_session(request)
+        _any_session.identify(request)
 
 
 def render_validation(request: Request, errors: list[dict[str, Any]]) -> Response:

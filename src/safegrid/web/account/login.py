@@ -150,7 +150,7 @@ def switch_language(
         return render_status(request, 404)
     if request.cookies.get(SESSION_COOKIE):
         try:
-            actor = _optional_session(request)
+            actor = _optional_session.identify(request)
         except AuthenticationError:
             actor = None
         if actor is not None and actor.session_id is not None:
