@@ -386,6 +386,10 @@ class ResolvedSession:
 
 
 # Built once: every authenticated request runs it.
+# A fixed number of digests per statement (unused slots hold "", which no SHA-256 digest
+# is): one statement text, compiled and prepared once, where an expanding IN list renders
+# anew for every length.
+_SLOTS = 8
 _SESSIONS_OF_TOKENS = (
     select(
         AuthSession.id.label("session_id"),
@@ -400,7 +404,7 @@ _SESSIONS_OF_TOKENS = (
     )
     .join(StaffAccount, StaffAccount.id == AuthSession.account_id)
     .join(OrgUnit, OrgUnit.id == StaffAccount.org_unit_id)
-    .where(AuthSession.token_hash.in_(bindparam("digests", expanding=True)))
+    .where(AuthSession.token_hash.in_([bindparam(f"d{i}") for i in range(_SLOTS)]))
 )
 _BEFORE_SCOPE = unscoped("a token names its account before any scope")
 _NO_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
@@ -427,10 +431,15 @@ def resolve_many(
             # and BEGIN and ROLLBACK were two of the lookup's four round trips on every
             # request. (SQLite has no round trips to save.)
             uow.session.connection(execution_options=_NO_TRANSACTION)
-        rows = uow.session.execute(
-            _SESSIONS_OF_TOKENS, {"digests": sorted(set(digests))}, execution_options=_BEFORE_SCOPE
-        ).all()
-        found = {(row.token_hash, row.kind): row for row in rows}
+        wanted = sorted(set(digests))
+        found = {}
+        for at in range(0, len(wanted), _SLOTS):
+            chunk = wanted[at : at + _SLOTS]
+            slots = {f"d{i}": chunk[i] if i < len(chunk) else "" for i in range(_SLOTS)}
+            for row in uow.session.execute(
+                _SESSIONS_OF_TOKENS, slots, execution_options=_BEFORE_SCOPE
+            ):
+                found[(row.token_hash, row.kind)] = row
         return [
             _live(uow.session, found.get((digest, kind)), now)
             for digest, (_, kind) in zip(digests, tokens, strict=True)
