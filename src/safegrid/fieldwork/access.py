@@ -18,7 +18,7 @@ _NOTHING: frozenset[int] = frozenset()
 
 
 class ContractorAccount(Protocol):
-    """An account as an entity or as the columns a request read (``authn.SignedIn``)."""
+    """An account as an entity or as the columns a request read (``authn.SessionAccount``)."""
 
     @property
     def id(self) -> int: ...

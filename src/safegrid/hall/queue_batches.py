@@ -56,9 +56,15 @@ class Job(Generic[T]):
 
 @dataclasses.dataclass(frozen=True)
 class Operation:
+    """A job as one caller asked for it."""
+
     actor: Actor
     run: Callable[[UnitOfWork], Any]
     order: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, actor: Actor, job: Job[Any]) -> Operation:
+        return cls(actor, job.run, job.order)
 
 
 Factory = sessionmaker[Any]
@@ -108,7 +114,7 @@ BATCHER: Batcher[Factory, Operation, Any] = Batcher("hall-queue", MAX_BATCH, app
 
 
 def _submit(uow: UnitOfWork, job: Job[T]) -> concurrent.futures.Future[Any]:
-    return BATCHER.submit(uow.session_factory, Operation(uow.actor, job.run, job.order))
+    return BATCHER.submit(uow.session_factory, Operation.of(uow.actor, job))
 
 
 def _answered(answer: Any) -> Any:

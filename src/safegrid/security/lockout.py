@@ -226,7 +226,7 @@ def note_account_failure(uow: UnitOfWork, account: StaffAccount, now: datetime) 
 
 
 class Lockable(Protocol):
-    """An account as an entity or as the columns a request read (``authn.SignedIn``)."""
+    """An account as an entity or as the columns a request read (``authn.SessionAccount``)."""
 
     @property
     def locked_until(self) -> datetime | None: ...
