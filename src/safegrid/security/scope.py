@@ -111,6 +111,16 @@ def _subtree_criteria(path: str) -> tuple[Any, ...]:
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _in_subtree(statement: Any, path: str) -> Any:
+    """``statement`` limited to the subtree, kept per statement object and path: a
+    statement built once (the queue's, the token lookup's) is then limited once too, and
+    its cache key, which SQLAlchemy computes for every new statement object, is computed
+    once. Keyed by the object itself (held here, so its identity cannot be reused); the
+    values a statement carries are its own, so the copy is the same query."""
+    return statement.options(*_subtree_criteria(path))
+
+
 def _is_reason(value: object) -> bool:
     return isinstance(value, str) and len(value.strip()) >= _MIN_REASON
 
@@ -134,7 +144,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
     if scope is None:
         raise ScopeMissingError("query run without a scope; open the session through a UnitOfWork")
     if scope.org_path is not None:
-        state.statement = state.statement.options(*_subtree_criteria(scope.org_path))
+        state.statement = _in_subtree(state.statement, scope.org_path)
     if scope.reading_area_ids is not None:
         from safegrid.customers.models import Meter
 
