@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # 0007); three years is the legal floor, so a lower value is refused.
     audit_retention_years: int = Field(default=3, ge=3)
     audit_archive_dir: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "audit-archive")
+    # How long a process's hall-queue batch waits after its first operation for more to
+    # arrive before its transaction (ADR 0045): fuller batches, fewer commits and audit-head
+    # updates per operation under load, for this much latency on each.
+    hall_batch_linger_ms: float = Field(default=2.0, ge=0, le=50)
     # The outbox relay (ADR 0016). Published events are kept this long, then purged.
     events_retention_days: int = Field(default=30, ge=1)
     # A failed delivery is retried after base, 2×base, 4×base… (capped at an hour) and

@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy.orm import sessionmaker
 
+from safegrid.bootstrap import get_platform
 from safegrid.hall import store
 from safegrid.platform.batching import Batcher
 from safegrid.platform.uow import UnitOfWork
@@ -114,6 +115,9 @@ BATCHER: Batcher[Factory, Operation, Any] = Batcher("hall-queue", MAX_BATCH, app
 
 
 def _submit(uow: UnitOfWork, job: Job[T]) -> concurrent.futures.Future[Any]:
+    # The process's setting (a process serves one database but tests; the last one set
+    # wins, and only the wait changes, never an answer).
+    BATCHER.linger = get_platform().settings.hall_batch_linger_ms / 1000
     return BATCHER.submit(uow.session_factory, Operation.of(uow.actor, job))
 
 

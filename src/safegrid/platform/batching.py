@@ -49,7 +49,7 @@ class Batcher(Generic[K, I, A]):
         self.max_size = max(1, max_size)
         self._work = work
         self._fallback = fallback
-        self._linger = linger
+        self.linger = linger
         self._queue: queue.SimpleQueue[_Waiting[K, I, A]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
@@ -70,10 +70,10 @@ class Batcher(Generic[K, I, A]):
 
     def _take(self) -> list[_Waiting[K, I, A]]:
         batch = [self._queue.get()]
-        if self._linger:
+        if self.linger:
             # A moment for the event loop to hand over what is arriving: fewer, fuller
             # transactions under load, for a couple of milliseconds of latency.
-            time.sleep(self._linger)
+            time.sleep(self.linger)
         while len(batch) < self.max_size:
             try:
                 batch.append(self._queue.get_nowait())
