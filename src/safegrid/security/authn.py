@@ -333,7 +333,9 @@ def _DUMMY_HASH(hasher: PasswordHasher) -> str:
     return _dummy[key]
 
 
-def reading_areas_of(session: Session, account: StaffAccount | SessionAccount) -> frozenset[int] | None:
+def reading_areas_of(
+    session: Session, account: StaffAccount | SessionAccount
+) -> frozenset[int] | None:
     """A meter reader sees only the meters of his reading areas (IAM-1); others: no limit."""
     if account.post != Post.METER_READER:
         return None
@@ -347,7 +349,9 @@ def reading_areas_of(session: Session, account: StaffAccount | SessionAccount) -
     )
 
 
-def contractor_of(session: Session, account: StaffAccount | SessionAccount) -> ContractorView | None:
+def contractor_of(
+    session: Session, account: StaffAccount | SessionAccount
+) -> ContractorView | None:
     """A contractor sees only the meters of his assigned work orders until his end date (IAM-7)."""
     if account.post != Post.CONTRACTOR:
         return None
