@@ -66,7 +66,8 @@ class _Connection(asyncio.Protocol):
                 elif name == "connection":
                     close = value.strip().lower() == "close"
         except (ProtocolError, ValueError, IndexError) as exc:
-            self.waiter.set_exception(ProtocolError(f"{exc}: {lines[0]!r}"))
+            if not self.waiter.done():
+                self.waiter.set_exception(ProtocolError(f"{exc}: {lines[0]!r}"))
             self.waiter = None
             self.close()
             return
@@ -76,7 +77,8 @@ class _Connection(asyncio.Protocol):
         body = bytes(self.buffer[start : start + length])
         del self.buffer[: start + length]
         waiter, self.waiter = self.waiter, None
-        waiter.set_result((status, body))
+        if not waiter.done():  # cancelled when the run ended before the answer came
+            waiter.set_result((status, body))
         if close:
             self.close()
 
