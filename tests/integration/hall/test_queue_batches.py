@@ -186,10 +186,12 @@ def test_hall_2_the_answer_comes_only_after_the_commit(
     future = queue_batches.BATCHER.submit(
         h.world.platform.session_factory, Operation.of(agent, queue.take_job(hall_a, PAY))
     )
-    assert reached.wait(10)
-    with pytest.raises(concurrent.futures.TimeoutError):
-        future.result(timeout=0.3)  # taken, not yet committed: no answer
-    release.set()
+    try:
+        assert reached.wait(10)
+        with pytest.raises(concurrent.futures.TimeoutError):
+            future.result(timeout=0.3)  # taken, not yet committed: no answer
+    finally:
+        release.set()  # never leave the process's queue thread waiting
     answer = future.result(timeout=10)
     assert isinstance(answer, TicketOut)
     assert _count(h, Ticket) == 1
