@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fixtures.online",
     "tests.fixtures.csrf",
     "tests.fixtures.hall",
+    "tests.fixtures.commit_gate",
     "tests.fixtures.stages",
     "tests.fixtures.scratch_sqlite",
 ]

@@ -5,7 +5,6 @@ neighbours nothing but a retry; nobody hears an answer before the commit."""
 from __future__ import annotations
 
 import concurrent.futures
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +19,9 @@ from safegrid.hall.schemas import Rating, TicketOut, TicketTake
 from safegrid.platform.errors import NotFoundError, PermissionDeniedError
 from safegrid.platform.outbox import OutboxMessage
 from safegrid.security import audit
-from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.models import AuditEntry
 from safegrid.security.policy import Post
+from tests.fixtures.commit_gate import CommitGate
 from tests.fixtures.hall import Halls
 
 PAY = TicketTake(business_type=BusinessType.PAYMENT)
@@ -168,30 +167,19 @@ def test_hall_2_rating_twice_in_one_batch_rates_once(hall_world: Halls) -> None:
 
 
 def test_hall_2_the_answer_comes_only_after_the_commit(
-    hall_world: Halls, monkeypatch: pytest.MonkeyPatch
+    hall_world: Halls, commit_gate: CommitGate
 ) -> None:
     h = hall_world
     hall_a = h.open("hallA")
     h.window("hallA", 1)
     agent = h.world.actor(h.world.staff(Post.HALL_AGENT, "hallA"))
-    reached, release = threading.Event(), threading.Event()
-    real_commit = DeferredAuditUnitOfWork.commit
-
-    def slow_commit(self: DeferredAuditUnitOfWork) -> None:
-        reached.set()
-        assert release.wait(10)
-        real_commit(self)
-
-    monkeypatch.setattr(DeferredAuditUnitOfWork, "commit", slow_commit)
     future = queue_batches.BATCHER.submit(
         h.world.platform.session_factory, Operation.of(agent, queue.take_job(hall_a, PAY))
     )
-    try:
-        assert reached.wait(10)
-        with pytest.raises(concurrent.futures.TimeoutError):
-            future.result(timeout=0.3)  # taken, not yet committed: no answer
-    finally:
-        release.set()  # never leave the process's queue thread waiting
+    assert commit_gate.reached.wait(10)
+    with pytest.raises(concurrent.futures.TimeoutError):
+        future.result(timeout=0.3)  # taken, not yet committed: no answer
+    commit_gate.release.set()
     answer = future.result(timeout=10)
     assert isinstance(answer, TicketOut)
     assert _count(h, Ticket) == 1

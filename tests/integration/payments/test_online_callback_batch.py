@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import threading
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +32,7 @@ from safegrid.security.actor import Actor
 from safegrid.security.audit_deferred import DeferredAuditUnitOfWork
 from safegrid.security.models import AuditEntry
 from tests.fixtures.bills import Bills
+from tests.fixtures.commit_gate import CommitGate
 from tests.fixtures.online import NOTIFY, Online
 
 CHANNEL = Actor.system("channel:sandbox", "api")
@@ -131,24 +131,14 @@ def test_pay_7_a_callback_failing_unexpectedly_is_retried_alone(
 
 
 def test_pay_7_answer_only_after_the_batch_commits(
-    online: Online, bills: Bills, monkeypatch: pytest.MonkeyPatch
+    online: Online, bills: Bills, commit_gate: CommitGate
 ) -> None:
     item, _ = _callback(online, bills)
-    release = threading.Event()
-    reached = threading.Event()
-    real_commit = DeferredAuditUnitOfWork.commit
-
-    def slow_commit(self: DeferredAuditUnitOfWork) -> None:
-        reached.set()
-        assert release.wait(10)
-        real_commit(self)
-
-    monkeypatch.setattr(DeferredAuditUnitOfWork, "commit", slow_commit)
     future = CallbackBatcher(8, apply_batch).submit(online.platform, item)
-    assert reached.wait(10)
+    assert commit_gate.reached.wait(10)
     with pytest.raises(concurrent.futures.TimeoutError):
         future.result(timeout=0.3)  # applied, not yet committed: no answer
-    release.set()
+    commit_gate.release.set()
     assert future.result(timeout=10) == "success"
     assert _count(online, Payment) == 1
 
