@@ -63,10 +63,7 @@ class Guard:
         """The same, resolved in the calling thread: for an error page that looks the
         session up once more after the route's guard refused or never ran."""
         token, kind = self._token(request)
-        resolved = authn.resolve(
-            get_platform().uow(Actor.system("session-resolver", "web"), readonly=True), token, kind
-        )
-        return self._admit(request, kind, resolved)
+        return self._admit(request, kind, token_batches.resolve_here(get_platform(), token, kind))
 
     def _token(self, request: Request) -> tuple[str, authn.SessionKind]:
         found = read_token(request)

@@ -31,6 +31,12 @@ def _resolve(platform: Platform, items: Sequence[Item]) -> list[Answer]:
     return list(authn.resolve_many(platform.uow(_RESOLVER, readonly=True), items))
 
 
+def resolve_here(platform: Platform, token: str, kind: authn.SessionKind) -> authn.ResolvedSession:
+    """The same answer, looked up in the calling thread (a batch of one): for code that
+    cannot await, such as an error page identifying its user."""
+    return authn.resolve(platform.uow(_RESOLVER, readonly=True), token, kind)
+
+
 def _failed(exc: BaseException) -> Answer:
     return exc
 
